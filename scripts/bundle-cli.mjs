@@ -20,6 +20,15 @@ const cli = new URL('../packages/cli/', import.meta.url);
 const input = fileURLToPath(new URL('dist/main.js', cli));
 const outDir = fileURLToPath(new URL('bundle/', cli));
 
+/**
+ * The gateway's structured-output checker thread (packages/gateway/src/http/schema-workers.ts): an
+ * entry of each bundle, since a worker thread starts from a file. It sits beside every chunk as
+ * `schema-worker.mjs` / `schema-worker.cjs`, where the pool looks for it (with its chunk's extension).
+ */
+const SCHEMA_WORKER = fileURLToPath(
+  new URL('../packages/gateway/dist/http/schema-worker.js', import.meta.url),
+);
+
 /** Chunks a previous build left that a still-running `oxydra` may import lazily for this long. */
 const STALE_CHUNK_MS = 15 * 60 * 1000;
 
@@ -58,18 +67,22 @@ const { HASHED_CHUNK } = createRequire(import.meta.url)('../packages/cli/bin/cod
 
 /**
  * Bundles `input` (one entry, or named entries) into `dir` as ESM: entries as `<name>.mjs`
- * (`main.mjs` for a single one), shared and lazily imported code as hashed chunks beside them.
+ * (`main.mjs` for a single one; SCHEMA_WORKER's always added), shared and lazily imported code as hashed chunks beside them.
  * `external` adds packages loaded from node_modules at run time instead (the published package
  * keeps its native and type-bearing dependencies as real dependencies).
  */
 export async function writeBundle({ input, dir, external = [] }) {
-  const bundle = await rolldown(bundleOptions(input, external));
+  const entries = {
+    ...(typeof input === 'string' ? { main: input } : input),
+    'schema-worker': SCHEMA_WORKER,
+  };
+  const bundle = await rolldown(bundleOptions(entries, external));
   // Flat output: every chunk sits in bundle/, one level below the package root, as dist/'s
   // top-level modules do, so `../package.json` means the same from both.
   await bundle.write({
     dir,
     format: 'esm',
-    entryFileNames: typeof input === 'string' ? 'main.mjs' : '[name].mjs',
+    entryFileNames: '[name].mjs',
     chunkFileNames: '[name]-[hash].mjs',
     // Comments are for readers of the sources (dist/, src/); parsing them costs every start-up.
     comments: false,
@@ -263,17 +276,18 @@ function bundleOptions(input, external, plugins = []) {
 
 /**
  * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.cjs: every file named
- * with its content hash (the code cache's key), entry included, and `main.cjs` a one-line stub
- * that requires the entry. Dynamic imports become require() calls: a script V8 restores from
+ * with its content hash (the code cache's key), entries included, and `main.cjs` (and
+ * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. Dynamic imports become require() calls: a script V8 restores from
  * its code cache on Node 20 cannot run import() (types' importModule covers the one import of
  * a user's file, a plugin).
  */
 export async function writeCommonJsBundle({ input, dir, external = [] }) {
-  const bundle = await rolldown(bundleOptions(input, external, [TUI_IN_ESM_ONLY]));
+  const entries = { main: input, 'schema-worker': SCHEMA_WORKER };
+  const bundle = await rolldown(bundleOptions(entries, external, [TUI_IN_ESM_ONLY]));
   const { output } = await bundle.write({
     dir,
     format: 'cjs',
-    entryFileNames: 'main-[hash].cjs',
+    entryFileNames: '[name]-[hash].cjs',
     chunkFileNames: '[name]-[hash].cjs',
     dynamicImportInCjs: false,
     comments: false,
@@ -284,9 +298,11 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
   const unhashed = chunks.filter((chunk) => !HASHED_CHUNK.test(chunk.fileName)).map((c) => c.fileName);
   if (unhashed.length > 0)
     throw new Error(`CommonJS chunks that would never be cached: ${unhashed.join(', ')}`);
-  const entry = chunks.find((chunk) => chunk.isEntry);
-  if (!entry) throw new Error('the CommonJS bundle has no entry');
-  await writeFile(join(dir, 'main.cjs'), `module.exports = require('./${entry.fileName}');\n`);
+  for (const name of Object.keys(entries)) {
+    const entry = chunks.find((chunk) => chunk.isEntry && chunk.name === name);
+    if (!entry) throw new Error(`the CommonJS bundle has no ${name} entry`);
+    await writeFile(join(dir, `${name}.cjs`), `module.exports = require('./${entry.fileName}');\n`);
+  }
 }
 
 export async function bundleCli() {

@@ -1,8 +1,8 @@
 /**
- * A client's `response_format` schema is costly work (compiled and checked by Ajv, on the event
- * loop, up to its time limit): it waits behind the caller's per-user turn limit, and a schema
+ * A client's `response_format` schema is costly work (compiled and checked by Ajv, in a worker
+ * thread, up to its time limit): it waits behind the caller's per-user turn limit, and a schema
  * too large to be cheap is refused before any compiling. Over real sockets with two user tokens
- * (alice, bob); compilations are counted by a hook on the kernel's checker.
+ * (alice, bob); compilations are counted by a hook on the checker's worker pool.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -20,15 +20,15 @@ import {
 
 /** Every schema the checker was handed, in order (each is one compile). */
 const { checked } = vi.hoisted(() => ({ checked: [] as Array<{ title?: unknown }> }));
-vi.mock('@oxydra/kernel/json-schema', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('@oxydra/kernel/json-schema')>();
-  return {
-    ...actual,
-    schemaErrors: (...args: Parameters<typeof actual.schemaErrors>) => {
-      checked.push(args[0] as { title?: unknown });
-      return actual.schemaErrors(...args);
-    },
-  };
+vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/http/schema-workers.js')>();
+  class Counted extends actual.SchemaWorkers {
+    override check(schema: object, data: unknown, owner?: string): Promise<string[]> {
+      checked.push(schema as { title?: unknown });
+      return super.check(schema, data, owner);
+    }
+  }
+  return { ...actual, SchemaWorkers: Counted };
 });
 
 let env: TestGateway;
@@ -98,6 +98,15 @@ describe('structured output under the per-user turn limit', () => {
     expect(wide.error.message).toBe(
       'response_format: the JSON schema is too large to check: it has more than 1000 subschemas; send a smaller schema',
     );
+    // A nested `$id` is the base of the refs under it: `#/$defs/d0` there is its own d0, not the
+    // root's (before: resolved against the root, found nothing, counted 0, and passed to Ajv).
+    const nested = await jsonOf(
+      await chat(bob, 'nested', {
+        $ref: 'https://example.com/inner',
+        $defs: { inner: { $id: 'https://example.com/inner', $ref: '#/$defs/d0', $defs } },
+      }),
+    );
+    expect(nested.error.message).toMatch(/it expands \(its \$refs followed\) to more than 20000 subschemas/);
     expect(checked.length).toBe(before);
     // A schema under the bound that names its definitions many times is still accepted.
     runner.script = answering('{"a":"x","b":"y"}');

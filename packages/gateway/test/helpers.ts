@@ -416,10 +416,10 @@ interface AliceAndBob {
  * beforeAll and cleaned up in an afterAll this registers (a hook the file adds after it runs
  * first: vitest runs after-hooks in reverse). The fields are set once the beforeAll has run.
  */
-export function gatewayForAliceAndBob(): AliceAndBob {
+export function gatewayForAliceAndBob(overrides: TestGatewayOptions = {}): AliceAndBob {
   const users = {} as AliceAndBob;
   beforeAll(async () => {
-    users.env = await startTestGateway();
+    users.env = await startTestGateway(overrides);
     [users.alice, users.bob] = (await userTokens(users.env, 'alice', 'bob')) as [string, string];
   });
   afterAll(() => users.env?.cleanup());

@@ -176,7 +176,7 @@ export async function answerTurn(
     sse?.stop();
   }
 
-  const outcome = settle(tally, spec.structured);
+  const outcome = await settle(tally, spec.structured);
   if (outcome.ok && spec.structured) dialect.text(outcome.answer.text, sse);
   if (sse?.opened || (sse && outcome.ok)) {
     if (outcome.ok) dialect.completed(outcome.answer, sse);
@@ -192,12 +192,12 @@ export async function answerTurn(
 
 type Outcome = { ok: true; answer: TurnAnswer } | { ok: false; failure: HttpFailure };
 
-function settle(tally: TurnTally, structured: StructuredOutput | undefined): Outcome {
+async function settle(tally: TurnTally, structured: StructuredOutput | undefined): Promise<Outcome> {
   const { end } = tally;
   if (end?.type !== 'run_completed') return { ok: false, failure: turnFailure(end?.error, tally.toolRan) };
   let text = end.text;
   if (structured) {
-    const checked = structured.check(tally.lastCallText);
+    const checked = await structured.check(tally.lastCallText);
     if (!checked.ok) {
       const error = { code: 'invalid_structured_output', message: checked.message };
       return {

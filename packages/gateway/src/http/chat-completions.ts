@@ -35,10 +35,13 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
     try {
       refuseUnsupportedChat(request.body);
       const input = toTurnInput(body.messages);
+      // In this order (a request wrong in both is told about its model first).
+      const agentName = deps.hub.checkAgent(body.model);
+      const userId = deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw));
       spec = {
         scope: 'chat',
-        agentName: deps.hub.checkAgent(body.model),
-        userId: deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw)),
+        agentName,
+        userId,
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
@@ -49,6 +52,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: TurnDeps): v
                 ? { type: 'json_schema', ...body.response_format.json_schema }
                 : body.response_format,
               'response_format',
+              userId,
             )
           : undefined,
       };

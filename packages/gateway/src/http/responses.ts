@@ -50,14 +50,17 @@ export function registerResponses(app: FastifyInstance, deps: TurnDeps): void {
     try {
       refuseUnsupportedResponses(request.body);
       const input = toTurnInput(responsesMessages(body));
+      // In this order (a request wrong in both is told about its model first).
+      const agentName = deps.hub.checkAgent(body.model);
+      const userId = deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw));
       spec = {
         scope: 'responses',
-        agentName: deps.hub.checkAgent(body.model),
-        userId: deps.hub.checkUser(body.user, DEFAULT_USER, principalOf(request.raw)),
+        agentName,
+        userId,
         prompt: input.prompt,
         history: input.history,
         stream: body.stream === true,
-        structured: body.text?.format ? structuredOutput(body.text.format, 'text.format') : undefined,
+        structured: body.text?.format ? structuredOutput(body.text.format, 'text.format', userId) : undefined,
       };
     } catch (error) {
       return replyRefusal(reply, error, body.model);

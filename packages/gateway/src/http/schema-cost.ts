@@ -7,7 +7,8 @@
  * held the event loop, every user's requests with it, until its time limit stopped it. Each
  * subschema is counted once per path that reaches it (memoised, so the walk stays linear); a
  * ref back into a subschema being counted (a recursive schema) counts 1, its cost following
- * the data's depth, which the checker's time limit still bounds.
+ * the data's depth, which only the checker's limits bound (its thread's time and memory,
+ * schema-workers.ts). Refs are resolved against their subschema's base URI (a nested `$id`).
  */
 type Json = unknown;
 
@@ -17,16 +18,34 @@ const MAX_EXPANDED_NODES = 20_000;
 
 /** Why the schema is too costly to compile and check, or undefined when it is within the bounds. */
 export function schemaTooLarge(root: Json): string | undefined {
-  const { nodes, anchors } = walk(root);
-  if (nodes > MAX_SCHEMA_NODES)
+  const resources = walk(root);
+  if (resources.nodes > MAX_SCHEMA_NODES)
     return `it has more than ${MAX_SCHEMA_NODES} subschemas; send a smaller schema`;
-  if (expandedSize(root, anchors, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES)
+  if (expandedSize(root, resources, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES)
     return `it expands (its $refs followed) to more than ${MAX_EXPANDED_NODES} subschemas; send fewer references to its definitions`;
   return undefined;
 }
 
+/**
+ * A ref's targets are found as Ajv finds them: against the base URI of the subschema it is in,
+ * which a nested `$id` changes. Resolved against the root instead, `#/$defs/d0` inside a subschema
+ * with its own `$id` (and `$defs`) found nothing and counted 0, and its 2^20 paths passed as small.
+ */
+interface Resources {
+  nodes: number;
+  /** Each subschema's base URI (its own `$id`, else its parent's). */
+  baseOf: Map<object, string>;
+  /** Subschemas by their absolute `$id` (the root's also by ROOT_BASE). */
+  byId: Map<string, object>;
+  /** Subschemas by `<resource URI>#<$anchor or $dynamicAnchor>`. */
+  anchors: Map<string, object>;
+}
+
+/** The root's base URI when it names none (any absolute URI would do: refs only resolve against it). */
+const ROOT_BASE = 'https://schema.invalid/root.json';
+
 /** The schema's size with refs followed, counted up to `limit` + 1 (past the limit the count stops). */
-function expandedSize(root: Json, anchors: Map<string, object>, limit: number): number {
+function expandedSize(root: Json, resources: Resources, limit: number): number {
   const memo = new Map<object, number>();
   const counting = new Set<object>();
   const size = (node: Json): number => {
@@ -41,7 +60,7 @@ function expandedSize(root: Json, anchors: Map<string, object>, limit: number): 
       if (total > limit) break;
       total += size(value);
       if ((key === '$ref' || key === '$dynamicRef') && typeof value === 'string') {
-        const target = resolve(root, anchors, value);
+        const target = resolve(resources, resources.baseOf.get(node) ?? ROOT_BASE, value);
         if (target !== undefined) total += size(target);
       }
     }
@@ -54,41 +73,58 @@ function expandedSize(root: Json, anchors: Map<string, object>, limit: number): 
 }
 
 /**
- * The schema's own subschemas, counted, and its `$anchor`/`$dynamicAnchor` names to their
- * subschemas (a `#name` ref's target). Iterative: a deeply nested schema cannot overflow the stack.
+ * The schema's own subschemas, counted, with each one's base URI, its `$id`s and its anchors (a
+ * ref's targets). Iterative: a deeply nested schema cannot overflow the stack.
  */
-function walk(root: Json): { nodes: number; anchors: Map<string, object> } {
-  const anchors = new Map<string, object>();
-  const stack: Json[] = [root];
-  const seen = new Set<object>();
+function walk(root: Json): Resources {
+  const resources: Resources = { nodes: 0, baseOf: new Map(), byId: new Map(), anchors: new Map() };
+  if (typeof root === 'object' && root !== null) resources.byId.set(ROOT_BASE, root);
+  const stack: Array<{ node: Json; base: string }> = [{ node: root, base: ROOT_BASE }];
   // Past the bound the count stops: the schema is refused whatever the rest holds.
-  while (stack.length > 0 && seen.size <= MAX_SCHEMA_NODES) {
-    const node = stack.pop();
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
-    seen.add(node);
+  while (stack.length > 0 && resources.baseOf.size <= MAX_SCHEMA_NODES) {
+    const { node, base: parentBase } = stack.pop() as { node: Json; base: string };
+    if (typeof node !== 'object' || node === null || resources.baseOf.has(node)) continue;
     const record = node as Record<string, Json>;
+    const base =
+      typeof record.$id === 'string' ? (absolute(record.$id, parentBase) ?? parentBase) : parentBase;
+    resources.baseOf.set(node, base);
+    if (base !== parentBase) resources.byId.set(base, node);
     for (const key of ['$anchor', '$dynamicAnchor'])
-      if (typeof record[key] === 'string') anchors.set(record[key] as string, node);
+      if (typeof record[key] === 'string') resources.anchors.set(`${base}#${record[key] as string}`, node);
     // One by one: spreading an array of a million items would pass too many arguments.
     for (const value of Object.values(record))
-      if (typeof value === 'object' && value !== null) stack.push(value);
+      if (typeof value === 'object' && value !== null) stack.push({ node: value, base });
   }
-  return { nodes: seen.size, anchors };
+  resources.nodes = resources.baseOf.size;
+  return resources;
 }
 
-/** A local ref's target (`#`, `#/json/pointer`, `#anchor`); undefined for others (Ajv refuses them). */
-function resolve(root: Json, anchors: Map<string, object>, ref: string): Json {
-  const hash = ref.indexOf('#');
-  if (hash < 0) return undefined;
-  let fragment: string;
+/** `uri` made absolute against `base`, without its fragment; undefined when it is no URI. */
+function absolute(uri: string, base: string): string | undefined {
   try {
-    fragment = decodeURIComponent(ref.slice(hash + 1));
+    const url = new URL(uri, base);
+    url.hash = '';
+    return url.href;
   } catch {
     return undefined;
   }
-  if (fragment === '') return root;
-  if (!fragment.startsWith('/')) return anchors.get(fragment);
-  let at: Json = root;
+}
+
+/** A ref's target (`#`, `#/json/pointer`, `#anchor`, each after a resource's URI or alone); undefined for others (Ajv refuses them). */
+function resolve(resources: Resources, base: string, ref: string): Json {
+  const hash = ref.indexOf('#');
+  const resource = hash === 0 ? base : absolute(hash < 0 ? ref : ref.slice(0, hash), base);
+  const target = resource === undefined ? undefined : resources.byId.get(resource);
+  if (target === undefined) return undefined;
+  let fragment: string;
+  try {
+    fragment = hash < 0 ? '' : decodeURIComponent(ref.slice(hash + 1));
+  } catch {
+    return undefined;
+  }
+  if (fragment === '') return target;
+  if (!fragment.startsWith('/')) return resources.anchors.get(`${resource}#${fragment}`);
+  let at: Json = target;
   for (const part of fragment.slice(1).split('/')) {
     if (typeof at !== 'object' || at === null) return undefined;
     at = (at as Record<string, Json>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];

@@ -17,7 +17,7 @@ export interface StructuredOutput {
    */
   prepare(): Promise<void>;
   /** The JSON text of the answer, or an error line saying why it does not conform. */
-  check(text: string): { ok: true; json: string } | { ok: false; message: string };
+  check(text: string): Promise<{ ok: true; json: string } | { ok: false; message: string }>;
 }
 
 export type FormatRequest =
@@ -30,32 +30,31 @@ export type FormatRequest =
  * by the kernel's bounded checker (kernel/spec/json-schema.ts): a compiler per check (a shared one
  * kept every schema forever, and one client's `$id` refused or answered another's `$ref`),
  * patterns on RE2 (a backtracking `^(a+)+$` against "aaaa…!" held the whole gateway for hours),
- * an `$async` schema refused (its validate passed anything, and its rejection ended the process),
- * and a time limit. Draft 2020-12 (what zod and most clients emit); `$schema` is dropped so draft-07
- * schemas compile too. `format` is a hint here, not checked (as OpenAI's clients send it), and so
- * is a pattern RE2 cannot run (zod's ipv6, emoji and duration patterns): the client's library
- * checks the answer again, and a 400 for them would turn away ordinary zod schemas. A schema
- * too large to compile or check cheaply is refused before any of this (schema-cost.ts), and the
- * compiling waits for the caller's turn slot (`prepare`).
+ * an `$async` schema refused (its validate passed anything, and its rejection ended the process).
+ * It runs in a worker thread (schema-workers.ts), never on the gateway's: a check past TIME_MS is
+ * ended with its thread, as is one past HEAP_MB of memory. Draft 2020-12 (what zod and most clients
+ * emit); `$schema` is dropped so draft-07 schemas compile too. `format` is a hint here, not
+ * checked (as OpenAI's clients send it), and so is a pattern RE2 cannot run (zod's ipv6, emoji and
+ * duration patterns): the client's library checks the answer again, and a 400 for them would turn
+ * away ordinary zod schemas. A schema too large to compile or check cheaply is refused before any
+ * of this (schema-cost.ts), and the compiling waits for the caller's turn slot (`prepare`).
  */
-const CHECK = {
-  draft2020: true,
-  ignoreFormats: true,
-  ignoreUnrunnablePatterns: true,
-  timeoutMs: 1000,
-} as const;
+const CHECK = { draft2020: true, ignoreFormats: true, ignoreUnrunnablePatterns: true } as const;
+const LIMITS = { timeMs: 1000, heapMb: 64, idleMs: 60_000 } as const;
 
-// Loaded on the first request that asks for a schema: most gateways never see one, and Ajv's
-// code would be idle memory.
-let checker: Promise<typeof import('@oxydra/kernel/json-schema')> | undefined;
-const schemaChecker = () => {
-  checker ??= import('@oxydra/kernel/json-schema');
-  return checker;
+// Loaded, and its threads started, on the first request that asks for a schema: most gateways
+// never see one, and neither the gateway's start nor a plain turn pays for them.
+let workers: Promise<import('./schema-workers.js').SchemaWorkers> | undefined;
+const schemaCheck = async (schema: object, data: unknown, owner: string): Promise<string[]> => {
+  workers ??= import('./schema-workers.js').then(({ SchemaWorkers }) => new SchemaWorkers(CHECK, LIMITS));
+  return (await workers).check(schema, data, owner);
 };
 
 export function structuredOutput(
   format: FormatRequest | null | undefined,
   param: string,
+  /** The user asking: the checks' queue takes users in turn (schema-workers.ts). */
+  owner: string,
 ): StructuredOutput | undefined {
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') {
@@ -63,7 +62,7 @@ export function structuredOutput(
       instruction:
         'Your final answer must be a single JSON object and nothing else: no prose, no Markdown code fences.',
       prepare: async () => {},
-      check: (text) => {
+      check: async (text) => {
         const parsed = parseJson(text);
         if (!parsed.ok) return parsed;
         return typeof parsed.value === 'object' && parsed.value !== null && !Array.isArray(parsed.value)
@@ -77,30 +76,30 @@ export function structuredOutput(
   const tooLarge = schemaTooLarge(schema);
   if (tooLarge)
     throw new GatewayError('invalid_request', `${param}: the JSON schema is too large to check: ${tooLarge}`);
-  let schemaErrors: typeof import('@oxydra/kernel/json-schema').schemaErrors | undefined;
+  let compiled = false;
   return {
     instruction: `Your final answer must be a single JSON value that matches this JSON schema${format.name ? ` ("${format.name}")` : ''}, and nothing else: no prose, no Markdown code fences.\n${JSON.stringify(schema)}`,
     prepare: async () => {
-      ({ schemaErrors } = await schemaChecker());
       try {
         // Compiled once up front against a placeholder, so a schema that cannot be used is the
         // client's 400 now rather than a failed turn after the model ran.
-        schemaErrors(schema, null, CHECK);
+        await schemaCheck(schema, null, owner);
       } catch (error) {
         throw new GatewayError(
           'invalid_request',
           `${param}: the JSON schema cannot be used: ${(error as Error).message.replace(/^the schema cannot be used: /, '')}`,
         );
       }
+      compiled = true;
     },
-    check: (text) => {
-      if (!schemaErrors)
+    check: async (text) => {
+      if (!compiled)
         return { ok: false, message: "the agent's JSON was not checked: the schema was not compiled" };
       const parsed = parseJson(text);
       if (!parsed.ok) return parsed;
       let errors: string[];
       try {
-        errors = schemaErrors(schema, parsed.value, CHECK);
+        errors = await schemaCheck(schema, parsed.value, owner);
       } catch (error) {
         return { ok: false, message: `the agent's JSON was not checked: ${(error as Error).message}` };
       }
