@@ -78,10 +78,7 @@ export function resolveAgentSettings(
 export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 
 /** Where a system_prompt_file is: `~` expanded; a relative path (not `ownPath`) is the base directory's. */
-function promptFilePath(
-  file: string,
-  baseDir: string,
-): { expanded: string; ownPath: boolean; path: string } {
+function promptFilePath(file: string, baseDir: string): { expanded: string; ownPath: boolean; path: string } {
   const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
   const ownPath = isAbsolute(expanded);
   return { expanded, ownPath, path: ownPath ? expanded : resolve(baseDir, expanded) };
