@@ -40,7 +40,7 @@ const policy = {
   instructionPaths: [],
   tools: {},
   shellNetworked: false,
-  recall: 'mark',
+  recall: 'taint',
 } as const;
 const tainted = { provenance: [{ kind: 'web', source: 'https://example.test/' }] } as unknown as ToolContext;
 const write = (path: string) => ({ name: 'file_write', arguments: { path } });
