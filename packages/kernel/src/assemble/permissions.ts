@@ -270,8 +270,15 @@ export function taintScreen(
 ): TaintScreen | undefined {
   if (!policy.enabled) return undefined;
   const realWorkspace = realOrSelf(workspace);
-  const writable = policy.writePaths?.map((glob) => picomatch(glob, { dot: true }));
-  const guarded = policy.protectedPaths.map((glob) => picomatch(glob, { dot: true }));
+  // Compiled at a tainted run's first file write, the only calls they judge, not when the screen
+  // is made: every assembly of an agent makes one (the gateway's at start, where picomatch's
+  // compiling of the default protected paths was ~2 ms).
+  let globs: { writable: picomatch.Matcher[] | undefined; guarded: picomatch.Matcher[] } | undefined;
+  const matchers = () =>
+    (globs ??= {
+      writable: policy.writePaths?.map((glob) => picomatch(glob, { dot: true })),
+      guarded: policy.protectedPaths.map((glob) => picomatch(glob, { dot: true })),
+    });
   // Those inside the workspace, as its relative paths (a write outside is asked about anyway):
   // resolved at a tainted run's first file write, not for every run the screen is made for.
   let instructions: string[] | undefined;
@@ -308,6 +315,7 @@ export function taintScreen(
       const inside = workspacePath(realWorkspace, workspace, value);
       if (inside === undefined)
         return rule('file_write', `it changes ${JSON.stringify(value)}, outside the workspace`);
+      const { writable, guarded } = matchers();
       if (guarded.some((match) => match(inside)))
         return rule('file_write', `it changes ${JSON.stringify(value)}, a protected path`);
       if (instructs(inside))
