@@ -354,7 +354,7 @@ export class GatewayHub {
     request: Omit<TurnRequest, 'signal' | 'sessionId'>,
     controller: AbortController,
     /** Run once the user's slot is held, before the turn starts (a client's schema compiled); a throw ends it. */
-    admitted?: () => Promise<void>,
+    admitted?: (signal: AbortSignal) => Promise<void>,
   ): Promise<{ handle: AgentHandle; done: () => void }> {
     if (this.#closing) throw new GatewayError('shutting_down', 'the gateway is shutting down');
     this.options.assertWorkspace?.();
@@ -368,7 +368,7 @@ export class GatewayHub {
     let release: Release | undefined;
     try {
       release = await this.admission.acquire({ userId: request.userId }, controller.signal);
-      await admitted?.();
+      await admitted?.(controller.signal);
       const handle = spawnTurn(this.options.spawner, { ...request, signal: controller.signal });
       const releaseSlot = release;
       // This process cut off from the deployment: the others report the turn's claim interrupted.

@@ -18,6 +18,7 @@ import {
   TestClient,
   type TestGateway,
   type TestGatewayOptions,
+  TOKEN,
 } from './helpers.js';
 
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
@@ -153,7 +154,7 @@ describe('hostile messages on the deployment bus', () => {
   );
 
   it.skipIf(!ON_POSTGRES)(
-    'a forged session frame is dropped with one log line, never sent to the clients',
+    'forged session frames are dropped with one log line, never sent to the clients',
     () => {
       const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
       return withIntruder(
@@ -186,17 +187,71 @@ describe('hostile messages on the deployment bus', () => {
           await ann.client.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
 
           expect(ann.client.invalid).toEqual([]);
+          // The first drop is logged at once; the others are counted for one summary line a
+          // minute later (drop-log.ts): a flood of forged frames is not a flood of log lines.
           const dropped = logs.filter((line) => line.message.includes('malformed session frame'));
           expect(dropped.map((line) => line.fields)).toEqual([
             { type: 'unknown', bytes: Buffer.byteLength(forged[0]!) },
-            { type: 'text_delta', bytes: Buffer.byteLength(forged[1]!) },
-            { type: 'run_this', bytes: Buffer.byteLength(forged[2]!) },
-            { type: 'turn_started', bytes: Buffer.byteLength(forged[3]!) },
           ]);
           expect(JSON.stringify(logs)).not.toContain(secret);
           // The session still works: a forged turn start did not lock it.
           ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
           expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
+        },
+        { log: (_level, message, fields) => logs.push({ message, fields }) },
+      );
+    },
+  );
+  it.skipIf(!ON_POSTGRES)(
+    'forged live feed events are dropped with one log line, never sent to the dashboard',
+    () => {
+      const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+      return withIntruder(
+        async (gateway, intruder) => {
+          const feed = await fetch(`${gateway.gateway.url}/api/v1/events`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          expect(feed.status).toBe(200);
+          const reader = feed.body!.getReader();
+          const decoder = new TextDecoder();
+          let streamed = '';
+          const readUntil = async (text: string) => {
+            while (!streamed.includes(text)) {
+              const { value, done } = await reader.read();
+              if (done) throw new Error(`the feed ended before ${text}`);
+              streamed += decoder.decode(value, { stream: true });
+            }
+          };
+          // Told it is connected once the others (none here) heard of it: relayed events come now.
+          await readUntil(': connected');
+          const secret = 'sk-forged-feed-0123456789';
+          const forged = [
+            // A name of the feed, data of the attacker's shape (an agent that is no agent).
+            {
+              name: 'agent',
+              data: { type: 'agent_spawned', agent: { html: `<img src=x onerror=alert(1)> ${secret}` } },
+            },
+            { name: 'approval', data: { type: 'approval_requested', id: secret } },
+            { name: 'agent', data: secret },
+          ];
+          for (const event of forged) await intruder.publish('feed', JSON.stringify(event));
+          // Same sender, in order: once the well-formed probe is here, the forged ones were handled.
+          const probe = { type: 'agent_exited', agent_id: 'probe-agent', status: 'completed' };
+          await intruder.publish(
+            'feed',
+            JSON.stringify({ name: 'agent', data: { ...probe, extra: secret } }),
+          );
+          await readUntil('probe-agent');
+          await reader.cancel();
+
+          // Only the probe came, as its schema reads it (the key it does not name dropped).
+          expect(streamed).not.toContain(secret);
+          expect(streamed).toContain(`event: agent\ndata: ${JSON.stringify(probe)}\n\n`);
+          const dropped = logs.filter((line) => line.message.includes('malformed live feed event'));
+          expect(dropped.map((line) => line.fields)).toEqual([
+            { name: 'agent', bytes: Buffer.byteLength(JSON.stringify(forged[0])) },
+          ]);
+          expect(JSON.stringify(logs)).not.toContain(secret);
         },
         { log: (_level, message, fields) => logs.push({ message, fields }) },
       );

@@ -19,7 +19,7 @@ import {
 
 /** Each check handed to the pool, how many pools were made, and a time limit a test sets instead. */
 const { checks, pools } = vi.hoisted(() => ({
-  checks: [] as Array<{ data: unknown; settled: boolean }>,
+  checks: [] as Array<{ data: unknown; owner: string | undefined; settled: boolean; error?: string }>,
   pools: { made: 0, timeMs: undefined as number | undefined },
 }));
 vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
@@ -40,14 +40,19 @@ vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
       );
       pools.made++;
     }
-    override check(schema: object, data: unknown, owner?: string): Promise<string[]> {
-      const check = { data, settled: false };
+    override check(schema: object, data: unknown, owner?: string, signal?: AbortSignal): Promise<string[]> {
+      const check: (typeof checks)[number] = { data, owner, settled: false };
       checks.push(check);
-      const result = super.check(schema, data, owner);
-      const settle = () => {
-        check.settled = true;
-      };
-      result.then(settle, settle);
+      const result = super.check(schema, data, owner, signal);
+      result.then(
+        () => {
+          check.settled = true;
+        },
+        (error: Error) => {
+          check.settled = true;
+          check.error = error.message;
+        },
+      );
       return result;
     }
   }
@@ -55,6 +60,7 @@ vi.mock('../src/http/schema-workers.js', async (importOriginal) => {
 });
 
 const runner = new ScriptedModel();
+const CANCELLED = 'the schema check was cancelled: its request was aborted';
 const users = gatewayForAliceAndBob({ model: runner });
 
 const plainChat = (token: string) =>
@@ -156,5 +162,52 @@ describe('structured output checked in a worker thread', () => {
     expect(body.error.message).toBe(
       "the agent's JSON was not checked: the schema check needed more than 64 MB of memory and was stopped (the schema, or the answer checked against it, is too large)",
     );
+  });
+
+  it('a check whose client hung up is dropped: queued, it leaves the queue; running, its thread is ended', async () => {
+    // No time limit to end alice's costly checks: only her hanging up can.
+    pools.timeMs = 120_000;
+    runner.script = answeringScript(JSON.stringify(nestedArrays(40)));
+    const structured = (token: string, schema: Record<string, unknown>, signal: AbortSignal) =>
+      postJson(
+        users.env.gateway,
+        '/v1/chat/completions',
+        {
+          model: 'default',
+          messages: [{ role: 'user', content: 'answer' }],
+          response_format: { type: 'json_schema', json_schema: { name: 'out', schema } },
+        },
+        { authorization: `Bearer ${token}` },
+        signal,
+      ).catch(() => undefined);
+    const before = checks.length;
+    const answerChecks = () => checks.slice(before).filter((check) => check.data !== null);
+    // Two of alice's: at least as many as the pool has threads (two at most), all held.
+    const alice = [new AbortController(), new AbortController()];
+    const costly = alice.map((controller) => structured(users.alice, RECURSIVE_SCHEMA, controller.signal));
+    await vi.waitFor(() => expect(answerChecks()).toHaveLength(2), { timeout: 30_000 });
+    // Bob's compile waits behind them; he hangs up. Before: it stayed queued until hers ended.
+    const bobGone = new AbortController();
+    const bob = structured(users.bob, { type: 'object' }, bobGone.signal);
+    await vi.waitFor(() =>
+      expect(checks.slice(before).filter((check) => check.owner === 'bob')).toHaveLength(1),
+    );
+    const bobCheck = checks.slice(before).find((check) => check.owner === 'bob')!;
+    expect(bobCheck.settled).toBe(false);
+    bobGone.abort();
+    await vi.waitFor(() => expect(bobCheck.error).toBe(CANCELLED), { timeout: 20_000 });
+    expect(answerChecks().every((check) => !check.settled)).toBe(true);
+    // Alice hangs up: her running checks' threads are ended. Before: each ran on to the limit.
+    for (const controller of alice) controller.abort();
+    await vi.waitFor(
+      () => expect(answerChecks().map((check) => check.error)).toEqual([CANCELLED, CANCELLED]),
+      {
+        timeout: 20_000,
+      },
+    );
+    await Promise.all([...costly, bob]);
+    // New threads start for the next check.
+    runner.script = answeringScript('{"a":1}');
+    expect((await structuredChat(users.env.gateway, users.bob, { type: 'object' })).status).toBe(200);
   });
 });

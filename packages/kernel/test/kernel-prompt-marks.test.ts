@@ -172,4 +172,30 @@ describe('the workspace in the system prompt', () => {
       ),
     ).toBe(true);
   });
+
+  it("a [skills] dirs folder outside the workspace is the user's when their config names it, else called what it is", async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-team-'));
+    writeFiles(join(outside, 'review'), {
+      'SKILL.md': '---\nname: review\ndescription: review code the team way\n---\nbody',
+    });
+    try {
+      // The user's own configuration names it: their folder, listed as their skills are.
+      const mine = await kernel({ skills: { dirs: [outside] } });
+      const own = await promptOf(mine);
+      expect(own).toContain('\n- review: review code the team way');
+      expect(own).not.toContain('workspace_text');
+
+      // The workspace's .oxydra/ names it: its words, marked, and not called a workspace file.
+      const theirs = await kernel({ skills: { dirs: [outside] } }, (workspace) => ({
+        sources: new Map([['skills.dirs', join(workspace, '.oxydra', 'agent.toml')]]),
+      }));
+      const prompt = await promptOf(theirs);
+      expect(prompt).toContain(
+        `<workspace_text source="outside the workspace, named by its configuration: ${outside}">\n${NOTE}\n- review: review code the team way\n</workspace_text>`,
+      );
+      expect(prompt).not.toContain('the workspace file');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

@@ -8,6 +8,7 @@
  * spells itself is defused: it cannot close the block early and write on as Oxydra. The same text
  * makes the same bytes, so the provider's prompt cache still holds.
  */
+import { isAbsolute } from 'node:path';
 import { describeProvenance, type Provenance } from '@oxydra/types';
 
 const TAG = 'workspace_text';
@@ -16,7 +17,7 @@ const SPOOFED_TAG = /<(\s*\/?\s*workspace[\s_-]*text)/gi;
 
 /** `text` in one block saying where it came from and what it may not do. */
 export function workspaceBlock(from: Provenance, text: string): string {
-  const source = describeProvenance(from)
+  const source = sourceLabel(from)
     .replace(/[\r\n\u2028\u2029]+/g, ' ')
     .replace(/"/g, "'")
     .replace(SPOOFED_TAG, '&lt;$1');
@@ -26,4 +27,15 @@ export function workspaceBlock(from: Provenance, text: string): string {
     text.replace(SPOOFED_TAG, '&lt;$1'),
     `</${TAG}>`,
   ].join('\n');
+}
+
+/**
+ * What the block says it came from. A workspace file is named relative to the workspace; an
+ * absolute path is outside it (a `[skills] dirs` folder or a prompt file the workspace's own
+ * configuration named, trust letting it through): called what it is, not "the workspace file".
+ */
+function sourceLabel(from: Provenance): string {
+  if (from.kind === 'workspace_file' && from.source !== undefined && isAbsolute(from.source))
+    return `outside the workspace, named by its configuration: ${from.source}`;
+  return describeProvenance(from);
 }

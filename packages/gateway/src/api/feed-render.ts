@@ -4,7 +4,49 @@
  * events relayed from other gateway processes (cluster/feed-relay.ts), so both look the same.
  */
 import type { KernelEvent } from '@oxydra/kernel';
+import { z } from 'zod';
 import { agentJson } from './routes/agents.js';
+import { agentSchema } from './schemas.js';
+
+/**
+ * Each feed event's `data`, by event name: what renderFeedEvent makes (the compiler holds it to
+ * these), and what an event relayed from another gateway process must be before this process's
+ * dashboards get it (cluster/relayed-feed.ts): whoever can write the bus could otherwise hand them
+ * any JSON as the gateway's own.
+ */
+export const feedEventSchemas = {
+  agent: z.union([
+    z.object({ type: z.enum(['agent_spawned', 'agent_status', 'agent_exited']), agent: agentSchema }),
+    z.object({
+      type: z.literal('agent_exited'),
+      agent_id: z.string(),
+      status: z.enum(['completed', 'failed', 'killed']),
+    }),
+  ]),
+  approval: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('approval_requested'),
+      id: z.string(),
+      agent_id: z.string(),
+      tool: z.string(),
+      summary: z.string(),
+      expires_at: z.string(),
+    }),
+    z.object({
+      type: z.literal('approval_resolved'),
+      id: z.string(),
+      agent_id: z.string(),
+      allow: z.boolean(),
+      by: z.enum(['respond', 'timeout', 'cancelled']),
+    }),
+  ]),
+};
+
+type FeedEventName = keyof typeof feedEventSchemas;
+/** One feed event: its name and its data. */
+export type FeedEvent = {
+  [Name in FeedEventName]: [Name, z.infer<(typeof feedEventSchemas)[Name]>];
+}[FeedEventName];
 
 /** The kernel event types the feed sends on. */
 export const FEED_EVENT_TYPES = [
@@ -21,9 +63,9 @@ export const FEED_EVENT_TYPES = [
 export function renderFeedEvent(
   envelope: KernelEvent,
   kernel: { agents: { get(id: string): Parameters<typeof agentJson>[0] | undefined } },
-): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  const send = (name: string, data: unknown) => out.push([name, data]);
+): FeedEvent[] {
+  const out: FeedEvent[] = [];
+  const send = (...event: FeedEvent) => out.push(event);
   const { event } = envelope;
   if (event.type === 'approval_requested') {
     send('approval', {
@@ -50,6 +92,6 @@ export function renderFeedEvent(
   const type = event.type === 'agent_spawned' || event.type === 'agent_exited' ? event.type : 'agent_status';
   if (agent) send('agent', { type, agent: agentJson(agent) });
   else if (event.type === 'agent_exited')
-    send('agent', { type, agent_id: envelope.agentId, status: event.status });
+    send('agent', { type: event.type, agent_id: envelope.agentId, status: event.status });
   return out;
 }

@@ -17,6 +17,7 @@ import {
 import type { ClusterRun } from '@oxydra/types';
 import { GatewayError } from '../errors.js';
 import type { GatewayLogger } from '../types.js';
+import { dropLogger } from './drop-log.js';
 import {
   CONTROL_TOPIC,
   type ControlMessage,
@@ -30,6 +31,7 @@ import {
 } from './messages.js';
 import type { GatewayClusterOptions } from './options.js';
 import { Presence } from './presence.js';
+import { shownName } from './relayed-frame.js';
 
 /** What the cluster asks of the gateway it belongs to. */
 export interface ClusterHost {
@@ -55,6 +57,9 @@ export class GatewayCluster {
   readonly #host: ClusterHost;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #feed = new Set<(message: FeedMessage) => void>();
+  /** The feed events' check, loaded with this process's first client of the feed (relayed-feed.ts). */
+  #feedCheck: typeof import('./relayed-feed.js').parseRelayedFeed | undefined;
+  readonly #feedDropped: (fields: Record<string, unknown>) => void;
   readonly #presence: Presence;
 
   constructor(options: GatewayClusterOptions, host: ClusterHost, admission: Admission, log: GatewayLogger) {
@@ -76,6 +81,7 @@ export class GatewayCluster {
         ),
     });
     this.#presence = new Presence(options.bus, 2 * this.#member.beatMs, this.#member.staleMs, log);
+    this.#feedDropped = dropLogger(log, 'dropped a malformed live feed event from the deployment bus');
   }
 
   /** Joins: the first beat must succeed (a process that cannot join does not serve). */
@@ -91,8 +97,14 @@ export class GatewayCluster {
         if (message) this.#host.control(message);
       }),
       bus.subscribe(FEED_TOPIC, (text) => {
+        const check = this.#feedCheck;
+        if (this.#feed.size === 0 || !check) return;
         const message = parseMessage(feedMessage, text);
-        if (message) for (const listener of this.#feed) listener(message);
+        if (!message) return;
+        const event = check(message);
+        // Its name and size only, as for a session frame: the data may hold anything.
+        if (event) for (const listener of this.#feed) listener(event);
+        else this.#feedDropped({ name: shownName(message.name), bytes: Buffer.byteLength(text) });
       }),
     );
     let live: Awaited<ReturnType<DeploymentMember['start']>>;
@@ -173,6 +185,7 @@ export class GatewayCluster {
    * function that stops it. They relay their feed from then on, and stop after the last stop.
    */
   async onFeed(listener: (message: FeedMessage) => void): Promise<() => void> {
+    this.#feedCheck ??= (await import('./relayed-feed.js')).parseRelayedFeed;
     this.#feed.add(listener);
     await this.#presence.watchFeed();
     let stopped = false;

@@ -10,6 +10,7 @@ import type { SessionStore } from '@oxydra/memory';
 import type { LiveSession, SessionRegistry } from '../live-sessions.js';
 import type { ApprovalRoutes } from '../turn-approvals.js';
 import type { GatewayLogger } from '../types.js';
+import { dropLogger } from './drop-log.js';
 import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
 import { parseRelayedFrame, shownFrameType } from './relayed-frame.js';
 
@@ -25,6 +26,7 @@ export interface LinkedHub {
 }
 
 export function clusterHost(hub: LinkedHub): ClusterHost {
+  const dropped = dropLogger(hub.options.log, 'dropped a malformed session frame from the deployment bus');
   return {
     deliver(message) {
       const live = hub.registry.get(message.session_id);
@@ -33,10 +35,7 @@ export function clusterHost(hub: LinkedHub): ClusterHost {
       const frame = parseRelayedFrame(message.frame);
       if (!frame) {
         // Its type and size only: the text may hold anything (a user's words, a secret).
-        hub.options.log('warn', 'dropped a malformed session frame from the deployment bus', {
-          type: shownFrameType(message.frame),
-          bytes: Buffer.byteLength(message.frame),
-        });
+        dropped({ type: shownFrameType(message.frame), bytes: Buffer.byteLength(message.frame) });
         return;
       }
       live.deliver(message.frame, message.approvers_only === true);

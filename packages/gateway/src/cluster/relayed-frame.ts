@@ -23,6 +23,10 @@ export function parseRelayedFrame(text: string): ServerFrame | undefined {
 
 /** A type that looks like one of ours, else "unknown": what a log line may say of a dropped frame. */
 export function shownFrameType(text: string): string {
-  const type = frameType(text);
-  return type !== undefined && /^[a-z_]{1,40}$/.test(type) ? type : 'unknown';
+  return shownName(frameType(text));
+}
+
+/** A name that looks like one of ours (a frame's type, a feed event's), else "unknown". */
+export function shownName(name: string | undefined): string {
+  return name !== undefined && /^[a-z_]{1,40}$/.test(name) ? name : 'unknown';
 }

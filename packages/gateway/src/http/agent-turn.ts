@@ -126,6 +126,7 @@ export async function answerTurn(
   recording.attach(reply.raw);
 
   const controller = new AbortController();
+  // Until the answer is checked: a client that hangs up during its schema check cancels the check.
   let finished = false;
   // Without a key a client that hangs up cancels the turn; with one, it runs on for the retry.
   if (key === undefined) {
@@ -170,13 +171,13 @@ export async function answerTurn(
   } catch (error) {
     deps.hub.options.log('error', 'a stateless turn failed', { error: String(error) });
   } finally {
-    finished = true;
     unhold();
     started.done();
     sse?.stop();
   }
 
-  const outcome = await settle(tally, spec.structured);
+  const outcome = await settle(tally, spec.structured, controller.signal);
+  finished = true;
   if (outcome.ok && spec.structured) dialect.text(outcome.answer.text, sse);
   if (sse?.opened || (sse && outcome.ok)) {
     if (outcome.ok) dialect.completed(outcome.answer, sse);
@@ -192,12 +193,16 @@ export async function answerTurn(
 
 type Outcome = { ok: true; answer: TurnAnswer } | { ok: false; failure: HttpFailure };
 
-async function settle(tally: TurnTally, structured: StructuredOutput | undefined): Promise<Outcome> {
+async function settle(
+  tally: TurnTally,
+  structured: StructuredOutput | undefined,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const { end } = tally;
   if (end?.type !== 'run_completed') return { ok: false, failure: turnFailure(end?.error, tally.toolRan) };
   let text = end.text;
   if (structured) {
-    const checked = await structured.check(tally.lastCallText);
+    const checked = await structured.check(tally.lastCallText, signal);
     if (!checked.ok) {
       const error = { code: 'invalid_structured_output', message: checked.message };
       return {

@@ -39,6 +39,8 @@ interface Thread {
   timer?: NodeJS.Timeout | undefined;
 }
 
+const CANCELLED = 'the schema check was cancelled: its request was aborted';
+
 /** node:vm's largest timeout (a signed 32-bit count of milliseconds, ~24 days). */
 const NO_CHECKER_LIMIT_MS = 2 ** 31 - 1;
 
@@ -62,11 +64,39 @@ export class SchemaWorkers {
    * Why `data` does not match `schema` ([] when it does); rejects with the checker's own error
    * when the schema cannot be used, or with the limit it ran past.
    */
-  check(schema: object, data: unknown, owner = ''): Promise<string[]> {
+  check(schema: object, data: unknown, owner = '', signal?: AbortSignal): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ job: { id: this.#nextId++, schema, data }, owner, resolve, reject });
+      if (signal?.aborted) return reject(new Error(CANCELLED));
+      const waiting: Waiting = { job: { id: this.#nextId++, schema, data }, owner, resolve, reject };
+      if (signal) {
+        // Its client went away: a check nobody waits for holds no place in the queue, nor a
+        // thread another user's check could run on.
+        const cancel = () => this.#cancel(waiting);
+        signal.addEventListener('abort', cancel, { once: true });
+        const settled = () => signal.removeEventListener('abort', cancel);
+        waiting.resolve = (errors) => {
+          settled();
+          resolve(errors);
+        };
+        waiting.reject = (error) => {
+          settled();
+          reject(error);
+        };
+      }
+      this.#queue.push(waiting);
       this.#pump();
     });
+  }
+
+  /** Out of the queue, or its thread ended (the next check gets a new one): rejected as cancelled. */
+  #cancel(waiting: Waiting): void {
+    const queued = this.#queue.indexOf(waiting);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      waiting.reject(new Error(CANCELLED));
+      return;
+    }
+    for (const thread of this.#threads) if (thread.running === waiting) this.#stop(thread, CANCELLED);
   }
 
   /**

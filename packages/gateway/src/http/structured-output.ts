@@ -15,9 +15,15 @@ export interface StructuredOutput {
    * used. Run once the caller holds its per-user turn slot (agent-turn.ts), never on arrival:
    * a user's many requests then wait their turn instead of each holding the event loop.
    */
-  prepare(): Promise<void>;
-  /** The JSON text of the answer, or an error line saying why it does not conform. */
-  check(text: string): Promise<{ ok: true; json: string } | { ok: false; message: string }>;
+  prepare(signal?: AbortSignal): Promise<void>;
+  /**
+   * The JSON text of the answer, or an error line saying why it does not conform. `signal`: the
+   * request's, so a check whose client went away is dropped from the pool (schema-workers.ts).
+   */
+  check(
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; json: string } | { ok: false; message: string }>;
 }
 
 export type FormatRequest =
@@ -45,9 +51,14 @@ const LIMITS = { timeMs: 1000, heapMb: 64, idleMs: 60_000 } as const;
 // Loaded, and its threads started, on the first request that asks for a schema: most gateways
 // never see one, and neither the gateway's start nor a plain turn pays for them.
 let workers: Promise<import('./schema-workers.js').SchemaWorkers> | undefined;
-const schemaCheck = async (schema: object, data: unknown, owner: string): Promise<string[]> => {
+const schemaCheck = async (
+  schema: object,
+  data: unknown,
+  owner: string,
+  signal: AbortSignal | undefined,
+): Promise<string[]> => {
   workers ??= import('./schema-workers.js').then(({ SchemaWorkers }) => new SchemaWorkers(CHECK, LIMITS));
-  return (await workers).check(schema, data, owner);
+  return (await workers).check(schema, data, owner, signal);
 };
 
 export function structuredOutput(
@@ -79,12 +90,14 @@ export function structuredOutput(
   let compiled = false;
   return {
     instruction: `Your final answer must be a single JSON value that matches this JSON schema${format.name ? ` ("${format.name}")` : ''}, and nothing else: no prose, no Markdown code fences.\n${JSON.stringify(schema)}`,
-    prepare: async () => {
+    prepare: async (signal) => {
       try {
         // Compiled once up front against a placeholder, so a schema that cannot be used is the
         // client's 400 now rather than a failed turn after the model ran.
-        await schemaCheck(schema, null, owner);
+        await schemaCheck(schema, null, owner, signal);
       } catch (error) {
+        // Its client went away while it was compiled: the turn's cancel, not the schema's fault.
+        if (signal?.aborted) throw signal.reason;
         throw new GatewayError(
           'invalid_request',
           `${param}: the JSON schema cannot be used: ${(error as Error).message.replace(/^the schema cannot be used: /, '')}`,
@@ -92,14 +105,14 @@ export function structuredOutput(
       }
       compiled = true;
     },
-    check: async (text) => {
+    check: async (text, signal) => {
       if (!compiled)
         return { ok: false, message: "the agent's JSON was not checked: the schema was not compiled" };
       const parsed = parseJson(text);
       if (!parsed.ok) return parsed;
       let errors: string[];
       try {
-        errors = await schemaCheck(schema, parsed.value, owner);
+        errors = await schemaCheck(schema, parsed.value, owner, signal);
       } catch (error) {
         return { ok: false, message: `the agent's JSON was not checked: ${(error as Error).message}` };
       }

@@ -124,8 +124,11 @@ function readPromptFile(agentName: string, file: string, baseDir: string): strin
 export interface PromptSources {
   agentPrompt?: Provenance;
   persona?: Provenance;
-  /** A skill folder's provenance as the prompt names it (relative to the workspace). */
-  skillFolder(from: Provenance): Provenance;
+  /**
+   * A skill folder's provenance as the prompt names it (relative to the workspace; absolute when
+   * outside it), or undefined when the folder is the user's own (not marked).
+   */
+  skillFolder(from: Provenance): Provenance | undefined;
 }
 
 export function promptSources(
@@ -151,7 +154,14 @@ export function promptSources(
   };
 
   const sources: PromptSources = {
-    skillFolder: (from) => (from.source === undefined ? from : named(from.source)),
+    // A `[skills] dirs` folder outside the workspace is the workspace's only when its own
+    // `.oxydra/` named it (and trust let that through): the user's own config naming one is the
+    // user's choice of folder, as the user's skills folder is. Inside, a repository can write it.
+    skillFolder: (from) => {
+      if (from.source === undefined) return from;
+      if (!isInside(workspace, from.source) && setIn('skills.dirs') === undefined) return undefined;
+      return named(from.source);
+    },
   };
   const agent =
     agentName !== undefined && Object.hasOwn(config.agents, agentName) ? config.agents[agentName] : undefined;

@@ -130,9 +130,12 @@ function assembleAgent(
     request.systemPrompt === undefined ? agentName : undefined,
     persona?.path,
   );
-  const skills = promptSkills(base.skills, tools.specs()).map((skill) =>
-    skill.from ? { ...skill, from: sources.skillFolder(skill.from) } : skill,
-  );
+  const skills = promptSkills(base.skills, tools.specs()).map((skill) => {
+    if (!skill.from) return skill;
+    const { from: _found, ...rest } = skill;
+    const from = sources.skillFolder(skill.from);
+    return from ? { ...rest, from } : rest;
+  });
   return {
     name: request.agent ?? DEFAULT_AGENT,
     settings,

@@ -86,7 +86,8 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
         // Agents running on other gateway processes of the deployment, rendered there. Never
         // their admin_approval events: this process's own feed of the shared queue says those.
         // The others relay them only once they heard of this client: before it is told it is
-        // connected, so it misses nothing of theirs from then on.
+        // connected, so it misses nothing of theirs from then on. Each was checked against its
+        // event's schema where heard (cluster/relayed-feed.ts).
         const unrelay = remoteFeed
           ? await remoteFeed((message) => {
               if (user !== undefined && message.user_id !== user) return;
