@@ -114,6 +114,19 @@ async function cliLayer(cli: CliConfigOverrides): Promise<ConfigLayer> {
   return layer;
 }
 
+/**
+ * Each configuration loadAgentConfig made, with where each of its keys came from: a program that
+ * passes only `config` to openKernel (docs/kernel.md's example) still gets the workspace's own
+ * words marked as such in the system prompt (the kernel's promptSources), as the CLI does by
+ * passing `provenance` itself. Keyed by the object: a copy or a hand-made config has none.
+ */
+const LOADED_SOURCES = new WeakMap<AgentConfig, ReadonlyMap<string, string>>();
+
+/** Where each key of a configuration loadAgentConfig returned came from, if it did. */
+export function loadedConfigSources(config: AgentConfig): ReadonlyMap<string, string> | undefined {
+  return LOADED_SOURCES.get(config);
+}
+
 export async function loadAgentConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const layers: ConfigLayer[] = [defaultsLayer()];
@@ -144,6 +157,7 @@ export async function loadAgentConfig(options: LoadOptions = {}): Promise<Loaded
   }
   refuseHeldProviders(values, trust.report);
   const config = await validateAgentConfig(values, provenance);
+  LOADED_SOURCES.set(config, provenance);
   return {
     config,
     files,

@@ -4,7 +4,7 @@
  * summarizer. Each agent's assembly (agent.ts) reuses these; nothing here depends on an agent.
  */
 import { homedir } from 'node:os';
-import { firstNotice, oxydraSecretDirectories } from '@oxydra/config';
+import { firstNotice, loadedConfigSources, oxydraSecretDirectories } from '@oxydra/config';
 import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core';
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, fileToolsPolicy, type PathPolicy, resolveVaultPath } from '@oxydra/tools';
@@ -255,10 +255,12 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     sources.length > 0
       ? new (await import('../services/tool-sources.js')).ToolSources(sources, warn)
       : undefined;
+  // A program passing only the config loadAgentConfig made still has its keys' sources.
+  const configSources = options.configSources ?? loadedConfigSources(config);
   return {
     workspace,
     config,
-    ...(options.configSources ? { configSources: options.configSources } : {}),
+    ...(configSources ? { configSources } : {}),
     env,
     ...(options.adapters ? { adapters: options.adapters } : {}),
     secrets,
