@@ -38,8 +38,9 @@ export interface KernelOptions {
   /**
    * Where each key's value came from (LoadedConfig.provenance: dotted key -> file, variable or
    * flag): an agent's `system_prompt` set in the workspace's own `.oxydra/` is marked in its
-   * system prompt as the workspace's words. Not needed with a `config` from loadAgentConfig,
-   * which keeps its own; with neither (a config made by hand), an inline prompt counts as the user's.
+   * system prompt as the workspace's words. Not needed with a `config` from loadAgentConfig
+   * (every `oxydra` command's), which keeps its own; with neither (a config copied or made by
+   * hand), an inline prompt counts as the user's.
    */
   configSources?: ReadonlyMap<string, string>;
   /** Where credentials come from; default process.env. */

@@ -33,11 +33,10 @@ export async function openMemberKernel(
   kind: Exclude<ProcessKind, 'gateway'>,
   log: MemberLog,
 ): Promise<{ kernel: Kernel; member: boolean; close: () => Promise<void> }> {
-  const { config, provenance } = await loadRunConfigAndTrust(flags, options);
+  const { config } = await loadRunConfigAndTrust(flags, options);
   const { kernel, shared } = await openKernelWithStores({
     workspace: options.workspace,
     config,
-    configSources: provenance,
     host: options.host ?? 'cli',
     ...(options.env ? { env: options.env } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),

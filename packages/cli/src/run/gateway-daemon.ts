@@ -89,7 +89,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
   const env = options.env ?? process.env;
   // The configuration first, for the gateway's own settings: the token must be known before
   // the agents are set up, so that their tools and transcripts scrub it like a provider key.
-  const { config, trust, provenance } = await loadRunConfigAndTrust(flags, options);
+  const { config, trust } = await loadRunConfigAndTrust(flags, options);
   if (!config.memory.enabled) {
     throw new ConfigError(
       'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
@@ -118,7 +118,6 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
   const { kernel, shared: sharedStore } = await openKernelWithStores({
     workspace: options.workspace,
     config,
-    configSources: provenance,
     host: options.host ?? 'gateway',
     ...(options.env ? { env: options.env } : {}),
     secrets: [...(options.secrets ?? []), token],

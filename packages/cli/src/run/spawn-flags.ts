@@ -59,11 +59,11 @@ export async function loadRunConfig(flags: RunFlags, options: CliKernelOptions):
   return (await loadRunConfigAndTrust(flags, options)).config;
 }
 
-/** The same load, with its workspace trust report (what was held back: the gateway shows it) and each key's source. */
+/** The same load, with its workspace trust report (what was held back: the gateway shows it). */
 export async function loadRunConfigAndTrust(
   flags: RunFlags,
   options: CliKernelOptions,
-): Promise<Pick<LoadedConfig, 'config' | 'trust' | 'provenance'>> {
+): Promise<Pick<LoadedConfig, 'config' | 'trust'>> {
   const cli = await toCliOverrides(flags);
   cli.set = [...(cli.set ?? []), ...flagOverrides(flags), ...(options.overrides ?? [])];
   return loadCliConfig({ cwd: options.workspace, env: options.env ?? process.env, cli });
@@ -71,12 +71,12 @@ export async function loadRunConfigAndTrust(
 
 /** Loads the configuration and opens the kernel on it (and on the store it names). */
 export async function openCliKernel(flags: RunFlags, options: CliKernelOptions): Promise<Kernel> {
-  const { config, provenance } = await loadRunConfigAndTrust(flags, options);
+  const { config } = await loadRunConfigAndTrust(flags, options);
   return openKernelOnStore({
     workspace: options.workspace,
+    // The loaded config keeps its keys' sources: the system prompt marks what the workspace's
+    // own .oxydra/ wrote (the kernel reads them, loadedConfigSources).
     config,
-    // The system prompt marks what the workspace's own .oxydra/ wrote.
-    configSources: provenance,
     host: options.host ?? 'cli',
     ...(options.env ? { env: options.env } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
