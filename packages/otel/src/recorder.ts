@@ -11,8 +11,6 @@
 import {
   type Attributes,
   type Context,
-  type Counter,
-  type Histogram,
   type Meter,
   ROOT_CONTEXT,
   type Span,
@@ -20,11 +18,11 @@ import {
   SpanStatusCode,
   type Tracer,
   trace,
-  type UpDownCounter,
 } from '@opentelemetry/api';
 import { addUsage, type StreamEvent, type Usage } from '@oxydra/types';
-import { ATTR, DURATION_BUCKETS, METRIC, OPERATION, providerName, TOKEN_BUCKETS } from './attributes.js';
+import { ATTR, OPERATION, providerName } from './attributes.js';
 import type { AgentModel, TelemetryEnvelope, TelemetryLifecycleEvent } from './envelope.js';
+import { type Instruments, instruments } from './instruments.js';
 
 /** Longest captured text per value; longer ones are cut (captured content is for reading, not replay). */
 export const MAX_CONTENT_CHARS = 8192;
@@ -77,54 +75,6 @@ interface AgentState {
   run?: RunState;
   /** The spawn's task, for the first run's captured prompt. */
   task?: string;
-}
-
-interface Instruments {
-  tokenUsage: Histogram;
-  operationDuration: Histogram;
-  turnDuration: Histogram;
-  providerTokens: Counter;
-  providerCost: Counter;
-  toolExecutions: Counter;
-  toolDuration: Histogram;
-  activeAgents: UpDownCounter;
-  approvalWait: Histogram;
-}
-
-function instruments(meter: Meter): Instruments {
-  const seconds = (name: string, description: string) =>
-    meter.createHistogram(name, {
-      description,
-      unit: 's',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-    });
-  return {
-    tokenUsage: meter.createHistogram(METRIC.tokenUsage, {
-      description: 'Tokens per model call, by gen_ai.token.type (input, output)',
-      unit: '{token}',
-      advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
-    }),
-    operationDuration: seconds(METRIC.operationDuration, 'Duration of a model call'),
-    turnDuration: seconds(METRIC.turnDuration, "Duration of an agent's turn (a prompt to its answer)"),
-    providerTokens: meter.createCounter(METRIC.providerTokens, {
-      description: 'Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write)',
-      unit: '{token}',
-    }),
-    providerCost: meter.createCounter(METRIC.providerCost, {
-      description: "US dollars spent on model calls, from the model catalog's prices",
-      unit: 'USD',
-    }),
-    toolExecutions: meter.createCounter(METRIC.toolExecutions, {
-      description: 'Tool executions, by tool and status (ok, error)',
-      unit: '{execution}',
-    }),
-    toolDuration: seconds(METRIC.toolDuration, 'Duration of a tool execution'),
-    activeAgents: meter.createUpDownCounter(METRIC.activeAgents, {
-      description: 'Agents alive (running or idle)',
-      unit: '{agent}',
-    }),
-    approvalWait: seconds(METRIC.approvalWait, 'How long a privileged tool call waited for its approval'),
-  };
 }
 
 export class GenAiRecorder {

@@ -3,7 +3,7 @@
  * the Unicode property regexes' start-up cost) are exactly what its regex classifier makes.
  */
 import { describe, expect, it } from 'vitest';
-import { characterClass, LATIN1_CLASSES } from '../src/catalog/estimate.js';
+import { characterClass, LATIN1_CLASSES } from '../src/catalog/char-classes.js';
 
 describe('LATIN1_CLASSES', () => {
   it('matches classify() for every code unit of block 0', () => {
