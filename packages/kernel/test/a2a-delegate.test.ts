@@ -35,6 +35,8 @@ interface Answer {
   hold?: boolean;
   /** Send the head at once but the body this much later (a remote slow to name its task). */
   delayMs?: number;
+  /** A Location header (a redirect). */
+  location?: string;
 }
 
 /** A server answering every request with `answer(seen)`; what it saw is in `seen`. */
@@ -49,7 +51,10 @@ async function serve(answer: (seen: Seen) => Answer) {
       const entry = { path: request.url ?? '', method: request.method ?? '', headers: request.headers, body };
       seen.push(entry);
       const reply = answer(entry);
-      response.writeHead(reply.status ?? 200, { 'content-type': reply.type ?? 'application/json' });
+      response.writeHead(reply.status ?? 200, {
+        'content-type': reply.type ?? 'application/json',
+        ...(reply.location === undefined ? {} : { location: reply.location }),
+      });
       response.flushHeaders();
       const send = () => {
         if (reply.hold) response.write(reply.body);
@@ -104,12 +109,17 @@ async function slowRemote(id: string, delayMs?: number) {
   return remote;
 }
 
-function tool(remotes: Record<string, Record<string, unknown>>, account?: BudgetAccount) {
+function tool(
+  remotes: Record<string, Record<string, unknown>>,
+  account?: BudgetAccount,
+  allow: string[] = [],
+) {
   const audit: Array<{ type: string; data: Record<string, unknown> }> = [];
   const config = agentConfigSchema.parse({
     selection: { provider: 'openai', model: 'gpt-4o-mini' },
     providers: { registry: { openai: { provider_type: 'openai' } } },
     a2a: { remotes },
+    tools: { web_search: { egress_allowlist: allow } },
   });
   const delegate: Tool = a2aDelegateTool({
     config,
@@ -140,7 +150,9 @@ describe('a2a_delegate', () => {
         ? { body: card(`${elsewhere.url}/a2a`) }
         : { status: 404, body: '' },
     );
-    const { delegate, audit } = tool({ r: { url: remote.url, token_env: 'REMOTE_TOKEN' } });
+    // The other origin is on loopback: reached only because the user allowlisted it.
+    const allow = [new URL(elsewhere.url).host];
+    const { delegate, audit } = tool({ r: { url: remote.url, token_env: 'REMOTE_TOKEN' } }, undefined, allow);
     const result = await run(delegate, { url_or_name: 'r', task: 'hello' });
     expect(result.isError).toBe(true);
     expect(remote.seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -148,6 +160,38 @@ describe('a2a_delegate', () => {
     expect(elsewhere.seen.every((seen) => seen.headers.authorization === undefined)).toBe(true);
     expect(result.content).not.toContain(TOKEN);
     expect(audit.at(-1)).toMatchObject({ type: 'a2a_delegate', data: { remote: 'r', state: 'error' } });
+  });
+
+  it("sends nothing to an address the SSRF guard refuses when a configured remote's card names it", async () => {
+    const victim = await serve(() => ({ body: '{"secret":"instance credentials"}' }));
+    const remote = await serve((seen) =>
+      seen.path.startsWith('/.well-known/')
+        ? { body: card(`${victim.url}/latest/meta-data`) }
+        : { status: 404, body: '' },
+    );
+    const { delegate } = tool({ r: { url: remote.url } });
+    const result = await run(delegate, { url_or_name: 'r', task: 'hello' });
+    expect(result.isError).toBe(true);
+    expect(result.content).toMatch(/loopback/);
+    expect(victim.seen).toHaveLength(0);
+  });
+
+  it("does not follow a configured remote's redirect, which would skip the SSRF guard", async () => {
+    const victim = await serve(() => ({ body: card('http://127.0.0.1:1/a2a') }));
+    const remote = await serve(() => ({ status: 302, body: '', location: `${victim.url}/latest/meta-data` }));
+    for (const remotes of [
+      { r: { url: remote.url } },
+      { r: { url: remote.url, token_env: 'REMOTE_TOKEN' } },
+    ]) {
+      const { delegate } = tool(remotes);
+      const result = await run(delegate, { url_or_name: 'r', task: 'hello' });
+      expect(result.isError).toBe(true);
+      expect(result.content).toMatch(
+        /redirect \(HTTP 302 to http:\/\/127\.0\.0\.1:\d+\/latest\/meta-data\), which is not followed/,
+      );
+    }
+    expect(remote.seen).toHaveLength(2);
+    expect(victim.seen).toHaveLength(0);
   });
 
   it('reads a streamed answer in appended chunks, reports progress and the final state', async () => {

@@ -16,3 +16,4 @@ export {
   type SafeResponse,
   systemResolver,
 } from '../web/safe-fetch.js';
+export { shownUrl } from '../web/untrusted.js';
