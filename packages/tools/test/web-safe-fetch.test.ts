@@ -152,3 +152,40 @@ describe('safeFetch through the seams', () => {
     await expect(safeFetch(`http://127.0.0.1:${server.port + 1}/`)).rejects.toThrow(/loopback/);
   });
 });
+
+describe("safeFetch and the caller's credentials", () => {
+  it('sends Authorization, Cookie and Proxy-Authorization to the origin named, not to one a redirect names', async () => {
+    const seen: { url: string; host: string; secret: boolean; kept: boolean }[] = [];
+    server = await localServer((req, res) => {
+      const secret = JSON.stringify(req.headers).includes('s3cret');
+      seen.push({
+        url: req.url ?? '',
+        host: req.headers.host ?? '',
+        secret,
+        kept: req.headers['x-kept'] === 'yes',
+      });
+      if (req.url === '/start') res.writeHead(302, { location: '/same' }).end();
+      else if (req.url === '/same') res.writeHead(307, { location: 'http://other.test/away' }).end();
+      else if (req.url === '/away') res.writeHead(302, { location: 'http://example.test/back' }).end();
+      else res.end('done');
+    });
+    const safeFetch = createSafeFetch({
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP], 'other.test': ['1.1.1.1'] }),
+      connect: toLocal(server.port),
+    });
+    const headers = {
+      Authorization: 'Bearer s3cret',
+      cookie: 'session=s3cret',
+      'Proxy-Authorization': 'Basic s3cret',
+      'x-kept': 'yes',
+    };
+    expect((await safeFetch('http://example.test/start', { headers })).body.toString()).toBe('done');
+    // The last hop is home again, but by way of another server's redirect: still none.
+    expect(seen).toEqual([
+      { url: '/start', host: 'example.test', secret: true, kept: true },
+      { url: '/same', host: 'example.test', secret: true, kept: true },
+      { url: '/away', host: 'other.test', secret: false, kept: true },
+      { url: '/back', host: 'example.test', secret: false, kept: true },
+    ]);
+  });
+});
