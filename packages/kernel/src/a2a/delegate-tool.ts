@@ -6,6 +6,8 @@
  * reports it cost (an Oxydra remote does) is charged to the caller's budgets; a caller whose
  * budget is spent cannot delegate. The SDK loads on the first call.
  */
+
+import { shownUrl, showUntrusted } from '@oxydra/tools/safe-fetch';
 import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
@@ -55,6 +57,11 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
     needsApproval: (args) => {
       const target = resolveTarget(String(args.url_or_name ?? ''), options);
       return typeof target !== 'string' && !target.configured;
+    },
+    // The answer is the remote's words, a configured remote's too (as an MCP server's): untrusted.
+    provenance: (args) => {
+      const target = resolveTarget(String(args.url_or_name ?? ''), options);
+      return typeof target === 'string' ? undefined : { kind: 'a2a', source: sourceOf(target) };
     },
     timeoutMs: longest + CANCEL_TIMEOUT_MS * 2,
     async execute(args, context) {
@@ -214,6 +221,15 @@ async function delegate(
   }
 }
 
+/** "r (https://agent.example)" for a configured remote, the URL for one the model gave. */
+const sourceOf = (target: RemoteTarget): string =>
+  target.configured ? `${target.label} (${new URL(target.url).origin})` : shownUrl(target.url);
+
+/**
+ * The remote's answer (or its status message) below the untrusted line, Oxydra's own words
+ * above it: the state, and the context id when it is one a2a_delegate takes back (the remote
+ * chose it, and a free text there would read as Oxydra's).
+ */
 function resultOf(target: RemoteTarget, outcome: TaskOutcome): ToolResult {
   const data = {
     remote: target.label,
@@ -222,16 +238,17 @@ function resultOf(target: RemoteTarget, outcome: TaskOutcome): ToolResult {
     state: outcome.state,
     cost_usd: outcome.usage.costUsd ?? null,
   };
-  const continuation = outcome.contextId ? `\n\n(context_id: ${outcome.contextId})` : '';
-  if (outcome.state === 'completed') {
-    return { content: `${outcome.text || '(no answer)'}${continuation}`, data };
+  const notes: string[] = [];
+  const completed = outcome.state === 'completed';
+  if (!completed) notes.push(`[${shownUrl(target.label)} did not finish the task (${outcome.state})]`);
+  else if (!outcome.text) notes.push(`[${shownUrl(target.label)} finished the task with no answer]`);
+  if (outcome.contextId && CONTEXT_ID.test(outcome.contextId)) {
+    notes.push(`[context_id: ${outcome.contextId}; pass it as context_id to continue]`);
   }
-  const why = outcome.statusText ? `: ${outcome.statusText}` : '';
-  return {
-    content: `${target.label} did not finish the task (${outcome.state}${why})${continuation}`,
-    isError: true,
-    data,
-  };
+  const said = completed ? outcome.text : outcome.statusText;
+  const content =
+    said === '' ? notes.join('\n') : showUntrusted(notes, `the remote agent ${sourceOf(target)}`, said);
+  return completed ? { content, data } : { content, isError: true, data };
 }
 
 function auditData(target: RemoteTarget, outcome: TaskOutcome | undefined): Record<string, unknown> {
