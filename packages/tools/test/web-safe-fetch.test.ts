@@ -145,6 +145,66 @@ describe('safeFetch through the seams', () => {
     expect(response.body.toString()).toBe('z'.repeat(10_000));
   });
 
+  it.each([
+    ['deflate', 'createDeflate'],
+    ['br', 'createBrotliCompress'],
+  ] as const)('stops a %s bomb at the cap too, reading no more of it', async (encoding, maker) => {
+    const zlib = await import('node:zlib');
+    // 64 MiB of zeros, sent packed as it is made: the cap must stop the reading, not the end.
+    server = await localServer((_req, res) => {
+      res.writeHead(200, { 'content-encoding': encoding });
+      const packer = zlib[maker]();
+      packer.pipe(res);
+      const zeros = Buffer.alloc(1024 * 1024);
+      let left = 64;
+      const more = (): void => {
+        while (left > 0) {
+          left--;
+          if (!packer.write(zeros)) return void packer.once('drain', more);
+        }
+        packer.end();
+      };
+      more();
+      res.on('close', () => packer.destroy());
+    });
+    const safeFetch = createSafeFetch({
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+      connect: toLocal(server.port),
+      maxBytes: 100_000,
+    });
+    const response = await safeFetch('http://example.test/');
+    expect(response.truncated).toBe(true);
+    expect(response.body.length).toBe(100_000);
+  });
+
+  it.each([
+    ['a body that trickles forever', 'body'],
+    ['headers that trickle forever (slowloris)', 'headers'],
+  ])('gives up on %s at its time limit', async (_what, part) => {
+    const { createServer } = await import('node:net');
+    const timers: NodeJS.Timeout[] = [];
+    const raw = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(
+        part === 'body' ? 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n' : 'HTTP/1.1 200 OK\r\n',
+      );
+      timers.push(setInterval(() => socket.write(part === 'body' ? 'x' : 'x-more: y\r\n'), 20));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const { port } = raw.address() as import('node:net').AddressInfo;
+    try {
+      const safeFetch = createSafeFetch({
+        resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+        connect: toLocal(port),
+        timeoutMs: 300,
+      });
+      await expect(safeFetch('http://example.test/')).rejects.toThrow('the request timed out');
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      raw.close();
+    }
+  });
+
   it('lets an allowlisted loopback host:port through, and no other port', async () => {
     server = await localServer((_req, res) => res.end('local ok'));
     const safeFetch = createSafeFetch({ policy: new EgressPolicy([`127.0.0.1:${server.port}`]) });
