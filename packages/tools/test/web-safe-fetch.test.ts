@@ -101,6 +101,21 @@ describe('safeFetch through the seams', () => {
     expect(server.seen.filter((s) => s.url === '/loop')).toHaveLength(6);
   });
 
+  it.each([
+    ['file:///etc/passwd', /only http and https URLs can be fetched, not file:/],
+    ['data:text/plain,hi', /only http and https URLs can be fetched, not data:/],
+    ['http://user@example.test/', /credentials/],
+    ['//169.254.169.254/latest/meta-data', /link-local/],
+  ])('refuses a redirect to %s', async (location, message) => {
+    server = await localServer((_req, res) => res.writeHead(302, { location }).end());
+    const safeFetch = createSafeFetch({
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+      connect: toLocal(server.port),
+    });
+    await expect(safeFetch('http://example.test/')).rejects.toThrow(message);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('turns a POST into a GET on 303', async () => {
     server = await localServer((req, res) => {
       if (req.method === 'POST') res.writeHead(303, { location: '/done' }).end();
