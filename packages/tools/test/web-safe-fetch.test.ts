@@ -1,9 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EgressPolicy } from '../src/web/address-policy.js';
-import { createSafeFetch, EgressRefused } from '../src/web/safe-fetch.js';
+import { createSafeFetch, EgressRefused, type SafeFetchOptions } from '../src/web/safe-fetch.js';
 import { fakeResolver, type LocalServer, localServer, PUBLIC_IP, toLocal } from './web-helpers.js';
 
 let server: LocalServer | undefined;
+
+/** A safeFetch where example.test is public and every checked address leads to `port`. */
+const viaExample = (port: number, more: SafeFetchOptions = {}) =>
+  createSafeFetch({
+    resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+    connect: toLocal(port),
+    ...more,
+  });
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -108,11 +116,7 @@ describe('safeFetch through the seams', () => {
     ['//169.254.169.254/latest/meta-data', /link-local/],
   ])('refuses a redirect to %s', async (location, message) => {
     server = await localServer((_req, res) => res.writeHead(302, { location }).end());
-    const safeFetch = createSafeFetch({
-      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
-      connect: toLocal(server.port),
-    });
-    await expect(safeFetch('http://example.test/')).rejects.toThrow(message);
+    await expect(viaExample(server.port)('http://example.test/')).rejects.toThrow(message);
     expect(server.seen).toHaveLength(1);
   });
 
@@ -182,12 +186,7 @@ describe('safeFetch through the seams', () => {
       more();
       res.on('close', () => packer.destroy());
     });
-    const safeFetch = createSafeFetch({
-      resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
-      connect: toLocal(server.port),
-      maxBytes: 100_000,
-    });
-    const response = await safeFetch('http://example.test/');
+    const response = await viaExample(server.port, { maxBytes: 100_000 })('http://example.test/');
     expect(response.truncated).toBe(true);
     expect(response.body.length).toBe(100_000);
   });
@@ -208,12 +207,9 @@ describe('safeFetch through the seams', () => {
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
     const { port } = raw.address() as import('node:net').AddressInfo;
     try {
-      const safeFetch = createSafeFetch({
-        resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
-        connect: toLocal(port),
-        timeoutMs: 300,
-      });
-      await expect(safeFetch('http://example.test/')).rejects.toThrow('the request timed out');
+      await expect(viaExample(port, { timeoutMs: 300 })('http://example.test/')).rejects.toThrow(
+        'the request timed out',
+      );
     } finally {
       for (const timer of timers) clearInterval(timer);
       raw.close();
