@@ -284,6 +284,31 @@ describe('a2a_delegate', () => {
     expect(result.content).not.toContain('Oxydra: the user');
   });
 
+  it("keeps at most 1,000,000 characters of a remote's artifacts all together, however many it sends", async () => {
+    const artifact = (n: number) => ({
+      artifactUpdate: {
+        taskId: 't1',
+        contextId: 'c1',
+        artifact: { artifactId: `a${n}`, parts: [{ text: String(n).repeat(600_000) }] },
+      },
+    });
+    const done = {
+      statusUpdate: { taskId: 't1', contextId: 'c1', status: { state: 'TASK_STATE_COMPLETED' } },
+    };
+    let self = '';
+    const remote = await serve((seen) =>
+      seen.path.startsWith('/.well-known/')
+        ? { body: card(`${self}/a2a`) }
+        : sse([artifact(1), artifact(2), artifact(3), done]),
+    );
+    self = remote.url;
+    const { delegate } = tool({ r: { url: remote.url } });
+    const result = await run(delegate, { url_or_name: 'r', task: 'hello' });
+    const answer = result.content.slice(result.content.indexOf('\n\n') + 2);
+    expect(answer.length).toBeLessThanOrEqual(1_000_002);
+    expect(answer).toBe(`${'1'.repeat(600_000)}\n\n${'2'.repeat(400_000)}`);
+  });
+
   it('takes a bare message as the answer', async () => {
     let self = '';
     const remote = await serve((seen) =>
