@@ -11,7 +11,7 @@ import { shownUrl, showUntrusted } from '@oxydra/tools/safe-fetch';
 import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
-import { type RemoteTarget, remoteClient } from './remote-client.js';
+import { OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';
 import { followTask, type TaskOutcome } from './task-follow.js';
 
 /** How long an unconfigured URL may take (a configured remote has its own timeout_secs). */
@@ -74,14 +74,16 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
       const account = options.accountOf(context.agentId);
       let outcome: TaskOutcome | undefined;
       const run = async () => {
-        outcome = await delegate(target, args, contextId, context, options);
+        outcome = await delegate(target, args, contextId, context, options).catch((error: unknown) => {
+          throw remoteOrOwn(error);
+        });
         return { text: '', usage: outcome.usage, provider: 'a2a', model: target.label };
       };
       try {
         if (account) await account.sideCall(run, 'remote');
         else await run();
       } catch (error) {
-        return { content: `${target.label}: ${(error as Error).message}`, isError: true };
+        return { content: failureContent(target, error), isError: true };
       } finally {
         options.audit(
           `agent:${context.agentId ?? 'unknown'}`,
@@ -212,13 +214,47 @@ async function delegate(
     // Given up (the caller's cancel, or the remote's timeout): the remote stops too.
     await cancelled;
     if (context.signal.aborted) throw error;
-    throw new Error(
+    throw new OwnFailure(
       `no answer within ${Math.round(target.timeoutMs / 1000)} s; the remote task was cancelled`,
     );
   } finally {
     signal.removeEventListener('abort', onAbort);
     stream.abort();
   }
+}
+
+/** What a remote said in a failure (the SDK quotes its JSON-RPC error, its HTTP body). */
+class RemoteFailure extends Error {
+  override name = 'RemoteFailure';
+}
+
+/** Most of the remote's words a failure shows: enough to tell what went wrong. */
+const MAX_REMOTE_ERROR_CHARS = 2000;
+
+/**
+ * A delegation's failure, sorted: Oxydra's own (a refusal of the SSRF guard or of a redirect, the
+ * timeout, the network, the caller's cancel) as it is, anything else as the remote's words.
+ */
+function remoteOrOwn(error: unknown): unknown {
+  if (!(error instanceof Error)) return new RemoteFailure(String(error));
+  const own =
+    error instanceof OwnFailure ||
+    ['EgressRefused', 'AbortError', 'TimeoutError'].includes(error.name) ||
+    (error instanceof TypeError && error.message === 'fetch failed');
+  return own ? error : new RemoteFailure(error.message);
+}
+
+/** An own failure as a plain line; the remote's words below the untrusted line, as an answer's. */
+function failureContent(target: RemoteTarget, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof RemoteFailure)) return `${target.label}: ${message}`;
+  const said =
+    message.length > MAX_REMOTE_ERROR_CHARS ? `${message.slice(0, MAX_REMOTE_ERROR_CHARS)}…` : message;
+  return showUntrusted(
+    [`[${shownUrl(target.label)}: the delegation failed; the error below quotes the remote]`],
+    `the remote agent ${sourceOf(target)}`,
+    said,
+  );
 }
 
 /** "r (https://agent.example)" for a configured remote, the URL for one the model gave. */

@@ -20,6 +20,11 @@ export interface RemoteTarget {
 }
 
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+
+/** A failure in Oxydra's own words (a refusal, a timeout), as against what a remote said. */
+export class OwnFailure extends Error {
+  override name = 'OwnFailure';
+}
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -37,7 +42,7 @@ function configuredFetch(origin: string, token: string | undefined, guarded: typ
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     if (!REDIRECTS.has(response.status)) return response;
     await response.body?.cancel();
-    throw new Error(
+    throw new OwnFailure(
       `the remote answered ${shownUrl(url.pathname)} with a redirect (HTTP ${response.status}${redirectTarget(response, url)}), which is not followed; set the remote's url to where it leads`,
     );
   };
