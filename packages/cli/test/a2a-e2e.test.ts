@@ -61,7 +61,9 @@ beforeAll(async () => {
         times: 'always',
       },
     ],
-    `[a2a.remotes.b]\nurl = "${gatewayB.url}"\ntoken_env = "B_TOKEN"\ndescription = "the other gateway"\n`,
+    // B's answer taints A's later runs (memory recalls it), and a tainted run asks before it
+    // delegates again, which nobody answers here: this test is about delegation itself.
+    `[a2a.remotes.b]\nurl = "${gatewayB.url}"\ntoken_env = "B_TOKEN"\ndescription = "the other gateway"\n\n[taint.rules]\nsend = "allow"\n`,
   );
   envA.sandbox.env.B_TOKEN = generatedToken(envB);
   gatewayA = await GatewayDaemon.start(envA);

@@ -77,6 +77,9 @@ beforeAll(async () => {
     model: new ScriptedModel(aScript),
     config: {
       a2a: { remotes: { b: { url: b.gateway.url, token_env: 'B_TOKEN', description: 'the other gateway' } } },
+      // B's answers taint A's later runs (memory recalls them), and a tainted run asks before it
+      // delegates again, which nobody answers here: these tests are about delegation itself.
+      taint: { rules: { send: 'allow' } },
     },
     env: { B_TOKEN },
   });
@@ -116,8 +119,16 @@ describe('two gateways', () => {
         answer = partsText(payload.value.artifact?.parts);
       }
     }
-    expect(answer).toMatch(/^relayed: B did: add two and two/);
-    expect(answer).toMatch(/context_id: /);
+    // B's answer reaches A's model below the untrusted line, as the remote agent's words, and
+    // taints A's run (kind a2a, untrusted by default).
+    expect(answer).toMatch(
+      /^relayed: \[context_id: [^\]]+\]\n\[untrusted content from the remote agent b \(http:\/\/127\.0\.0\.1:\d+\): [^\n]+\]\n\nB did: add two and two$/,
+    );
+    const toolMessage = a.model.calls.flatMap((call) => call.messages).find((m) => m.role === 'tool');
+    expect(toolMessage?.provenance).toMatchObject({
+      kind: 'a2a',
+      source: expect.stringMatching(/^b \(http/),
+    });
     expect(progress).toContain('running a2a_delegate');
     expect(
       progress.some((line) => /a2a_delegate: b: model call 1/.test(line)),

@@ -373,6 +373,36 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
       }
     });
 
+    it("a page's WebRTC sends no UDP around the proxy (STUN to loopback)", async () => {
+      const { createSocket } = await import('node:dgram');
+      const udp = createSocket('udp4');
+      let packets = 0;
+      udp.on('message', () => packets++);
+      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.2', resolve));
+      try {
+        const stun = `stun:127.0.0.2:${udp.address().port}`;
+        // Done once ICE gathering ends, or 3 s on (a browser that does send keeps retrying).
+        site.pages.set(
+          '/rtc',
+          `<p id="s">gathering</p><script>
+            const done = () => { document.getElementById('s').textContent = 'gathering over'; };
+            const pc = new RTCPeerConnection({ iceServers: [{ urls: ${JSON.stringify(stun)} }] });
+            pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') done(); };
+            pc.createDataChannel('x');
+            pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+            setTimeout(done, 3000);
+          </script>`,
+        );
+        await call('browser_open', { url: `${site.origin}/rtc` });
+        for (let i = 0; i < 50 && !(await call('browser_read')).content.includes('gathering over'); i++)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        expect((await call('browser_read')).content).toContain('gathering over');
+        expect(packets).toBe(0);
+      } finally {
+        udp.close();
+      }
+    });
+
     it('a page that redirects to loopback is held', async () => {
       site.pages.set(
         '/bounce',

@@ -1,9 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EgressPolicy } from '../src/web/address-policy.js';
-import { createSafeFetch, EgressRefused } from '../src/web/safe-fetch.js';
+import { createSafeFetch, EgressRefused, type SafeFetchOptions } from '../src/web/safe-fetch.js';
 import { fakeResolver, type LocalServer, localServer, PUBLIC_IP, toLocal } from './web-helpers.js';
 
 let server: LocalServer | undefined;
+
+/** A safeFetch where example.test is public and every checked address leads to `port`. */
+const viaExample = (port: number, more: SafeFetchOptions = {}) =>
+  createSafeFetch({
+    resolve: fakeResolver({ 'example.test': [PUBLIC_IP] }),
+    connect: toLocal(port),
+    ...more,
+  });
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -101,6 +109,17 @@ describe('safeFetch through the seams', () => {
     expect(server.seen.filter((s) => s.url === '/loop')).toHaveLength(6);
   });
 
+  it.each([
+    ['file:///etc/passwd', /only http and https URLs can be fetched, not file:/],
+    ['data:text/plain,hi', /only http and https URLs can be fetched, not data:/],
+    ['http://user@example.test/', /credentials/],
+    ['//169.254.169.254/latest/meta-data', /link-local/],
+  ])('refuses a redirect to %s', async (location, message) => {
+    server = await localServer((_req, res) => res.writeHead(302, { location }).end());
+    await expect(viaExample(server.port)('http://example.test/')).rejects.toThrow(message);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('turns a POST into a GET on 303', async () => {
     server = await localServer((req, res) => {
       if (req.method === 'POST') res.writeHead(303, { location: '/done' }).end();
@@ -145,10 +164,99 @@ describe('safeFetch through the seams', () => {
     expect(response.body.toString()).toBe('z'.repeat(10_000));
   });
 
+  it.each([
+    ['deflate', 'createDeflate'],
+    ['br', 'createBrotliCompress'],
+  ] as const)('stops a %s bomb at the cap too, reading no more of it', async (encoding, maker) => {
+    const zlib = await import('node:zlib');
+    // 64 MiB of zeros, sent packed as it is made: the cap must stop the reading, not the end.
+    server = await localServer((_req, res) => {
+      res.writeHead(200, { 'content-encoding': encoding });
+      const packer = zlib[maker]();
+      packer.pipe(res);
+      const zeros = Buffer.alloc(1024 * 1024);
+      let left = 64;
+      const more = (): void => {
+        while (left > 0) {
+          left--;
+          if (!packer.write(zeros)) return void packer.once('drain', more);
+        }
+        packer.end();
+      };
+      more();
+      res.on('close', () => packer.destroy());
+    });
+    const response = await viaExample(server.port, { maxBytes: 100_000 })('http://example.test/');
+    expect(response.truncated).toBe(true);
+    expect(response.body.length).toBe(100_000);
+  });
+
+  it.each([
+    ['a body that trickles forever', 'body'],
+    ['headers that trickle forever (slowloris)', 'headers'],
+  ])('gives up on %s at its time limit', async (_what, part) => {
+    const { createServer } = await import('node:net');
+    const timers: NodeJS.Timeout[] = [];
+    const raw = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(
+        part === 'body' ? 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n' : 'HTTP/1.1 200 OK\r\n',
+      );
+      timers.push(setInterval(() => socket.write(part === 'body' ? 'x' : 'x-more: y\r\n'), 20));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const { port } = raw.address() as import('node:net').AddressInfo;
+    try {
+      await expect(viaExample(port, { timeoutMs: 300 })('http://example.test/')).rejects.toThrow(
+        'the request timed out',
+      );
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      raw.close();
+    }
+  });
+
   it('lets an allowlisted loopback host:port through, and no other port', async () => {
     server = await localServer((_req, res) => res.end('local ok'));
     const safeFetch = createSafeFetch({ policy: new EgressPolicy([`127.0.0.1:${server.port}`]) });
     expect((await safeFetch(`http://127.0.0.1:${server.port}/`)).body.toString()).toBe('local ok');
     await expect(safeFetch(`http://127.0.0.1:${server.port + 1}/`)).rejects.toThrow(/loopback/);
+  });
+});
+
+describe("safeFetch and the caller's credentials", () => {
+  it('sends Authorization, Cookie and Proxy-Authorization to the origin named, not to one a redirect names', async () => {
+    const seen: { url: string; host: string; secret: boolean; kept: boolean }[] = [];
+    server = await localServer((req, res) => {
+      const secret = JSON.stringify(req.headers).includes('s3cret');
+      seen.push({
+        url: req.url ?? '',
+        host: req.headers.host ?? '',
+        secret,
+        kept: req.headers['x-kept'] === 'yes',
+      });
+      if (req.url === '/start') res.writeHead(302, { location: '/same' }).end();
+      else if (req.url === '/same') res.writeHead(307, { location: 'http://other.test/away' }).end();
+      else if (req.url === '/away') res.writeHead(302, { location: 'http://example.test/back' }).end();
+      else res.end('done');
+    });
+    const safeFetch = createSafeFetch({
+      resolve: fakeResolver({ 'example.test': [PUBLIC_IP], 'other.test': ['1.1.1.1'] }),
+      connect: toLocal(server.port),
+    });
+    const headers = {
+      Authorization: 'Bearer s3cret',
+      cookie: 'session=s3cret',
+      'Proxy-Authorization': 'Basic s3cret',
+      'x-kept': 'yes',
+    };
+    expect((await safeFetch('http://example.test/start', { headers })).body.toString()).toBe('done');
+    // The last hop is home again, but by way of another server's redirect: still none.
+    expect(seen).toEqual([
+      { url: '/start', host: 'example.test', secret: true, kept: true },
+      { url: '/same', host: 'example.test', secret: true, kept: true },
+      { url: '/away', host: 'other.test', secret: false, kept: true },
+      { url: '/back', host: 'example.test', secret: false, kept: true },
+    ]);
   });
 });

@@ -195,7 +195,7 @@ export interface ToolSource {
  * user / system: the operator and Oxydra itself. workspace_file: a file of the workspace (a
  * cloned repository's own files are someone else's words). web / browser: fetched pages.
  * channel: a chat message from a sender other than the operator. mcp: an MCP server's result.
- * sub_agent: a delegated agent's answer.
+ * a2a: a remote A2A agent's answer (another server's words). sub_agent: a delegated agent's answer.
  */
 export const PROVENANCE_KINDS = [
   'user',
@@ -205,6 +205,7 @@ export const PROVENANCE_KINDS = [
   'browser',
   'channel',
   'mcp',
+  'a2a',
   'sub_agent',
 ] as const;
 
@@ -224,6 +225,7 @@ const KIND_NAMES: Record<ProvenanceKind, string> = {
   browser: 'the browser page',
   channel: 'a channel message from',
   mcp: 'the MCP server',
+  a2a: 'the remote agent',
   sub_agent: 'the sub-agent',
 };
 

@@ -6,10 +6,12 @@
  * reports it cost (an Oxydra remote does) is charged to the caller's budgets; a caller whose
  * budget is spent cannot delegate. The SDK loads on the first call.
  */
+
+import { shownUrl, showUntrusted } from '@oxydra/tools/safe-fetch';
 import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
-import { type RemoteTarget, remoteClient } from './remote-client.js';
+import { OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';
 import { followTask, type TaskOutcome } from './task-follow.js';
 
 /** How long an unconfigured URL may take (a configured remote has its own timeout_secs). */
@@ -56,6 +58,11 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
       const target = resolveTarget(String(args.url_or_name ?? ''), options);
       return typeof target !== 'string' && !target.configured;
     },
+    // The answer is the remote's words, a configured remote's too (as an MCP server's): untrusted.
+    provenance: (args) => {
+      const target = resolveTarget(String(args.url_or_name ?? ''), options);
+      return typeof target === 'string' ? undefined : { kind: 'a2a', source: sourceOf(target) };
+    },
     timeoutMs: longest + CANCEL_TIMEOUT_MS * 2,
     async execute(args, context) {
       const target = resolveTarget(String(args.url_or_name), options);
@@ -67,14 +74,16 @@ export function a2aDelegateTool(options: A2aDelegateOptions): Tool {
       const account = options.accountOf(context.agentId);
       let outcome: TaskOutcome | undefined;
       const run = async () => {
-        outcome = await delegate(target, args, contextId, context, options);
+        outcome = await delegate(target, args, contextId, context, options).catch((error: unknown) => {
+          throw remoteOrOwn(error);
+        });
         return { text: '', usage: outcome.usage, provider: 'a2a', model: target.label };
       };
       try {
         if (account) await account.sideCall(run, 'remote');
         else await run();
       } catch (error) {
-        return { content: `${target.label}: ${(error as Error).message}`, isError: true };
+        return { content: failureContent(target, error), isError: true };
       } finally {
         options.audit(
           `agent:${context.agentId ?? 'unknown'}`,
@@ -205,7 +214,7 @@ async function delegate(
     // Given up (the caller's cancel, or the remote's timeout): the remote stops too.
     await cancelled;
     if (context.signal.aborted) throw error;
-    throw new Error(
+    throw new OwnFailure(
       `no answer within ${Math.round(target.timeoutMs / 1000)} s; the remote task was cancelled`,
     );
   } finally {
@@ -214,6 +223,49 @@ async function delegate(
   }
 }
 
+/** What a remote said in a failure (the SDK quotes its JSON-RPC error, its HTTP body). */
+class RemoteFailure extends Error {
+  override name = 'RemoteFailure';
+}
+
+/** Most of the remote's words a failure shows: enough to tell what went wrong. */
+const MAX_REMOTE_ERROR_CHARS = 2000;
+
+/**
+ * A delegation's failure, sorted: Oxydra's own (a refusal of the SSRF guard or of a redirect, the
+ * timeout, the network, the caller's cancel) as it is, anything else as the remote's words.
+ */
+function remoteOrOwn(error: unknown): unknown {
+  if (!(error instanceof Error)) return new RemoteFailure(String(error));
+  const own =
+    error instanceof OwnFailure ||
+    ['EgressRefused', 'AbortError', 'TimeoutError'].includes(error.name) ||
+    (error instanceof TypeError && error.message === 'fetch failed');
+  return own ? error : new RemoteFailure(error.message);
+}
+
+/** An own failure as a plain line; the remote's words below the untrusted line, as an answer's. */
+function failureContent(target: RemoteTarget, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof RemoteFailure)) return `${target.label}: ${message}`;
+  const said =
+    message.length > MAX_REMOTE_ERROR_CHARS ? `${message.slice(0, MAX_REMOTE_ERROR_CHARS)}…` : message;
+  return showUntrusted(
+    [`[${shownUrl(target.label)}: the delegation failed; the error below quotes the remote]`],
+    `the remote agent ${sourceOf(target)}`,
+    said,
+  );
+}
+
+/** "r (https://agent.example)" for a configured remote, the URL for one the model gave. */
+const sourceOf = (target: RemoteTarget): string =>
+  target.configured ? `${target.label} (${new URL(target.url).origin})` : shownUrl(target.url);
+
+/**
+ * The remote's answer (or its status message) below the untrusted line, Oxydra's own words
+ * above it: the state, and the context id when it is one a2a_delegate takes back (the remote
+ * chose it, and a free text there would read as Oxydra's).
+ */
 function resultOf(target: RemoteTarget, outcome: TaskOutcome): ToolResult {
   const data = {
     remote: target.label,
@@ -222,16 +274,17 @@ function resultOf(target: RemoteTarget, outcome: TaskOutcome): ToolResult {
     state: outcome.state,
     cost_usd: outcome.usage.costUsd ?? null,
   };
-  const continuation = outcome.contextId ? `\n\n(context_id: ${outcome.contextId})` : '';
-  if (outcome.state === 'completed') {
-    return { content: `${outcome.text || '(no answer)'}${continuation}`, data };
+  const notes: string[] = [];
+  const completed = outcome.state === 'completed';
+  if (!completed) notes.push(`[${shownUrl(target.label)} did not finish the task (${outcome.state})]`);
+  else if (!outcome.text) notes.push(`[${shownUrl(target.label)} finished the task with no answer]`);
+  if (outcome.contextId && CONTEXT_ID.test(outcome.contextId)) {
+    notes.push(`[context_id: ${outcome.contextId}; pass it as context_id to continue]`);
   }
-  const why = outcome.statusText ? `: ${outcome.statusText}` : '';
-  return {
-    content: `${target.label} did not finish the task (${outcome.state}${why})${continuation}`,
-    isError: true,
-    data,
-  };
+  const said = completed ? outcome.text : outcome.statusText;
+  const content =
+    said === '' ? notes.join('\n') : showUntrusted(notes, `the remote agent ${sourceOf(target)}`, said);
+  return completed ? { content, data } : { content, isError: true, data };
 }
 
 function auditData(target: RemoteTarget, outcome: TaskOutcome | undefined): Record<string, unknown> {

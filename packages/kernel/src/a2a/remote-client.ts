@@ -1,11 +1,13 @@
 /**
  * An A2A client for one remote agent, on the SDK's ClientFactory (JSON-RPC binding). The bearer
  * token goes to the configured remote's origin only: a card whose endpoint points elsewhere gets
- * no token (the call then fails with a 401 that says so), so a hostile card cannot collect it. A
- * URL the model gave (not configured) goes through the SSRF guard like web_fetch: public
- * addresses only, each redirect checked, connected to the checked address.
+ * no token (the call then fails with a 401 that says so), so a hostile card cannot collect it.
+ * Only the configured origin itself is exempt from the SSRF guard (the user chose it, loopback
+ * included): a URL the model gave, and any other origin a configured remote's card names, go
+ * through it like web_fetch (public addresses only, each redirect checked, connected to the
+ * checked address), and a configured remote's own redirects are not followed.
  */
-import { createSafeFetch, EgressPolicy } from '@oxydra/tools/safe-fetch';
+import { createSafeFetch, EgressPolicy, shownUrl } from '@oxydra/tools/safe-fetch';
 
 export interface RemoteTarget {
   /** The configured name, or the URL the model gave. */
@@ -19,16 +21,42 @@ export interface RemoteTarget {
 
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
-/** fetch with the token added for the remote's own origin, and only for it. */
-function tokenFetch(origin: string, token: string | undefined): typeof fetch {
-  return (input, init = {}) => {
+/** A failure in Oxydra's own words (a refusal, a timeout), as against what a remote said. */
+export class OwnFailure extends Error {
+  override name = 'OwnFailure';
+}
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * fetch for a configured remote: its own origin directly, with the token if it has one; any
+ * other origin (a card's endpoint elsewhere) through `guarded`, never with the token. The
+ * remote's redirects are refused, not followed: one could carry the token on, or lead this
+ * unguarded request to an address the guard refuses (the cloud metadata address, loopback).
+ */
+function configuredFetch(origin: string, token: string | undefined, guarded: typeof fetch): typeof fetch {
+  return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    if (token === undefined || url.origin !== origin) return fetch(input, init);
+    if (url.origin !== origin) return guarded(url.href, init);
     const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${token}`);
-    // A redirect could carry the token on to another server: a remote that redirects is refused.
-    return fetch(input, { ...init, headers, redirect: 'error' });
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    if (!REDIRECTS.has(response.status)) return response;
+    await response.body?.cancel();
+    throw new OwnFailure(
+      `the remote answered ${shownUrl(url.pathname)} with a redirect (HTTP ${response.status}${redirectTarget(response, url)}), which is not followed; set the remote's url to where it leads`,
+    );
   };
+}
+
+/** " to <URL>", shortened and as a URL (the remote's words cannot read as a sentence), or "". */
+function redirectTarget(response: Response, base: URL): string {
+  const location = response.headers.get('location');
+  if (location === null) return '';
+  try {
+    return ` to ${shownUrl(new URL(location, base).href)}`;
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -62,9 +90,10 @@ export async function remoteClient(target: RemoteTarget, egressAllowlist: readon
   const { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } = await import(
     '@a2a-js/sdk/client'
   );
+  const guarded = guardedFetch(new EgressPolicy([...egressAllowlist]), target.timeoutMs);
   const fetchImpl = target.configured
-    ? tokenFetch(new URL(target.url).origin, target.token)
-    : guardedFetch(new EgressPolicy([...egressAllowlist]), target.timeoutMs);
+    ? configuredFetch(new URL(target.url).origin, target.token, guarded)
+    : guarded;
   // JSON-RPC only: every request then goes through fetchImpl (the SDK's REST transport would
   // fetch on its own, past the token scoping and the SSRF guard).
   const factory = new ClientFactory({

@@ -37,8 +37,21 @@ const STATES: Record<number, TaskEndState> = {
 };
 const WORKING = 2;
 const MAX_PROGRESS_CHARS = 300;
-/** A remote's answer is cut here: the rest would only be truncated for the model anyway. */
+/**
+ * A remote's answer is cut here, all its artifacts together: the rest would only be truncated
+ * for the model anyway, and a remote sending artifact after artifact would otherwise fill memory.
+ */
 const MAX_ANSWER_CHARS = 1_000_000;
+/** Artifacts kept per task; a remote's further new ones are left out. */
+const MAX_ARTIFACTS = 100;
+
+/** Sets artifact `id` to `text`, cut so that all of them stay within MAX_ANSWER_CHARS together. */
+function keepArtifact(artifacts: Map<string, string>, id: string, text: string): void {
+  if (!artifacts.has(id) && artifacts.size >= MAX_ARTIFACTS) return;
+  let others = 0;
+  for (const [key, value] of artifacts) if (key !== id) others += value.length;
+  artifacts.set(id, text.slice(0, Math.max(0, MAX_ANSWER_CHARS - others)));
+}
 
 export interface FollowHooks {
   onTask(id: string): void;
@@ -75,7 +88,8 @@ export async function followTask(
       case 'task': {
         const task = payload.value;
         known(task.id, task.contextId);
-        for (const artifact of task.artifacts) artifacts.set(artifact.artifactId, textOf(artifact.parts));
+        for (const artifact of task.artifacts)
+          keepArtifact(artifacts, artifact.artifactId, textOf(artifact.parts));
         const state = task.status?.state;
         if (state !== undefined && STATES[state]) outcome.state = STATES[state];
         if (task.status?.message) outcome.statusText = textOf(task.status.message.parts);
@@ -101,7 +115,7 @@ export async function followTask(
         const artifact = update.artifact;
         if (!artifact) break;
         const before = update.append ? (artifacts.get(artifact.artifactId) ?? '') : '';
-        artifacts.set(artifact.artifactId, (before + textOf(artifact.parts)).slice(0, MAX_ANSWER_CHARS));
+        keepArtifact(artifacts, artifact.artifactId, before + textOf(artifact.parts));
         break;
       }
     }

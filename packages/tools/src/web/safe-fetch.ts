@@ -88,11 +88,15 @@ export function createSafeFetch(options: SafeFetchOptions = {}): SafeFetch {
     if (init.signal) signals.push(init.signal);
     const signal = AbortSignal.any(signals);
     let url = parseHttpUrl(input);
+    const origin = url.origin;
+    let headers = init.headers;
     let method = init.method ?? 'GET';
     let body = init.body;
     for (let hop = 0; ; hop++) {
       const target = await checkedTarget(url, policy, resolve);
-      const hopInit: HopRequest = { method, headers: { 'user-agent': userAgent, ...init.headers }, signal };
+      // Once off the origin named, never back: a hop home again came by the other server's word.
+      if (url.origin !== origin) headers = withoutCredentials(headers);
+      const hopInit: HopRequest = { method, headers: { 'user-agent': userAgent, ...headers }, signal };
       if (body !== undefined) hopInit.body = body;
       const response = await requestOnce(url, connect(target), hopInit, maxBytes);
       const location = response.headers.location;
@@ -109,6 +113,20 @@ export function createSafeFetch(options: SafeFetchOptions = {}): SafeFetch {
       }
     }
   };
+}
+
+/** Headers that carry the caller's credentials, meant for the origin it named. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/**
+ * The caller's headers less its credentials, for a hop on another origin than the one it named:
+ * a redirect is the server's choice, and would otherwise hand them to any server it names
+ * (as the Fetch standard drops Authorization on a cross-origin redirect, and curl its cookies).
+ */
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+  );
 }
 
 export function parseHttpUrl(input: string): URL {

@@ -93,7 +93,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
   permissions: { network: 'inherit', can_delegate: true },
   taint: {
     enabled: true,
-    untrusted: ['web', 'browser', 'channel', 'mcp'],
+    untrusted: ['web', 'browser', 'channel', 'mcp', 'a2a'],
     operators: [],
     rules: {
       shell_network: 'ask',

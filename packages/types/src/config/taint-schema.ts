@@ -17,7 +17,7 @@ const action = once(() => z.enum(TAINT_ACTIONS));
 export const TAINT_RECALL = ['taint', 'exclude'] as const;
 
 /** The kinds that taint a context unless [taint] untrusted says otherwise. */
-export const DEFAULT_UNTRUSTED = ['web', 'browser', 'channel', 'mcp'] as const;
+export const DEFAULT_UNTRUSTED = ['web', 'browser', 'channel', 'mcp', 'a2a'] as const;
 
 /** Secret-looking and self-running files: a prompt injection's first targets. */
 export const DEFAULT_PROTECTED_PATHS = [
@@ -67,7 +67,7 @@ export const taintSchema = once(() =>
       .array(z.enum(PROVENANCE_KINDS))
       .default([...DEFAULT_UNTRUSTED])
       .describe(
-        'provenance kinds that taint a context: web, browser, channel, mcp, workspace_file, sub_agent (user and system never do)',
+        'provenance kinds that taint a context: web, browser, channel, mcp, a2a (a remote agent), workspace_file, sub_agent (user and system never do)',
       ),
     operators: z
       .array(z.string().min(1))
