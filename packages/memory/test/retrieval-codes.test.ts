@@ -106,6 +106,61 @@ describe('TopK', () => {
     expect(top.threshold).toBe(7);
   });
 
+  it('leaves the pool in the order a heap swapping at every level leaves it (the rerank ties follow it)', () => {
+    /** The heap as it was before the hole-based sifts: a swap per level, the same comparisons. */
+    const reference = (k: number, scores: readonly number[]) => {
+      const heap: [number, number][] = [];
+      const swap = (a: number, b: number) => {
+        [heap[a], heap[b]] = [heap[b]!, heap[a]!];
+      };
+      scores.forEach((score, id) => {
+        if (heap.length < k) {
+          heap.push([id, score]);
+          for (let i = heap.length - 1; i > 0; ) {
+            const parent = (i - 1) >> 1;
+            if (heap[parent]![1] <= score) break;
+            swap(i, parent);
+            i = parent;
+          }
+          return;
+        }
+        if (score <= heap[0]![1]) return;
+        heap[0] = [id, score];
+        for (let i = 0; ; ) {
+          const left = 2 * i + 1;
+          let smallest = i;
+          if (left < k && heap[left]![1] < heap[smallest]![1]) smallest = left;
+          if (left + 1 < k && heap[left + 1]![1] < heap[smallest]![1]) smallest = left + 1;
+          if (smallest === i) break;
+          swap(i, smallest);
+          i = smallest;
+        }
+      });
+      return heap.map(([id]) => id);
+    };
+    let state = 11;
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    // Many ties, as 1-bit codes' scores have (identical codes score alike): five values only, or a
+    // finer spread with one value taking 40%; as many scores as the pool (the filling alone) or more.
+    const coarse = () => Math.floor(random() * 5);
+    const spread = () => (random() < 0.4 ? 0.5 : Math.round(random() * 40) / 40);
+    for (const k of [1, 2, 7, 64, 512]) {
+      for (const n of [k, 4000]) {
+        for (const draw of [coarse, spread]) {
+          const scores = Array.from({ length: n }, draw);
+          const top = new TopK(k);
+          scores.forEach((score, id) => {
+            top.push(id, score);
+          });
+          expect([...top.unordered()]).toEqual(reference(k, scores));
+        }
+      }
+    }
+  });
+
   it('handles fewer items than k, and k = 0', () => {
     const top = new TopK(5);
     top.push(1, 0.5);
