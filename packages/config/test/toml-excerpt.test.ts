@@ -26,6 +26,9 @@ describe('the excerpt of a TOML syntax error', () => {
 
   it('masks the value of a line that holds a key, the caret on the mask', () => {
     expect(excerptFor('[p]\napi_key = sk-live-4f9a8b7c\n')).toBe('2 | api_key = ********\n  |           ^');
+    // A wide value is masked as any other: nothing of it is shown or measured.
+    const excerpt = excerptFor('[p]\napi_key = 秘密の鍵-sk-live\n');
+    expect(excerpt).toBe('2 | api_key = ********\n  |           ^');
   });
 
   it('writes controls out, the caret still under the column', () => {
@@ -33,6 +36,34 @@ describe('the excerpt of a TOML syntax error', () => {
     // caret follows. A tab becomes one space, whatever width a terminal would give it.
     expect(excerptFor('a = "\u202ex" b\n')).toBe(`1 | a = "\\u202ex" b\n  | ${' '.repeat(14)}^`);
     expect(excerptFor('a = "\tx" b\n')).toBe('1 | a = " x" b\n  |          ^');
+  });
+
+  // The caret is placed by terminal columns: a CJK character or an emoji takes two, a combining
+  // mark none. Counting UTF-16 units put it one column short per CJK character.
+  it('puts the caret under the column after wide characters', () => {
+    // Two CJK characters in a (quoted) key, then a value that does not parse: the caret under
+    // the `b`, nine columns in (seven characters).
+    expect(excerptFor('"名前" = bad\n')).toBe(`1 | "名前" = bad\n  | ${' '.repeat(9)}^`);
+    // In a string before the error: 中文 is four columns, not two.
+    expect(excerptFor('a = "中文" b\n')).toBe(`1 | a = "中文" b\n  | ${' '.repeat(11)}^`);
+    // An emoji of one code point (two UTF-16 units), a joined family (eight), a flag (four) and
+    // a heart with its VS16 (two, of which one a narrow pictograph): two columns each.
+    expect(excerptFor('a = "😀" b\n')).toBe(`1 | a = "😀" b\n  | ${' '.repeat(9)}^`);
+    expect(excerptFor('a = "👨‍👩‍👧" b\n')).toBe(`1 | a = "👨‍👩‍👧" b\n  | ${' '.repeat(9)}^`);
+    expect(excerptFor('a = "🇯🇵❤️" b\n')).toBe(`1 | a = "🇯🇵❤️" b\n  | ${' '.repeat(11)}^`);
+    // A combining accent takes no column of its own.
+    expect(excerptFor('a = "e\u0301" b\n')).toBe(`1 | a = "e\u0301" b\n  | ${' '.repeat(8)}^`);
+    // A tab among wide characters is still one space.
+    expect(excerptFor('a = "中\t文" b\n')).toBe(`1 | a = "中 文" b\n  | ${' '.repeat(12)}^`);
+  });
+
+  it("never shows half an emoji at the edge of a long line's window", () => {
+    const excerpt = excerptFor(`a = "${'😀'.repeat(100)}" b = 1\n`) ?? '';
+    const [line = '', caret = ''] = excerpt.split('\n');
+    expect(line).toMatch(/^1 \| …(😀)+" b = …$/u);
+    // The caret counts the shown emoji as two columns each: it stands under the `b`.
+    const before = line.slice(0, line.indexOf(' b =') + 1);
+    expect(caret.indexOf('^')).toBe([...before].reduce((width, c) => width + (c === '😀' ? 2 : 1), 0));
   });
 
   it('cuts a long line to a window around the column', () => {

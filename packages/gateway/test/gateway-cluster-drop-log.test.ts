@@ -1,10 +1,18 @@
 /**
  * The warning for what is dropped from the deployment bus is rate-limited: an intruder flooding
  * the bus gets one line at once, then one summary line per period with the count, not one line
- * per message. Time is vitest's fake clock (the period is a minute).
+ * per message; and the count still to say when the process stops is said then, not lost. Time is
+ * vitest's fake clock (the period is a minute).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { dropLogger } from '../src/cluster/drop-log.js';
+import { DropLog } from '../src/cluster/drop-log.js';
+
+/** A drop log of period 1 s, and the lines it wrote. */
+function recorded() {
+  const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+  const dropped = new DropLog((_level, message, fields) => lines.push([message, fields]), 'dropped x', 1000);
+  return { lines, dropped };
+}
 
 describe('the bus drop warning', () => {
   beforeEach(() => {
@@ -15,21 +23,35 @@ describe('the bus drop warning', () => {
   });
 
   it('logs the first drop at once, then one summary per period, then again at once after quiet', () => {
-    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
-    const dropped = dropLogger((_level, message, fields) => lines.push([message, fields]), 'dropped x', 1000);
-    for (let i = 0; i < 500; i++) dropped({ n: i });
+    const { lines, dropped } = recorded();
+    for (let i = 0; i < 500; i++) dropped.drop({ n: i });
     expect(lines).toEqual([['dropped x', { n: 0 }]]);
     vi.advanceTimersByTime(1000);
     expect(lines[1]).toEqual(['dropped x (499 more since the last line)', { dropped: 499 }]);
-    dropped({ n: 500 });
-    dropped({ n: 501 });
+    dropped.drop({ n: 500 });
+    dropped.drop({ n: 501 });
     expect(lines).toHaveLength(2);
     vi.advanceTimersByTime(1000);
     expect(lines[2]).toEqual(['dropped x (2 more since the last line)', { dropped: 2 }]);
     // A quiet period: nothing to say, and the next drop is logged at once again.
     vi.advanceTimersByTime(1000);
     expect(lines).toHaveLength(3);
-    dropped({ n: 502 });
+    dropped.drop({ n: 502 });
     expect(lines[3]).toEqual(['dropped x', { n: 502 }]);
+  });
+
+  it('says the count still pending at a stop, once, and nothing when there is none', () => {
+    const { lines, dropped } = recorded();
+    dropped.flush();
+    expect(lines).toEqual([]);
+    for (let i = 0; i < 3; i++) dropped.drop({ n: i });
+    dropped.flush();
+    expect(lines).toEqual([
+      ['dropped x', { n: 0 }],
+      ['dropped x (2 more since the last line)', { dropped: 2 }],
+    ]);
+    // Said once: the period's timer went with it.
+    vi.advanceTimersByTime(5000);
+    expect(lines).toHaveLength(2);
   });
 });

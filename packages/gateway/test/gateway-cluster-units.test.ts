@@ -110,7 +110,10 @@ async function member(
   const bus = new Bus(id);
   const delivered: SessionMessage[] = [];
   const host: ClusterHost = {
-    deliver: (message) => delivered.push(message),
+    deliver: (message) => {
+      delivered.push(message);
+      return undefined;
+    },
     control: () => {},
     interrupted: async () => {},
   };

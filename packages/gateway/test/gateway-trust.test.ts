@@ -62,6 +62,11 @@ env = { GITHUB_TOKEN = "${PLANTED[2]}" }
 approval = "auto"
 `,
   );
+  // A key the workspace's providers.toml sets again: held twice, one setting (counted once).
+  writeFileSync(
+    join(workspace, '.oxydra', 'providers.toml'),
+    `[providers.registry.evil]\napi_key = "${PLANTED[1]}"\n`,
+  );
   report = await loadTrust();
   expect(report.state).toBe('untrusted');
   env = await startTestGateway({ trust: { report, env: userEnv } });
@@ -153,7 +158,8 @@ describe('workspace trust over REST', () => {
     expect(response.status).toBe(200);
     expect((await documented(response, 'get', '/health')).trust).toEqual({
       state: 'untrusted',
-      // The user's own unsandboxed server is counted apart from the workspace's settings.
+      // The user's own unsandboxed server is counted apart from the workspace's settings, and
+      // evil.api_key, set by both of the workspace's files, once.
       held_count: 5,
       yours_count: 1,
     });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HeldSetting } from '../src/api-types.js';
-import { heldBackTitle, heldCounts, heldCountText, heldVerb } from '../src/pages/held-title.js';
+import { heldBackTitle } from '../src/pages/held-title.js';
 
 const WS = '/home/me/repo';
 const setting = (key: string): HeldSetting => ({
@@ -44,28 +44,13 @@ describe('heldBackTitle', () => {
       `1 setting of ${WS}/.oxydra is held back until you trust this workspace; also your MCP server \`notes\` starts unsandboxed in this workspace; your plugin \`linter\` resolves inside this workspace`,
     );
   });
-});
 
-// The trusted line, the confirm button and Health said "5 settings" for 4 of the workspace's and
-// the user's own server: the count now says them apart, as the banner does.
-describe('heldCountText', () => {
-  it("counts the user's own items apart from the workspace's settings, one per item", () => {
-    const counts = heldCounts([
-      setting('tools.approval'),
-      server,
-      { ...server, key: 'mcp.servers.notes.cwd' },
-      plugin,
-    ]);
-    expect(counts).toEqual({ settings: 1, yours: 2 });
-    expect(heldCountText(counts, 'its .oxydra')).toBe('1 setting of its .oxydra and 2 items of your own');
-    expect(heldCountText(counts)).toBe('1 setting and 2 items of your own');
-    expect(heldVerb(counts, 'applies', 'apply')).toBe('apply');
-  });
-
-  it('says only what there is', () => {
-    expect(heldCountText({ settings: 0, yours: 1 }, 'its .oxydra')).toBe('1 item of your own');
-    expect(heldVerb({ settings: 0, yours: 1 }, 'applies', 'apply')).toBe('applies');
-    expect(heldCountText({ settings: 2, yours: 0 })).toBe('2 settings');
-    expect(heldCountText({ settings: 0, yours: 0 })).toBe('0 settings');
+  // agent.toml and providers.toml both setting a key hold it twice: one setting, as the CLI's
+  // line counts it (the title said "2 settings" and named nothing more).
+  it('counts a key two of the workspace files set once', () => {
+    const again = { ...setting('providers.registry.x.api_key'), source: `${WS}/.oxydra/providers.toml` };
+    expect(heldBackTitle(WS, [setting('providers.registry.x.api_key'), again])).toBe(
+      `1 setting of ${WS}/.oxydra is held back until you trust this workspace`,
+    );
   });
 });

@@ -3,26 +3,21 @@
  * the workspace's own `.oxydra/` files make (counted and named by key), and items of your own
  * configuration held for where they resolve or start (your plugin found inside the workspace,
  * your unsandboxed MCP server started in it), named as yours: calling them "settings of
- * <ws>/.oxydra" sent the user looking for a file line the workspace never wrote.
+ * <ws>/.oxydra" sent the user looking for a file line the workspace never wrote. What counts as
+ * one of each is @oxydra/types/held-items' rule, which the gateway and the dashboard share.
  */
-import type { HeldKey, WorkspaceTrust } from '@oxydra/config';
+import type { WorkspaceTrust } from '@oxydra/config';
 import { visibleLine } from '@oxydra/types';
+import { heldSettingKeys, yourHeldItems } from '@oxydra/types/held-items';
 
 /** At most this many of the workspace's keys are named; the rest are counted. */
 const SHOWN_KEYS = 4;
 
-function yourItem(yours: NonNullable<HeldKey['yours']>): string {
-  const name = `\`${visibleLine(yours.name)}\``;
-  return yours.kind === 'plugin'
-    ? `your plugin ${name} resolves inside this workspace`
-    : `your MCP server ${name} starts unsandboxed in this workspace`;
-}
-
 export function heldBackLine(trust: WorkspaceTrust): string {
   const why = trust.changed ? ' (they changed since you trusted it)' : '';
   // A key is named by the workspace's files (a registry entry's name): written out, one line.
-  const keys = [...new Set(trust.held.filter((h) => !h.yours).map((h) => visibleLine(h.key)))];
-  const yours = [...new Set(trust.held.flatMap((h) => (h.yours ? [yourItem(h.yours)] : [])))];
+  const keys = heldSettingKeys(trust.held).map(visibleLine);
+  const yours = yourHeldItems(trust.held, visibleLine);
   const parts: string[] = [];
   if (keys.length > 0) {
     const shown =

@@ -3,37 +3,51 @@
  * write the bus can write it a million times, and one line per message would flood the log (and
  * the disk under it). The first drop is logged at once with its fields; the ones after it within
  * `everyMs` are counted, and said in one summary line when that time is up; a quiet period ends
- * the summaries, so the next drop is again logged at once.
+ * the summaries, so the next drop is again logged at once. At a stop the count still to say is
+ * said (`flush`): drops counted in a process's last minute were lost with it.
  */
 import type { GatewayLogger } from '../types.js';
 
 /** At most one summary line a minute per kind of drop. */
 const SUMMARY_EVERY_MS = 60_000;
 
-/** The function to call at each drop: `message` names what was dropped. */
-export function dropLogger(
-  log: GatewayLogger,
-  message: string,
-  everyMs = SUMMARY_EVERY_MS,
-): (fields: Record<string, unknown>) => void {
-  let timer: NodeJS.Timeout | undefined;
-  let since = 0;
-  const summarize = () => {
-    if (since === 0) {
-      timer = undefined;
+export class DropLog {
+  #timer: NodeJS.Timeout | undefined;
+  #since = 0;
+
+  /** `message` names what was dropped. */
+  constructor(
+    private readonly log: GatewayLogger,
+    private readonly message: string,
+    private readonly everyMs = SUMMARY_EVERY_MS,
+  ) {}
+
+  drop(fields: Record<string, unknown>): void {
+    if (this.#timer !== undefined) {
+      this.#since++;
       return;
     }
-    log('warn', `${message} (${since} more since the last line)`, { dropped: since });
-    since = 0;
-    timer = setTimeout(summarize, everyMs).unref();
-  };
-  return (fields) => {
-    if (timer !== undefined) {
-      since++;
-      return;
-    }
-    log('warn', message, fields);
-    // Unref'd: a summary still to come never keeps the process alive (at a stop it is lost).
-    timer = setTimeout(summarize, everyMs).unref();
-  };
+    this.log('warn', this.message, fields);
+    // Unref'd: a summary still to come never keeps the process alive (a stop flushes it).
+    this.#timer = setTimeout(() => this.#summarize(), this.everyMs).unref();
+  }
+
+  /** Says the drops counted since the last line, if any, and ends the period (at a stop). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#say();
+  }
+
+  #summarize(): void {
+    this.#timer = this.#say() ? setTimeout(() => this.#summarize(), this.everyMs).unref() : undefined;
+  }
+
+  /** Logs the count if there is one; whether it did. */
+  #say(): boolean {
+    if (this.#since === 0) return false;
+    this.log('warn', `${this.message} (${this.#since} more since the last line)`, { dropped: this.#since });
+    this.#since = 0;
+    return true;
+  }
 }

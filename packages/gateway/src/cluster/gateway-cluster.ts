@@ -15,28 +15,34 @@ import {
   type TurnRun,
 } from '@oxydra/kernel/deployment';
 import type { ClusterRun } from '@oxydra/types';
+import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { GatewayLogger } from '../types.js';
-import { dropLogger } from './drop-log.js';
+import { BusDrops } from './bus-drops.js';
 import {
+  CONTROL_KINDS,
   CONTROL_TOPIC,
   type ControlMessage,
   controlMessage,
   FEED_TOPIC,
   type FeedMessage,
   feedMessage,
-  parseMessage,
+  type Kinds,
+  readMessage,
   type SessionMessage,
   sessionMessage,
+  type Unread,
 } from './messages.js';
 import type { GatewayClusterOptions } from './options.js';
 import { Presence } from './presence.js';
-import { shownName } from './relayed-frame.js';
 
 /** What the cluster asks of the gateway it belongs to. */
 export interface ClusterHost {
-  /** A frame of a session from another process: for this process's clients of that session. */
-  deliver(message: SessionMessage): void;
+  /**
+   * A frame of a session from another process: for this process's clients of that session. Returns
+   * why its frame was not sent on (the cluster logs it), if it was not.
+   */
+  deliver(message: SessionMessage): Unread | undefined;
   /** A cancel or an approval answer, for the runs this process holds. */
   control(message: ControlMessage): void;
   /** A dead process's session turn, reaped by this process: tell its session's clients, fix its record. */
@@ -59,7 +65,8 @@ export class GatewayCluster {
   readonly #feed = new Set<(message: FeedMessage) => void>();
   /** The feed events' check, loaded with this process's first client of the feed (relayed-feed.ts). */
   #feedCheck: typeof import('./relayed-feed.js').parseRelayedFeed | undefined;
-  readonly #feedDropped: (fields: Record<string, unknown>) => void;
+  /** What this process drops from the bus, logged (rate-limited) and said at the stop. */
+  readonly #drops: BusDrops;
   readonly #presence: Presence;
 
   constructor(options: GatewayClusterOptions, host: ClusterHost, admission: Admission, log: GatewayLogger) {
@@ -80,8 +87,14 @@ export class GatewayCluster {
           'this gateway process lost contact with the store; reconnect (another process takes the turn)',
         ),
     });
-    this.#presence = new Presence(options.bus, 2 * this.#member.beatMs, this.#member.staleMs, log);
-    this.#feedDropped = dropLogger(log, 'dropped a malformed live feed event from the deployment bus');
+    this.#drops = new BusDrops(log);
+    this.#presence = new Presence(
+      options.bus,
+      2 * this.#member.beatMs,
+      this.#member.staleMs,
+      log,
+      this.#drops,
+    );
   }
 
   /** Joins: the first beat must succeed (a process that cannot join does not serve). */
@@ -89,22 +102,23 @@ export class GatewayCluster {
     const { bus } = this.#options;
     this.#unsubscribe.push(
       bus.subscribe(SESSION_TOPIC, (text) => {
-        const message = parseMessage(sessionMessage, text);
-        if (message) this.#host.deliver(message);
+        const message = this.#read(SESSION_TOPIC, sessionMessage, text);
+        const refused = message && this.#host.deliver(message);
+        if (refused) this.#drops.frame(message.frame, refused);
       }),
       bus.subscribe(CONTROL_TOPIC, (text) => {
-        const message = parseMessage(controlMessage, text);
+        const message = this.#read(CONTROL_TOPIC, controlMessage, text, CONTROL_KINDS);
         if (message) this.#host.control(message);
       }),
       bus.subscribe(FEED_TOPIC, (text) => {
         const check = this.#feedCheck;
         if (this.#feed.size === 0 || !check) return;
-        const message = parseMessage(feedMessage, text);
+        const message = this.#read(FEED_TOPIC, feedMessage, text);
         if (!message) return;
-        const event = check(message);
+        const read = check(message);
         // Its name and size only, as for a session frame: the data may hold anything.
-        if (event) for (const listener of this.#feed) listener(event);
-        else this.#feedDropped({ name: shownName(message.name), bytes: Buffer.byteLength(text) });
+        if ('message' in read) for (const listener of this.#feed) listener(read.message);
+        else this.#drops.feedEvent(message.name, Buffer.byteLength(text), read);
       }),
     );
     let live: Awaited<ReturnType<DeploymentMember['start']>>;
@@ -120,6 +134,14 @@ export class GatewayCluster {
     await this.#presence.start(gateways.map((process) => process.id));
   }
 
+  /** A message of `topic` as its schema reads it, or undefined: the drop is logged. */
+  #read<T>(topic: string, schema: z.ZodType<T>, text: string, kinds?: Kinds): T | undefined {
+    const read = readMessage(schema, text, kinds);
+    if ('message' in read) return read.message;
+    this.#drops.message(topic, text, read);
+    return undefined;
+  }
+
   /** Where this process serves, stored with its next beat (`oxydra doctor`, the operator). */
   serving(url: string): void {
     this.#options.process.url = url;
@@ -129,6 +151,7 @@ export class GatewayCluster {
   async stop(): Promise<void> {
     for (const stop of this.#unsubscribe.splice(0)) stop();
     this.#presence.stop();
+    this.#drops.flush();
     await this.#member.stop();
   }
 

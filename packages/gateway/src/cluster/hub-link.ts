@@ -10,9 +10,8 @@ import type { SessionStore } from '@oxydra/memory';
 import type { LiveSession, SessionRegistry } from '../live-sessions.js';
 import type { ApprovalRoutes } from '../turn-approvals.js';
 import type { GatewayLogger } from '../types.js';
-import { dropLogger } from './drop-log.js';
 import type { ClusterHost, GatewayCluster } from './gateway-cluster.js';
-import { parseRelayedFrame, shownFrameType } from './relayed-frame.js';
+import { parseRelayedFrame } from './relayed-frame.js';
 
 /** What of the hub the other processes' messages act on (the hub is one). */
 export interface LinkedHub {
@@ -26,20 +25,16 @@ export interface LinkedHub {
 }
 
 export function clusterHost(hub: LinkedHub): ClusterHost {
-  const dropped = dropLogger(hub.options.log, 'dropped a malformed session frame from the deployment bus');
   return {
     deliver(message) {
       const live = hub.registry.get(message.session_id);
-      if (!live) return;
+      if (!live) return undefined;
       // Checked only here, once a client of the session is attached: frames nobody here watches cost nothing.
-      const frame = parseRelayedFrame(message.frame);
-      if (!frame) {
-        // Its type and size only: the text may hold anything (a user's words, a secret).
-        dropped({ type: shownFrameType(message.frame), bytes: Buffer.byteLength(message.frame) });
-        return;
-      }
+      const read = parseRelayedFrame(message.frame);
+      if (!('message' in read)) return read;
       live.deliver(message.frame, message.approvers_only === true);
-      if (message.approvers_only) hub.approvals.noteRemote(frame, live.userId);
+      if (message.approvers_only) hub.approvals.noteRemote(read.message, live.userId);
+      return undefined;
     },
     control(message) {
       switch (message.kind) {

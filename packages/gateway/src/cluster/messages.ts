@@ -64,14 +64,47 @@ export const presenceMessage = z.object({
 });
 export type PresenceMessage = z.infer<typeof presenceMessage>;
 
-/** The message parsed by `schema`, or undefined (not JSON, or not that shape). */
-export function parseMessage<T>(schema: z.ZodType<T>, text: string): T | undefined {
+/**
+ * Why a message of the bus was not read: not JSON, not its topic's shape, or (where a message
+ * names its kind) a kind this process does not know: during a rolling deploy a newer process
+ * sends kinds an older one has not, which the log says apart from what is malformed.
+ */
+export type Unread = { why: 'not JSON' | 'wrong shape' } | { why: 'unknown type'; type: string };
+
+/** Where a message names its kind (`type`, `kind`), and the kinds this process knows. */
+export interface Kinds {
+  key: string;
+  known: () => ReadonlySet<string>;
+}
+
+/** The message parsed by `schema`, or why it was not. */
+export function readMessage<T>(schema: z.ZodType<T>, text: string, kinds?: Kinds): { message: T } | Unread {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return undefined;
+    return { why: 'not JSON' };
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
+  if (parsed.success) return { message: parsed.data };
+  // Looked at only for what failed: the messages that parse pay nothing for it.
+  const type =
+    kinds && typeof json === 'object' && json !== null
+      ? (json as Record<string, unknown>)[kinds.key]
+      : undefined;
+  return typeof type === 'string' && !kinds!.known().has(type)
+    ? { why: 'unknown type', type }
+    : { why: 'wrong shape' };
 }
+
+/** The values of a discriminated union's `key`, each option's literal: the kinds it knows. */
+export function unionKinds(
+  union: { options: readonly { shape: Record<string, unknown> }[] },
+  key: string,
+): Set<string> {
+  return new Set(union.options.map((option) => (option.shape[key] as z.ZodLiteral<string>).value));
+}
+
+/** The control messages' kinds this process acts on. */
+const controlKinds = unionKinds(controlMessage, 'kind');
+export const CONTROL_KINDS: Kinds = { key: 'kind', known: () => controlKinds };

@@ -21,7 +21,8 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '@oxydra/types';
 import { boundsTurn, frameType } from '../frame-type.js';
 import type { GatewayLogger } from '../types.js';
-import { PRESENCE_TOPIC, type PresenceMessage, parseMessage, presenceMessage } from './messages.js';
+import type { BusDrops } from './bus-drops.js';
+import { PRESENCE_TOPIC, type PresenceMessage, presenceMessage, readMessage } from './messages.js';
 import { PresenceTable } from './presence-table.js';
 
 export class Presence {
@@ -40,6 +41,7 @@ export class Presence {
     private readonly answerWaitMs: number,
     staleMs: number,
     private readonly log: GatewayLogger,
+    private readonly drops: BusDrops,
   ) {
     this.#table = new PresenceTable(staleMs);
   }
@@ -47,8 +49,12 @@ export class Presence {
   /** Listens, then asks `processes` (the live ones on the store) and waits for their answers. */
   start(processes: string[]): Promise<void> {
     this.#unsubscribe = this.bus.subscribe(PRESENCE_TOPIC, (text, from) => {
-      const message = parseMessage(presenceMessage, text);
-      if (!message) return;
+      const read = readMessage(presenceMessage, text);
+      if (!('message' in read)) {
+        this.drops.message(PRESENCE_TOPIC, text, read);
+        return;
+      }
+      const { message } = read;
       this.#table.heard(from, message);
       // Answered at once, after the list is taken in: this process's frames from now on go there.
       if (message.ask !== undefined) this.announce({ answers: message.ask });

@@ -7,12 +7,15 @@
  * checks one.
  */
 import { feedEventSchemas } from '../api/feed-render.js';
-import type { FeedMessage } from './messages.js';
+import type { FeedMessage, Unread } from './messages.js';
 
-/** `message` with its data as parsed, or undefined when it is no event of the feed. */
-export function parseRelayedFeed(message: FeedMessage): FeedMessage | undefined {
-  if (!Object.hasOwn(feedEventSchemas, message.name)) return undefined;
+/**
+ * `message` with its data as parsed, or why not: a name the feed has not (a newer gateway's
+ * event), or data not of its shape.
+ */
+export function parseRelayedFeed(message: FeedMessage): { message: FeedMessage } | Unread {
+  if (!Object.hasOwn(feedEventSchemas, message.name)) return { why: 'unknown type', type: message.name };
   const schema = feedEventSchemas[message.name as keyof typeof feedEventSchemas];
   const parsed = schema.safeParse(message.data);
-  return parsed.success ? { ...message, data: parsed.data } : undefined;
+  return parsed.success ? { message: { ...message, data: parsed.data } } : { why: 'wrong shape' };
 }

@@ -8,17 +8,21 @@
  */
 import { type ServerFrame, serverFrameSchema } from '@oxydra/types/gateway';
 import { frameType } from '../frame-type.js';
+import { type Kinds, readMessage, type Unread, unionKinds } from './messages.js';
 
-/** The frame `text` is, or undefined when it is not JSON or not a frame of this protocol. */
-export function parseRelayedFrame(text: string): ServerFrame | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = serverFrameSchema().safeParse(json);
-  return parsed.success ? parsed.data : undefined;
+/** The frame types this process's protocol has: a newer gateway's others are said apart. */
+let frameTypes: Set<string> | undefined;
+const FRAME_KINDS: Kinds = {
+  key: 'type',
+  known: () => {
+    frameTypes ??= unionKinds(serverFrameSchema(), 'type');
+    return frameTypes;
+  },
+};
+
+/** The frame `text` is, or why it is none this process can send on (not JSON, not a frame, a type it has not). */
+export function parseRelayedFrame(text: string): { message: ServerFrame } | Unread {
+  return readMessage(serverFrameSchema(), text, FRAME_KINDS);
 }
 
 /** A type that looks like one of ours, else "unknown": what a log line may say of a dropped frame. */

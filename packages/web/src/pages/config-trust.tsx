@@ -4,13 +4,14 @@
  * settings on screen, so the gateway records trust for exactly what the admin read (a change
  * since is refused); the settings apply when the gateway restarts, never into a running one.
  */
+import { heldCounts, heldCountText, heldVerb } from '@oxydra/types/held-items';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { HeldSetting, TrustDecision, WorkspaceTrust } from '../api-types.js';
 import { useDashboard } from '../context.js';
 import { ErrorBox, useAction } from '../ui/common.js';
 import { type Column, Table } from '../ui/table.js';
-import { heldBackTitle, heldCounts, heldCountText, heldVerb } from './held-title.js';
+import { heldBackTitle } from './held-title.js';
 
 export function WorkspaceTrustPanel(props: { trust: WorkspaceTrust | null | undefined }) {
   const { trust } = props;

@@ -1,11 +1,11 @@
 /** Health and resources: version, uptime, sandbox, tool sources, memory, agents, sessions, scheduler, clients. */
+import { heldCountText } from '@oxydra/types/held-items';
 import { api } from '../api.js';
 import type { Health, TrustState } from '../api-types.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { href } from '../router.js';
 import { Card, Fact, Facts, RefreshingPage } from '../ui/card.js';
 import { Badge } from '../ui/common.js';
-import { heldCountText } from './held-title.js';
 
 /** The trust state as a badge: held back warns, trusted (or nothing to trust) is fine. */
 function TrustBadge(props: { state: TrustState }) {

@@ -6,6 +6,7 @@
  * settings are never loaded into a running gateway: they apply when it restarts.
  */
 import { forgetDecision, recordDecision, showHeldValue } from '@oxydra/config';
+import { heldCounts, heldCountText } from '@oxydra/types/held-items';
 import { z } from 'zod';
 import type { GatewayTrust } from '../../types.js';
 import { ApiError, route } from '../define.js';
@@ -108,23 +109,6 @@ export class TrustView {
 
 const heldBack = (state: string) => state === 'untrusted' || state === 'declined';
 
-/**
- * The workspace's own settings and the user's own items (one per plugin or MCP server, however
- * many of its keys are held), counted apart as the dashboard and the CLI word them.
- */
-function heldCounts(held: GatewayTrust['report']['held']): { settings: number; yours: number } {
-  const yours = new Set(held.flatMap((h) => (h.yours ? [`${h.yours.kind}:${h.yours.name}`] : [])));
-  return { settings: held.filter((h) => !h.yours).length, yours: yours.size };
-}
-
-/** "4 settings and 1 item of your own", as web/src/pages/held-title.ts says it. */
-function heldText(held: GatewayTrust['report']['held']): string {
-  const { settings, yours } = heldCounts(held);
-  const parts = settings > 0 || yours === 0 ? [`${settings} setting${settings === 1 ? '' : 's'}`] : [];
-  if (yours > 0) parts.push(`${yours} item${yours === 1 ? '' : 's'} of your own`);
-  return parts.join(' and ');
-}
-
 function loadedOrRefuse(view: TrustView): GatewayTrust {
   if (view.loaded) return view.loaded;
   throw new ApiError(
@@ -189,7 +173,7 @@ export function trustRoutes(view: TrustView) {
           workspace: report.workspace,
           decision: 'trusted',
           restart_needed: true,
-          message: `trusted ${report.workspace}: restart the gateway to apply ${heldText(report.held)}`,
+          message: `trusted ${report.workspace}: restart the gateway to apply ${heldCountText(heldCounts(report.held))}`,
         };
       },
     }),
