@@ -15,6 +15,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
+import { hashedAsWritten } from './bundle-hash-check.mjs';
+import { LAZY_CHUNK_REQUIRES } from './bundle-lazy-chunks.mjs';
 
 const cli = new URL('../packages/cli/', import.meta.url);
 const input = fileURLToPath(new URL('dist/main.js', cli));
@@ -317,13 +319,18 @@ function bundleOptions(input, external, plugins = []) {
 /**
  * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.cjs: every file named
  * with its content hash (the code cache's key), entries included, and `main.cjs` (and
- * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. Dynamic imports become require() calls: a script V8 restores from
+ * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. LAZY_CHUNKS are
+ * required at their first use (bundle-lazy-chunks.mjs), and every file is checked to hold the
+ * bytes its name was hashed from (bundle-hash-check.mjs). Dynamic imports become require() calls: a script V8 restores from
  * its code cache on Node 20 cannot run import() (types' importModule covers the one import of
  * a user's file, a plugin).
  */
 export async function writeCommonJsBundle({ input, dir, external = [] }) {
   const entries = { main: input, 'schema-worker': SCHEMA_WORKER };
-  const bundle = await rolldown(bundleOptions(entries, external, [TUI_IN_ESM_ONLY]));
+  const hashed = hashedAsWritten();
+  const bundle = await rolldown(
+    bundleOptions(entries, external, [TUI_IN_ESM_ONLY, LAZY_CHUNK_REQUIRES, hashed.plugin]),
+  );
   const { output } = await bundle.write({
     dir,
     format: 'cjs',
@@ -334,6 +341,7 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
     charset: 'ascii',
   });
   await bundle.close();
+  await hashed.check(output, dir);
   const chunks = output.filter((file) => file.type === 'chunk');
   const unhashed = chunks.filter((chunk) => !HASHED_CHUNK.test(chunk.fileName)).map((c) => c.fileName);
   if (unhashed.length > 0)
