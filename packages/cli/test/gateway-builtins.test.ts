@@ -6,7 +6,8 @@
  * leaves out of start-up the ones the gateway does not use before it serves (scripts/bundle-cli.mjs,
  * ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https, node:tls and node:zlib, and
  * semver (PLUGIN_VERSIONS_AT_BUILD); libsql's glibc check without a diagnostic report (1-7 ms);
- * and Fastify's router compiles a prefix matcher at its first lookup (ROUTER_PREFIX_ON_DEMAND). The real binary records what it
+ * and Fastify's router compiles a prefix matcher, a params maker and a constraint matcher at their
+ * first use (scripts/bundle-router-on-demand.mjs). The real binary records what it
  * loaded by the time it listens (fixtures/record-builtins.cjs, fixtures/record-builtins-cache.cjs).
  */
 import { execFileSync } from 'node:child_process';
@@ -44,7 +45,7 @@ afterEach(async () => {
 });
 
 describe('oxydra gateway start-up', () => {
-  it("listens without having loaded node:http2, node:https, node:tls or node:zlib, made a diagnostic report or compiled most of its router's prefix matchers", async () => {
+  it("listens without having loaded node:http2, node:https, node:tls or node:zlib, made a diagnostic report or compiled most of its router's functions", async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.asCommand = true;
     const file = join(env.sandbox.root, 'builtins.txt');
@@ -62,11 +63,16 @@ describe('oxydra gateway start-up', () => {
     if (process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && isGlibc())
       expect(builtins).toContain('process.report.getReport: 0');
     // Fastify's router compiles a node's prefix matcher at the first lookup that reaches it
-    // (scripts/bundle-cli.mjs, ROUTER_PREFIX_ON_DEMAND), not as it makes the node: before it
+    // (scripts/bundle-router-on-demand.mjs, ROUTER_PREFIX_ON_DEMAND), not as it makes the node: before it
     // listens, only those Fastify's own lookups while adding routes reach (10 when written;
     // 63, one a static node, when each was compiled as it was made); and then routes as before.
     const matchers = Number(/^router prefix matchers: (\d+)$/m.exec(builtins.join('\n'))?.[1]);
     expect(matchers).toBeLessThan(25);
+    // Nor a route's params maker and its node's constraint matcher, each compiled at its first
+    // call (ROUTER_HANDLERS_ON_DEMAND): none before it listens (250 when each was compiled as
+    // its route was added).
+    const handlers = Number(/^router handler functions: (\d+)$/m.exec(builtins.join('\n'))?.[1]);
+    expect(handlers).toBe(0);
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
     // The launcher takes V8's flag setter from process.binding('v8') (v8FlagSetter) without
