@@ -12,7 +12,7 @@
  * semver (Fastify's plugin version check, which no plugin registered at start asks for) and
  * safe-stable-stringify (pino and its helpers: Fastify's logger, which the gateway leaves off).
  * ~0.36 MB of source. Each must still be a chunk of its own: the build fails when one is not.
- * packages/cli/test/gateway-lazy-chunks.test.ts fails when the gateway's start loads one.
+ * packages/cli/test/gateway-builtins.test.ts fails when the gateway's start loads one.
  */
 export const LAZY_CHUNKS = ['ajv', 'semver', 'safe-stable-stringify'];
 
