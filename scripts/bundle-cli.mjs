@@ -15,6 +15,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
+import { hashedAsWritten } from './bundle-hash-check.mjs';
+import { LAZY_CHUNK_REQUIRES } from './bundle-lazy-chunks.mjs';
+import { ROUTER_HANDLERS_ON_DEMAND, ROUTER_PREFIX_ON_DEMAND } from './bundle-router-on-demand.mjs';
 
 const cli = new URL('../packages/cli/', import.meta.url);
 const input = fileURLToPath(new URL('dist/main.js', cli));
@@ -262,40 +265,6 @@ const LIBSQL_TARGET_WITHOUT_REPORT = {
   },
 };
 
-/**
- * find-my-way (Fastify's router) compiles a matcher of each static node's prefix with `new
- * Function` as it makes the node: 63 for the gateway's routes and their HEAD twins, code V8
- * cannot cache, ~2 ms of every start. Each is compiled instead at the first lookup that reaches
- * its node (Fastify's own, while adding routes, reach 10), then used as before: a request pays
- * once for the few nodes on its path (microseconds), and routes no request asks for compile
- * nothing. Should the source change, the build fails.
- */
-const ROUTER_PREFIX_ON_DEMAND = {
-  name: 'oxydra:router-prefix-on-demand',
-  transform(code, id) {
-    if (!id.replaceAll('\\', '/').endsWith('/node_modules/find-my-way/lib/node.js')) return null;
-    const start = '  const lines = []\n';
-    const head = code.indexOf('function compilePrefixMatch (prefix) {\n');
-    const from = code.indexOf(start, head);
-    const last = code.indexOf("  return new Function('path', 'i', ", from);
-    const to = code.indexOf('\n', last) + 1;
-    // The function's last lines, as one block of compilePrefixMatch (no function ends between).
-    if (head < 0 || from < 0 || last < 0 || code.slice(head, to).includes('\n}\n'))
-      throw new Error(
-        `${id}: no longer compiles prefix matchers as bundle-cli.mjs expects; update ROUTER_PREFIX_ON_DEMAND`,
-      );
-    const compile = code
-      .slice(from, to)
-      .split('\n')
-      .map((line) => (line ? `  ${line}\n` : ''))
-      .join('');
-    return {
-      code: `${code.slice(0, from)}  let compiled\n  const compile = () => {\n${compile}  }\n  return function matchPrefixOnDemand (path, i) {\n    return (compiled ??= compile())(path, i)\n  }\n${code.slice(to)}`,
-      map: null,
-    };
-  },
-};
-
 function bundleOptions(input, external, plugins = []) {
   return {
     input,
@@ -309,6 +278,7 @@ function bundleOptions(input, external, plugins = []) {
       PLUGIN_VERSIONS_AT_BUILD,
       LIBSQL_TARGET_WITHOUT_REPORT,
       ROUTER_PREFIX_ON_DEMAND,
+      ROUTER_HANDLERS_ON_DEMAND,
       ...plugins,
     ],
   };
@@ -317,13 +287,18 @@ function bundleOptions(input, external, plugins = []) {
 /**
  * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.cjs: every file named
  * with its content hash (the code cache's key), entries included, and `main.cjs` (and
- * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. Dynamic imports become require() calls: a script V8 restores from
+ * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. LAZY_CHUNKS are
+ * required at their first use (bundle-lazy-chunks.mjs), and every file is checked to hold the
+ * bytes its name was hashed from (bundle-hash-check.mjs). Dynamic imports become require() calls: a script V8 restores from
  * its code cache on Node 20 cannot run import() (types' importModule covers the one import of
  * a user's file, a plugin).
  */
 export async function writeCommonJsBundle({ input, dir, external = [] }) {
   const entries = { main: input, 'schema-worker': SCHEMA_WORKER };
-  const bundle = await rolldown(bundleOptions(entries, external, [TUI_IN_ESM_ONLY]));
+  const hashed = hashedAsWritten();
+  const bundle = await rolldown(
+    bundleOptions(entries, external, [TUI_IN_ESM_ONLY, LAZY_CHUNK_REQUIRES, hashed.plugin]),
+  );
   const { output } = await bundle.write({
     dir,
     format: 'cjs',
@@ -334,6 +309,7 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
     charset: 'ascii',
   });
   await bundle.close();
+  await hashed.check(output, dir);
   const chunks = output.filter((file) => file.type === 'chunk');
   const unhashed = chunks.filter((chunk) => !HASHED_CHUNK.test(chunk.fileName)).map((c) => c.fileName);
   if (unhashed.length > 0)

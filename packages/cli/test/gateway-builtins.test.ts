@@ -5,19 +5,23 @@
  * defaults for a moment (loadStartBuiltins), so they come from Node's cache after all; the bundle
  * leaves out of start-up the ones the gateway does not use before it serves (scripts/bundle-cli.mjs,
  * ON_DEMAND): Fastify's node:http2 and node:https, ws's node:https, node:tls and node:zlib, and
- * semver (PLUGIN_VERSIONS_AT_BUILD); libsql's glibc check without a diagnostic report (1-7 ms);
- * and Fastify's router compiles a prefix matcher at its first lookup (ROUTER_PREFIX_ON_DEMAND). The real binary records what it
+ * semver (PLUGIN_VERSIONS_AT_BUILD), and the bundle chunks it never runs (LAZY_CHUNKS); libsql's glibc check without a diagnostic report (1-7 ms);
+ * and Fastify's router compiles a prefix matcher, a params maker and a constraint matcher at their
+ * first use (scripts/bundle-router-on-demand.mjs). The real binary records what it
  * loaded by the time it listens (fixtures/record-builtins.cjs, fixtures/record-builtins-cache.cjs).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { LAZY_CHUNKS } from '../../../scripts/bundle-lazy-chunks.mjs';
 import { HEAP_GROWING_FLAG, LAUNCH_TABLE, v8FlagDefault, v8FlagName } from '../bin/launch-table.mjs';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, stopGatewayAndEnv } from './gateway-daemon.js';
+import { moduleRecorder } from './module-recorder.js';
 
 /** glibc, as detect-libc (which libsql asks) tells it: from /usr/bin/ldd. */
 const isGlibc = () => existsSync('/usr/bin/ldd') && readFileSync('/usr/bin/ldd', 'utf8').includes('GLIBC');
@@ -44,7 +48,7 @@ afterEach(async () => {
 });
 
 describe('oxydra gateway start-up', () => {
-  it("listens without having loaded node:http2, node:https, node:tls or node:zlib, made a diagnostic report or compiled most of its router's prefix matchers", async () => {
+  it("listens without having loaded node:http2, node:https, node:tls or node:zlib, made a diagnostic report or compiled most of its router's functions", async () => {
     env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
     env.asCommand = true;
     const file = join(env.sandbox.root, 'builtins.txt');
@@ -62,11 +66,16 @@ describe('oxydra gateway start-up', () => {
     if (process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && isGlibc())
       expect(builtins).toContain('process.report.getReport: 0');
     // Fastify's router compiles a node's prefix matcher at the first lookup that reaches it
-    // (scripts/bundle-cli.mjs, ROUTER_PREFIX_ON_DEMAND), not as it makes the node: before it
+    // (scripts/bundle-router-on-demand.mjs, ROUTER_PREFIX_ON_DEMAND), not as it makes the node: before it
     // listens, only those Fastify's own lookups while adding routes reach (10 when written;
     // 63, one a static node, when each was compiled as it was made); and then routes as before.
     const matchers = Number(/^router prefix matchers: (\d+)$/m.exec(builtins.join('\n'))?.[1]);
     expect(matchers).toBeLessThan(25);
+    // Nor a route's params maker and its node's constraint matcher, each compiled at its first
+    // call (ROUTER_HANDLERS_ON_DEMAND): none before it listens (250 when each was compiled as
+    // its route was added).
+    const handlers = Number(/^router handler functions: (\d+)$/m.exec(builtins.join('\n'))?.[1]);
+    expect(handlers).toBe(0);
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
     // The launcher takes V8's flag setter from process.binding('v8') (v8FlagSetter) without
@@ -81,6 +90,26 @@ describe('oxydra gateway start-up', () => {
     env.sandbox.env.NODE_DEBUG = 'semver';
     daemon = await GatewayDaemon.start(env);
     expect(daemon.stderr).not.toContain('SEMVER');
+  });
+
+  // Rolldown requires every chunk a file imports at that file's top: the bundle's chunks the
+  // start never runs are required at their first use instead (scripts/bundle-lazy-chunks.mjs).
+  it('is ready without having loaded the bundle chunks it never runs (ajv, semver, safe-stable-stringify)', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, []);
+    env.asCommand = true;
+    const recorder = moduleRecorder(env.sandbox.root);
+    env.sandbox.env.NODE_OPTIONS = `--import=${recorder.register}`;
+    daemon = await GatewayDaemon.start(env);
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+    const loaded = recorder
+      .loaded()
+      .filter((url) => url.startsWith('file:') && url.includes('/bundle/'))
+      .map((url) => basename(fileURLToPath(url)));
+    // The recorder sees the CommonJS bundle's files (the gateway runs from them).
+    expect(loaded.some((file) => /^main-[\w-]{8}\.cjs$/.test(file))).toBe(true);
+    const lazy = (file: string) =>
+      (LAZY_CHUNKS as string[]).some((name) => new RegExp(`^${name}-[\\w-]{8}\\.cjs$`).test(file));
+    expect(loaded.filter(lazy)).toEqual([]);
   });
 
   it("compiles the built-ins it loads before it listens from Node's shipped code, with the launcher's V8 flags in force", async () => {
