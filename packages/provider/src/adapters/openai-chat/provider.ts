@@ -30,7 +30,10 @@ import {
   argumentsText,
   asObjectSchema,
   convertedOnce,
+  JSON_MARK,
   splitSystem,
+  stringifyWith,
+  toolsJsonOnce,
   withoutKeywords,
 } from '../../shared/request.js';
 import { type AdapterOptions, defineAdapter } from '../define.js';
@@ -49,7 +52,7 @@ async function* streamChat(
   context: Context,
   signal: AbortSignal,
 ): AsyncGenerator<ModelEvent> {
-  const body = JSON.stringify(chatRequest(context, { provider: options.name, baseURL: options.baseURL }));
+  const body = chatRequestJson(context, { provider: options.name, baseURL: options.baseURL });
   const response = await postOpenAI(transport, url, body, signal);
   const translator = new ChatStreamTranslator();
   // Some compatible servers ignore `stream: true` and answer with one JSON body: read as SSE it
@@ -90,6 +93,9 @@ const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool
     parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
   },
 }));
+
+/** The tool list's JSON as chatToolSchema gives it, each tool's text made once (what is sent). */
+const chatToolsJson = toolsJsonOnce(chatToolSchema);
 
 function userContent(message: UserMessage, scope: AttachmentScope): string | ChatContentPart[] {
   if (typeof message.content === 'string') return message.content;
@@ -153,6 +159,22 @@ function usesMaxCompletionTokens(baseURL: string): boolean {
 }
 
 export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequest {
+  return buildChatRequest(context, scope, (tools) => tools.map(chatToolSchema));
+}
+
+/** The request body as sent: JSON.stringify(chatRequest(...)), the tool list's text made once per tool. */
+export function chatRequestJson(context: Context, scope: ChatRequestScope): string {
+  const tools = context.tools ?? [];
+  if (tools.length === 0) return JSON.stringify(chatRequest(context, scope));
+  const marked = buildChatRequest(context, scope, () => JSON_MARK as unknown as ChatFunctionTool[]);
+  return stringifyWith(marked, 'tools', chatToolsJson(tools));
+}
+
+function buildChatRequest(
+  context: Context,
+  scope: ChatRequestScope,
+  toolList: (tools: readonly ToolSpec[]) => ChatFunctionTool[],
+): ChatRequest {
   const body: ChatRequest = {
     model: context.model,
     messages: chatMessages(context, scope.provider),
@@ -161,7 +183,7 @@ export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequ
   };
   const tools = context.tools ?? [];
   if (tools.length > 0) {
-    body.tools = tools.map(chatToolSchema);
+    body.tools = toolList(tools);
     body.tool_choice = 'auto';
   }
   if (context.maxOutputTokens !== undefined) {
