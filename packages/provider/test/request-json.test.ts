@@ -4,6 +4,8 @@ import { startMockLLM } from '@oxydra/testkit';
 import type { Context, ToolSpec } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { chatRequest, createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
+import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
+import { responsesInput, responsesRequest } from '../src/adapters/openai-responses/request.js';
 import { JSON_MARK, stringifyWith } from '../src/shared/request.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { TEST_KEY } from './helpers-adapters.js';
@@ -29,35 +31,53 @@ describe('stringifyWith', () => {
   });
 });
 
-describe('OpenAI Chat request body', () => {
-  it('sends what JSON.stringify(chatRequest) gives, and serializes a tool once across requests', async () => {
-    let serialized = 0;
-    // toJSON survives the schema conversion's copies: it counts each time the schema is written.
-    const path = {
-      type: 'string',
-      toJSON() {
-        serialized += 1;
-        return { type: 'string' };
-      },
-    };
-    const tool: ToolSpec = {
-      name: 'file_read',
-      description: 'Read a file.',
-      parameters: { type: 'object', properties: { path }, required: ['path'] },
-      safety: 'read_only',
-    };
+/** A tool whose schema counts each time it is written as JSON (toJSON survives the conversion's copies). */
+function countedTool(): { tool: ToolSpec; written: () => number } {
+  let written = 0;
+  const path = {
+    type: 'string',
+    toJSON() {
+      written += 1;
+      return { type: 'string' };
+    },
+  };
+  const tool: ToolSpec = {
+    name: 'file_read',
+    description: 'Read a file.',
+    parameters: { type: 'object', properties: { path }, required: ['path'] },
+    safety: 'read_only',
+  };
+  return { tool, written: () => written };
+}
+
+const ADAPTERS = [
+  {
+    api: 'openai-chat' as const,
+    create: createOpenAIChatProvider,
+    expected: (context: Context, url: string) =>
+      JSON.stringify(chatRequest(context, { provider: 'local', baseURL: url })),
+  },
+  {
+    api: 'openai-responses' as const,
+    create: createOpenAIResponsesProvider,
+    expected: (context: Context) => {
+      const { instructions, items } = responsesInput(context, 'local');
+      return JSON.stringify(responsesRequest(context, items, instructions, undefined));
+    },
+  },
+];
+
+describe.each(ADAPTERS)('$api request body', ({ api, create, expected }) => {
+  it('is what JSON.stringify of the request gives, each tool schema written once across requests', async () => {
+    const { tool, written } = countedTool();
     const context: Context = { ...CONVERSATION, tools: [tool, ...(CONVERSATION.tools ?? [])] };
-    const server = await startMockLLM({
-      api: 'openai-chat',
-      scenario: [{ reply: { text: 'done' }, times: 'always' }],
-    });
+    const server = await startMockLLM({ api, scenario: [{ reply: { text: 'done' }, times: 'always' }] });
     try {
-      const provider = createOpenAIChatProvider({ name: 'local', baseURL: server.url, apiKey: TEST_KEY });
+      const provider = create({ name: 'local', baseURL: server.url, apiKey: TEST_KEY });
       await collectResponse(provider.stream(context));
       await collectResponse(provider.stream(context));
-      expect(serialized).toBe(1);
-      const expected = JSON.stringify(chatRequest(context, { provider: 'local', baseURL: server.url }));
-      expect(server.requests.map((request) => request.raw)).toEqual([expected, expected]);
+      expect(written()).toBe(1);
+      expect(server.requests[0]?.raw).toBe(expected(context, server.url));
     } finally {
       await server.close();
     }

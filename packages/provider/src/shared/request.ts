@@ -127,15 +127,23 @@ export function asObjectSchema(schema: JsonSchema | undefined): JsonSchema {
 }
 
 /**
- * A tool list's JSON text, each tool's made once per API (`convert`'s result stringified once per
- * spec, the list joined per request). Serializing the schemas' nested objects was most of a
- * request body's JSON.stringify (the same text on every call: ~290 thousand instructions of a
- * library run's ~20 million with the ten default tools, measured with cachegrind). Put in the
- * body with `stringifyWith`; the same specs-as-immutable rule as convertedOnce.
+ * A request body's JSON with its tool list written once per tool: `convert`'s result for a spec
+ * is stringified the first time and kept (the same specs-as-immutable rule as convertedOnce), and
+ * each body gets the kept texts joined, spliced in with `stringifyWith`. Serializing the schemas'
+ * nested objects was most of a body's JSON.stringify, the same text on every call (~280 thousand
+ * instructions of a library run with the ten default tools, measured with cachegrind).
+ *
+ * The returned function takes the tools and the adapter's body builder, which puts the list it is
+ * handed at `tools` (keeping the body's key order): without tools the body is stringified as is.
  */
-export function toolsJsonOnce<T>(convert: (tool: ToolSpec) => T): (tools: readonly ToolSpec[]) => string {
+export function toolsJsonOnce<T>(
+  convert: (tool: ToolSpec) => T,
+): (
+  tools: readonly ToolSpec[] | undefined,
+  build: (list: (tools: readonly ToolSpec[]) => T[]) => object,
+) => string {
   const texts = new WeakMap<ToolSpec, string>();
-  return (tools) => {
+  const listJson = (tools: readonly ToolSpec[]): string => {
     let json = '[';
     for (const [index, tool] of tools.entries()) {
       let text = texts.get(tool);
@@ -147,6 +155,14 @@ export function toolsJsonOnce<T>(convert: (tool: ToolSpec) => T): (tools: readon
     }
     return `${json}]`;
   };
+  return (tools, build) =>
+    tools === undefined || tools.length === 0
+      ? JSON.stringify(build((specs) => specs.map(convert)))
+      : stringifyWith(
+          build(() => JSON_MARK as unknown as T[]),
+          'tools',
+          listJson(tools),
+        );
 }
 
 /**

@@ -30,9 +30,7 @@ import {
   argumentsText,
   asObjectSchema,
   convertedOnce,
-  JSON_MARK,
   splitSystem,
-  stringifyWith,
   toolsJsonOnce,
   withoutKeywords,
 } from '../../shared/request.js';
@@ -94,8 +92,8 @@ const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool
   },
 }));
 
-/** The tool list's JSON as chatToolSchema gives it, each tool's text made once (what is sent). */
-const chatToolsJson = toolsJsonOnce(chatToolSchema);
+/** The body's JSON with the tool list as chatToolSchema gives it, each tool's text made once. */
+const chatBodyJson = toolsJsonOnce(chatToolSchema);
 
 function userContent(message: UserMessage, scope: AttachmentScope): string | ChatContentPart[] {
   if (typeof message.content === 'string') return message.content;
@@ -162,12 +160,9 @@ export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequ
   return buildChatRequest(context, scope, (tools) => tools.map(chatToolSchema));
 }
 
-/** The request body as sent: JSON.stringify(chatRequest(...)), the tool list's text made once per tool. */
+/** The request body as sent: JSON.stringify(chatRequest(...)), each tool's schema written once. */
 export function chatRequestJson(context: Context, scope: ChatRequestScope): string {
-  const tools = context.tools ?? [];
-  if (tools.length === 0) return JSON.stringify(chatRequest(context, scope));
-  const marked = buildChatRequest(context, scope, () => JSON_MARK as unknown as ChatFunctionTool[]);
-  return stringifyWith(marked, 'tools', chatToolsJson(tools));
+  return chatBodyJson(context.tools, (list) => buildChatRequest(context, scope, list));
 }
 
 function buildChatRequest(
