@@ -31,6 +31,7 @@ import {
   asObjectSchema,
   convertedOnce,
   splitSystem,
+  toolsJsonOnce,
   withoutKeywords,
 } from '../../shared/request.js';
 import { type AdapterOptions, defineAdapter } from '../define.js';
@@ -49,7 +50,7 @@ async function* streamChat(
   context: Context,
   signal: AbortSignal,
 ): AsyncGenerator<ModelEvent> {
-  const body = JSON.stringify(chatRequest(context, { provider: options.name, baseURL: options.baseURL }));
+  const body = chatRequestJson(context, { provider: options.name, baseURL: options.baseURL });
   const response = await postOpenAI(transport, url, body, signal);
   const translator = new ChatStreamTranslator();
   // Some compatible servers ignore `stream: true` and answer with one JSON body: read as SSE it
@@ -90,6 +91,9 @@ const chatToolSchema: (tool: ToolSpec) => ChatFunctionTool = convertedOnce((tool
     parameters: withoutKeywords(asObjectSchema(tool.parameters), ['$schema']),
   },
 }));
+
+/** The body's JSON with the tool list as chatToolSchema gives it, each tool's text made once. */
+const chatBodyJson = toolsJsonOnce(chatToolSchema);
 
 function userContent(message: UserMessage, scope: AttachmentScope): string | ChatContentPart[] {
   if (typeof message.content === 'string') return message.content;
@@ -153,6 +157,19 @@ function usesMaxCompletionTokens(baseURL: string): boolean {
 }
 
 export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequest {
+  return buildChatRequest(context, scope, (tools) => tools.map(chatToolSchema));
+}
+
+/** The request body as sent: JSON.stringify(chatRequest(...)), each tool's schema written once. */
+export function chatRequestJson(context: Context, scope: ChatRequestScope): string {
+  return chatBodyJson(context.tools, (list) => buildChatRequest(context, scope, list));
+}
+
+function buildChatRequest(
+  context: Context,
+  scope: ChatRequestScope,
+  toolList: (tools: readonly ToolSpec[]) => ChatFunctionTool[],
+): ChatRequest {
   const body: ChatRequest = {
     model: context.model,
     messages: chatMessages(context, scope.provider),
@@ -161,7 +178,7 @@ export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequ
   };
   const tools = context.tools ?? [];
   if (tools.length > 0) {
-    body.tools = tools.map(chatToolSchema);
+    body.tools = toolList(tools);
     body.tool_choice = 'auto';
   }
   if (context.maxOutputTokens !== undefined) {

@@ -16,7 +16,7 @@ import {
 } from '../openai/wire.js';
 import { ResponseChain } from './chain.js';
 import { ResponsesStreamTranslator } from './events.js';
-import { assistantItems, responsesInput, responsesRequest } from './request.js';
+import { assistantItems, responsesInput, responsesRequestJson } from './request.js';
 import type { ResponsesInputItem, ResponsesStreamEvent } from './types.js';
 
 /** The server no longer has (or never stored) the response we chained to. */
@@ -39,7 +39,7 @@ async function* streamResponses(
     postOpenAI(
       transport,
       url,
-      JSON.stringify(responsesRequest(context, input, instructions, previousResponseId)),
+      responsesRequestJson(context, input, instructions, previousResponseId),
       signal,
     );
 

@@ -11,6 +11,7 @@ import {
   asObjectSchema,
   convertedOnce,
   splitSystem,
+  toolsJsonOnce,
   withoutKeywords,
 } from '../../shared/request.js';
 import type {
@@ -97,13 +98,40 @@ export function responsesRequest(
   instructions: string | undefined,
   previousResponseId: string | undefined,
 ): ResponsesRequest {
+  return buildResponsesRequest(context, input, instructions, previousResponseId, (tools) =>
+    tools.map(responsesTool),
+  );
+}
+
+/** The body's JSON with the tool list as responsesTool gives it, each tool's text made once. */
+const responsesBodyJson = toolsJsonOnce(responsesTool);
+
+/** The request body as sent: JSON.stringify(responsesRequest(...)), each tool's schema written once. */
+export function responsesRequestJson(
+  context: Context,
+  input: ResponsesInputItem[],
+  instructions: string | undefined,
+  previousResponseId: string | undefined,
+): string {
+  return responsesBodyJson(context.tools, (list) =>
+    buildResponsesRequest(context, input, instructions, previousResponseId, list),
+  );
+}
+
+function buildResponsesRequest(
+  context: Context,
+  input: ResponsesInputItem[],
+  instructions: string | undefined,
+  previousResponseId: string | undefined,
+  toolList: (tools: readonly ToolSpec[]) => ResponsesFunctionTool[],
+): ResponsesRequest {
   const body: ResponsesRequest = { model: context.model, input, stream: true };
   // Instructions are not carried over by previous_response_id, so they go with every request.
   if (instructions !== undefined) body.instructions = instructions;
   if (previousResponseId !== undefined) body.previous_response_id = previousResponseId;
   const tools = context.tools ?? [];
   if (tools.length > 0) {
-    body.tools = tools.map(responsesTool);
+    body.tools = toolList(tools);
     body.tool_choice = 'auto';
   }
   if (context.maxOutputTokens !== undefined) body.max_output_tokens = context.maxOutputTokens;
