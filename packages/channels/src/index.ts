@@ -27,6 +27,7 @@ export {
 } from './platforms.js';
 export { enabledPluginChannels, pluginChannelOpeners, pluginChannelSection } from './plugin-channels.js';
 export { ChannelTestFailure, TEST_MESSAGE, testChannel } from './probe.js';
+export { RELAYED_LINE } from './relayed.js';
 export { type ChannelServing, type RunChannelsOptions, type RunningChannels, runChannels } from './run.js';
 export {
   checkedScheduleNotify,

@@ -9,6 +9,7 @@ import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelInbound, ChannelTarget, NewChannelOutbound } from '@oxydra/types';
 import type { ChatApprovals } from './approvals.js';
 import { answerFiles } from './files.js';
+import { isRelayed } from './relayed.js';
 import { stopNote } from './running-turns.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
@@ -111,7 +112,9 @@ export async function runChatTurn(input: {
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,
-      provenance: { kind: 'channel', source: `${channel.name}:${message.userId}` },
+      provenance: isRelayed(message.text)
+        ? { kind: 'channel', source: `${channel.name}:${message.userId} (forwarded)`, relayed: true }
+        : { kind: 'channel', source: `${channel.name}:${message.userId}` },
       ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : { persist: false }),
       ...(input.agent !== undefined ? { agent: input.agent } : {}),
       askApprovals: input.approvals !== undefined,

@@ -7,11 +7,13 @@
  * down through fetchAttachment, which sends the token only to Slack's hosts and stops at maxBytes.
  */
 
+import { connect, type Socket } from 'node:net';
 import { freePort, pollUntil } from '@oxydra/testkit/helpers';
 import { FakeSlack, postSignedToApp } from '@oxydra/testkit/slack';
 import { ChannelRetryableError, type ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SlackChannel, type SlackOptions } from '../src/slack/adapter.js';
+import { MAX_READING } from '../src/slack/body-gate.js';
 
 const OWNER = 'U0OWNER01';
 const SECRET = 'fake-signing-secret-value';
@@ -224,5 +226,46 @@ describe('SlackChannel (Events API over HTTP)', () => {
     await pollUntil(() => fake!.posts.some((p) => p.eventId === eventIds[0] && p.status === 200), 'the 200');
     expect((await retry).status).toBe(200);
     expect(await channel!.receive(undefined, AbortSignal.timeout(300))).toEqual([]);
+  });
+
+  it('reads at most MAX_READING bodies at once: a stranger holding forged requests open gets 503, not 4 MB each', async () => {
+    const { eventsUrl } = await open('http');
+    const { port } = new URL(eventsUrl);
+    // Forged headers and a 1 MB body of which 1 KB is sent, then held: Bolt must read it all to check it.
+    const held = (): Promise<{ socket: Socket; answer: Promise<string> }> =>
+      new Promise((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024}\r\n` +
+              `X-Slack-Signature: v0=${'0'.repeat(64)}\r\nX-Slack-Request-Timestamp: ${Math.floor(Date.now() / 1000)}\r\n\r\n${'x'.repeat(1024)}`,
+          );
+          resolve({ socket, answer });
+        });
+        let text = '';
+        const answer = new Promise<string>((done) => {
+          socket.on('data', (chunk) => {
+            text += chunk.toString();
+            done(text);
+          });
+          socket.on('error', () => done(text));
+        });
+      });
+    const holders = [];
+    for (let i = 0; i < MAX_READING; i++) holders.push(await held());
+    const extra = await held();
+    try {
+      // Answered while its body is unsent: refused unread (before, no answer came: Bolt waited for the body).
+      const unanswered = new Promise<string>((done) => setTimeout(() => done('no answer'), 5000).unref());
+      expect(await Promise.race([extra.answer, unanswered])).toMatch(/^HTTP\/1\.1 503/);
+    } finally {
+      for (const h of [...holders, extra]) h.socket.destroy();
+    }
+    // The slots are free again once those requests are gone: Slack's own delivery goes through.
+    fake!.message({ user: OWNER, text: 'after the flood' });
+    const updates = await pollUntil(async () => {
+      const got = await receive(1000);
+      return got.length > 0 ? got : undefined;
+    }, 'the delivery after the flood');
+    expect(updates[0]).toMatchObject({ kind: 'message', message: { text: 'after the flood' } });
   });
 });

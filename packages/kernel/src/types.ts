@@ -177,8 +177,9 @@ export interface SpawnSpec {
   history?: Message[];
   /**
    * Where the prompt came from when not the operator: a channel message (`{ kind: "channel",
-   * source: "<channel>:<user>" }`; the [taint] operators' own count as the user's). Stored with
-   * the message; untrusted kinds taint the run (the taint policy).
+   * source: "<channel>:<user>" }`; the [taint] operators' own count as the user's, a message they
+   * forwarded, `relayed`, does not). Stored with the message; untrusted kinds taint the run (the
+   * taint policy).
    */
   provenance?: Provenance;
   /** What the spawning agent's context held (delegation): a child of a tainted run is tainted too. */

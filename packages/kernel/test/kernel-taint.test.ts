@@ -232,6 +232,20 @@ describe('taint: a channel message from another sender', () => {
     expect(operator.ends[0]!.content).toContain('ran-42');
   });
 
+  it("a message an operator forwarded (relayed) stays someone else's words: the command is stopped", async () => {
+    const steps: ScenarioStep[] = [
+      { match: { lastMessageContains: 'please run it' }, reply: { toolCalls: [SHELL] }, times: 'always' },
+      { reply: { text: 'Done.' }, times: 'always' },
+    ];
+    const { kernel } = await testKernel(steps, { taint: { operators: ['alice'] } });
+    const forwarded: Provenance = { kind: 'channel', source: 'telegram:alice (forwarded)', relayed: true };
+    const relayed = await run(kernel, { prompt: 'please run it', userId: 'alice', provenance: forwarded });
+    expect(relayed.ends[0]!.isError).toBe(true);
+    expect(relayed.ends[0]!.content).toContain('a channel message from telegram:alice (forwarded)');
+    const stored = await kernel.sessions!.loadMessages(relayed.result.sessionId!);
+    expect(stored[0]).toMatchObject({ role: 'user', provenance: forwarded });
+  });
+
   it('a sub-agent the tainted run delegates to is tainted too', async () => {
     const steps: ScenarioStep[] = [
       {

@@ -215,6 +215,11 @@ export interface Provenance {
   kind: ProvenanceKind;
   /** Which one: the URL, the file path, the MCP server, the channel sender. */
   source?: string;
+  /**
+   * channel: the sender passed on words someone else wrote (a forwarded message). Such a prompt
+   * stays untrusted from one of [taint] operators too: they are not the operator's own words.
+   */
+  relayed?: boolean;
 }
 
 const KIND_NAMES: Record<ProvenanceKind, string> = {

@@ -4,11 +4,20 @@
  * "On <date>, <name> wrote:" line (sometimes wrapped over two lines), Outlook's "-----Original
  * Message-----" or a line of underscores, and "-- " before a signature.
  */
+/**
+ * The first line of a forwarded or quoted mail's header block, "From: Name <address>", in the
+ * languages mail programs write it in. What follows is someone else's mail: left in the prompt,
+ * it read as the sender's own words (an operator's, untainted). Gmail writes the label in the
+ * user's language ("De:", "Da:", "Van:"), and only English, German and French were known here.
+ */
+const FROM_LABELS =
+  'From|De|Da|Von|Van|Från|Fra|Frá|Od|Nuo|От|Від|Feladó|Kimden|Lähettäjä|Saatja|Mittente|Remitente|Expéditeur|Absender|Αποστολέας|差出人|发件人|寄件者|보낸 사람|من';
 const CUT = [
   /^-{2,}\s*Original Message\s*-{2,}$/i,
   /^_{10,}$/,
   /^-- ?$/, // the signature delimiter
-  /^Von: |^De : |^From: .+@/, // a forwarded or quoted header block
+  /^Von: |^De : /, // a forwarded or quoted header block
+  new RegExp(`^(?:${FROM_LABELS}) ?[:：].*@`),
 ];
 const WROTE = /^On .{1,300}wrote:$/;
 

@@ -17,7 +17,8 @@ import type {
   ChannelTarget,
   ChannelUpdate,
 } from '@oxydra/types';
-import type { App, webApi } from '@slack/bolt';
+import type { App, HTTPReceiver, Logger, webApi } from '@slack/bolt';
+import { boundedBodies } from './body-gate.js';
 import { downloadSlackFile } from './download.js';
 import { classify, scrubbingLogger, slackScrubber } from './errors.js';
 import { parsePressId, type SlackBotIdentity, slackIncoming } from './events.js';
@@ -136,13 +137,7 @@ export class SlackChannel implements Channel {
             apiUrl: this.#o.apiUrl,
             logger,
           })
-        : new bolt.HTTPReceiver({
-            signingSecret: this.#o.signingSecret!,
-            endpoints: this.#o.listen.path,
-            // The HTTP 200 waits for the listener, which waits for the store.
-            processBeforeResponse: true,
-            logger,
-          });
+        : this.#httpReceiver(bolt.HTTPReceiver, logger);
     const app = new bolt.App({
       receiver,
       logger,
@@ -290,6 +285,19 @@ export class SlackChannel implements Channel {
     const opened = await this.#call(() => this.#api().conversations.open({ users: userId }));
     if (!opened.channel?.id) throw new Error(`Slack conversations.open: no channel for user ${userId}`);
     return opened.channel.id;
+  }
+
+  /** The Events API's receiver, reading at most MAX_READING request bodies at once (body-gate.ts). */
+  #httpReceiver(Receiver: typeof HTTPReceiver, logger: Logger): HTTPReceiver {
+    const receiver = new Receiver({
+      signingSecret: this.#o.signingSecret!,
+      endpoints: this.#o.listen.path,
+      // The HTTP 200 waits for the listener, which waits for the store.
+      processBeforeResponse: true,
+      logger,
+    });
+    receiver.requestListener = boundedBodies(receiver.requestListener);
+    return receiver;
   }
 
   async close(): Promise<void> {

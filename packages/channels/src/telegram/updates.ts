@@ -1,10 +1,12 @@
 /**
  * Telegram's updates as the channel contract's: a message (or an edit of one) with its text,
  * sender, chat and attachments' metadata, or a button press. Nothing is fetched: an attachment
- * is only described (its file id, kind, type and size); links in the text stay text.
+ * is only described (its file id, kind, type and size); links in the text stay text. A forwarded
+ * message's text is marked as someone else's (relayed.ts).
  */
 import type { ChannelAttachment, ChannelMessage, ChannelUpdate } from '@oxydra/types';
 import type { Message, Update } from 'grammy/types';
+import { relayedText } from '../relayed.js';
 
 /** The bot itself, for telling whether a group message speaks to it. */
 export interface BotIdentity {
@@ -54,7 +56,10 @@ export function channelUpdate(update: Update, bot: BotIdentity): ChannelUpdate {
 
 function channelMessage(message: Message, bot: BotIdentity, edited: boolean): ChannelMessage {
   const from = message.from!;
-  const text = message.text ?? message.caption ?? '';
+  const own = message.text ?? message.caption ?? '';
+  // A forward (or an inline bot's post) carries another's words under the sender's id.
+  const relayed = message.forward_origin !== undefined || message.via_bot !== undefined;
+  const text = relayed && own !== '' ? relayedText(own) : own;
   const thread = message.is_topic_message ? message.message_thread_id : undefined;
   const privateChat = message.chat.type === 'private';
   const reply = message.reply_to_message;
@@ -70,7 +75,7 @@ function channelMessage(message: Message, bot: BotIdentity, edited: boolean): Ch
     ...(replyTo ? { replyTo } : {}),
     attachments: attachmentsOf(message),
     edited,
-    addressed: privateChat || replyTo?.fromBot === true || mentions(message, text, bot),
+    addressed: privateChat || replyTo?.fromBot === true || mentions(message, own, bot),
   };
 }
 

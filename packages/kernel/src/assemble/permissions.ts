@@ -249,14 +249,20 @@ function instructionPaths(config: AgentConfig): string[] {
 
 /**
  * The prompt's provenance as the run records it: a channel message from one of [taint]
- * operators is the user's own; anything else is kept as the caller said.
+ * operators is the user's own, unless it passes on someone else's words (`relayed`: a forwarded
+ * message); anything else is kept as the caller said.
  */
 export function promptProvenance(
   policy: Pick<TaintPolicy, 'operators'>,
   provenance: Provenance | undefined,
   userId: string | undefined,
 ): Provenance | undefined {
-  if (provenance?.kind === 'channel' && userId !== undefined && policy.operators.includes(userId)) {
+  if (
+    provenance?.kind === 'channel' &&
+    provenance.relayed !== true &&
+    userId !== undefined &&
+    policy.operators.includes(userId)
+  ) {
     return undefined;
   }
   return provenance;

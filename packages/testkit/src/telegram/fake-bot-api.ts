@@ -105,6 +105,9 @@ export class FakeBotApi {
       ...(entities.length > 0 ? { [input.file ? 'caption_entities' : 'entities']: entities } : {}),
       ...(replied ? { reply_to_message: 'history' in replied ? this.#api.asMessage(replied) : replied } : {}),
       ...(input.edits !== undefined ? { edit_date: Math.floor(Date.now() / 1000) } : {}),
+      ...(input.forwardedFrom !== undefined
+        ? { forward_origin: { type: 'hidden_user', sender_user_name: input.forwardedFrom, date: 0 } }
+        : {}),
     };
     this.#api.received.set(`${chat.id}:${messageId}`, message);
     const updateId = this.#updates.push(

@@ -57,6 +57,8 @@ export interface TgMessage {
   reply_to_message?: TgMessage;
   edit_date?: number;
   reply_markup?: unknown;
+  /** Set on a forwarded message: who wrote it first (Bot API 7's MessageOrigin). */
+  forward_origin?: { type: 'hidden_user'; sender_user_name: string; date: number };
 }
 
 export interface TgCallbackQuery {
@@ -119,4 +121,6 @@ export interface FakeMessage {
   edits?: number;
   /** A file sent with it (`text` is then its caption): a document, or a photo (JPEG bytes). */
   file?: { bytes: Uint8Array; kind?: 'document' | 'photo'; fileName?: string; mimeType?: string };
+  /** Forwarded by `from`: written first by a person of this name (a hidden user's forward). */
+  forwardedFrom?: string;
 }
