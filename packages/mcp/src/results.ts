@@ -70,7 +70,7 @@ export function resultText(result: McpCallResult): string | undefined {
 }
 
 /** Who the untrusted line says wrote the text: `server` is the configured name. */
-export const mcpSource = (server: string): string => `the MCP server "${server}"`;
+const mcpSource = (server: string): string => `the MCP server "${server}"`;
 
 /** `said` (the server's words) below the untrusted line, Oxydra's `notes` above it. */
 export const showServerWords = (server: string, notes: readonly string[], said: string): string =>
