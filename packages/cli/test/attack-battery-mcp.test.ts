@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attack, closeAttack } from './attack-helpers.js';
 import { bubblewrapProblem } from './helpers.js';
@@ -39,7 +40,7 @@ describe.skipIf(problem !== undefined)(
       expect(a.run.status).toBe(0);
       expect(a.ends.map((end) => end.name)).toEqual(['evil__match', 'evil__match', 'evil__plain']);
       expect(a.ends[0]!.content).toContain('Invalid arguments for evil__match: "s" must match pattern');
-      expect(a.ends[1]!.content).toBe('match got {"s":4}');
+      expect(a.ends[1]!.content).toBe(`${untrustedLine('the MCP server "evil"')}\n\nmatch got {"s":4}`);
       expect(a.ends[2]!.content).toContain(
         'Refused evil__plain: the string at "s" is at least 70000 bytes, over the limit of 65536 (max_argument_bytes)',
       );

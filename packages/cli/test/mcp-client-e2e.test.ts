@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -158,13 +159,17 @@ bearer_token_env = "GATED_TOKEN"
     const port = await httpEverything();
     env = await start(servers_toml(port));
     const sum = await oxydra(['mcp', 'call', 'everything', 'get-sum', '{"a": 19, "b": 23}']);
-    expect(sum).toMatchObject({ status: 0, stdout: 'The sum of 19 and 23 is 42.\n' });
+    // As the model reads it: the server's words below the line naming it (its configured name).
+    expect(sum).toMatchObject({
+      status: 0,
+      stdout: `${untrustedLine('the MCP server "everything"')}\n\nThe sum of 19 and 23 is 42.\n`,
+    });
     const echo = await oxydra(['mcp', 'call', 'web', 'web__echo', '{"message": "over http"}', '--json']);
     expect(echo.status).toBe(0);
     expect(JSON.parse(echo.stdout)).toMatchObject({
       tool: 'web__echo',
       isError: false,
-      content: 'Echo: over http',
+      content: `${untrustedLine('the MCP server "web"')}\n\nEcho: over http`,
     });
 
     // The memory server keeps its graph in the workspace, which the sandbox lets it write.

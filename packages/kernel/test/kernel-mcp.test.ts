@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BWRAP, detectSandbox } from '@oxydra/sandbox';
-import type { ToolSource } from '@oxydra/types';
+import { type ToolSource, untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import type { Kernel } from '../src/index.js';
@@ -134,12 +134,14 @@ describe.skipIf(problem !== undefined)(
         ['everything__echo', false],
         ['everything__get-sum', true],
       ]);
-      expect(ends[0]!.content).toBe('Echo: from stdio');
+      // The servers' words come below the untrusted line naming them (kernel-mcp-untrusted.test.ts).
+      const fromEverything = (text: string) => `${untrustedLine('the MCP server "everything"')}\n\n${text}`;
+      expect(ends[0]!.content).toBe(fromEverything('Echo: from stdio'));
       expect(ends[1]!.content).toContain('42');
       expect(ends[2]!.content).toMatch(
         /^killed [1-9]\d* process\(es\); health: reconnecting \(attempt 1\): the server process exited/,
       );
-      expect(ends[3]!.content).toBe('Echo: after the kill');
+      expect(ends[3]!.content).toBe(fromEverything('Echo: after the kill'));
       expect(ends[4]!.content).toContain('Invalid arguments for everything__get-sum');
       // The model saw the results.
       expect(mock.requests.at(-1)!.raw).toContain('Echo: after the kill');

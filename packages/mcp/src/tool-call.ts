@@ -1,16 +1,17 @@
 /**
  * One call of an MCP server's tool, on whatever connection its source has: the model's abort
  * forwarded to a signal of this call only, the server's progress passed on, secrets in the
- * answer redacted, and the answers for a timeout, a refusal, a server that is not connected
- * and a connection lost during the call (resent once only when that cannot repeat an effect:
- * the request never reached the server, or the tool is read-only).
+ * answer redacted, and the answers for a timeout, a refusal (its message below the untrusted
+ * line: the server wrote it), a server that is not connected and a connection lost during the
+ * call (resent once only when that cannot repeat an effect: the request never reached the
+ * server, or the tool is read-only).
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolContext, ToolResult } from '@oxydra/types';
 import { connectionError, messageOf, notDelivered } from './connection-errors.js';
 import type { McpToolInfo } from './offered-tools.js';
-import { type McpCallResult, toToolResult } from './results.js';
+import { type McpCallResult, showServerWords, toToolResult } from './results.js';
 
 /** What a call needs of its source (McpServerSource): the connection and how to word failures. */
 export interface ToolCallSource<Live extends { client: Client }> {
@@ -79,8 +80,13 @@ export async function callTool<Live extends { client: Client }>(
         };
       }
       if (!connectionError(error)) {
+        // The error's message is the server's (a JSON-RPC error), or the SDK's quoting its answer.
         return {
-          content: `MCP server "${source.server}" refused ${info.name}: ${source.scrub(messageOf(error))}`,
+          content: showServerWords(
+            source.server,
+            [`[MCP server "${source.server}" refused ${info.name}; the error below may quote the server]`],
+            source.scrub(messageOf(error)),
+          ),
           isError: true,
         };
       }

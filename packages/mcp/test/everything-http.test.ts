@@ -11,7 +11,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { McpServerSource } from '../src/index.js';
 import { freePort, startEverythingHttp } from './everything-http.js';
-import { call, removeWorkspaces, sources, tool } from './helpers.js';
+import { call, removeWorkspaces, said, sources, tool } from './helpers.js';
 
 const opened: McpServerSource[] = [];
 const servers: ChildProcess[] = [];
@@ -47,7 +47,7 @@ describe('server-everything over Streamable HTTP', () => {
     );
     opened.push(source!);
     await source!.start();
-    expect((await call(source!, 'web__echo', { message: 'one' })).content).toBe('Echo: one');
+    expect(await said(source!, 'web__echo', { message: 'one' })).toBe('Echo: one');
     first.kill('SIGKILL');
     await once(first, 'exit');
     // The dropped SSE stream (or the next call) reveals it; the source retries with backoff.
@@ -59,7 +59,7 @@ describe('server-everything over Streamable HTTP', () => {
     expect(unavailable.isError).toBe(true);
     expect(unavailable.content).toMatch(/MCP server "web" is not connected \(reconnecting \(attempt \d+\)/);
     await startHttpServer(port);
-    expect((await call(source!, 'web__echo', { message: 'two' })).content).toBe('Echo: two');
+    expect(await said(source!, 'web__echo', { message: 'two' })).toBe('Echo: two');
     expect(source!.health().ok).toBe(true);
   });
 

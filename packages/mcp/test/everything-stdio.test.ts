@@ -13,8 +13,10 @@ import type { McpServerSource } from '../src/index.js';
 import {
   call,
   EVERYTHING,
+  fromServer,
   NODE_MODULES,
   removeWorkspaces,
+  said,
   sandboxProblem,
   sources,
   tool,
@@ -65,7 +67,7 @@ describe.skipIf(problem !== undefined)(
     it('runs calls and turns their results into text', async () => {
       const source = await everything();
       expect(await call(source, 'everything__echo', { message: 'hello there' })).toMatchObject({
-        content: 'Echo: hello there',
+        content: fromServer('everything', 'Echo: hello there'),
         isError: false,
       });
       expect((await call(source, 'everything__get-sum', { a: 2, b: 40 })).content).toContain('42');
@@ -101,10 +103,7 @@ describe.skipIf(problem !== undefined)(
       const source = await everything({
         env: { GREETING: 'hi-from-config', SERVICE_TOKEN: 'tok-0123456789' },
       });
-      const env = JSON.parse((await call(source, 'everything__get-env', {})).content) as Record<
-        string,
-        string
-      >;
+      const env = JSON.parse(await said(source, 'everything__get-env', {})) as Record<string, string>;
       expect(env.GREETING).toBe('hi-from-config');
       // The server has its token; what the model reads does not.
       expect(env.SERVICE_TOKEN).toBe('[redacted]');
@@ -126,9 +125,7 @@ describe.skipIf(problem !== undefined)(
         isError: true,
         content: 'everything__trigger-long-running-operation timed out after 1 s',
       });
-      expect((await call(source, 'everything__echo', { message: 'still here' })).content).toBe(
-        'Echo: still here',
-      );
+      expect(await said(source, 'everything__echo', { message: 'still here' })).toBe('Echo: still here');
     });
 
     it('cancels a call when the context signal aborts', async () => {
@@ -148,7 +145,7 @@ describe.skipIf(problem !== undefined)(
       );
       await expect(running).rejects.toThrow('stop');
       expect(progress.length).toBeGreaterThan(0);
-      expect((await call(source, 'everything__echo', { message: 'after' })).content).toBe('Echo: after');
+      expect(await said(source, 'everything__echo', { message: 'after' })).toBe('Echo: after');
     });
 
     it('close() stops the server process', async () => {
@@ -188,7 +185,7 @@ describe.skipIf(problem !== undefined)(
       expect(source.health().detail).toMatch(/^reconnecting \(attempt \d+\): the server process exited/);
       // Still offered while reconnecting; the call waits for the new process.
       expect(source.tools().map((t) => t.name)).toContain('everything__echo');
-      expect((await call(source, 'everything__echo', { message: 'back' })).content).toBe('Echo: back');
+      expect(await said(source, 'everything__echo', { message: 'back' })).toBe('Echo: back');
       expect(source.health().ok).toBe(true);
       expect(source.pid).not.toBe(first);
     });

@@ -15,7 +15,9 @@ import {
   MEMORY,
   NODE_MODULES,
   removeWorkspaces,
+  said,
   sandboxProblem,
+  serverWords,
   sources,
   tool,
   workspace,
@@ -52,8 +54,7 @@ describe.skipIf(problem !== undefined)(
         '[FILE] notes.txt',
       );
       expect(
-        (await call(source!, 'files__read_text_file', { path: path.join(docs, 'notes.txt'), head: 1 }))
-          .content,
+        await said(source!, 'files__read_text_file', { path: path.join(docs, 'notes.txt'), head: 1 }),
       ).toBe('first line');
       const missing = await call(source!, 'files__read_text_file', { path: path.join(docs, 'nope.txt') });
       expect(missing.isError).toBe(true);
@@ -87,7 +88,9 @@ describe.skipIf(problem !== undefined)(
       // has them, and nothing of the host's own files.
       const inHome = await call(source!, 'files__list_directory', { path: homedir() });
       if (!inHome.isError) {
-        const names = inHome.content.split('\n').map((line) => line.replace(/^\[(DIR|FILE)\] /, ''));
+        const names = serverWords(source!, inHome.content)
+          .split('\n')
+          .map((line) => line.replace(/^\[(DIR|FILE)\] /, ''));
         expect(
           names.filter(
             (name) => name !== '' && !['.ssh', '.aws', '.gnupg', '.config', '.cache'].includes(name),

@@ -15,6 +15,7 @@ import {
   mcpSchema,
   type ToolContext,
   toolsSchema,
+  untrustedLine,
 } from '@oxydra/types';
 import { type McpServerSource, type McpSourcesOptions, mcpToolSources } from '../src/index.js';
 
@@ -110,4 +111,25 @@ export async function call(
 ) {
   const result = await tool(source, name).execute(args, context(signal));
   return typeof result === 'string' ? { content: result, isError: false } : result;
+}
+
+/** An MCP result's text as the model reads it: all below the line naming the configured server. */
+export const fromServer = (server: string, text: string): string =>
+  `${untrustedLine(`the MCP server "${server}"`)}\n\n${text}`;
+
+/** The server's words in `content`, after checking they are all below the line naming it. */
+export function serverWords(source: McpServerSource, content: string): string {
+  const head = fromServer(source.server, '');
+  if (!content.startsWith(head)) throw new Error(`not below the untrusted line: ${content.slice(0, 300)}`);
+  return content.slice(head.length);
+}
+
+/** What the server answered `name`, checked to be below the untrusted line (serverWords). */
+export async function said(
+  source: McpServerSource,
+  name: string,
+  args: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<string> {
+  return serverWords(source, (await call(source, name, args, signal)).content);
 }

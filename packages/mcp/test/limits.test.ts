@@ -16,6 +16,7 @@ import {
   FIXTURES,
   NODE_MODULES,
   removeWorkspaces,
+  said,
   sandboxProblem,
   sources,
   tool,
@@ -71,7 +72,7 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
       const refused = await call(source, 'hostile__match', { s: EVIL });
       expect(refused.isError).toBe(true);
       expect(refused.content).toContain('Invalid arguments for hostile__match: "s" must match pattern');
-      expect((await call(source, 'hostile__match', { s: 'aaaa' })).content).toBe('match got {"s":4}');
+      expect(await said(source, 'hostile__match', { s: 'aaaa' })).toBe('match got {"s":4}');
     },
     HANGS_WITHOUT_FIX,
   );
@@ -83,16 +84,14 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
       const refused = await call(source, 'hostile__keys', { o: { [EVIL]: 1 } });
       expect(refused.isError).toBe(true);
       expect(refused.content).toContain('property name must be valid');
-      expect((await call(source, 'hostile__keys', { o: { aaa: 1 } })).content).toBe(
-        'keys got {"o":{"aaa":1}}',
-      );
+      expect(await said(source, 'hostile__keys', { o: { aaa: 1 } })).toBe('keys got {"o":{"aaa":1}}');
     },
     HANGS_WITHOUT_FIX,
   );
 
   it('a pattern RE2 cannot express is not run here: the call reaches the server unchecked', async () => {
     const source = await hostile(['redos']);
-    expect((await call(source, 'hostile__backref', { s: EVIL })).content).toBe('backref got {"s":33}');
+    expect(await said(source, 'hostile__backref', { s: EVIL })).toBe('backref got {"s":33}');
   });
 
   it(
@@ -101,9 +100,7 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
       const source = await hostile(['redos'], { max_argument_bytes: 1 << 20 });
       // 300,000 distinct arrays: Ajv's pairwise comparison would take hours.
       const items = Array.from({ length: 300_000 }, (_, i) => [i]);
-      expect((await call(source, 'hostile__unique', { items })).content).toMatch(
-        /^unique got \{"items":\[\[0\]/,
-      );
+      expect(await said(source, 'hostile__unique', { items })).toMatch(/^unique got \{"items":\[\[0\]/);
       const duplicate = await call(source, 'hostile__unique', {
         items: [
           { a: 1, b: [2] },
@@ -131,9 +128,7 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
   it('oversize, over-deep and too many argument bytes are refused before validation, naming the cap', async () => {
     const source = await hostile(['redos']);
     const max = 65_536;
-    expect((await call(source, 'hostile__plain', { s: 'x'.repeat(max) })).content).toBe(
-      `plain got {"s":${max}}`,
-    );
+    expect(await said(source, 'hostile__plain', { s: 'x'.repeat(max) })).toBe(`plain got {"s":${max}}`);
     const long = await call(source, 'hostile__plain', { s: 'x'.repeat(max + 1) });
     expect(long).toEqual({
       isError: true,
@@ -219,7 +214,7 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
     expect(source.tools()).toHaveLength(20);
     expect(source.health().ok).toBe(true);
     expect(schemaCompilations()).toBe(before);
-    expect((await call(source, 'hostile__tool_3', { s: 't3' })).content).toBe('tool_3 got {"s":2}');
+    expect(await said(source, 'hostile__tool_3', { s: 't3' })).toBe('tool_3 got {"s":2}');
     expect((await call(source, 'hostile__tool_3', { s: 't4' })).isError).toBe(true);
     expect(schemaCompilations()).toBe(before + 1);
     const over = await hostile(['flood', '21', '0'], { max_tools: 20 });

@@ -12,6 +12,7 @@ import {
   FIXTURES,
   NODE_MODULES,
   removeWorkspaces,
+  said,
   sandboxProblem,
   sources,
   TRIVIAL_SERVER,
@@ -42,15 +43,13 @@ describe.skipIf(problem !== undefined)(
       let changes = 0;
       const off = source.onChange(() => changes++);
       expect(source.tools().map((t) => t.name)).not.toContain('trivial__fresh_tool');
-      expect((await call(source, 'trivial__add_tool', { name: 'fresh_tool' })).content).toBe(
-        'added fresh_tool',
-      );
+      expect(await said(source, 'trivial__add_tool', { name: 'fresh_tool' })).toBe('added fresh_tool');
       await pollUntil(() => source.tools().some((t) => t.name === 'trivial__fresh_tool'), 'the new tool', {
         timeoutMs: 20_000,
       });
       expect(changes).toBeGreaterThanOrEqual(1);
       expect(tool(source, 'trivial__fresh_tool').safety).toBe('read_only');
-      expect((await call(source, 'trivial__fresh_tool', {})).content).toBe('fresh_tool');
+      expect(await said(source, 'trivial__fresh_tool', {})).toBe('fresh_tool');
       off();
       await call(source, 'trivial__add_tool', { name: 'second_tool' });
       await pollUntil(
@@ -82,7 +81,7 @@ describe.skipIf(problem !== undefined)(
       );
       await expect(waiting).rejects.toThrow('user pressed stop');
       const count = await pollUntil(async () => {
-        const counted = (await call(source, 'trivial__cancellations', {})).content;
+        const counted = await said(source, 'trivial__cancellations', {});
         return counted === '0' ? undefined : counted;
       }, 'the server to count the cancellation');
       expect(count).toBe('1');

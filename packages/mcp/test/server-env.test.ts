@@ -6,10 +6,10 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
-  call,
   FIXTURES,
   NODE_MODULES,
   removeWorkspaces,
+  said,
   sandboxProblem,
   sources,
   TRIVIAL_SERVER,
@@ -41,7 +41,7 @@ async function serverEnv(server: Record<string, unknown>): Promise<Record<string
   );
   onTestFinished(() => source!.close());
   await source!.start();
-  return JSON.parse((await call(source!, 'trivial__env', {})).content) as Record<string, string>;
+  return JSON.parse(await said(source!, 'trivial__env', {})) as Record<string, string>;
 }
 
 describe.skipIf(problem !== undefined)(

@@ -1,10 +1,9 @@
-import type { Tool } from '@oxydra/types';
+import { type Tool, untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebTools } from '../src/core/catalog.js';
 import { MAX_SEARCH_ANSWER_BYTES } from '../src/core/parameters.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, truncateOutput } from '../src/registry.js';
 import { MAX_TEXT_CHARS } from '../src/web/html-to-text.js';
-import { untrustedLine } from '../src/web/untrusted.js';
 import { context } from './helpers.js';
 import { fakeResolver, type LocalServer, localServer, PUBLIC_IP, toLocal } from './web-helpers.js';
 

@@ -7,8 +7,14 @@
  * budget is spent cannot delegate. The SDK loads on the first call.
  */
 
-import { shownUrl, showUntrusted } from '@oxydra/tools/safe-fetch';
-import type { AgentConfig, Tool, ToolContext, ToolResult } from '@oxydra/types';
+import {
+  type AgentConfig,
+  shownUrl,
+  showUntrusted,
+  type Tool,
+  type ToolContext,
+  type ToolResult,
+} from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import { OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';

@@ -7,7 +7,8 @@
  * through it like web_fetch (public addresses only, each redirect checked, connected to the
  * checked address), and a configured remote's own redirects are not followed.
  */
-import { createSafeFetch, EgressPolicy, shownUrl } from '@oxydra/tools/safe-fetch';
+import { createSafeFetch, EgressPolicy } from '@oxydra/tools/safe-fetch';
+import { shownUrl } from '@oxydra/types';
 
 export interface RemoteTarget {
   /** The configured name, or the URL the model gave. */

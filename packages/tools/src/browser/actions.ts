@@ -4,11 +4,10 @@
  * hostile page never holds the agent or the browser; a crashed page (past its heap cap) too.
  */
 
-import type { ToolContext, ToolResult } from '@oxydra/types';
+import { shownUrl, showUntrusted, type ToolContext, type ToolResult } from '@oxydra/types';
 import type { Locator, Page } from 'playwright-core';
 import type { ToolRun } from '../define.js';
 import { parseHttpUrl } from '../web/safe-fetch.js';
-import { shownUrl, showUntrusted } from '../web/untrusted.js';
 import type { SavedDownload } from './downloads.js';
 import type { BrowserHost, BrowserSession } from './host.js';
 import { readPage } from './page-text.js';

@@ -5,11 +5,12 @@
  * saved into that session's workspace (downloads.ts). A context unused for idle_timeout_secs is
  * closed; the browser exits with its last context.
  */
+
+import { shownUrl } from '@oxydra/types';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { PathPolicy } from '../paths.js';
 import type { EgressPolicy } from '../web/address-policy.js';
 import type { Resolver } from '../web/safe-fetch.js';
-import { shownUrl } from '../web/untrusted.js';
 import { SessionDownloads } from './downloads.js';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.js';
 import { type Launched, type LaunchSettings, launchChromium } from './launch.js';

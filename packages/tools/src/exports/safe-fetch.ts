@@ -1,8 +1,8 @@
 /**
- * `@oxydra/tools/safe-fetch`: the SSRF-guarded fetch and its address policy, and how a tool result
- * marks another server's words as untrusted, for callers outside the web tools (the A2A client).
- * Apart from the package's index, which every run loads, so a run that fetches nothing does not
- * load them.
+ * `@oxydra/tools/safe-fetch`: the SSRF-guarded fetch and its address policy, for callers outside
+ * the web tools (the A2A client). Apart from the package's index, which every run loads, so a run
+ * that fetches nothing does not load them. (How a result marks another party's words as
+ * untrusted is @oxydra/types' showUntrusted.)
  */
 export { addressRestriction, canonicalIp, EgressPolicy, isPublicAddress } from '../web/address-policy.js';
 export {
@@ -17,4 +17,3 @@ export {
   type SafeResponse,
   systemResolver,
 } from '../web/safe-fetch.js';
-export { shownUrl, showUntrusted } from '../web/untrusted.js';

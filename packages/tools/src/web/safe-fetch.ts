@@ -10,8 +10,8 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { shownUrl } from '@oxydra/types';
 import { canonicalIp, EgressPolicy, urlPort } from './address-policy.js';
-import { shownUrl } from './untrusted.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;

@@ -1,8 +1,8 @@
 /** web_fetch's code (its definition is in core/catalog.ts): the response, decoded and simplified. */
+import { shownUrl, showUntrusted } from '@oxydra/types';
 import type { WebFetchArgs } from '../core/parameters.js';
 import type { ToolRun } from '../define.js';
 import type { SafeFetch, SafeResponse } from './safe-fetch.js';
-import { shownUrl, showUntrusted } from './untrusted.js';
 
 const TEXTUAL =
   /^(text\/|application\/(json|xml|javascript|ecmascript|x-javascript|ld\+json|rss\+xml|atom\+xml|x-yaml|yaml|toml)|[^;]*\+(json|xml))/;

@@ -1,4 +1,5 @@
 /** web_search's code (its definition is in core/catalog.ts): DuckDuckGo's HTML page or a SearxNG, read. */
+import { showUntrusted } from '@oxydra/types';
 import {
   DUCKDUCKGO_URL,
   MAX_SEARCH_ANSWER_BYTES,
@@ -8,7 +9,6 @@ import {
 import type { ToolRun } from '../define.js';
 import type { SafeResponse } from './safe-fetch.js';
 import type { SearchResult } from './search-results.js';
-import { showUntrusted } from './untrusted.js';
 
 const MAX_SNIPPET_CHARS = 2000;
 
