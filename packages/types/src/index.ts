@@ -17,5 +17,5 @@ export * from './suggest.js';
 export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
-export { shownUrl, showUntrusted, untrustedLine } from './untrusted-text.js';
+export { recalledUntrustedLine, shownUrl, showUntrusted, untrustedLine } from './untrusted-text.js';
 export { GENERIC_KEY_ENV, providerKeyVariables, WIRE_FACTS, type WireFacts } from './wire-facts.js';
