@@ -18,14 +18,14 @@ export interface ToolCallUpdate {
 }
 
 interface CallState {
-  id?: string;
-  name?: string;
+  id: string | undefined;
+  name: string | undefined;
   /** Argument text that arrived before the name did (Chat servers may split them). */
   buffered: string;
   text: string;
   started: boolean;
   ended: boolean;
-  metadata?: Record<string, unknown>;
+  metadata: Record<string, unknown> | undefined;
 }
 
 /** Makes an id for APIs that give none (Gemini); stable for the same stream. */
@@ -64,7 +64,18 @@ export class ToolCallAssembler {
   update(index: number, update: ToolCallUpdate): ModelEvent[] {
     let call = this.calls.get(index);
     if (call === undefined) {
-      call = { buffered: '', text: '', started: false, ended: false };
+      // Every field from the start, in one order: one object shape for every call, which the
+      // optimised code that reads it keeps (fields added later make shapes a full GC can drop,
+      // and the code checking for the dropped shape is thrown away and compiled again).
+      call = {
+        id: undefined,
+        name: undefined,
+        buffered: '',
+        text: '',
+        started: false,
+        ended: false,
+        metadata: undefined,
+      };
       this.calls.set(index, call);
     }
     if (call.ended) return [];

@@ -24,7 +24,7 @@ import {
   unsupportedAttachment,
 } from '../../shared/attachments.js';
 import { streamEndedEarly } from '../../shared/errors.js';
-import { field, makeUsage, ToolCallAssembler } from '../../shared/events.js';
+import { field, makeUsage, ToolCallAssembler, type ToolCallUpdate } from '../../shared/events.js';
 import type { HttpTransport } from '../../shared/http.js';
 import {
   argumentsText,
@@ -254,10 +254,12 @@ export class ChatStreamTranslator {
     }
     for (const call of delta.tool_calls ?? []) {
       const index = this.indexFor(call.index ?? 0, call.id ?? undefined, call.function?.name ?? undefined);
-      const update: { id?: string; name?: string; argumentsDelta?: string } = {};
-      if (call.id) update.id = call.id;
-      if (call.function?.name) update.name = call.function.name;
-      if (call.function?.arguments) update.argumentsDelta = call.function.arguments;
+      // One shape for every fragment (the assembler skips the empty ones, as before).
+      const update: ToolCallUpdate = {
+        id: call.id || undefined,
+        name: call.function?.name || undefined,
+        argumentsDelta: call.function?.arguments || undefined,
+      };
       events.push(...this.tools.update(index, update));
     }
     if (choice.finish_reason) {
