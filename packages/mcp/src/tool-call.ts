@@ -1,10 +1,11 @@
 /**
  * One call of an MCP server's tool, on whatever connection its source has: the model's abort
  * forwarded to a signal of this call only, the server's progress passed on, secrets in the
- * answer redacted, and the answers for a timeout, a refusal (its message below the untrusted
- * line: the server wrote it), a server that is not connected and a connection lost during the
- * call (resent once only when that cannot repeat an effect: the request never reached the
- * server, or the tool is read-only).
+ * answer redacted, and the answers for a timeout, a refusal, a server that is not connected and
+ * a connection lost during the call (resent once only when that cannot repeat an effect: the
+ * request never reached the server, or the tool is read-only). Only the timeout is in Oxydra's
+ * words alone: the other three give a reason that may quote the server (its JSON-RPC error, the
+ * first line of its stderr, its exit), so it goes below the untrusted line.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -44,7 +45,13 @@ export async function callTool<Live extends { client: Client }>(
     if (context.signal.aborted) throw context.signal.reason ?? new Error('cancelled');
     if (!live) {
       return {
-        content: `${info.name} is unavailable: MCP server "${source.server}" is not connected (${source.detail()}). Try again later or use another tool.`,
+        content: showServerWords(
+          source.server,
+          [
+            `[${info.name} is unavailable: MCP server "${source.server}" is not connected. Try again later or use another tool. The reason below may quote the server]`,
+          ],
+          source.detail(),
+        ),
         isError: true,
       };
     }
@@ -95,9 +102,14 @@ export async function callTool<Live extends { client: Client }>(
       const safeToResend = notDelivered(error) || info.safety === 'read_only';
       if (tries === 0 && safeToResend) continue;
       return {
-        content:
-          `The connection to MCP server "${source.server}" was lost during ${info.name} (${reason}); ` +
-          `it is reconnecting. The call ${safeToResend ? 'was not run' : 'may or may not have run'}: check before repeating it.`,
+        content: showServerWords(
+          source.server,
+          [
+            `[The connection to MCP server "${source.server}" was lost during ${info.name}; it is reconnecting. ` +
+              `The call ${safeToResend ? 'was not run' : 'may or may not have run'}: check before repeating it. The reason below may quote the server]`,
+          ],
+          reason,
+        ),
         isError: true,
       };
     } finally {
