@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
+import { writeUnlessBehind } from '../../slow-readers.js';
+import type { GatewayLogger } from '../../types.js';
 import { ApiError, route } from '../define.js';
 import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
 import { approvalJson } from '../schemas.js';
@@ -33,7 +35,7 @@ export type RemoteFeed = (
  */
 export const MAX_FEEDS_PER_USER_TOKEN = 8;
 
-export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
+export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed, log?: GatewayLogger) {
   const feeds = new Map<string, number>();
   return [
     route({
@@ -79,9 +81,11 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // A feed nobody reads is cut, not buffered: an admin's gets every user's events, and
+        // events are not replayed anyway (a client reconnects and reads the REST routes).
+        const write = (text: string) => writeUnlessBehind(out, text, log, 'live feed');
         const send = (name: string, data: unknown) => {
-          if (!out.writableEnded && !out.destroyed)
-            out.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+          write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
         };
         // Agents running on other gateway processes of the deployment, rendered there. Never
         // their admin_approval events: this process's own feed of the shared queue says those.
@@ -102,7 +106,7 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
                 send('admin_approval', { type: change.type, approval: approvalJson(change.approval) }),
               )
             : () => {};
-        const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
+        const timer = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
         timer.unref();
         const stop = () => {
           clearInterval(timer);
