@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
 import { writeUnlessBehind } from '../../slow-readers.js';
+import { StreamSlots } from '../../stream-slots.js';
 import type { GatewayLogger } from '../../types.js';
 import { ApiError, route } from '../define.js';
 import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
@@ -36,7 +37,7 @@ export type RemoteFeed = (
 export const MAX_FEEDS_PER_USER_TOKEN = 8;
 
 export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed, log?: GatewayLogger) {
-  const feeds = new Map<string, number>();
+  const feeds = new StreamSlots(MAX_FEEDS_PER_USER_TOKEN);
   return [
     route({
       method: 'get',
@@ -49,32 +50,28 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed, log?: 
         .string()
         .describe('`event: agent` / `event: approval` / `event: admin_approval` blocks with JSON `data:`'),
       handler: async ({ kernel, user, principal, reply }) => {
-        const capped = principal.role === 'user' ? principal.tokenId : undefined;
-        if (capped !== undefined) {
-          const open = feeds.get(capped) ?? 0;
-          if (open >= MAX_FEEDS_PER_USER_TOKEN) {
-            throw new ApiError(
-              429,
-              'rate_limited',
-              `too many live feeds open with this token (at most ${MAX_FEEDS_PER_USER_TOKEN}); close some`,
-            );
-          }
+        const release = feeds.take(principal);
+        if (release === undefined) {
+          throw new ApiError(
+            429,
+            'rate_limited',
+            `too many live feeds open with this token (at most ${MAX_FEEDS_PER_USER_TOKEN}); close some`,
+          );
         }
-        const subscription = kernel.subscribe({
-          types: FEED_EVENT_TYPES,
-          ...(user !== undefined ? { userId: user } : {}),
-        });
+        let subscription: ReturnType<typeof kernel.subscribe>;
+        try {
+          subscription = kernel.subscribe({
+            types: FEED_EVENT_TYPES,
+            ...(user !== undefined ? { userId: user } : {}),
+          });
+        } catch (error) {
+          release();
+          throw error;
+        }
         reply.hijack();
         const out = reply.raw;
-        if (capped !== undefined) {
-          // Counted until the stream is gone, however it ends.
-          feeds.set(capped, (feeds.get(capped) ?? 0) + 1);
-          out.once('close', () => {
-            const left = (feeds.get(capped) ?? 1) - 1;
-            if (left > 0) feeds.set(capped, left);
-            else feeds.delete(capped);
-          });
-        }
+        // Counted until the stream is gone, however it ends.
+        out.once('close', release);
         out.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',
