@@ -57,7 +57,7 @@ describe.skipIf(NO_BROWSER !== undefined)('a login link opened by another web pa
     await page.goto(`${evilOrigin}/`);
     const [tab] = await Promise.all([
       context.waitForEvent('page'),
-      page.evaluate((url) => void window.open(url), `${env.gateway.url}${path}`),
+      page.evaluate(`void window.open(${JSON.stringify(`${env.gateway.url}${path}`)})`),
     ]);
     tab.setDefaultTimeout(15_000);
     return { context, tab };
