@@ -71,11 +71,7 @@ export function App() {
  * maker, who then reads whatever is typed here.
  */
 function ConfirmLogin(props: { token: string }) {
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const [problem, setProblem] = useState<string | undefined>();
-  useEffect(() => {
-    checkToken(props.token).then(setMe, (error: unknown) => setProblem(errorText(error)));
-  }, [props.token]);
+  const { me, problem } = useMe(props.token);
   const who = me ? `${me.user ?? 'no user'} (${me.role} token)` : 'this token';
   return (
     <main class="login" id="main">
@@ -116,6 +112,16 @@ async function checkToken(token: string): Promise<Me | null> {
   }
   await api('/v1/models', { token });
   return null;
+}
+
+/** Who a token is (/api/v1/me; null on gateways without it; undefined while asked), or why that failed. */
+function useMe(token: string): { me: Me | null | undefined; problem: string | undefined } {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>();
+  useEffect(() => {
+    checkToken(token).then(setMe, (error: unknown) => setProblem(errorText(error)));
+  }, [token]);
+  return { me, problem };
 }
 
 function Login() {
@@ -182,11 +188,7 @@ function Login() {
 }
 
 function Shell(props: { token: string }) {
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const [problem, setProblem] = useState<string | undefined>();
-  useEffect(() => {
-    checkToken(props.token).then(setMe, (error: unknown) => setProblem(errorText(error)));
-  }, [props.token]);
+  const { me, problem } = useMe(props.token);
   if (problem)
     return (
       <main class="login" id="main">
