@@ -88,6 +88,9 @@ describe('oxydra gateway serves the web dashboard', () => {
       const browser = await launch();
       try {
         const { page, problems } = await openPage(browser, link);
+        // The tab asks before it takes the token, naming who the link signs in as (G29).
+        await page.getByText('A login link signs this tab in as').waitFor();
+        await page.getByRole('button', { name: 'Continue' }).click();
         await page.getByRole('button', { name: 'Log out' }).waitFor();
         // The code left the address bar (and so the history) at once; the token is in the tab only.
         expect(page.url()).toBe(`${daemon.url}/`);

@@ -36,4 +36,40 @@ describe('secret masking', () => {
       gateway: { auth_token_env: 'GW_TOKEN' },
     });
   });
+
+  it("masks an MCP server's headers and env, and the credentials in URLs", () => {
+    const masked = maskSecrets({
+      mcp: {
+        servers: {
+          remote: {
+            url: 'https://bot:hunter2@mcp.example/v1?api_key=k-123&region=eu',
+            headers: { Authorization: 'Bearer s3cret', 'X-Region': 'eu' },
+          },
+          local: {
+            command: 'server',
+            env: { DATABASE_URL: 'postgres://u:pw@db/x', OPENAI_KEY: 'sk-9', MODE: 'x' },
+          },
+        },
+      },
+      memory: { remote_url: 'https://u:p@memory.example' },
+      store: { url: 'postgres://oxydra@db.example:5432/oxydra' },
+      otel: { endpoint: 'https://otel.example/v1/traces?token=t-1' },
+      notes: ['https://a:b@example.com', 'plain text: a:b@c'],
+    });
+    expect(masked).toEqual({
+      mcp: {
+        servers: {
+          remote: {
+            url: `https://bot:${MASK}@mcp.example/v1?api_key=${MASK}&region=eu`,
+            headers: { Authorization: MASK, 'X-Region': 'eu' },
+          },
+          local: { command: 'server', env: { DATABASE_URL: MASK, OPENAI_KEY: MASK, MODE: MASK } },
+        },
+      },
+      memory: { remote_url: `https://u:${MASK}@memory.example` },
+      store: { url: 'postgres://oxydra@db.example:5432/oxydra' },
+      otel: { endpoint: `https://otel.example/v1/traces?token=${MASK}` },
+      notes: [`https://a:${MASK}@example.com`, 'plain text: a:b@c'],
+    });
+  });
 });

@@ -242,7 +242,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Their agents stop when the token that started them is revoked (token-holds.ts).
   const hold: HoldRun = (principal, end) => holds.hold(principal, end);
   const mcp = registerMcpRoute(app, kernel, hold);
-  const a2a = servesA2a ? registerA2aRoutes(app, kernel, { listening: () => listening, hold }) : undefined;
+  const a2a = servesA2a
+    ? registerA2aRoutes(app, kernel, { listening: () => listening, hold, log })
+    : undefined;
   const turns = newTurnDeps(hub, limits.sseKeepAliveMs, hold);
   registerModelRoutes(app, Object.keys(kernel.config.agents));
   registerChatCompletions(app, turns);

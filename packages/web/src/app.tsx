@@ -22,7 +22,15 @@ import { MemoryPage } from './pages/memory.js';
 import { SchedulesPage } from './pages/schedules.js';
 import { SessionsPage } from './pages/sessions.js';
 import { href, type Route, useRoute } from './router.js';
-import { currentToken, dropToken, lastDropReason, onTokenChange, saveToken } from './session-token.js';
+import {
+  answerOffer,
+  currentToken,
+  dropToken,
+  lastDropReason,
+  offeredToken,
+  onTokenChange,
+  saveToken,
+} from './session-token.js';
 import { useStore } from './store.js';
 import { dismissToast, toasts } from './toasts.js';
 
@@ -44,8 +52,55 @@ const PAGES: { id: string; label: string; render: (route: Route) => JSX.Element 
 
 export function App() {
   const [token, setToken] = useState(currentToken);
-  useEffect(() => onTokenChange(() => setToken(currentToken())), []);
-  return token ? <Shell key={token} token={token} /> : <Login />;
+  const [offered, setOffered] = useState(offeredToken);
+  useEffect(
+    () =>
+      onTokenChange(() => {
+        setToken(currentToken());
+        setOffered(offeredToken());
+      }),
+    [],
+  );
+  if (token) return <Shell key={token} token={token} />;
+  return offered ? <ConfirmLogin key={offered} token={offered} /> : <Login />;
+}
+
+/**
+ * A login link's token, before the tab takes it: who it signs in as, and a button to go on. A
+ * link opened by another web page (its maker's code) would otherwise sign this tab in as its
+ * maker, who then reads whatever is typed here.
+ */
+function ConfirmLogin(props: { token: string }) {
+  const { me, problem } = useMe(props.token);
+  const who = me ? `${me.user ?? 'no user'} (${me.role} token)` : 'this token';
+  return (
+    <main class="login" id="main">
+      <div class="login-card" role="dialog" aria-labelledby="confirm-title">
+        <h1 id="confirm-title">Oxydra</h1>
+        {problem ? (
+          <p class="error-text" role="alert">
+            Cannot check the login link: {problem}
+          </p>
+        ) : (
+          <p>
+            A login link signs this tab in as <strong>{me === undefined ? '…' : who}</strong>. Continue only
+            if you opened it yourself (<code>oxydra dashboard</code>).
+          </p>
+        )}
+        <button
+          type="button"
+          class="primary"
+          disabled={me === undefined || problem !== undefined}
+          onClick={() => answerOffer(true)}
+        >
+          Continue
+        </button>
+        <button type="button" onClick={() => answerOffer(false)}>
+          Cancel
+        </button>
+      </div>
+    </main>
+  );
 }
 
 /** Whether a token is good: /api/v1/me answers with it (else /v1/models, on gateways without /api/v1). */
@@ -57,6 +112,16 @@ async function checkToken(token: string): Promise<Me | null> {
   }
   await api('/v1/models', { token });
   return null;
+}
+
+/** Who a token is (/api/v1/me; null on gateways without it; undefined while asked), or why that failed. */
+function useMe(token: string): { me: Me | null | undefined; problem: string | undefined } {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>();
+  useEffect(() => {
+    checkToken(token).then(setMe, (error: unknown) => setProblem(errorText(error)));
+  }, [token]);
+  return { me, problem };
 }
 
 function Login() {
@@ -123,11 +188,7 @@ function Login() {
 }
 
 function Shell(props: { token: string }) {
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
-  const [problem, setProblem] = useState<string | undefined>();
-  useEffect(() => {
-    checkToken(props.token).then(setMe, (error: unknown) => setProblem(errorText(error)));
-  }, [props.token]);
+  const { me, problem } = useMe(props.token);
   if (problem)
     return (
       <main class="login" id="main">

@@ -49,3 +49,27 @@ export function onTokenChange(listener: () => void): () => void {
 function notify(): void {
   for (const listener of listeners) listener();
 }
+
+/**
+ * A token a login link (`#code=`) traded for, not yet accepted: any web page can open the
+ * dashboard with a link of its own, signing the tab in as whoever made that code (another user
+ * of this gateway, reading what is typed there). So the tab asks first, naming who it would be.
+ */
+let offered: string | undefined;
+
+export function offerToken(token: string): void {
+  offered = token;
+  notify();
+}
+
+export function offeredToken(): string | undefined {
+  return offered;
+}
+
+/** The person said yes (the token is saved) or no (it is forgotten). */
+export function answerOffer(accept: boolean): void {
+  const token = offered;
+  offered = undefined;
+  if (accept && token !== undefined) saveToken(token);
+  else notify();
+}

@@ -12,7 +12,11 @@ import type { Kernel } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PUBLIC_ROUTE, principalOf } from '../auth.js';
+import { replyError } from '../http/reply-error.js';
+import { writeUnlessBehind } from '../slow-readers.js';
+import { StreamSlots } from '../stream-slots.js';
 import type { HoldRun } from '../token-holds.js';
+import type { GatewayLogger } from '../types.js';
 import {
   A2A_PATH,
   AGENT_CARD_PATH,
@@ -31,6 +35,19 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 const A2A_CONTENT_TYPE = 'application/a2a+json';
+/**
+ * Streamed answers (SendStreamingMessage, SubscribeToTask) a `user` token may have open at once:
+ * each is a listener on its task's events, and a token could otherwise open any number on one
+ * task (stream-slots.ts).
+ */
+export const MAX_A2A_STREAMS_PER_USER_TOKEN = 8;
+/** The methods whose answer is a stream, in both protocol versions. */
+const STREAM_METHODS = new Set([
+  'SendStreamingMessage',
+  'SubscribeToTask',
+  'message/stream',
+  'tasks/resubscribe',
+]);
 const CARD_MAX_AGE_SECS = 300;
 
 interface RouteOptions {
@@ -38,6 +55,7 @@ interface RouteOptions {
   listening: () => string;
   /** Stops a task when the token that sent it is revoked. */
   hold: HoldRun;
+  log?: GatewayLogger;
 }
 
 async function loadSdk(kernel: Kernel, options: RouteOptions) {
@@ -72,6 +90,7 @@ export function registerA2aRoutes(
   options: RouteOptions,
 ): { closeAll(): Promise<void> } {
   let loaded: ReturnType<typeof loadSdk> | undefined;
+  const streams = new StreamSlots(MAX_A2A_STREAMS_PER_USER_TOKEN);
   const sdk = () => {
     loaded ??= loadSdk(kernel, options);
     return loaded;
@@ -103,8 +122,21 @@ export function registerA2aRoutes(
     const loaded = await sdk();
     const { server } = loaded;
     const principal = principalOf(request.raw);
-    const body = request.body as { id?: string | number | null } | undefined;
+    const body = request.body as { id?: string | number | null; method?: unknown } | undefined;
     const id = body && typeof body === 'object' ? (body.id ?? null) : null;
+    // A slot is taken before the SDK starts anything, and freed unless a stream holds it.
+    const release =
+      body && typeof body === 'object' && STREAM_METHODS.has(body.method as string)
+        ? streams.take(principal)
+        : () => {};
+    if (release === undefined) {
+      return replyError(
+        reply,
+        429,
+        'rate_limited',
+        `too many A2A streams open with this token (at most ${MAX_A2A_STREAMS_PER_USER_TOKEN}); close some`,
+      );
+    }
     const version = request.headers['a2a-version'];
     const legacy = isLegacyRequest(version);
     const transport = legacy ? loaded.legacyTransport : loaded.transport;
@@ -119,10 +151,15 @@ export function registerA2aRoutes(
       server.validateVersion(context.requestedVersion, agentCard(kernel.config, ''), 'JSONRPC');
       answer = await transport.handle(request.body as Record<string, unknown>, context);
     } catch (error) {
+      release();
       return reply.send({ jsonrpc: '2.0', id, error: mapError(error) });
     }
-    if (!isStream(answer)) return reply.send(answer);
-    return streamAnswer(reply, answer, id, mapError, loaded.sdk.formatSSEEvent);
+    if (!isStream(answer)) {
+      release();
+      return reply.send(answer);
+    }
+    reply.raw.once('close', release);
+    return streamAnswer(reply, answer, id, mapError, loaded.sdk.formatSSEEvent, options.log);
   });
 
   return {
@@ -150,6 +187,7 @@ async function streamAnswer(
   id: string | number | null,
   mapError: (error: unknown) => unknown,
   format: (event: unknown) => string,
+  log: GatewayLogger | undefined,
 ): Promise<void> {
   const iterator = stream[Symbol.asyncIterator]();
   let first: IteratorResult<unknown, void>;
@@ -168,8 +206,12 @@ async function streamAnswer(
     void iterator.return(undefined);
   });
   try {
+    // A client that stops reading is cut and its stream ended, not buffered for.
     for (let next = first; !next.done && !gone; next = await iterator.next()) {
-      raw.write(format(next.value));
+      if (!writeUnlessBehind(raw, format(next.value), log, 'A2A stream')) {
+        gone = true;
+        void iterator.return(undefined);
+      }
     }
   } catch (error) {
     if (!gone)

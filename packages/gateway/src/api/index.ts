@@ -3,7 +3,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { LoginCodes } from '../login-codes.js';
-import type { GatewayTrust } from '../types.js';
+import type { GatewayLogger, GatewayTrust } from '../types.js';
 import { type ApiRoute, registerApiRoutes, route } from './define.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
@@ -30,6 +30,8 @@ export interface ApiOptions extends SystemInfo {
   loginCodes?: LoginCodes;
   /** The chat channels' reports (GatewayOptions.channels); absent: no /channels route. */
   channels?: ChannelReports | undefined;
+  /** The gateway's log (a live feed dropped for not reading says so there). */
+  log?: GatewayLogger;
 }
 
 function apiRoutes(options: ApiOptions): ApiRoute[] {
@@ -41,7 +43,7 @@ function apiRoutes(options: ApiOptions): ApiRoute[] {
     ...sessionRoutes(),
     ...agentRoutes(),
     ...runRoutes(),
-    ...eventRoutes(options.keepAliveMs, options.remoteFeed),
+    ...eventRoutes(options.keepAliveMs, options.remoteFeed, options.log),
     ...scheduleRoutes(),
     ...memoryRoutes(),
     ...adminRoutes(),

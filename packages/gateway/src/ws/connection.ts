@@ -22,12 +22,11 @@ import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
 import type { ActiveTurn, LiveSession, Subscriber } from '../live-sessions.js';
 import { TokenBucket } from '../rate-limit.js';
+import { MAX_UNREAD_BYTES } from '../slow-readers.js';
 import { TOKEN_REVOKED } from '../token-holds.js';
 import { DEFAULT_USER } from '../types.js';
 import { describeInvalidFrame, requestIdOf } from './frame-errors.js';
 
-/** A client this far behind on reading is dropped rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Close codes: RFC 6455 policy violation and protocol error. */
 const CLOSE_POLICY = 1008;
 const CLOSE_PROTOCOL = 1002;
@@ -89,7 +88,7 @@ export class GatewayConnection implements Subscriber {
 
   sendText(text: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.socket.bufferedAmount > MAX_UNREAD_BYTES) {
       this.hub.options.log('warn', 'dropping a client that does not read its frames', {
         remote: this.remote,
       });

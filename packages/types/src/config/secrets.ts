@@ -14,15 +14,48 @@ export function isSecretHeader(name: string): boolean {
   return SECRET_HEADER.test(name);
 }
 
+/**
+ * Tables of headers: a provider's `extra_headers`, an HTTP MCP server's `headers`. A value is
+ * secret when its header's name looks like a credential (Authorization, X-Api-Key).
+ */
+const HEADER_TABLES = new Set(['extra_headers', 'headers']);
+/**
+ * An MCP server's `env`: variables handed to a program, whose names say nothing reliable about
+ * which hold credentials (DATABASE_URL with its password, OPENAI_KEY): every value is masked.
+ */
+const ENV_TABLE = 'env';
+/** `scheme://user:password@`: the password of a URL's userinfo. */
+const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/;
+
 /** A deep copy of `value` with every secret replaced by MASK. */
 export function maskSecrets<T>(value: T): T {
   return maskValue(value, undefined, undefined) as T;
 }
 
+/**
+ * A URL's credentials masked: the password of its userinfo and the values of query parameters
+ * named like credentials (`?api_key=`, `?token=`). Any other text is returned as it is.
+ */
+function maskInText(text: string): string {
+  if (!text.includes('://')) return text;
+  const masked = text.replace(URL_PASSWORD, `$1:${MASK}@`);
+  const query = masked.indexOf('?');
+  if (query < 0) return masked;
+  const params = masked
+    .slice(query + 1)
+    .replace(/(^|&)([^=&#]+)=([^&#]*)/g, (whole, lead: string, name: string) =>
+      isSecretHeader(name) ? `${lead}${name}=${MASK}` : whole,
+    );
+  return `${masked.slice(0, query + 1)}${params}`;
+}
+
 function maskValue(value: unknown, key: string | undefined, parentKey: string | undefined): unknown {
-  if (typeof value === 'string' && key !== undefined) {
-    const secret = parentKey === 'extra_headers' ? isSecretHeader(key) : isSecretKey(key);
-    return secret ? MASK : value;
+  if (typeof value === 'string') {
+    if (key === undefined) return maskInText(value);
+    if (parentKey === ENV_TABLE) return MASK;
+    const secret =
+      parentKey !== undefined && HEADER_TABLES.has(parentKey) ? isSecretHeader(key) : isSecretKey(key);
+    return secret ? MASK : maskInText(value);
   }
   if (Array.isArray(value)) return value.map((item) => maskValue(item, undefined, undefined));
   if (value !== null && typeof value === 'object') {

@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
+import { writeUnlessBehind } from '../../slow-readers.js';
+import { StreamSlots } from '../../stream-slots.js';
+import type { GatewayLogger } from '../../types.js';
 import { ApiError, route } from '../define.js';
 import { FEED_EVENT_TYPES, renderFeedEvent } from '../feed-render.js';
 import { approvalJson } from '../schemas.js';
@@ -33,8 +36,8 @@ export type RemoteFeed = (
  */
 export const MAX_FEEDS_PER_USER_TOKEN = 8;
 
-export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
-  const feeds = new Map<string, number>();
+export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed, log?: GatewayLogger) {
+  const feeds = new StreamSlots(MAX_FEEDS_PER_USER_TOKEN);
   return [
     route({
       method: 'get',
@@ -47,41 +50,39 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
         .string()
         .describe('`event: agent` / `event: approval` / `event: admin_approval` blocks with JSON `data:`'),
       handler: async ({ kernel, user, principal, reply }) => {
-        const capped = principal.role === 'user' ? principal.tokenId : undefined;
-        if (capped !== undefined) {
-          const open = feeds.get(capped) ?? 0;
-          if (open >= MAX_FEEDS_PER_USER_TOKEN) {
-            throw new ApiError(
-              429,
-              'rate_limited',
-              `too many live feeds open with this token (at most ${MAX_FEEDS_PER_USER_TOKEN}); close some`,
-            );
-          }
+        const release = feeds.take(principal);
+        if (release === undefined) {
+          throw new ApiError(
+            429,
+            'rate_limited',
+            `too many live feeds open with this token (at most ${MAX_FEEDS_PER_USER_TOKEN}); close some`,
+          );
         }
-        const subscription = kernel.subscribe({
-          types: FEED_EVENT_TYPES,
-          ...(user !== undefined ? { userId: user } : {}),
-        });
+        let subscription: ReturnType<typeof kernel.subscribe>;
+        try {
+          subscription = kernel.subscribe({
+            types: FEED_EVENT_TYPES,
+            ...(user !== undefined ? { userId: user } : {}),
+          });
+        } catch (error) {
+          release();
+          throw error;
+        }
         reply.hijack();
         const out = reply.raw;
-        if (capped !== undefined) {
-          // Counted until the stream is gone, however it ends.
-          feeds.set(capped, (feeds.get(capped) ?? 0) + 1);
-          out.once('close', () => {
-            const left = (feeds.get(capped) ?? 1) - 1;
-            if (left > 0) feeds.set(capped, left);
-            else feeds.delete(capped);
-          });
-        }
+        // Counted until the stream is gone, however it ends.
+        out.once('close', release);
         out.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // A feed nobody reads is cut, not buffered: an admin's gets every user's events, and
+        // events are not replayed anyway (a client reconnects and reads the REST routes).
+        const write = (text: string) => writeUnlessBehind(out, text, log, 'live feed');
         const send = (name: string, data: unknown) => {
-          if (!out.writableEnded && !out.destroyed)
-            out.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+          write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
         };
         // Agents running on other gateway processes of the deployment, rendered there. Never
         // their admin_approval events: this process's own feed of the shared queue says those.
@@ -102,7 +103,7 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed) {
                 send('admin_approval', { type: change.type, approval: approvalJson(change.approval) }),
               )
             : () => {};
-        const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
+        const timer = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
         timer.unref();
         const stop = () => {
           clearInterval(timer);
