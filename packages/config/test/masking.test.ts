@@ -72,4 +72,35 @@ describe('secret masking', () => {
       notes: [`https://a:${MASK}@example.com`, 'plain text: a:b@c'],
     });
   });
+
+  it("masks the values of an MCP server's credential flags in its args, and nothing else there", () => {
+    const args = [
+      '--api-key',
+      'sk-live-1',
+      '--token=t-2',
+      '-password',
+      'p-3',
+      '--verbose',
+      '--secret',
+      '--port',
+      '8080',
+      'https://u:p-4@host.example/x',
+      'serve',
+    ];
+    const masked = maskSecrets({ mcp: { servers: { local: { command: 'server', args } } } });
+    expect(masked.mcp.servers.local.args).toEqual([
+      '--api-key',
+      MASK,
+      `--token=${MASK}`,
+      '-password',
+      MASK,
+      '--verbose',
+      // A credential flag followed by another flag has no value to mask: the flag is kept as it is.
+      '--secret',
+      '--port',
+      '8080',
+      `https://u:${MASK}@host.example/x`,
+      'serve',
+    ]);
+  });
 });

@@ -27,6 +27,35 @@ const ENV_TABLE = 'env';
 /** `scheme://user:password@`: the password of a URL's userinfo. */
 const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/;
 
+/** An MCP server's (or any program's) `args`: its command line, where flags can carry credentials. */
+const ARGS_LIST = 'args';
+/** `--api-key`, `--token`, `-password`: a flag whose name says its value is a credential. */
+const SECRET_FLAG = /^--?([A-Za-z0-9][\w.-]*)$/;
+/** `--api-key=sk-…`: the same with its value in the one argument. */
+const SECRET_FLAG_VALUE = /^(--?[A-Za-z0-9][\w.-]*)=/;
+
+/**
+ * A command line with its credentials masked: the value of a flag named like one (`--api-key
+ * X`, `--token=X`, as headers are named: auth, key, token, secret, password...), and URLs'
+ * credentials in any argument. A bare secret in a position of its own (`serve sk-…`) cannot be
+ * told from any other word and is shown; docs/configuration.md says to pass keys by `env`.
+ */
+function maskArgs(args: readonly unknown[]): unknown[] {
+  let maskNext = false;
+  return args.map((arg) => {
+    if (typeof arg !== 'string') return maskValue(arg, undefined, undefined);
+    if (maskNext) {
+      maskNext = false;
+      if (!arg.startsWith('-')) return MASK;
+    }
+    const inline = SECRET_FLAG_VALUE.exec(arg);
+    if (inline && isSecretHeader(inline[1]!)) return `${inline[1]}=${MASK}`;
+    const flag = SECRET_FLAG.exec(arg);
+    if (flag && isSecretHeader(flag[1]!)) maskNext = true;
+    return maskInText(arg);
+  });
+}
+
 /** A deep copy of `value` with every secret replaced by MASK. */
 export function maskSecrets<T>(value: T): T {
   return maskValue(value, undefined, undefined) as T;
@@ -57,7 +86,10 @@ function maskValue(value: unknown, key: string | undefined, parentKey: string | 
       parentKey !== undefined && HEADER_TABLES.has(parentKey) ? isSecretHeader(key) : isSecretKey(key);
     return secret ? MASK : maskInText(value);
   }
-  if (Array.isArray(value)) return value.map((item) => maskValue(item, undefined, undefined));
+  if (Array.isArray(value)) {
+    if (key === ARGS_LIST) return maskArgs(value);
+    return value.map((item) => maskValue(item, undefined, undefined));
+  }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [childKey, child] of Object.entries(value)) out[childKey] = maskValue(child, childKey, key);
