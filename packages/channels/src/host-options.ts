@@ -7,7 +7,8 @@ import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelStore, SessionStore } from '@oxydra/types';
 import type { ChannelSection } from './platforms.js';
 import type { SenderPolicy } from './senders.js';
-import type { TurnKernel, UserSlots } from './turn.js';
+import type { TurnKernel } from './turn.js';
+import type { UserSlots } from './turn-slots.js';
 
 /**
  * What the host needs of the kernel: spawning turns, the sessions to create per conversation,

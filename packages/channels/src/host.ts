@@ -10,7 +10,6 @@
  * acted) and its sender told to send it again; outbox messages not marked sent are sent. The
  * host never assembles an agent: it calls the kernel.
  */
-import { Admission } from '@oxydra/kernel';
 import { type Clock, systemClock } from '@oxydra/runtime';
 import type {
   ChannelButtonPress,
@@ -32,6 +31,7 @@ import { recoverTurn } from './recover.js';
 import { RunningTurns } from './running-turns.js';
 import { takeFiles } from './take-files.js';
 import { answerParts, runChatTurn } from './turn.js';
+import { ChannelSlots } from './turn-slots.js';
 import { undoReply } from './undo.js';
 import { retryWait, sleepUnless } from './wait.js';
 
@@ -62,8 +62,8 @@ export class ChannelHost {
   /** The running turn of each sender's conversation: for /stop, a stop of the process, a revoked pairing. */
   readonly #active = new RunningTurns();
   readonly #outbox: OutboxDelivery;
-  /** The channel's turns at once (max_concurrent_turns): one queue, a turn's slot taken before the user's. */
-  readonly #turnSlots: Admission;
+  /** The channel's turns at once (max_concurrent_turns), round-robin across users (turn-slots.ts). */
+  readonly #turnSlots: ChannelSlots;
   readonly #pairing: PairingOffers;
   #polling: Promise<void> | undefined;
   #outboxChecks: Promise<void> | undefined;
@@ -83,7 +83,7 @@ export class ChannelHost {
       log: options.log,
       ...(options.heartbeatMs !== undefined ? { intervalMs: options.heartbeatMs } : {}),
     });
-    this.#turnSlots = new Admission(options.maxConcurrentTurns ?? DEFAULT_MAX_CONCURRENT_TURNS);
+    this.#turnSlots = new ChannelSlots(options.maxConcurrentTurns ?? DEFAULT_MAX_CONCURRENT_TURNS);
     this.#outbox = new OutboxDelivery({
       channel: options.channel,
       store: options.store,
@@ -353,8 +353,7 @@ export class ChannelHost {
           timer: this.#timer,
           log: this.#o.log,
           placeholderId: message.turn?.placeholderId,
-          // Admission's queue with one key: the channel's slots, not a user's.
-          channelSlot: (signal) => this.#turnSlots.acquire({ userId: `channel:${this.#name}` }, signal),
+          channelSlots: this.#turnSlots,
           // Where the turn begins, stored before the kernel has it: what a restart reads (recover.ts).
           begin: (placeholderId) =>
             store.markTurn(message.seq, {

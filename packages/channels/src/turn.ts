@@ -13,17 +13,12 @@ import { isRelayed } from './relayed.js';
 import { stopNote } from './running-turns.js';
 import { splitMessage } from './split.js';
 import { EditThrottle } from './throttle.js';
+import { type ChannelSlots, takeTurnSlots, type UserSlots } from './turn-slots.js';
 
 /** What a turn needs of the kernel (the host holds it): its agents. */
 export type TurnKernel = {
   agents: Pick<Kernel['agents'], 'spawn'>;
 };
-
-/**
- * The per-user limit every door shares (`[gateway] max_concurrent_turns_per_user`, across
- * processes on one deployment): the kernel's `admission` service.
- */
-export type UserSlots = Pick<Admission, 'acquire'>;
 
 const PLACEHOLDER = '…';
 
@@ -64,8 +59,8 @@ export async function runChatTurn(input: {
    * records where the turn begins (ChannelTurnMark), so a restart can tell how far it got.
    */
   begin?: (placeholderId: string | undefined) => Promise<void>;
-  /** Waits for one of the channel's turn slots (max_concurrent_turns); resolves with its release. */
-  channelSlot?: (signal: AbortSignal) => Promise<() => unknown>;
+  /** The channel's turn slots (max_concurrent_turns), taken with the user's (turn-slots.ts). */
+  channelSlots: ChannelSlots;
 }): Promise<TurnOutcome> {
   const { channel, message, signal, log } = input;
   const target: ChannelTarget = {
@@ -103,12 +98,12 @@ export async function runChatTurn(input: {
   let unhook = () => {};
   try {
     await input.begin?.(placeholder);
-    // The channel's slot first (many chats at once wait here, in arrival order), then the user's.
-    releaseChannelSlot = await input.channelSlot?.(signal);
-    // A slot of the sender's user first, waited for in arrival order (a /stop aborts the wait),
-    // so a chat turn counts against the same limit as the user's gateway turns and schedules.
-    const slot = await input.userSlots.acquire({ userId: message.userId }, signal);
+    // A channel slot (round-robin across users) and a slot of the sender's user, so a chat turn
+    // counts against the same limit as the user's gateway turns and schedules (a /stop ends the wait).
+    const slots = await takeTurnSlots(input.channelSlots, input.userSlots, message.userId, signal);
+    const slot = slots.user;
     release = slot;
+    releaseChannelSlot = slots.channel;
     const handle = input.kernel.agents.spawn({
       prompt: message.text,
       userId: message.userId,

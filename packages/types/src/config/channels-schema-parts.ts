@@ -82,7 +82,7 @@ const channelMaxConcurrentTurnsSchema = z
   .max(1000)
   .default(16)
   .describe(
-    "how many of this channel's answers are written at once, across its chats; more wait their turn in arrival order (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too)",
+    "how many of this channel's answers are written at once, across its chats; more wait, served in turn across users (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too; a turn waiting on it holds no slot of the channel)",
   );
 
 /**
