@@ -12,7 +12,7 @@ afterEach(closeAll);
 
 const CONFIG = {
   scheduler: { enabled: true },
-  tools: { approval: 'auto' },
+  tools: { approval: 'auto' as const },
   agents: { coder: { description: 'writes code' } },
 };
 
