@@ -253,7 +253,7 @@ describe('judging free-text criteria', () => {
       inFlight += 1;
       if (inFlight === 3) releaseAll();
       await together;
-      const criterion = /Criterion: (.*)$/.exec(call.prompt)?.[1] ?? '';
+      const criterion = /^Criterion: (.*)$/m.exec(call.prompt)?.[1] ?? '';
       yield* answer(JSON.stringify({ pass: criterion !== 'C holds', reason: `verdict on ${criterion}` }));
     });
     const judged = await startTestGateway({ model });

@@ -24,7 +24,7 @@ export function specModel(): ScriptedModel {
   return new ScriptedModel(async function* (call) {
     const system = systemOf(call);
     if (system.includes('strict reviewer')) {
-      const criterion = /Criterion: (.*)$/.exec(call.prompt)?.[1] ?? '';
+      const criterion = /^Criterion: (.*)$/m.exec(call.prompt)?.[1] ?? '';
       const shown = call.prompt.includes(`${REPORT_CRITERION}: PASSED`);
       yield* answer(
         JSON.stringify({ pass: shown, reason: `${criterion}: ${shown ? 'shown' : 'not shown'}` }),

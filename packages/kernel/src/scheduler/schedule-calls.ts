@@ -24,6 +24,12 @@ import type { ScheduleChange, ScheduleInfo, ScheduleRun, ScheduleSpec } from './
 export interface ScheduleScope {
   userId?: string;
   actor: string;
+  /**
+   * An agent's own tools: the agent they act for ("default" for the default one). A schedule that
+   * runs another agent is refused to them, so an agent cannot hand its work to an agent with more
+   * tools or permissions by rewriting that agent's schedule (it may not create one for it either).
+   */
+  agent?: string;
 }
 
 export interface ScheduleCalls {
@@ -66,9 +72,9 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
     schedules: ScheduleStore = stores.schedules,
   ): Promise<StoredSchedule> => {
     const byId = await schedules.get(idOrName, scope.userId);
-    if (byId) return byId;
+    if (byId) return ownAgents(byId, scope);
     const byName = await schedules.named(idOrName, scope.userId);
-    if (byName.length === 1) return byName[0]!;
+    if (byName.length === 1) return ownAgents(byName[0]!, scope);
     if (byName.length > 1) {
       throw new UsageError(`"${idOrName}" names schedules of several users`, {
         hint: `use the id: ${byName.map((found) => found.id).join(', ')}`,
@@ -78,6 +84,16 @@ export function scheduleCalls(audit: KernelAudit, options: ScheduleCallsOptions)
     throw new UsageError(`no schedule "${idOrName.slice(0, 80)}"${didYouMean(idOrName, known)}`, {
       hint: known.length > 0 ? 'see `oxydra schedule list`' : 'there are no schedules yet',
     });
+  };
+
+  const ownAgents = (found: StoredSchedule, scope: Partial<ScheduleScope>): StoredSchedule => {
+    const runs = found.agent ?? 'default';
+    if (scope.agent !== undefined && runs !== scope.agent) {
+      throw new UsageError(`schedule ${found.id} "${found.name}" runs the agent ${runs}, not this one`, {
+        hint: 'an agent changes only the schedules it runs; its user may change this one with `oxydra schedule`',
+      });
+    }
+    return found;
   };
 
   const checkAgent = (agent: string | undefined) => {

@@ -32,9 +32,11 @@ const TIMING_PROPERTIES = {
 
 const ID = { type: 'string', minLength: 1, description: 'id (sch_...) or name' } as const;
 
-function scopeOf(context: ToolContext): ScheduleScope {
+/** The calling agent's user, and the agent itself: it changes only the schedules it runs. */
+function scopeOf(context: ToolContext, options: ScheduleToolsOptions): ScheduleScope {
   const userId = context.userId ?? DEFAULT_SCHEDULE_USER;
-  return { userId, actor: `agent:${context.agentId ?? 'unknown'}` };
+  const agent = options.agentNameOf(context.agentId) ?? 'default';
+  return { userId, actor: `agent:${context.agentId ?? 'unknown'}`, agent };
 }
 
 function line(info: ScheduleInfo): string {
@@ -97,7 +99,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
               prompt: String(args.prompt),
               ...(agent !== undefined ? { agent } : {}),
             },
-            scopeOf(context),
+            scopeOf(context, options),
           );
           return `scheduled ${line(info)}`;
         });
@@ -109,7 +111,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       parameters: { type: 'object', properties: {}, additionalProperties: false },
       safety: 'read_only',
       async execute(_args, context) {
-        const list = await calls.list(scopeOf(context));
+        const list = await calls.list(scopeOf(context, options));
         return { content: list.length === 0 ? 'no schedules' : list.map(line).join('\n') };
       },
     },
@@ -141,7 +143,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
               ...textArgs(args, ['prompt', 'name', 'cron', 'every', 'at', 'timezone']),
               ...(typeof args.enabled === 'boolean' ? { enabled: args.enabled } : {}),
             },
-            scopeOf(context),
+            scopeOf(context, options),
           );
           return `updated ${line(info)}`;
         });
@@ -159,7 +161,7 @@ export function scheduleTools(options: ScheduleToolsOptions): Tool[] {
       safety: 'side_effecting',
       async execute(args, context) {
         return attempt(async () => {
-          const info = await calls.unschedule(String(args.schedule), scopeOf(context));
+          const info = await calls.unschedule(String(args.schedule), scopeOf(context, options));
           return `deleted ${info.id} "${info.name}"`;
         });
       },

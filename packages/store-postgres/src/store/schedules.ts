@@ -140,7 +140,7 @@ export class PostgresScheduleStore implements ScheduleStore {
   }
 
   async named(name: string, userId?: string): Promise<StoredSchedule[]> {
-    const rows = await this.#query(
+    const rows = await this.#ofUser(userId)(
       `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE name = $1 AND ($2::text IS NULL OR user_id = $2)
        ORDER BY created_at, row_id`,
       [name, userId ?? null],
@@ -149,7 +149,7 @@ export class PostgresScheduleStore implements ScheduleStore {
   }
 
   async list(userId?: string): Promise<StoredSchedule[]> {
-    const rows = await this.#query(
+    const rows = await this.#ofUser(userId)(
       userId === undefined
         ? `SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY user_id, created_at, row_id`
         : `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE user_id = $1 ORDER BY created_at, row_id`,
@@ -286,6 +286,29 @@ export class PostgresScheduleStore implements ScheduleStore {
           ORDER BY started_at DESC, row_id DESC LIMIT $2)`,
       [scheduleId, keep],
     );
+  }
+
+  /**
+   * #query, after taking `userId`'s schedules lock (a transaction advisory lock, held to the end
+   * of the caller's transaction), both in one round trip: creating a schedule counts the user's
+   * and looks for its name, then inserts, and under READ COMMITTED two creations at once would
+   * both count before either inserted (eight at once stored eight past a limit of two). Outside a
+   * transaction the lock ends with the statement. Without a user, no lock.
+   */
+  #ofUser(userId: string | undefined): (text: string, args: unknown[]) => Promise<ScheduleRow[]> {
+    if (userId === undefined) return (text, args) => this.#query(text, args);
+    return async (text, args) => {
+      const [, found] = await this.#db.run((sql) =>
+        Promise.all([
+          sql.query(
+            `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-schedules-of:' || current_schema() || ':' || $1, 0))`,
+            [userId],
+          ),
+          sql.query<ScheduleRow>(text, args),
+        ]),
+      );
+      return found.rows;
+    };
   }
 
   async #query(text: string, args: unknown[]): Promise<ScheduleRow[]> {

@@ -91,9 +91,16 @@ export interface ScheduleStore<M extends StoreMode = 'async'> {
   delete(id: string): StoreAnswer<void, M>;
   /** The schedule `id`; with `userId`, only if it is that user's. */
   get(id: string, userId?: string): StoreAnswer<StoredSchedule | undefined, M>;
-  /** Schedules called `name` (of `userId` when given), oldest first. */
+  /**
+   * Schedules called `name` (of `userId` when given), oldest first. With `userId`, inside a
+   * transaction, as list: another transaction reading the same user's waits for this one.
+   */
   named(name: string, userId?: string): StoreAnswer<StoredSchedule[], M>;
-  /** `userId`'s schedules oldest first; without it every schedule, by user then age. */
+  /**
+   * `userId`'s schedules oldest first; without it every schedule, by user then age. With `userId`,
+   * inside a transaction, another transaction reading the same user's schedules waits until this
+   * one ends, so a count then an insert keeps `max_schedules_per_user` (and one name per user).
+   */
   list(userId?: string): StoreAnswer<StoredSchedule[], M>;
   /** Enabled schedules of `userId`, or running under token `runToken`. */
   enabledFor(userId: string | null, runToken: string): StoreAnswer<StoredSchedule[], M>;
