@@ -9,6 +9,7 @@ export {
   hostPatternProblem,
   parseHostPattern,
 } from '@oxydra/types';
+export { abstractSocketScopePrefix, abstractSocketScopeSupported } from './abstract-socket-scope.js';
 export {
   type BwrapArgsOptions,
   bwrapArgs,
@@ -16,6 +17,7 @@ export {
   PROC_READ_ONLY,
   SANDBOX_HOME,
   SYSTEM_ROOTS,
+  sharesHostNetwork,
 } from './args.js';
 export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
 export { routeFetchThroughProxy, tunnel } from './egress/fetch-via-proxy.js';
