@@ -21,7 +21,12 @@ export {
 } from './args.js';
 export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
 export { routeFetchThroughProxy, tunnel } from './egress/fetch-via-proxy.js';
-export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
+export {
+  EGRESS_MAX_CONNECTIONS,
+  type EgressDecision,
+  type EgressProxy,
+  startEgressProxy,
+} from './egress/proxy.js';
 export { type ProxyCore, type ProxyTarget, type ProxyVerdict, startProxyCore } from './egress/proxy-core.js';
 export { EGRESS_MOUNT, type EgressSession, openEgressSession, proxyEnv } from './egress/session.js';
 export * from './exports/detect.js';
