@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getDefaultEnvironment, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
+  abstractSocketScopePrefix,
   BWRAP,
   bwrapArgs,
   detectSandbox,
@@ -36,6 +37,7 @@ import {
   sandboxIdentity,
   seccompProgram,
   setprivPrefix,
+  sharesHostNetwork,
   workspaceAccessProblem,
 } from '@oxydra/sandbox';
 import type { AgentConfig, McpServerConfig, SandboxPolicy } from '@oxydra/types';
@@ -194,6 +196,7 @@ export function planStdio(server: McpServerConfig, options: StdioLaunchOptions):
       const proxy = await egress;
       const inner = [
         ...(proxy ? proxy.commandPrefix(process.execPath) : []),
+        ...abstractSocketScopePrefix(sharesHostNetwork(policy)),
         ...prlimitPrefix(policy.limits),
         command,
         ...server.args,

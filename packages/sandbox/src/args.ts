@@ -123,6 +123,13 @@ export function bwrapSandboxArgs(
     ...policy.deniedPaths.map((p) => path.resolve(p)),
   ]);
   for (const entry of denied) args.push(...mask(entry));
+  // bwrap's own tmpfs mounts, the sandbox's root and its /dev, are writable by the command and
+  // sized at half the host's RAM: a command filled them past /tmp's bound (12 GB on a 24 GB
+  // host). /dev/shm gets a bounded tmpfs of its own (POSIX shared memory needs one); then both
+  // are made read-only, last, once every mount point in them exists. Separate mounts (the
+  // workspace, /tmp, /dev/shm, /dev/pts, the device nodes) keep their own flags.
+  args.push('--size', String(tmpSizeBytes(policy)), '--perms', '1777', '--tmpfs', '/dev/shm');
+  args.push('--remount-ro', '/dev', '--remount-ro', '/');
   return args;
 }
 

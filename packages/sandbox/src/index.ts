@@ -9,6 +9,7 @@ export {
   hostPatternProblem,
   parseHostPattern,
 } from '@oxydra/types';
+export { abstractSocketScopePrefix, abstractSocketScopeSupported } from './abstract-socket-scope.js';
 export {
   type BwrapArgsOptions,
   bwrapArgs,
@@ -16,10 +17,16 @@ export {
   PROC_READ_ONLY,
   SANDBOX_HOME,
   SYSTEM_ROOTS,
+  sharesHostNetwork,
 } from './args.js';
 export { BRIDGE_SCRIPT, PROXY_PORT } from './egress/bridge.js';
 export { routeFetchThroughProxy, tunnel } from './egress/fetch-via-proxy.js';
-export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress/proxy.js';
+export {
+  EGRESS_MAX_CONNECTIONS,
+  type EgressDecision,
+  type EgressProxy,
+  startEgressProxy,
+} from './egress/proxy.js';
 export { type ProxyCore, type ProxyTarget, type ProxyVerdict, startProxyCore } from './egress/proxy-core.js';
 export { EGRESS_MOUNT, type EgressSession, openEgressSession, proxyEnv } from './egress/session.js';
 export * from './exports/detect.js';

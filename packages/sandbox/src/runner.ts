@@ -13,6 +13,7 @@
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
+import { abstractSocketScopePrefix } from './abstract-socket-scope.js';
 import {
   type BwrapArgsOptions,
   bwrapCommandArgs,
@@ -89,6 +90,7 @@ export function createBubblewrapRunner(
     const args = sandboxArgs(proxy);
     const inner = [
       ...(proxy ? proxy.commandPrefix(process.execPath) : []),
+      ...abstractSocketScopePrefix(sharesHostNetwork(policy)),
       ...prlimitPrefix(policy.limits),
       '/bin/sh',
       '-c',

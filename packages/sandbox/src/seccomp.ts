@@ -5,7 +5,8 @@
  * the kernel interfaces behind most local privilege escalations, which ordinary commands never
  * use: keyrings (not namespaced), bpf, perf events, userfaultfd, io_uring, new namespaces
  * (unshare, setns, clone with CLONE_NEW* flags; clone3 answers ENOSYS so libc falls back to
- * clone), the new mount API, and the TIOCSTI/TIOCLINUX terminal ioctls. Blocked calls fail with
+ * clone), the new mount API, the TIOCSTI/TIOCLINUX terminal ioctls and vsock sockets (not
+ * network-namespaced). Blocked calls fail with
  * EPERM; a call made through another ABI (i386 or x32 on x86_64) kills the process, since its
  * numbers are not the ones checked. Docker's default profile blocks the same families.
  */
@@ -41,6 +42,7 @@ const CLONE_NEW_FLAGS =
   0x00000080; // CLONE_NEWTIME
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
+const AF_VSOCK = 40;
 
 const DENIED = [
   'add_key',
@@ -71,7 +73,7 @@ const DENIED = [
   'delete_module',
 ] as const;
 
-type Syscall = (typeof DENIED)[number] | 'clone' | 'clone3' | 'ioctl';
+type Syscall = (typeof DENIED)[number] | 'clone' | 'clone3' | 'ioctl' | 'socket';
 
 interface ArchTable {
   auditArch: number;
@@ -103,6 +105,7 @@ const TABLES: Record<SeccompArch, ArchTable> = {
     numbers: {
       ...NEW_CALLS,
       ioctl: 16,
+      socket: 41,
       clone: 56,
       pivot_root: 155,
       mount: 165,
@@ -134,6 +137,7 @@ const TABLES: Record<SeccompArch, ArchTable> = {
       kexec_load: 104,
       init_module: 105,
       delete_module: 106,
+      socket: 198,
       add_key: 217,
       request_key: 218,
       keyctl: 219,
@@ -156,6 +160,7 @@ export const SECCOMP_DENIED_CALLS: readonly string[] = [
   'clone (new namespaces)',
   'clone3',
   'ioctl TIOCSTI/TIOCLINUX',
+  'socket AF_VSOCK',
 ];
 
 /** The filter for `arch` as bytes of struct sock_filter, or undefined for an architecture we have no table for. */
@@ -183,6 +188,14 @@ export function seccompProgram(arch: NodeJS.Architecture = process.arch): Buffer
     errno(EPERM),
     [RET_K, 0, 0, RET_ALLOW],
   );
+  // socket: AF_VSOCK refused. vsock is not network-namespaced: from an empty network namespace
+  // a command could still open and listen on sockets reaching the hypervisor (CID 2) or the host.
+  program.push([JEQ_K, 0, 4, n.socket], [LD_W_ABS, 0, 0, argLow(0)], [JEQ_K, 0, 1, AF_VSOCK], errno(EPERM), [
+    RET_K,
+    0,
+    0,
+    RET_ALLOW,
+  ]);
   // ioctl: refused only for the two terminal-injection requests (its second argument).
   program.push(
     [JEQ_K, 0, 5, n.ioctl],

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createBubblewrapRunner,
+  EGRESS_MAX_CONNECTIONS,
+  EGRESS_MOUNT,
   type EgressDecision,
   type EgressProxy,
   hostAllowed,
@@ -13,7 +15,7 @@ import {
   parseHostPattern,
   startEgressProxy,
 } from '../src/index.js';
-import { type Fixture, fixture, HAS_BWRAP, policy } from './helpers.js';
+import { type Fixture, fixture, HAS_BWRAP, NODE_ROOT, policy } from './helpers.js';
 
 describe('allow_hosts patterns', () => {
   const allow = ['registry.npmjs.org', '*.githubusercontent.com', 'api.example.com:8443', '10.1.2.3'].map(
@@ -205,5 +207,27 @@ describe.skipIf(!HAS_BWRAP)('network = allowlist inside bubblewrap', () => {
     expect(r.exitCode).toBe(7);
     expect(r.output).toContain('out');
     expect(r.output).toContain('err');
+  });
+
+  // Each connection held costs the host process (a gateway serving everyone) descriptors: one
+  // command once held 10,000 of this machine's 20,000, with no cap.
+  it("holds at most EGRESS_MAX_CONNECTIONS of a command's connections to the proxy", async () => {
+    const run = createBubblewrapRunner(
+      policy({ network: { allowHosts: ['localhost'] }, readableRoots: [NODE_ROOT] }),
+      {
+        workspace: f.workspace,
+        home: f.home,
+      },
+    );
+    // 400 connections, opened one after another; those the proxy closed at once are not counted.
+    const hold = `const n=require('net'); const held=new Set(); let i=0; const go=()=>{ if (i++>=400) return setTimeout(()=>{console.log('held='+held.size); process.exit(0)}, 1000); const s=n.connect('${EGRESS_MOUNT}/proxy.sock'); s.once('connect',go).once('error',go); held.add(s); s.on('close',()=>held.delete(s)).on('error',()=>{}); }; go();`;
+    const r = await run(`${process.execPath} -e "${hold}"`, {
+      cwd: f.workspace,
+      env: { PATH: '/usr/bin:/bin' },
+      timeoutMs: 30_000,
+    });
+    const held = Number(/held=(\d+)/.exec(r.output)?.[1] ?? '-1');
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(EGRESS_MAX_CONNECTIONS);
   });
 });

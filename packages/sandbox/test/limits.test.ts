@@ -48,4 +48,26 @@ describe.skipIf(!HAS_BWRAP)('resource limits', () => {
     const after = await runIn(f, policy(), 'echo host-ok');
     expect(after.output).toContain('host-ok');
   });
+
+  // bwrap's own tmpfs mounts (/ and /dev) were writable and sized at half the host's RAM.
+  it('the sandbox root and /dev are read-only, and /dev/shm stops at tmp_size_mib like /tmp', async () => {
+    const r = await runIn(
+      f,
+      policy({ tmpSizeMiB: 4 }),
+      [
+        'touch /planted && echo root-writable',
+        'touch /dev/planted && echo dev-writable',
+        'dd if=/dev/zero of=/dev/shm/fill bs=1M count=8 2>/dev/null; echo "shm=$(wc -c < /dev/shm/fill)"',
+        'echo ok > /dev/null && echo devnull-ok',
+        'touch in-workspace && echo ws-ok',
+      ].join('; '),
+    );
+    expect(r.output).not.toContain('root-writable');
+    expect(r.output).not.toContain('dev-writable');
+    const shm = Number(/shm=(\d+)/.exec(r.output)?.[1] ?? '-1');
+    expect(shm).toBeGreaterThanOrEqual(0);
+    expect(shm).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(r.output).toContain('devnull-ok');
+    expect(r.output).toContain('ws-ok');
+  });
 });

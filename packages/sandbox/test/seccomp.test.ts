@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seccompProgram } from '../src/index.js';
+import { type Fixture, fixture, HAS_BWRAP, policy, runIn } from './helpers.js';
 
 /** Decodes struct sock_filter entries. */
 function decode(bytes: Buffer) {
@@ -45,5 +46,23 @@ describe('the seccomp program', () => {
 
   it('has no program for an architecture without a syscall table', () => {
     expect(seccompProgram('ia32')).toBeUndefined();
+  });
+});
+
+describe.skipIf(!HAS_BWRAP || process.arch !== 'x64')('the seccomp filter in a sandbox', () => {
+  let f: Fixture;
+  beforeEach(() => {
+    f = fixture();
+  });
+  afterEach(() => f.cleanup());
+
+  // vsock is not network-namespaced: before, a command with network = "off" opened and listened
+  // on AF_VSOCK sockets (the hypervisor's and the host's side of a VM).
+  it('refuses vsock sockets, and still gives Unix ones', async () => {
+    const open = (family: number) =>
+      `perl -e 'socket(my $s, ${family}, 1, 0) ? print "family ${family}: open\\n" : print "family ${family}: $!\\n"'`;
+    const r = await runIn(f, policy(), `${open(40)}; ${open(1)}`);
+    expect(r.output).toContain('family 40: Operation not permitted');
+    expect(r.output).toContain('family 1: open');
   });
 });

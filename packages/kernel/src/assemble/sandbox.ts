@@ -11,6 +11,7 @@ import {
   BWRAP,
   type CommandRunner,
   detectSandbox,
+  hostNetworkDegradation,
   processLimitEnforced,
   runnerAtFirstCommand,
   type SandboxIdentity,
@@ -132,6 +133,10 @@ export function shellIsolation(
   ];
   const degraded = processLimitDegradation(identity);
   if (degraded) warnings.push(degraded);
+  const reachable = hostNetworkDegradation(
+    network === 'on' || (network === 'allowlist' && allow_hosts.includes('*')),
+  );
+  if (reachable) warnings.push(reachable);
   return {
     tier: 'bubblewrap',
     runCommand,

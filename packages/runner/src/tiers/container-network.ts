@@ -28,13 +28,6 @@ export const GUEST_GATEWAY_DIR = '/run/oxydra/gateway';
 const EGRESS_SOCKET = 'proxy.sock';
 const GATEWAY_SOCKET = 'gateway.sock';
 const POLL_MS = 200;
-/**
- * The egress proxy's client connections at once. Each held open costs the runner a descriptor
- * and memory, and the guest can open as many as its processes' limits allow: without a cap it
- * could exhaust the runner's descriptors (its control socket, its logs). A model's traffic
- * needs a few; a guest that holds them all only blocks itself.
- */
-const EGRESS_MAX_CONNECTIONS = 256;
 
 export interface Ids {
   uid: number;
@@ -124,7 +117,7 @@ export async function startContainerNetwork(options: {
   guest: Ids;
   allowHosts: readonly string[];
   onDecision?: (decision: EgressDecision) => void;
-  /** Default EGRESS_MAX_CONNECTIONS. */
+  /** Default: the egress proxy's own cap (EGRESS_MAX_CONNECTIONS). */
   maxEgressConnections?: number;
 }): Promise<ContainerNetwork> {
   const { dirs, guest } = options;
@@ -136,7 +129,7 @@ export async function startContainerNetwork(options: {
   const proxy: EgressProxy = await startEgressProxy({
     socketPath: egressSocket,
     allow: options.allowHosts.map(parseHostPattern),
-    maxConnections: options.maxEgressConnections ?? EGRESS_MAX_CONNECTIONS,
+    ...(options.maxEgressConnections !== undefined ? { maxConnections: options.maxEgressConnections } : {}),
     refusalFix:
       "a container-tier guest reaches only its model providers' hosts (the user's [providers.registry])",
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),

@@ -25,13 +25,21 @@ export interface EgressProxyOptions {
   onDecision?: (decision: EgressDecision) => void;
   /** Upstream connect timeout. */
   connectTimeoutMs?: number;
-  /** Client connections at once; more are closed as they arrive (default: unlimited). */
+  /** Client connections at once; more are closed as they arrive (default: EGRESS_MAX_CONNECTIONS). */
   maxConnections?: number;
   /** What a refusal says to do (default: the [tools.sandbox] allow_hosts setting). */
   refusalFix?: string;
 }
 
 export type EgressProxy = ProxyCore;
+
+/**
+ * The proxy's client connections at once. Each held open costs this process (a gateway serving
+ * everyone, or the runner) descriptors and memory, and a sandboxed command or a guest can open
+ * as many as its processes' limits allow: one command held 10,000 in 8 s, half this machine's
+ * descriptor limit. A model's traffic needs a few; a client that holds them all blocks only itself.
+ */
+export const EGRESS_MAX_CONNECTIONS = 256;
 
 const SANDBOX_FIX = 'add it to [tools.sandbox] allow_hosts to permit it';
 
@@ -41,7 +49,7 @@ export function startEgressProxy(options: EgressProxyOptions): Promise<EgressPro
     ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+    maxConnections: options.maxConnections ?? EGRESS_MAX_CONNECTIONS,
     decide: ({ method, host, port }) => {
       const allowed = hostAllowed(options.allow, host, port);
       options.onDecision?.({ method, host, port, allowed });

@@ -5,6 +5,7 @@
  * runner whose code (bubblewrap's arguments, the warm sandbox, the egress proxy, seccomp) loads
  * with its first command. The package's index has everything; importing it loads all of it.
  */
+export { hostNetworkDegradation } from '../abstract-socket-scope.js';
 export { processLimitEnforced } from '../cgroup-parent.js';
 export {
   BWRAP,
