@@ -30,8 +30,13 @@ describe('oxydra shell-daemon', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      await pollUntil(() => existsSync(socket), 'the socket', { timeoutMs: 15_000 });
-      const client = await connectShellDaemon(socket);
+      // The file appears at bind(), a moment before listen() (ECONNREFUSED once on a loaded CI
+      // machine): connect until the daemon answers.
+      const client = await pollUntil(
+        () => (existsSync(socket) ? connectShellDaemon(socket).catch(() => undefined) : undefined),
+        'the daemon to listen on its socket',
+        { timeoutMs: 15_000 },
+      );
       try {
         const result = await client.run('echo out; echo err >&2', { cwd: sandbox.workspace });
         expect(result).toEqual({ stdout: 'out\n', stderr: 'err\n' });
