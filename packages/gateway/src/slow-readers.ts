@@ -1,6 +1,6 @@
 /**
  * Clients that stop reading a stream the gateway keeps writing to (a WebSocket, the live feed,
- * an A2A stream): whatever their socket cannot take piles up in the gateway's memory, without
+ * an A2A stream, a streamed /v1 answer without an Idempotency-Key): whatever their socket cannot take piles up in the gateway's memory, without
  * bound, for as long as the connection stays open (a laptop asleep with its TCP connection
  * alive, a client that never reads on purpose). Past this many unread bytes the client is
  * dropped instead; a client that reads keeps far less than this behind.

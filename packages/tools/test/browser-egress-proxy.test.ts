@@ -4,7 +4,9 @@
  * resolve to loopback, or to a mixed public-and-private answer (the rebinding set-up).
  */
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { EGRESS_MAX_CONNECTIONS } from '@oxydra/sandbox';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EgressProxy, startEgressProxy } from '../src/browser/egress-proxy.js';
 import { EgressPolicy } from '../src/web/address-policy.js';
@@ -139,5 +141,41 @@ describe('browser egress proxy', () => {
     expect((await viaProxy('ftp://example.test/')).status).toBe(400);
     expect(await tunnel('user@host:443')).toMatch(/^HTTP\/1\.1 400/);
     expect(refused).toEqual(['ftp://example.test/', 'user@host:443']);
+  });
+
+  it('holds at most EGRESS_MAX_CONNECTIONS connections at once; more are closed as they arrive', async () => {
+    proxy = await startEgressProxy({ policy: undefined });
+    const port = Number(new URL(proxy.url).port);
+    /** A connection that asks to tunnel: the proxy's first answer line, or '' if closed unanswered. */
+    const ask = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        socket.write('CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n');
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\r\n')[0] ?? ''));
+        socket.once('close', () => resolve(''));
+      });
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => {});
+      });
+    const held: Socket[] = [];
+    try {
+      // Held open without a request (an answered one is closed after its answer); taken by the
+      // proxy in the order they connected.
+      for (let i = 0; i < EGRESS_MAX_CONNECTIONS; i++) held.push(await open());
+      const extra = await open();
+      held.push(extra);
+      expect(await ask(extra)).toBe('');
+      // One closed makes room for the next.
+      held[0]?.destroy();
+      const next = await pollUntil(async () => {
+        const socket = await open();
+        held.push(socket);
+        return (await ask(socket)) || undefined;
+      }, 'a connection to be taken once one was closed');
+      expect(next).toMatch(/^HTTP\/1\.1 407/);
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
   });
 });

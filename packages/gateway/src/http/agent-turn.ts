@@ -121,7 +121,12 @@ export async function answerTurn(
     }
     recording = claim.recording;
     forget = claim.forget;
-  } else recording = new Recording(false);
+  } else
+    recording = new Recording({
+      keep: false,
+      log: deps.hub.options.log,
+      what: `${request.routeOptions.url ?? spec.scope} stream`,
+    });
   reply.hijack();
   recording.attach(reply.raw);
 

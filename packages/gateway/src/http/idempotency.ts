@@ -49,7 +49,7 @@ export class IdempotencyStore {
       return existing.fingerprint === fingerprint
         ? { kind: 'replay', recording: existing.recording }
         : { kind: 'mismatch' };
-    const recording = new Recording(true, () => this.#shed(prefix, recording));
+    const recording: Recording = new Recording({ keep: true, onEnd: () => this.#shed(prefix, recording) });
     this.#entries.set(id, { fingerprint, recording, expires: this.now() + TTL_MS });
     return {
       kind: 'new',

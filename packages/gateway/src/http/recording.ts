@@ -2,8 +2,33 @@
  * One HTTP answer written once and delivered to any number of clients: the request that started
  * the turn and, with an Idempotency-Key, every retry of it, which gets what was written so far
  * and then follows along. Without a key the recording has one client and keeps nothing after.
+ *
+ * A client that reads slower than the turn writes (or never reads) must not make the gateway
+ * buffer the answer again for it. A kept answer holds every chunk anyway, so each of its clients
+ * is written from its own place in them, a chunk at a time as its socket drains: one that stops
+ * reading only lags (at most its socket's buffer behind), and a retry replaying a long answer is
+ * not handed all of it at once. An answer that is not kept has nothing to catch a client up
+ * from: its client is cut once MAX_UNREAD_BYTES behind (slow-readers.ts), which cancels the turn.
  */
 import type { ServerResponse } from 'node:http';
+import { writeUnlessBehind } from '../slow-readers.js';
+import type { GatewayLogger } from '../types.js';
+
+/**
+ * Kept (an idempotency key): `onEnd` is told once the answer is whole (its keeper bounds what it
+ * keeps then). Not kept: a client too far behind is dropped, logged as a `what` client.
+ */
+export type Keeping =
+  | { keep: true; onEnd: () => void }
+  | { keep: false; log: GatewayLogger | undefined; what: string };
+
+interface Client {
+  raw: ServerResponse;
+  /** The kept chunk to write it next. */
+  next: number;
+  /** Its socket is full: written on at 'drain'. */
+  waiting: boolean;
+}
 
 export class Recording {
   #status: number | undefined;
@@ -11,19 +36,9 @@ export class Recording {
   readonly #chunks: string[] = [];
   #bytes = 0;
   #ended = false;
-  readonly #clients = new Set<ServerResponse>();
-  readonly #keep: boolean;
+  readonly #clients = new Set<Client>();
 
-  /**
-   * `keep`: retain the chunks for later clients (idempotent requests). `ended`: told once the
-   * answer is whole (its keeper bounds what it keeps then).
-   */
-  constructor(
-    keep: boolean,
-    private readonly onEnd: () => void = () => {},
-  ) {
-    this.#keep = keep;
-  }
+  constructor(private readonly keeping: Keeping) {}
 
   get headSent(): boolean {
     return this.#status !== undefined;
@@ -40,43 +55,55 @@ export class Recording {
 
   attach(raw: ServerResponse): void {
     if (this.#status !== undefined) raw.writeHead(this.#status, this.#headers);
-    for (const chunk of this.#chunks) raw.write(chunk);
-    if (this.#ended) {
-      raw.end();
-      return;
-    }
-    this.#clients.add(raw);
-    raw.once('close', () => this.#clients.delete(raw));
-  }
-
-  /** Whether any client still listens. */
-  get listened(): boolean {
-    return this.#clients.size > 0;
+    const client: Client = { raw, next: 0, waiting: false };
+    this.#clients.add(client);
+    raw.once('close', () => this.#clients.delete(client));
+    this.#pump(client);
   }
 
   head(status: number, headers: Record<string, string>): void {
     this.#status = status;
     this.#headers = headers;
-    for (const raw of this.#open()) raw.writeHead(status, headers);
+    for (const client of this.#clients) if (open(client.raw)) client.raw.writeHead(status, headers);
   }
 
   write(chunk: string): void {
-    if (this.#keep) {
-      this.#chunks.push(chunk);
-      this.#bytes += Buffer.byteLength(chunk);
+    const { keeping } = this;
+    if (!keeping.keep) {
+      for (const client of this.#clients) writeUnlessBehind(client.raw, chunk, keeping.log, keeping.what);
+      return;
     }
-    for (const raw of this.#open()) raw.write(chunk);
+    this.#chunks.push(chunk);
+    this.#bytes += Buffer.byteLength(chunk);
+    for (const client of this.#clients) this.#pump(client);
   }
 
   end(chunk?: string): void {
     if (chunk !== undefined) this.write(chunk);
     this.#ended = true;
-    for (const raw of this.#open()) raw.end();
-    this.#clients.clear();
-    this.onEnd();
+    for (const client of [...this.#clients]) this.#pump(client);
+    if (this.keeping.keep) this.keeping.onEnd();
   }
 
-  *#open(): Iterable<ServerResponse> {
-    for (const raw of this.#clients) if (!raw.destroyed && !raw.writableEnded) yield raw;
+  /** Writes `client` the kept chunks it has not had, until its socket is full; ends it once caught up with an ended answer. */
+  #pump(client: Client): void {
+    const { raw } = client;
+    if (client.waiting || !open(raw)) return;
+    while (client.next < this.#chunks.length) {
+      if (!raw.write(this.#chunks[client.next++] as string)) {
+        client.waiting = true;
+        raw.once('drain', () => {
+          client.waiting = false;
+          this.#pump(client);
+        });
+        return;
+      }
+    }
+    if (this.#ended) {
+      raw.end();
+      this.#clients.delete(client);
+    }
   }
 }
+
+const open = (raw: ServerResponse) => !raw.destroyed && !raw.writableEnded;

@@ -17,7 +17,7 @@ import {
 } from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
-import { OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';
+import { AnswerTooLarge, OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';
 import { followTask, type TaskOutcome } from './task-follow.js';
 
 /** How long an unconfigured URL may take (a configured remote has its own timeout_secs). */
@@ -216,6 +216,8 @@ async function delegate(
     if (!signal.aborted) return outcome;
     throw signal.reason;
   } catch (error) {
+    // Cut at the byte cap: the remote task would stream on for nobody.
+    if (error instanceof AnswerTooLarge && !signal.aborted) await cancelRemote();
     if (!signal.aborted) throw error;
     // Given up (the caller's cancel, or the remote's timeout): the remote stops too.
     await cancelled;

@@ -20,11 +20,21 @@ export interface RemoteTarget {
   timeoutMs: number;
 }
 
-const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+/**
+ * What one answer of a remote may bring, a task's whole stream included: the answer kept is cut
+ * far below this (task-follow.ts), but a remote streaming status after status for ever would
+ * otherwise be read, and parsed, for as long as its timeout lets it.
+ */
+export const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** A failure in Oxydra's own words (a refusal, a timeout), as against what a remote said. */
 export class OwnFailure extends Error {
   override name = 'OwnFailure';
+}
+
+/** A remote's answer that passed MAX_RESPONSE_BYTES: its task is cancelled too. */
+export class AnswerTooLarge extends OwnFailure {
+  override name = 'AnswerTooLarge';
 }
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -41,12 +51,40 @@ function configuredFetch(origin: string, token: string | undefined, guarded: typ
     const headers = new Headers(init.headers);
     if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    if (!REDIRECTS.has(response.status)) return response;
+    if (!REDIRECTS.has(response.status)) return capped(response);
     await response.body?.cancel();
     throw new OwnFailure(
       `the remote answered ${shownUrl(url.pathname)} with a redirect (HTTP ${response.status}${redirectTarget(response, url)}), which is not followed; set the remote's url to where it leads`,
     );
   };
+}
+
+/**
+ * The response with its body cut at MAX_RESPONSE_BYTES: past it the body fails with
+ * AnswerTooLarge and the connection to the remote is closed (the guarded fetch has the same cap).
+ */
+function capped(response: Response): Response {
+  if (!response.body) return response;
+  let bytes = 0;
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        bytes += chunk.byteLength;
+        if (bytes <= MAX_RESPONSE_BYTES) controller.enqueue(chunk);
+        else
+          controller.error(
+            new AnswerTooLarge(
+              `the remote sent more than ${MAX_RESPONSE_BYTES / (1024 * 1024)} MiB in one answer (the cap on what one remote task may send); the task was cancelled`,
+            ),
+          );
+      },
+    }),
+  );
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** " to <URL>", shortened and as a URL (the remote's words cannot read as a sentence), or "". */

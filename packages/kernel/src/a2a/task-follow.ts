@@ -45,12 +45,43 @@ const MAX_ANSWER_CHARS = 1_000_000;
 /** Artifacts kept per task; a remote's further new ones are left out. */
 const MAX_ARTIFACTS = 100;
 
-/** Sets artifact `id` to `text`, cut so that all of them stay within MAX_ANSWER_CHARS together. */
-function keepArtifact(artifacts: Map<string, string>, id: string, text: string): void {
-  if (!artifacts.has(id) && artifacts.size >= MAX_ARTIFACTS) return;
-  let others = 0;
-  for (const [key, value] of artifacts) if (key !== id) others += value.length;
-  artifacts.set(id, text.slice(0, Math.max(0, MAX_ANSWER_CHARS - others)));
+/**
+ * A task's kept artifacts, cut so that all of them stay within MAX_ANSWER_CHARS together. Their
+ * total is kept as they change: summing them on every update would cost a remote sending many
+ * small appends to many artifacts a quadratic amount of work.
+ */
+class KeptArtifacts {
+  readonly #texts = new Map<string, string>();
+  #chars = 0;
+
+  /** Sets artifact `id` to `text`, cut to what the other artifacts leave of MAX_ANSWER_CHARS. */
+  keep(id: string, text: string): void {
+    const before = this.#texts.get(id);
+    if (before === undefined && this.#texts.size >= MAX_ARTIFACTS) return;
+    const others = this.#chars - (before?.length ?? 0);
+    const kept = text.slice(0, Math.max(0, MAX_ANSWER_CHARS - others));
+    this.#texts.set(id, kept);
+    this.#chars = others + kept.length;
+  }
+
+  /**
+   * Appends `text` to artifact `id`: only what still fits is joined on, so a remote appending
+   * past the cap costs nothing per chunk (not a copy of the kept text).
+   */
+  append(id: string, text: string): void {
+    const before = this.#texts.get(id);
+    const room = MAX_ANSWER_CHARS - this.#chars;
+    if (before === undefined) this.keep(id, text);
+    else if (room > 0 && text !== '') this.keep(id, before + text.slice(0, room));
+  }
+
+  get size(): number {
+    return this.#texts.size;
+  }
+
+  values(): IterableIterator<string> {
+    return this.#texts.values();
+  }
 }
 
 export interface FollowHooks {
@@ -70,7 +101,7 @@ export async function followTask(
     statusText: '',
     usage: {},
   };
-  const artifacts = new Map<string, string>();
+  const artifacts = new KeptArtifacts();
   const known = (taskId: string, contextId: string) => {
     if (outcome.taskId === undefined && taskId) hooks.onTask(taskId);
     outcome.taskId ||= taskId || undefined;
@@ -88,8 +119,7 @@ export async function followTask(
       case 'task': {
         const task = payload.value;
         known(task.id, task.contextId);
-        for (const artifact of task.artifacts)
-          keepArtifact(artifacts, artifact.artifactId, textOf(artifact.parts));
+        for (const artifact of task.artifacts) artifacts.keep(artifact.artifactId, textOf(artifact.parts));
         const state = task.status?.state;
         if (state !== undefined && STATES[state]) outcome.state = STATES[state];
         if (task.status?.message) outcome.statusText = textOf(task.status.message.parts);
@@ -114,8 +144,8 @@ export async function followTask(
         known(update.taskId, update.contextId);
         const artifact = update.artifact;
         if (!artifact) break;
-        const before = update.append ? (artifacts.get(artifact.artifactId) ?? '') : '';
-        keepArtifact(artifacts, artifact.artifactId, before + textOf(artifact.parts));
+        if (update.append) artifacts.append(artifact.artifactId, textOf(artifact.parts));
+        else artifacts.keep(artifact.artifactId, textOf(artifact.parts));
         break;
       }
     }

@@ -9,7 +9,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type ProxyTarget, type ProxyVerdict, startProxyCore } from '@oxydra/sandbox';
+import { EGRESS_MAX_CONNECTIONS, type ProxyTarget, type ProxyVerdict, startProxyCore } from '@oxydra/sandbox';
 import type { EgressPolicy } from '../web/address-policy.js';
 import { checkedTarget, type Resolver, systemResolver } from '../web/safe-fetch.js';
 
@@ -35,8 +35,6 @@ export interface EgressProxy {
 
 /** Idle sockets are dropped after this long: a page cannot hold connections open forever. */
 const SOCKET_IDLE_MS = 60_000;
-/** Connections at once per proxy: a page opening thousands is held at this. */
-const MAX_CONNECTIONS = 256;
 
 /** The URL the policy reads: the request's own, or CONNECT's host:port as https (IPv6 bracketed). */
 function policyUrl(target: ProxyTarget): URL {
@@ -79,7 +77,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       },
     },
     idleMs: SOCKET_IDLE_MS,
-    maxConnections: MAX_CONNECTIONS,
+    // Connections at once per proxy, the sandbox proxy's cap (one constant): a page opening
+    // thousands is held at this, and more are closed as they arrive.
+    maxConnections: EGRESS_MAX_CONNECTIONS,
   });
   return { url: `http://127.0.0.1:${proxy.port}`, credentials, close: () => proxy.close() };
 }
