@@ -2,11 +2,13 @@
  * Secrets on their way back, through the real binary: a credential-named variable passed to
  * commands ([tools.shell] env_keys) printed by one, and the provider key coming back base64
  * encoded (`Authorization: Basic base64(user:key)` echoed by a proxy's error, or in a model's
- * answer). Neither reaches the model, the run's events, or any file under the workspace's
+ * answer), and the password of an OTLP endpoint's URL in the warning of a failed export. None
+ * reaches the model, the run's events, or any file under the workspace's
  * `.oxydra/` (sessions, kernel.db, memory), nor a session export.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '@oxydra/testkit/helpers';
 import type { ToolExecutionEndEvent } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -93,5 +95,20 @@ describe('secrets on their way back', () => {
     expect(exported.stdout).toContain('Send this header');
     expect(exported.stdout).not.toContain(BASIC);
     expect(stateHolding(env, BASIC)).toEqual([]);
+  });
+
+  it("an OTLP endpoint's password is not in the warning of a failed export", async () => {
+    const port = await freePort();
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [{ reply: { text: 'Done.' }, times: 'always' }],
+      `\n[otel]\nenabled = true\nendpoint = "http://collector:otlp-${DB_PASSWORD}@127.0.0.1:${port}"\n`,
+    );
+    const run = await env.run(['run', 'hi']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /\[otel\] export of spans to http:\/\/collector:\[REDACTED\]@127\.0\.0\.1:\d+\/v1\/traces failed/,
+    );
+    expect(run.stderr).not.toContain(DB_PASSWORD);
   });
 });

@@ -2,7 +2,8 @@
  * knownSecrets, the one list the tool output scrubber, stored transcripts, the audit chain,
  * telemetry and the gateway log replace: besides provider keys it holds the value of every
  * variable a credential setting names (A2A remotes, the gateway, chat channels), the store URL's
- * password and credential-named variables passed to commands, and nothing of the others.
+ * password, the passwords of URLs in the configuration or passed to commands, and
+ * credential-named variables passed to commands, and nothing of the others.
  */
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ const ENV = {
   IMAP_PW: 'imap-password-0123',
   DB_PASSWORD: 'correct-horse-battery-staple',
   GOPATH: '/home/someone/go-workspace',
+  APP_DATABASE_URL: 'postgres://app:env-keys-url-password@db/app',
   OXYDRA_STORE_URL: 'postgres://app:store-password-0123@db:5432/oxydra',
 };
 
@@ -37,7 +39,13 @@ describe('knownSecrets', () => {
         slack: { signing_secret_env: 'SLACK_SIGNING' },
         email: { imap: { password_env: 'IMAP_PW' } },
       },
-      tools: { shell: { env_keys: ['DB_PASSWORD', 'GOPATH'] } },
+      tools: { shell: { env_keys: ['DB_PASSWORD', 'GOPATH', 'APP_DATABASE_URL'] } },
+      otel: { endpoint: 'http://collector:otlp-endpoint-password@127.0.0.1:4318' },
+      mcp: {
+        servers: {
+          db: { command: 'db-mcp', env: { DATABASE_URL: 'postgres://app:mcp-env-url-password@db/app' } },
+        },
+      },
     });
     const secrets = knownSecrets(config, ENV, []);
     for (const name of [
@@ -52,7 +60,15 @@ describe('knownSecrets', () => {
     ] as const) {
       expect(secrets, name).toContain(ENV[name]);
     }
-    expect(secrets).toContain('store-password-0123');
+    for (const password of [
+      'store-password-0123',
+      'otlp-endpoint-password',
+      'mcp-env-url-password',
+      'env-keys-url-password',
+    ]) {
+      expect(secrets).toContain(password);
+    }
+    expect(secrets).not.toContain(ENV.APP_DATABASE_URL);
     expect(secrets).not.toContain(ENV.GOPATH);
     expect(secrets).not.toContain(ENV.OXYDRA_STORE_URL);
   });

@@ -41,7 +41,8 @@ export function knownSecrets(
     const parts = [otelHeaders, ...values, ...values.map((value) => value.split(/\s+/).at(-1) ?? '')];
     for (const part of parts) if (part.length >= MIN_SECRET_LENGTH) secrets.push(part);
   }
-  for (const name of credentialVariables(config)) {
+  const { variables, urlPasswords } = configCredentials(config);
+  for (const name of variables) {
     const value = env[name];
     if (value && value.length >= MIN_SECRET_LENGTH) secrets.push(value);
   }
@@ -49,11 +50,11 @@ export function knownSecrets(
   for (const name of config.tools.shell.env_keys) {
     const value = env[name];
     if (CREDENTIAL_NAME.test(name) && value && value.length >= MIN_SECRET_LENGTH) secrets.push(value);
+    if (value) urlPasswords.add(passwordOf(value));
   }
   // A literal [store] url holds no password (refused); the one in url_env's variable may.
-  const storeUrl = env[config.store.url_env];
-  const storePassword = storeUrl !== undefined ? urlPassword(storeUrl) : undefined;
-  if (storePassword && storePassword.length >= MIN_SECRET_LENGTH) secrets.push(storePassword);
+  urlPasswords.add(passwordOf(env[config.store.url_env]));
+  for (const password of urlPasswords) if (password.length >= MIN_SECRET_LENGTH) secrets.push(password);
   secrets.push(...extra.filter((secret) => secret.length > 0));
   return [...new Set(secrets)];
 }
@@ -61,21 +62,30 @@ export function knownSecrets(
 /** A setting naming the variable that holds a credential: token_env, bot_token_env, password_env... */
 const CREDENTIAL_VARIABLE_SETTING = /(?:^|_)(?:key|token|secret|password)_env$/;
 
+/** The password of a URL's userinfo or `?password=` ('' for none): `DATABASE_URL`, an OTLP endpoint. */
+function passwordOf(value: string | undefined): string {
+  return value?.includes('://') ? (urlPassword(value) ?? '') : '';
+}
+
 /**
- * The variables credential settings name, anywhere in the configuration: one rule rather than a
- * list of sections, so a new channel's or remote's `*_token_env` is covered the day it is added.
+ * What the configuration says of credentials, anywhere in it: the variables credential settings
+ * name, and the passwords in URLs it holds (`[otel] endpoint = "http://user:pw@collector"`, an
+ * MCP server's `env.DATABASE_URL`). One rule rather than a list of sections, so a new channel's
+ * or remote's `*_token_env` or URL is covered the day it is added.
  */
-function credentialVariables(config: AgentConfig): Set<string> {
-  const names = new Set<string>();
+function configCredentials(config: AgentConfig): { variables: Set<string>; urlPasswords: Set<string> } {
+  const variables = new Set<string>();
+  const urlPasswords = new Set<string>();
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) for (const item of value) visit(item);
     else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        if (typeof item === 'string' && CREDENTIAL_VARIABLE_SETTING.test(key)) names.add(item);
+        if (typeof item === 'string' && CREDENTIAL_VARIABLE_SETTING.test(key)) variables.add(item);
+        else if (typeof item === 'string') urlPasswords.add(passwordOf(item));
         else visit(item);
       }
     }
   };
   visit(config);
-  return names;
+  return { variables, urlPasswords };
 }
