@@ -166,8 +166,9 @@ function reportFailures(
       if (result.code === 0) failing = false;
       else if (!failing) {
         failing = true;
-        const reason = result.error?.message ? `: ${scrub(result.error.message)}` : '';
-        warn(`[otel] export of ${what} failed${reason}; later exports will try again`);
+        const reason = result.error?.message ? `: ${result.error.message}` : '';
+        // The whole line: the endpoint may carry a password (http://user:pw@collector).
+        warn(scrub(`[otel] export of ${what} failed${reason}; later exports will try again`));
       }
       done(result);
     });

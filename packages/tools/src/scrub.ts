@@ -4,6 +4,8 @@
  * high-entropy tokens: the order of the original Oxydra's scrubber.
  */
 
+import { redactSecretForms } from '@oxydra/types';
+
 export interface ScrubOptions {
   /** Literal secret values (API keys the process holds, tokens) replaced wherever they appear. */
   secrets?: readonly string[];
@@ -86,16 +88,9 @@ export const REDACTED = '[REDACTED]';
  */
 const MIN_SECRET_LENGTH = 6;
 
+/** Each secret replaced as written and in its encoded forms (percent, JSON, base64: @oxydra/types). */
 export function redactLiterals(text: string, secrets: readonly string[]): string {
-  const values = [...new Set(secrets)]
-    .filter((value) => value.length >= MIN_SECRET_LENGTH)
-    // Longest first, so a secret that contains another is replaced whole.
-    .sort((a, b) => b.length - a.length);
-  let result = text;
-  for (const value of values) {
-    if (result.includes(value)) result = result.split(value).join(REDACTED);
-  }
-  return result;
+  return redactSecretForms(text, secrets, REDACTED, MIN_SECRET_LENGTH);
 }
 
 /**

@@ -4,16 +4,15 @@
  * provided: sk-abc***xyz"); the exact configured key is removed as well when we know it.
  */
 
+import { redactSecretForms } from '@oxydra/types';
+
 // Vendor key shapes: sk-/sk-proj-/sk-ant- (OpenAI, Anthropic), gsk_ (Groq), xai- (xAI), AIza (Google).
 // The separator is required so ordinary words ("skeleton", "sessions") survive.
 const KEY_LIKE = /\b(?:sk|pk|rk|sess|gsk|xai)[-_][-_A-Za-z0-9*.]{6,}|\bAIza[-_A-Za-z0-9]{20,}/g;
 const BEARER = /\b(Bearer)\s+[-_A-Za-z0-9.~+/=*]{6,}/gi;
 
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Short values (placeholders, empty strings) would mangle ordinary words.
-    if (secret !== undefined && secret.length >= 8) out = out.split(secret).join('[redacted]');
-  }
+  // Short values (placeholders, empty strings) would mangle ordinary words.
+  const out = redactSecretForms(text, secrets, '[redacted]', 8);
   return out.replace(BEARER, '$1 [redacted]').replace(KEY_LIKE, '[redacted]');
 }

@@ -1,0 +1,41 @@
+/**
+ * A known secret is found in the forms it comes back in: percent-encoded, JSON-escaped, and
+ * base64/base64url at any byte alignment inside a longer encoded run (a proxy echoing
+ * `Authorization: Basic base64(user:key)`), the run replaced whole.
+ */
+import { describe, expect, it } from 'vitest';
+import { redactSecretForms } from '../src/index.js';
+
+const KEY = 'proxy-Key-alpha+bravo/charlie "2026"';
+const redact = (text: string) => redactSecretForms(text, [KEY], '[X]', 6);
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+
+describe('redactSecretForms', () => {
+  it('replaces the value as written, percent-encoded and JSON-escaped', () => {
+    expect(redact(`a ${KEY} b`)).toBe('a [X] b');
+    expect(redact(`GET /v1?key=${encodeURIComponent(KEY)}&x=1`)).toBe('GET /v1?key=[X]&x=1');
+    expect(redact(`{"auth":${JSON.stringify(KEY)}}`)).toBe('{"auth":"[X]"}');
+  });
+
+  it('replaces a base64 or base64url run holding it, whatever precedes and follows it', () => {
+    for (const prefix of ['', 'u', 'us', 'user:', 'Bearer ']) {
+      for (const suffix of ['', '!', '\n--']) {
+        const plain = `${prefix}${KEY}${suffix}`;
+        expect(redact(`Basic ${b64(plain)} rest`), JSON.stringify(plain)).toBe('Basic [X] rest');
+        expect(redact(`tok=${b64url(plain)};`), JSON.stringify(plain)).toBe('tok=[X];');
+      }
+    }
+  });
+
+  it('leaves other base64 alone and skips values shorter than the minimum', () => {
+    const other = b64('an ordinary attachment with no secret in it');
+    expect(redact(`img ${other}`)).toBe(`img ${other}`);
+    expect(redactSecretForms(`abc ${b64('abc')}`, ['abc'], '[X]', 6)).toBe(`abc ${b64('abc')}`);
+  });
+
+  it('scans a long encoded text in one pass', () => {
+    const long = `${b64('x'.repeat(300_000))}${b64(KEY)}`;
+    expect(redact(long)).toBe('[X]');
+  });
+});
