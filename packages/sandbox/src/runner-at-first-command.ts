@@ -12,6 +12,8 @@ export interface SandboxRunnerOptions {
   workspace: string;
   /** network = allowlist: told of every connection the egress proxy allows or refuses. */
   onEgress?: (decision: EgressDecision) => void;
+  /** Told, once, at the first command, what this machine cannot confine (see BubblewrapRunnerOptions). */
+  onWarning?: (message: string) => void;
 }
 
 export function runnerAtFirstCommand(

@@ -50,12 +50,16 @@ const NO_SANDBOX_CHOICE =
 /**
  * `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto).
  * `onEgress`: told each connection a sandboxed command asks for (the audit chain).
+ * `onFirstCommandWarning`: a kernel's; told at the first command what only a probe there finds
+ * (network = "on" without the abstract-socket scope costs a perl spawn to know, and most runs
+ * run no command). Without it (`oxydra doctor`) the probe runs now and its warning is in `warning`.
  */
 export function shellIsolation(
   config: AgentConfig,
   workspace: string,
   hidden: readonly string[] = [],
   onEgress: (decision: EgressDecision) => void = () => {},
+  onFirstCommandWarning?: (message: string) => void,
 ): ShellIsolation {
   const { mode, network, allow_hosts, seccomp, max_processes, max_memory_mib, max_cpu_secs } =
     config.tools.sandbox;
@@ -122,7 +126,11 @@ export function shellIsolation(
       warning: refusal,
     };
   }
-  const runCommand = runnerAtFirstCommand('bubblewrap', policy, { workspace, onEgress });
+  const runCommand = runnerAtFirstCommand('bubblewrap', policy, {
+    workspace,
+    onEgress,
+    ...(onFirstCommandWarning ? { onWarning: onFirstCommandWarning } : {}),
+  });
   const warnings = [
     ...(identity ? [] : rootWarning(config)),
     ...(access
@@ -133,9 +141,9 @@ export function shellIsolation(
   ];
   const degraded = processLimitDegradation(identity);
   if (degraded) warnings.push(degraded);
-  const reachable = hostNetworkDegradation(
-    network === 'on' || (network === 'allowlist' && allow_hosts.includes('*')),
-  );
+  const reachable = onFirstCommandWarning
+    ? undefined
+    : hostNetworkDegradation(network === 'on' || (network === 'allowlist' && allow_hosts.includes('*')));
   if (reachable) warnings.push(reachable);
   return {
     tier: 'bubblewrap',
