@@ -177,7 +177,7 @@ export function bubblewrapSummary(
   const limits = [
     `≤ ${max_processes} processes`,
     `files ≤ ${max_file_size_mib} MiB`,
-    `/tmp ≤ ${tmp_size_mib} MiB`,
+    `/tmp + /dev/shm ≤ ${tmp_size_mib} MiB`,
     ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];
