@@ -112,7 +112,11 @@ export function shellIsolation(
   if (detection.tier === 'sandbox_exec') {
     return {
       tier: 'sandbox_exec',
-      runCommand: runnerAtFirstCommand('sandbox_exec', policy, { workspace, onEgress }),
+      runCommand: runnerAtFirstCommand('sandbox_exec', policy, {
+        workspace,
+        onEgress,
+        maxConcurrent: config.tools.sandbox.max_concurrent_commands,
+      }),
       summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
     };
   }
@@ -129,6 +133,7 @@ export function shellIsolation(
   const runCommand = runnerAtFirstCommand('bubblewrap', policy, {
     workspace,
     onEgress,
+    maxConcurrent: config.tools.sandbox.max_concurrent_commands,
     ...(onFirstCommandWarning ? { onWarning: onFirstCommandWarning } : {}),
   });
   const warnings = [

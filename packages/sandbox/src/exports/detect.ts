@@ -7,6 +7,7 @@
  */
 export { hostNetworkDegradation } from '../abstract-socket-scope.js';
 export { processLimitEnforced } from '../cgroup-parent.js';
+export { DEFAULT_MAX_CONCURRENT_COMMANDS, limitConcurrency } from '../command-slots.js';
 export {
   BWRAP,
   type DetectOptions,

@@ -52,6 +52,13 @@ export const toolSandboxSchema = once(() =>
       .describe(
         "memory-backed files one command may hold, in MiB: its private /tmp (and HOME inside it) and /dev/shm together (a quarter, at most 64 MiB, is /dev/shm's)",
       ),
+    max_concurrent_commands: z
+      .int()
+      .positive()
+      .default(4)
+      .describe(
+        'sandboxed commands running at once in one Oxydra process (all its agents); more (a batch of shell_exec calls) wait their turn',
+      ),
     run_as: z
       .string()
       .regex(/^(auto|root|\d+(:\d+)?)$/, 'use "auto", "root" or "UID[:GID]"')
