@@ -44,6 +44,14 @@ export interface ShellIsolation {
   standing?: boolean;
 }
 
+/**
+ * What a sandboxed command gets of Oxydra's environment by default. Not USER: it names Oxydra's
+ * user (root under sudo or in a container), while commands run as another uid (65534, the
+ * workspace's owner); before, `echo $USER` said root to a command running as nobody. Listed in
+ * [tools.shell] env_keys, it passes.
+ */
+const SANDBOX_BASE_ENV_KEYS = BASE_ENV_KEYS.filter((key) => key !== 'USER');
+
 const NO_SANDBOX_CHOICE =
   'or run commands without a sandbox deliberately: --sandbox none, or [tools.sandbox] mode = "none"';
 
@@ -98,7 +106,7 @@ export function shellIsolation(
         : network === 'allowlist'
           ? { allowHosts: allow_hosts }
           : 'off',
-    envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
+    envAllowlist: [...SANDBOX_BASE_ENV_KEYS, ...config.tools.shell.env_keys],
     seccomp,
     limits: {
       processes: max_processes,
