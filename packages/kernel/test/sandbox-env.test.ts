@@ -18,6 +18,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 const hasBubblewrap = process.platform === 'linux' && detectSandbox().tier === 'bubblewrap';
 const AS_ROOT = process.getuid?.() === 0;
 const HOST = { PATH: '/usr/bin:/bin', LANG: 'C', USER: 'root', LOGNAME: 'root', HOME: '/root' };
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
 const SHOW = 'echo "user=${USER-unset} logname=${LOGNAME-unset} home=$HOME uid=$(id -u)"';
 
 describe.skipIf(!hasBubblewrap)('the environment of a sandboxed command', () => {
