@@ -65,7 +65,7 @@ const MAX_SHM_BYTES = 64 * 1024 * 1024;
  * `--dev` makes /dev/shm a folder, which no later option turns into a link. Sizes are whole
  * pages, as the kernel rounds a tmpfs's size up to one.
  */
-export function tmpBudget(policy: SandboxPolicy): { tmp: number; shm: number } {
+function tmpBudget(policy: SandboxPolicy): { tmp: number; shm: number } {
   const total = Math.floor(((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024) / PAGE) * PAGE;
   // Never 0, which a tmpfs takes as "no limit".
   const shm = Math.max(PAGE, Math.min(MAX_SHM_BYTES, Math.floor(total / 4 / PAGE) * PAGE));

@@ -5,19 +5,9 @@
  * timeout counts from its start, not from its wait; a cancelled run (Ctrl+C, the turn's end)
  * leaves the queue at once, as a cancelled command.
  */
-import type { CommandResult, CommandRunner } from './types.js';
+import { type CommandRunner, cancelledBeforeStart } from './types.js';
 
 export const DEFAULT_MAX_CONCURRENT_COMMANDS = 4;
-
-const CANCELLED_WHILE_WAITING: CommandResult = {
-  exitCode: null,
-  signal: null,
-  output: '',
-  outputBytes: 0,
-  timedOut: false,
-  cancelled: true,
-  pid: undefined,
-};
 
 export function limitConcurrency(runner: CommandRunner, max: number): CommandRunner {
   let running = 0;
@@ -49,7 +39,7 @@ export function limitConcurrency(runner: CommandRunner, max: number): CommandRun
     });
   };
   return async (command, run) => {
-    if (!(await acquire(run.signal))) return { ...CANCELLED_WHILE_WAITING };
+    if (!(await acquire(run.signal))) return cancelledBeforeStart();
     try {
       return await runner(command, run);
     } finally {

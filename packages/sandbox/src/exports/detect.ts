@@ -7,7 +7,6 @@
  */
 export { hostNetworkDegradation } from '../abstract-socket-scope.js';
 export { processLimitEnforced } from '../cgroup-parent.js';
-export { DEFAULT_MAX_CONCURRENT_COMMANDS, limitConcurrency } from '../command-slots.js';
 export {
   BWRAP,
   type DetectOptions,
