@@ -98,6 +98,7 @@ const LIMITS: readonly string[] = [
   'tools.sandbox.max_cpu_secs',
   'tools.sandbox.max_file_size_mib',
   'tools.sandbox.tmp_size_mib',
+  'tools.sandbox.max_concurrent_commands',
   'tools.browser.idle_timeout_secs',
   'tools.browser.action_timeout_secs',
   'tools.browser.max_sessions',

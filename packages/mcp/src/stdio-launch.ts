@@ -33,6 +33,7 @@ import {
   type EgressSession,
   openEgressSession,
   prlimitPrefix,
+  probeAbstractSocketScope,
   SYSTEM_ROOTS,
   sandboxIdentity,
   seccompProgram,
@@ -194,6 +195,8 @@ export function planStdio(server: McpServerConfig, options: StdioLaunchOptions):
       if (settings.network === 'allowlist')
         egress ??= openEgressSession(settings.allow_hosts, options.onEgress, identity);
       const proxy = await egress;
+      // Asked without blocking, once per process: abstractSocketScopePrefix then reads the answer.
+      if (sharesHostNetwork(policy)) await probeAbstractSocketScope();
       const inner = [
         ...(proxy ? proxy.commandPrefix(process.execPath) : []),
         ...abstractSocketScopePrefix(sharesHostNetwork(policy)),

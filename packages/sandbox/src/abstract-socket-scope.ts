@@ -7,7 +7,7 @@
  * calls, so perl does, just before the command (bubblewrap has already set no_new_privs, which
  * landlock_restrict_self needs). The numbers are the same on x86_64 and arm64.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const PERL = '/usr/bin/perl';
@@ -29,25 +29,53 @@ const SCRIPT = [
 ].join(' ');
 
 let supported: boolean | undefined;
+let probing: Promise<boolean> | undefined;
 
-/** Whether this machine can scope abstract sockets: perl is there and the kernel's landlock is ABI 6 or later. */
+const PROBE_ARGS = ['-e', `print syscall(${LANDLOCK_CREATE_RULESET}, 0, 0, ${VERSION_FLAG})`];
+const PROBE_TIMEOUT_MS = 5000;
+
+function probeAnswer(stdout: string | undefined): boolean {
+  return Number.parseInt(stdout ?? '', 10) >= SCOPE_ABI;
+}
+
+/** False where the probe cannot run at all (no Linux, no perl): nothing to spawn. */
+function probeImpossible(): boolean {
+  return process.platform !== 'linux' || !existsSync(PERL);
+}
+
+/**
+ * Whether this machine can scope abstract sockets: perl is there and the kernel's landlock is ABI
+ * 6 or later. Spawns perl (synchronously) the first time in a process unless probeAbstractSocketScope
+ * answered already: for `oxydra doctor` and tests; a runner asks the asynchronous way, at its
+ * first command.
+ */
 export function abstractSocketScopeSupported(): boolean {
   if (supported === undefined) {
-    if (process.platform !== 'linux' || !existsSync(PERL)) {
-      supported = false;
-    } else {
-      const probe = spawnSync(
-        PERL,
-        ['-e', `print syscall(${LANDLOCK_CREATE_RULESET}, 0, 0, ${VERSION_FLAG})`],
-        {
-          encoding: 'utf8',
-          timeout: 5000,
-        },
-      );
-      supported = Number.parseInt(probe.stdout ?? '', 10) >= SCOPE_ABI;
-    }
+    supported = probeImpossible()
+      ? false
+      : probeAnswer(spawnSync(PERL, PROBE_ARGS, { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS }).stdout);
   }
   return supported;
+}
+
+/**
+ * abstractSocketScopeSupported without blocking the event loop, one perl per process at most.
+ * Called with the first command on the host's network, never while a kernel is assembled: a run
+ * with network = "on" that runs no command spawns nothing.
+ */
+export function probeAbstractSocketScope(): Promise<boolean> {
+  if (supported !== undefined) return Promise.resolve(supported);
+  if (probeImpossible()) {
+    supported = false;
+    return Promise.resolve(false);
+  }
+  probing ??= new Promise<boolean>((resolve) => {
+    execFile(PERL, PROBE_ARGS, { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS }, (_error, stdout) => {
+      supported ??= probeAnswer(stdout);
+      resolve(supported);
+    });
+  });
+  return probing;
 }
 
 /**

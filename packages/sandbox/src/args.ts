@@ -53,9 +53,23 @@ export const SANDBOX_HOME = '/tmp/home';
 export const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
 
 const DEFAULT_TMP_SIZE_MIB = 512;
+const PAGE = 4096;
+/** Docker's default /dev/shm: enough for POSIX semaphores and the shared buffers of most tools. */
+const MAX_SHM_BYTES = 64 * 1024 * 1024;
 
-function tmpSizeBytes(policy: SandboxPolicy): number {
-  return Math.floor((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024);
+/**
+ * tmp_size_mib is one command's whole budget of memory-backed files: /tmp (with HOME) and
+ * /dev/shm are two tmpfs, each sized apart, so it is split between them (a quarter, at most 64
+ * MiB, to /dev/shm). Before, each got all of it, and a command held twice tmp_size_mib of RAM.
+ * One tmpfs for both cannot be had from bubblewrap: its binds take host paths only, and its
+ * `--dev` makes /dev/shm a folder, which no later option turns into a link. Sizes are whole
+ * pages, as the kernel rounds a tmpfs's size up to one.
+ */
+function tmpBudget(policy: SandboxPolicy): { tmp: number; shm: number } {
+  const total = Math.floor(((policy.tmpSizeMiB ?? DEFAULT_TMP_SIZE_MIB) * 1024 * 1024) / PAGE) * PAGE;
+  // Never 0, which a tmpfs takes as "no limit".
+  const shm = Math.max(PAGE, Math.min(MAX_SHM_BYTES, Math.floor(total / 4 / PAGE) * PAGE));
+  return { tmp: Math.max(PAGE, total - shm), shm };
 }
 
 function bindExisting(flag: '--ro-bind' | '--bind', dir: string): string[] {
@@ -110,7 +124,8 @@ export function bwrapSandboxArgs(
   args.push('--proc', '/proc', ...PROC_READ_ONLY.flatMap((dir) => ['--ro-bind-try', dir, dir]));
   // /tmp (and HOME in it) is a private tmpfs of bounded size: nothing is shared between commands,
   // nothing is left on the host, and a command cannot fill the host's disk through it.
-  args.push('--dev', '/dev', '--size', String(tmpSizeBytes(policy)), '--perms', '1777', '--tmpfs', '/tmp');
+  const budget = tmpBudget(policy);
+  args.push('--dev', '/dev', '--size', String(budget.tmp), '--perms', '1777', '--tmpfs', '/tmp');
   args.push('--perms', '0700', '--dir', SANDBOX_HOME);
   const readable = [...policy.readableRoots, ...(options.egress?.extraReadable ?? [])];
   for (const root of readable) args.push(...bindExisting('--ro-bind', path.resolve(root)));
@@ -125,10 +140,11 @@ export function bwrapSandboxArgs(
   for (const entry of denied) args.push(...mask(entry));
   // bwrap's own tmpfs mounts, the sandbox's root and its /dev, are writable by the command and
   // sized at half the host's RAM: a command filled them past /tmp's bound (12 GB on a 24 GB
-  // host). /dev/shm gets a bounded tmpfs of its own (POSIX shared memory needs one); then both
-  // are made read-only, last, once every mount point in them exists. Separate mounts (the
-  // workspace, /tmp, /dev/shm, /dev/pts, the device nodes) keep their own flags.
-  args.push('--size', String(tmpSizeBytes(policy)), '--perms', '1777', '--tmpfs', '/dev/shm');
+  // host). /dev/shm gets a bounded tmpfs of its own (POSIX shared memory needs one), its size
+  // taken from /tmp's budget (tmpBudget); then both are made read-only, last, once every mount
+  // point in them exists. Separate mounts (the workspace, /tmp, /dev/shm, /dev/pts, the device
+  // nodes) keep their own flags.
+  args.push('--size', String(budget.shm), '--perms', '1777', '--tmpfs', '/dev/shm');
   args.push('--remount-ro', '/dev', '--remount-ro', '/');
   return args;
 }

@@ -9,7 +9,11 @@ export {
   hostPatternProblem,
   parseHostPattern,
 } from '@oxydra/types';
-export { abstractSocketScopePrefix, abstractSocketScopeSupported } from './abstract-socket-scope.js';
+export {
+  abstractSocketScopePrefix,
+  abstractSocketScopeSupported,
+  probeAbstractSocketScope,
+} from './abstract-socket-scope.js';
 export {
   type BwrapArgsOptions,
   bwrapArgs,

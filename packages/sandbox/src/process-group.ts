@@ -9,6 +9,7 @@ import { withInheritedCovered } from './inherited-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import {
   type CommandResult,
+  cancelledBeforeStart,
   DEFAULT_COMMAND_OUTPUT_BYTES,
   DEFAULT_KILL_GRACE_MS,
   type RunCommandOptions,
@@ -133,15 +134,7 @@ export function runProcessGroup(
     const settled = launch.cleanup?.() ?? Promise.resolve();
     if (argv.length === 0)
       return settled.then(() => Promise.reject(new Error('runProcessGroup needs a program to run')));
-    return settled.then(() => ({
-      exitCode: null,
-      signal: null,
-      output: '',
-      outputBytes: 0,
-      timedOut: false,
-      cancelled: true,
-      pid: undefined,
-    }));
+    return settled.then(cancelledBeforeStart);
   }
   const child = startProcessGroup(argv, {
     ...launch,

@@ -13,7 +13,11 @@
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxPolicy } from '@oxydra/types';
-import { abstractSocketScopePrefix } from './abstract-socket-scope.js';
+import {
+  abstractSocketScopePrefix,
+  hostNetworkDegradation,
+  probeAbstractSocketScope,
+} from './abstract-socket-scope.js';
 import {
   type BwrapArgsOptions,
   bwrapCommandArgs,
@@ -41,6 +45,11 @@ export interface BubblewrapRunnerOptions {
   onEgress?: (decision: EgressDecision) => void;
   /** How long a sandbox started ahead of time waits for a command before it is stopped. */
   warmIdleMs?: number;
+  /**
+   * Told, once, at the first command, what this machine cannot confine (network = "on" without
+   * landlock's abstract-socket scope): found then, not when the runner is made.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -71,6 +80,14 @@ export function createBubblewrapRunner(
   const seccompFile = (): string | undefined => (policy.seccomp === false ? undefined : seccompProgramFile());
   // Started with the first command that needs it, then shared by all of them.
   let egress: Promise<EgressSession> | undefined;
+  // On the host's network: whether abstract sockets can be scoped, asked (one perl) at the first
+  // command; start() below then reads the answer without spawning.
+  let scope: Promise<void> | undefined;
+  const probeScope = async (): Promise<void> => {
+    if (!sharesHostNetwork(policy) || (await probeAbstractSocketScope())) return;
+    const warning = hostNetworkDegradation(true);
+    if (warning !== undefined) options.onWarning?.(warning);
+  };
 
   const egressArgs = (proxy: EgressSession | undefined): Pick<BwrapArgsOptions, 'egress'> =>
     proxy
@@ -125,6 +142,8 @@ export function createBubblewrapRunner(
 
   const slot = new WarmSlot(options.warmIdleMs);
   return async (command, run) => {
+    scope ??= probeScope();
+    await scope;
     if (allowHosts !== undefined) egress ??= openEgressSession(allowHosts, options.onEgress, policy.identity);
     const proxy = await egress;
     // A sandbox started earlier is used only if the mounts it was given are still the ones this

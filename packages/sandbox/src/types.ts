@@ -27,4 +27,17 @@ export interface CommandResult {
   pid: number | undefined;
 }
 
+/** The result of a command cancelled before it started: nothing ran. */
+export function cancelledBeforeStart(): CommandResult {
+  return {
+    exitCode: null,
+    signal: null,
+    output: '',
+    outputBytes: 0,
+    timedOut: false,
+    cancelled: true,
+    pid: undefined,
+  };
+}
+
 export type CommandRunner = (command: string, options: RunCommandOptions) => Promise<CommandResult>;

@@ -39,14 +39,30 @@ export async function removeStaleSocket(path: string, owner: string): Promise<vo
   await unlink(path);
 }
 
-/** Listens on `path` and makes the socket file owner-only (0600). */
+/** Whatever else the process holds, a socket file is created with no access for group or others. */
+const SOCKET_UMASK = 0o177;
+
+/**
+ * Listens on `path` with the socket file owner-only (0600) from the moment it exists. Before, it
+ * was created with the process's umask (0777 under umask 0) and chmod-ed after listen: between
+ * the two, another local user could connect (and stay connected). The umask is process-wide, so
+ * it is set only around listen(), whose bind() Node makes synchronously on this thread: no other
+ * JavaScript runs meanwhile. A file another thread (the libuv pool) creates in that instant gets
+ * the stricter mode too, never a looser one. Main thread only: workers cannot set the umask.
+ */
 export async function listenOnUnixSocket(server: Server, path: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    const previous = process.umask(SOCKET_UMASK);
+    try {
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
   });
+  // Exactly 0600 whatever the umask left (a socket needs write permission to be connected to).
   await chmod(path, 0o600);
 }

@@ -49,8 +49,32 @@ describe.skipIf(!HAS_BWRAP)('resource limits', () => {
     expect(after.output).toContain('host-ok');
   });
 
+  // Each was a tmpfs of tmp_size_mib: 70% of it into /tmp, then as much again into /dev/shm,
+  // both succeeded (1.4 times the budget in RAM).
+  it('/tmp and /dev/shm share one budget of tmp_size_mib, and /dev/shm still works', async () => {
+    const chunk = Math.floor(8 * 0.7 * 1024); // KiB: 70% of 8 MiB
+    const r = await runIn(
+      f,
+      policy({ tmpSizeMiB: 8 }),
+      [
+        `dd if=/dev/zero of=/tmp/fill bs=1k count=${chunk} 2>&1 | grep -o 'No space left on device'; echo "tmp=$(wc -c < /tmp/fill)"`,
+        `dd if=/dev/zero of=/dev/shm/fill bs=1k count=${chunk} 2>&1 | grep -o 'No space left on device'; echo "shm=$(wc -c < /dev/shm/fill)"`,
+        'rm -f /dev/shm/fill /tmp/fill',
+        // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
+        `python3 -c "from multiprocessing import shared_memory, Lock; m = shared_memory.SharedMemory(create=True, size=65536); m.buf[0] = 7; Lock(); print('posix-shm', m.buf[0]); m.close(); m.unlink()"`,
+      ].join('; '),
+    );
+    expect(r.output).toContain(`tmp=${chunk * 1024}`);
+    expect(r.output).toMatch(/No space left on device\nshm=\d+/);
+    const shm = Number(/shm=(\d+)/.exec(r.output)?.[1] ?? '-1');
+    expect(shm).toBeLessThan(chunk * 1024);
+    // Together they never pass the budget.
+    expect(chunk * 1024 + shm).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(r.output).toContain('posix-shm 7');
+  });
+
   // bwrap's own tmpfs mounts (/ and /dev) were writable and sized at half the host's RAM.
-  it('the sandbox root and /dev are read-only, and /dev/shm stops at tmp_size_mib like /tmp', async () => {
+  it('the sandbox root and /dev are read-only, and /dev/shm stops within tmp_size_mib', async () => {
     const r = await runIn(
       f,
       policy({ tmpSizeMiB: 4 }),

@@ -167,6 +167,12 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     workspace,
     [...secretPaths, ...(vaultPath ? [vaultPath] : [])],
     audit.egress,
+    // A standing condition of the machine, said as the others are: once per workspace.
+    (message) => {
+      void firstNotice(workspace, message, env).then((first) => {
+        if (first) warn(message);
+      });
+    },
   );
   if (isolation.warning && (!isolation.standing || (await firstNotice(workspace, isolation.warning, env))))
     warn(isolation.warning);

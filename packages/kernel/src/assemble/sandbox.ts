@@ -44,18 +44,30 @@ export interface ShellIsolation {
   standing?: boolean;
 }
 
+/**
+ * What a sandboxed command gets of Oxydra's environment by default. Not USER: it names Oxydra's
+ * user (root under sudo or in a container), while commands run as another uid (65534, the
+ * workspace's owner); before, `echo $USER` said root to a command running as nobody. Listed in
+ * [tools.shell] env_keys, it passes.
+ */
+const SANDBOX_BASE_ENV_KEYS = BASE_ENV_KEYS.filter((key) => key !== 'USER');
+
 const NO_SANDBOX_CHOICE =
   'or run commands without a sandbox deliberately: --sandbox none, or [tools.sandbox] mode = "none"';
 
 /**
  * `hidden`: more paths to mask inside the sandbox (the vault: readable only through vault_copyto).
  * `onEgress`: told each connection a sandboxed command asks for (the audit chain).
+ * `onFirstCommandWarning`: a kernel's; told at the first command what only a probe there finds
+ * (network = "on" without the abstract-socket scope costs a perl spawn to know, and most runs
+ * run no command). Without it (`oxydra doctor`) the probe runs now and its warning is in `warning`.
  */
 export function shellIsolation(
   config: AgentConfig,
   workspace: string,
   hidden: readonly string[] = [],
   onEgress: (decision: EgressDecision) => void = () => {},
+  onFirstCommandWarning?: (message: string) => void,
 ): ShellIsolation {
   const { mode, network, allow_hosts, seccomp, max_processes, max_memory_mib, max_cpu_secs } =
     config.tools.sandbox;
@@ -94,7 +106,7 @@ export function shellIsolation(
         : network === 'allowlist'
           ? { allowHosts: allow_hosts }
           : 'off',
-    envAllowlist: [...BASE_ENV_KEYS, ...config.tools.shell.env_keys],
+    envAllowlist: [...SANDBOX_BASE_ENV_KEYS, ...config.tools.shell.env_keys],
     seccomp,
     limits: {
       processes: max_processes,
@@ -108,7 +120,11 @@ export function shellIsolation(
   if (detection.tier === 'sandbox_exec') {
     return {
       tier: 'sandbox_exec',
-      runCommand: runnerAtFirstCommand('sandbox_exec', policy, { workspace, onEgress }),
+      runCommand: runnerAtFirstCommand('sandbox_exec', policy, {
+        workspace,
+        onEgress,
+        maxConcurrent: config.tools.sandbox.max_concurrent_commands,
+      }),
       summary: `sandbox-exec (macOS Seatbelt): workspace writable, secrets folders unreadable, clean env, ${networkSummary(config)}; process limits are not applied on macOS`,
     };
   }
@@ -122,7 +138,12 @@ export function shellIsolation(
       warning: refusal,
     };
   }
-  const runCommand = runnerAtFirstCommand('bubblewrap', policy, { workspace, onEgress });
+  const runCommand = runnerAtFirstCommand('bubblewrap', policy, {
+    workspace,
+    onEgress,
+    maxConcurrent: config.tools.sandbox.max_concurrent_commands,
+    ...(onFirstCommandWarning ? { onWarning: onFirstCommandWarning } : {}),
+  });
   const warnings = [
     ...(identity ? [] : rootWarning(config)),
     ...(access
@@ -133,9 +154,9 @@ export function shellIsolation(
   ];
   const degraded = processLimitDegradation(identity);
   if (degraded) warnings.push(degraded);
-  const reachable = hostNetworkDegradation(
-    network === 'on' || (network === 'allowlist' && allow_hosts.includes('*')),
-  );
+  const reachable = onFirstCommandWarning
+    ? undefined
+    : hostNetworkDegradation(network === 'on' || (network === 'allowlist' && allow_hosts.includes('*')));
   if (reachable) warnings.push(reachable);
   return {
     tier: 'bubblewrap',
@@ -169,7 +190,7 @@ export function bubblewrapSummary(
   const limits = [
     `≤ ${max_processes} processes`,
     `files ≤ ${max_file_size_mib} MiB`,
-    `/tmp ≤ ${tmp_size_mib} MiB`,
+    `/tmp + /dev/shm ≤ ${tmp_size_mib} MiB`,
     ...(max_memory_mib !== undefined ? [`≤ ${max_memory_mib} MiB`] : []),
     ...(max_cpu_secs !== undefined ? [`≤ ${max_cpu_secs} s CPU`] : []),
   ];

@@ -64,6 +64,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
       max_processes: 1024,
       max_file_size_mib: 1024,
       tmp_size_mib: 512,
+      max_concurrent_commands: 4,
       run_as: 'auto',
     },
   },

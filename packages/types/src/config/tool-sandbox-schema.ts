@@ -49,7 +49,16 @@ export const toolSandboxSchema = once(() =>
       .int()
       .positive()
       .default(512)
-      .describe("size of each command's private /tmp (and HOME inside it), a memory-backed tmpfs, in MiB"),
+      .describe(
+        "memory-backed files one command may hold, in MiB: its private /tmp (and HOME inside it) and /dev/shm together (a quarter, at most 64 MiB, is /dev/shm's)",
+      ),
+    max_concurrent_commands: z
+      .int()
+      .positive()
+      .default(4)
+      .describe(
+        'sandboxed commands running at once in one Oxydra process (all its agents); more (a batch of shell_exec calls) wait their turn',
+      ),
     run_as: z
       .string()
       .regex(/^(auto|root|\d+(:\d+)?)$/, 'use "auto", "root" or "UID[:GID]"')
