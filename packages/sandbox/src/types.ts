@@ -15,6 +15,11 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   maxOutputBytes?: number;
   killGraceMs?: number;
+  /**
+   * Whose command this is (the session): max_concurrent_commands counts each one's commands
+   * apart. Absent: the commands without one share a count.
+   */
+  slot?: string;
 }
 
 export interface CommandResult {

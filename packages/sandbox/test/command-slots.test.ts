@@ -34,11 +34,12 @@ describe.skipIf(!HAS_BWRAP)('concurrent sandboxed commands', () => {
   });
   afterEach(() => f.cleanup());
 
-  const options = (signal?: AbortSignal) => ({
+  const options = (signal?: AbortSignal, slot?: string) => ({
     cwd: f.workspace,
     env: { PATH: '/usr/bin:/bin' },
     timeoutMs: 60_000,
     ...(signal ? { signal } : {}),
+    ...(slot ? { slot } : {}),
   });
   const gated = (id: number) =>
     `echo "s ${id}" >> log; until [ -e go-${id} ]; do sleep 0.02; done; echo "e ${id}" >> log`;
@@ -95,5 +96,22 @@ describe.skipIf(!HAS_BWRAP)('concurrent sandboxed commands', () => {
     // The slot it waited for goes to the next command.
     expect((await run('echo third', options())).output).toBe('third\n');
     expect(ids('s')).toEqual([0]);
+  });
+
+  it("counts each session's commands apart: one session's running commands hold no other session back", async () => {
+    const run = runnerAtFirstCommand('bubblewrap', policy(), { workspace: f.workspace, maxConcurrent: 1 });
+    const alice = run(gated(0), options(undefined, 'session-alice'));
+    await pollUntil(() => ids('s').includes(0), "alice's command to start", { timeoutMs: 30_000 });
+    // Alice's slot is taken and her command blocked at its gate; Bob's session has its own slot.
+    const bob = await run('echo bob', options(undefined, 'session-bob'));
+    expect(bob.output).toBe('bob\n');
+    // Alice's next command still waits for hers.
+    const aliceNext = run(gated(1), options(undefined, 'session-alice'));
+    writeFileSync(path.join(f.workspace, 'go-1'), '');
+    expect(ids('s')).toEqual([0]);
+    writeFileSync(path.join(f.workspace, 'go-0'), '');
+    expect((await alice).exitCode).toBe(0);
+    expect((await aliceNext).exitCode).toBe(0);
+    expect(log()).toEqual(['s 0', 'e 0', 's 1', 'e 1']);
   });
 });

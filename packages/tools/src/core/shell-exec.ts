@@ -42,6 +42,8 @@ export function shellExec(options: ShellExecOptions & { killGraceMs: number }): 
       signal: context.signal,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_SHELL_OUTPUT_BYTES,
       killGraceMs,
+      // max_concurrent_commands is per session: one user's batch never waits on another's.
+      ...(context.sessionId !== undefined ? { slot: context.sessionId } : {}),
     });
     return {
       content: describe(result, shell.command_timeout_secs),

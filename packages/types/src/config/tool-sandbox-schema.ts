@@ -57,7 +57,7 @@ export const toolSandboxSchema = once(() =>
       .positive()
       .default(4)
       .describe(
-        'sandboxed commands running at once in one Oxydra process (all its agents); more (a batch of shell_exec calls) wait their turn',
+        "one session's sandboxed commands running at once; more (a batch of shell_exec calls) wait their turn, without holding back other sessions' commands",
       ),
     run_as: z
       .string()
