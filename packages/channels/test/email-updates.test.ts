@@ -5,9 +5,9 @@
  * button press.
  */
 import { composeMail, type TestMail } from '@oxydra/testkit/email';
-import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { authenticationProblem, parseAuthResults } from '../src/email/auth.js';
+import { readMail } from '../src/email/body.js';
 import { withoutQuotes } from '../src/email/text.js';
 import { decodeContext, questionMessageId } from '../src/email/thread.js';
 import { attachmentsOf, emailUpdate, type MailPolicy, structureSize } from '../src/email/updates.js';
@@ -21,10 +21,10 @@ const PASS =
   'mx.oxy.test; spf=pass smtp.mailfrom=alice@example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com';
 
 async function update(mail: TestMail, p: MailPolicy = policy) {
-  const parsed = await simpleParser(
+  const read = await readMail(
     await composeMail({ to: 'agent@oxy.test', subject: 'Hello', authResults: PASS, ...mail }),
   );
-  return emailUpdate({ cursor: '7:3', key: '7:3', parsed }, p);
+  return emailUpdate({ cursor: '7:3', key: '7:3', ...read }, p);
 }
 
 describe('emailUpdate', () => {
@@ -148,12 +148,12 @@ describe('emailUpdate', () => {
         {
           cursor: '7:3',
           key: '7:3',
-          parsed: await simpleParser(
+          ...(await readMail(
             Buffer.concat([
               Buffer.from(`${line}\r\n`),
               await composeMail({ to: 'bob@example.com', subject: 'Hello', authResults: PASS, ...mail }),
             ]),
-          ),
+          )),
         },
         policy,
       );
@@ -242,10 +242,10 @@ describe('emailUpdate', () => {
         'utf8',
       );
     for (const local of ['x\u009b2J', 'admin\u202elive.moc', 'a\u200bb']) {
-      const u = emailUpdate({ cursor: '7:3', key: '7:3', parsed: await simpleParser(raw(local)) }, policy);
+      const u = emailUpdate({ cursor: '7:3', key: '7:3', ...(await readMail(raw(local))) }, policy);
       expect(u).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/control or invisible/) });
     }
-    const plain = emailUpdate({ cursor: '7:3', key: '7:3', parsed: await simpleParser(raw('x y')) }, policy);
+    const plain = emailUpdate({ cursor: '7:3', key: '7:3', ...(await readMail(raw('x y'))) }, policy);
     expect(plain).toMatchObject({ kind: 'message', message: { sender: { id: '"x y"@evil.example' } } });
   });
 
