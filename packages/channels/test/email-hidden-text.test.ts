@@ -6,7 +6,7 @@
 import { composeMail, type TestMail } from '@oxydra/testkit/email';
 import { describe, expect, it } from 'vitest';
 import { readMail } from '../src/email/body.js';
-import { HIDDEN_REST_LINE, visibleText } from '../src/email/html-text.js';
+import { HIDDEN_ALL_LINE, HIDDEN_REST_LINE, visibleText } from '../src/email/html-text.js';
 import { emailUpdate, type MailPolicy } from '../src/email/updates.js';
 
 const policy: MailPolicy = { botAddress: 'agent@oxy.test', requireAuthentication: false };
@@ -108,7 +108,7 @@ describe('HTML-only mail', () => {
       '<head><link rel="stylesheet" href="http://127.0.0.1:9/x.css"></head><body><p>SECRET</p></body>',
       '<style>@import url(http://127.0.0.1:9/x.css);</style><p>SECRET</p>',
     ]) {
-      expect(await prompt({ html: page }), page).not.toContain('SECRET');
+      expect(await prompt({ html: page }), page).toBe(HIDDEN_ALL_LINE);
     }
   });
 

@@ -18,7 +18,7 @@ export async function readMail(source: Buffer | string): Promise<{ parsed: Parse
   return { parsed, text: await mailText(parsed) };
 }
 
-export async function mailText(parsed: ParsedMail): Promise<string> {
+async function mailText(parsed: ParsedMail): Promise<string> {
   const plain = parsed.text ?? '';
   if (plain.trim() !== '' || typeof parsed.html !== 'string') return plain;
   const { visibleText } = await import('./html-text.js');

@@ -16,7 +16,7 @@ import { CURRENT, colorIn, parseColor, type Rgba } from './css-colors.js';
 /** A colour a rule gives, or one that could not be read (counted as any colour). */
 export type Color = Rgba | typeof CURRENT | 'unknown';
 /** What a font-size says: nothing readable, a size that is, or a multiple of the parent's. */
-export type FontSize = 'tiny' | 'normal' | 'relative';
+type FontSize = 'tiny' | 'normal' | 'relative';
 
 /** What the rules matching an element say about its text. */
 export interface Look {
@@ -31,7 +31,7 @@ const MAX_COLORS = 8;
 
 export const emptyLook = (): Look => ({ hides: false, fontSizes: [], colors: [], backgrounds: [] });
 
-export function addColor(list: Color[], color: Color): void {
+function addColor(list: Color[], color: Color): void {
   if (list.length >= MAX_COLORS) list[MAX_COLORS - 1] = 'unknown';
   else list.push(color);
 }
