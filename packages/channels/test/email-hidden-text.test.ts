@@ -42,8 +42,8 @@ describe('HTML-only mail', () => {
         '<div style="background-color:#336699"><b style="color:rgb(51, 102, 153)">SECRET</b></div>',
       'legacy bgcolor and font colour':
         '<table><tr><td bgcolor="000000"><font color="#010101">SECRET</font></td></tr></table>',
-      'transparent text':
-        '<span style="color:transparent">SECRET</span><span style="color:rgba(0,0,0,0)">SECRET</span>',
+      'transparent or faint text':
+        '<span style="color:transparent">SECRET</span><span style="color:rgba(0,0,0,0)">SECRET</span><span style="color:rgba(0,0,0,.1)">SECRET</span>',
       'hidden attribute': '<div hidden>SECRET</div>',
       template: '<template><p>SECRET</p></template>',
       'script and style': '<script>var a = "SECRET";</script><style>p { color: black } /* SECRET */</style>',

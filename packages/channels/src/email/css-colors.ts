@@ -121,12 +121,20 @@ function luminance({ r, g, b }: Rgba): number {
 }
 
 /**
- * Whether text of colour `text` is unreadable on `background`: (nearly) transparent, or a
- * WCAG contrast ratio under 1.3 (#eeeeee on white is 1.16; the lightest grey mail programs use
- * for footers, #999999, is 2.85).
+ * Whether text of colour `text` is unreadable on `background`: (nearly) transparent, or, as
+ * drawn on it, a WCAG contrast ratio under 1.3 (#eeeeee on white is 1.16; the lightest grey
+ * mail programs use for footers, #999999, is 2.85).
  */
 export function unreadable(text: Rgba, background: Rgba): boolean {
   if (text.a < 0.1) return true;
-  const [light, dark] = [luminance(text), luminance(background)].sort((x, y) => y - x) as [number, number];
+  // Translucent text is drawn mixed with what is behind it (10% black on white is a pale grey).
+  const mix = (c: number, b: number) => c * text.a + b * (1 - text.a);
+  const drawn = {
+    r: mix(text.r, background.r),
+    g: mix(text.g, background.g),
+    b: mix(text.b, background.b),
+    a: 1,
+  };
+  const [light, dark] = [luminance(drawn), luminance(background)].sort((x, y) => y - x) as [number, number];
   return (light + 0.05) / (dark + 0.05) < 1.3;
 }

@@ -72,6 +72,8 @@ const WANTED = new Set([
   'rel',
 ]);
 
+/** Background colours an element's text is compared with, its own and those showing through. */
+const MAX_BACKGROUNDS = 16;
 const BLACK: Color = { r: 0, g: 0, b: 0, a: 1 };
 const WHITE: Color = { r: 255, g: 255, b: 255, a: 1 };
 
@@ -94,8 +96,11 @@ function legacyColor(value: string): string {
 /** Style attributes read, by their text: a mail repeats the same few on every element. */
 const styleLooks = new Map<string, Look>();
 const MAX_CACHED_STYLES = 1024;
+/** Longer ones are read each time: the cache outlives the mail, and must stay small. */
+const MAX_CACHED_STYLE_CHARS = 300;
 
 function cachedStyleLook(style: string): Look {
+  if (style.length > MAX_CACHED_STYLE_CHARS) return styleLook(style);
   let look = styleLooks.get(style);
   if (look === undefined) {
     look = styleLook(style);
@@ -146,7 +151,10 @@ function frameOf(name: string, look: Look, parent: Frame): Frame {
   const own = look.backgrounds.filter((b) => b === 'unknown' || b === CURRENT || b.a >= 0.1);
   const seeThrough =
     own.length === 0 || look.backgrounds.some((b) => b !== 'unknown' && b !== CURRENT && b.a < 1);
-  const backgrounds = seeThrough ? [...own, ...parent.backgrounds].slice(0, 16) : own;
+  let backgrounds: Color[] = seeThrough ? [...own, ...parent.backgrounds] : own;
+  // Layers past the bound may be what the text is drawn on: unknown, so unreadable.
+  if (backgrounds.length > MAX_BACKGROUNDS)
+    backgrounds = [...backgrounds.slice(0, MAX_BACKGROUNDS - 1), 'unknown'];
   const unseen = colors.some((c) =>
     backgrounds.some(
       (b) => c === 'unknown' || b === 'unknown' || b === CURRENT || c === CURRENT || unreadable(c, b),
