@@ -26,10 +26,10 @@ import {
   type ChannelUpdate,
 } from '@oxydra/types';
 import { ImapFlow, type MessageStructureObject } from 'imapflow';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { scrubbed, scrubber } from '../platform-errors.js';
+import { readMail } from './body.js';
 import { decodeContext, keyedMessageId, newMessageId, questionMessageId, replySubject } from './thread.js';
 import { emailUpdate, structureSize } from './updates.js';
 
@@ -342,9 +342,9 @@ export class EmailChannel implements Channel {
         ignored('gone or larger than max_message_bytes when read');
         continue;
       }
-      let parsed: ParsedMail;
+      let read: Awaited<ReturnType<typeof readMail>>;
       try {
-        parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true });
+        read = await readMail(source);
       } catch (error) {
         // mailparser refuses some hostile mail (a header block over 1 MB, too many parts). Thrown
         // from receive(), it was read again at every retry: one stranger's mail stopped the channel.
@@ -352,7 +352,7 @@ export class EmailChannel implements Channel {
         continue;
       }
       const update = emailUpdate(
-        { cursor: cursorOf, key: cursorOf, parsed, structure: info.structure },
+        { cursor: cursorOf, key: cursorOf, ...read, structure: info.structure },
         {
           botAddress: this.#o.address.toLowerCase(),
           requireAuthentication: this.#o.requireAuthentication,

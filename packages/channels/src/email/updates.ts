@@ -2,8 +2,8 @@
  * One email as the channel contract's update. Everything in it is untrusted: it is answered
  * only when it is not automatic mail (no loops with auto-responders, bounces or lists), its
  * From is one address, not the bot's own, and (unless switched off) the receiving server
- * authenticated it for the From domain (auth.ts). The prompt is the new text only (text.ts);
- * HTML is turned into text by mailparser (nothing is fetched, links stay text). A reply to a
+ * authenticated it for the From domain (auth.ts). The prompt is the new text only (text.ts) of
+ * the body's text (body.ts: plain text, else what the HTML shows; nothing is fetched). A reply to a
  * question (thread.ts) whose first line is one of its choices is a button press. Attachments
  * are described from the server's MIME structure, never downloaded here.
  */
@@ -31,6 +31,8 @@ export interface FetchedMail {
   /** "<UIDVALIDITY>:<UID>": the prefix of its attachments' ids. */
   key: string;
   parsed: ParsedMail;
+  /** The body's text (body.ts's mailText). */
+  text: string;
   structure?: MessageStructureObject | undefined;
 }
 
@@ -55,7 +57,7 @@ export function emailUpdate(mail: FetchedMail, policy: MailPolicy): ChannelUpdat
   if (policy.requireAddressed !== false && !addressedToBot(parsed, policy)) {
     return ignored("not addressed to the bot: its To and Cc name neither the bot's address nor an alias");
   }
-  const text = withoutQuotes(parsed.text ?? '');
+  const text = withoutQuotes(mail.text);
   const messageId = validId(parsed.messageId);
   const inReplyTo = validId(firstId(parsed.inReplyTo));
   const references = idList(parsed.references);
