@@ -14,6 +14,7 @@ import { DirectoryScanner } from './directories.js';
 import { compareStrings, lstatIfPresent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { type Listing, recordListing, reusableListing } from './listing-cache.js';
+import { openedAt } from './no-follow.js';
 import { writeObject } from './objects.js';
 import { type CachedFile, cachedSha, fileSystemClock, type StatCache, statStamp } from './stat-cache.js';
 import type { Capture, ManifestEntry } from './types.js';
@@ -185,6 +186,8 @@ async function readRegularFile(
   try {
     const opened = await handle.stat({ bigint: true });
     if (!opened.isFile() || opened.ino !== expected.ino || opened.dev !== expected.dev) return undefined;
+    // A folder on the way swapped for a link since the listing: a file outside, never read.
+    if (!(await openedAt(handle, path))) return undefined;
     // It may grow while we read: read to the end, never past the size limit.
     const chunks: Buffer[] = [];
     let total = 0;
