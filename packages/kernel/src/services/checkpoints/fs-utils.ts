@@ -42,12 +42,6 @@ export function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
 
-export function ignoreCode(code: string): (error: unknown) => void {
-  return (error) => {
-    if (!isCode(error, code)) throw error;
-  };
-}
-
 /**
  * lstat, or undefined when nothing is at `path`: also when a folder on the way became a file
  * (ENOTDIR), which `throwIfNoEntry: false` still throws for. A workspace changes between two
