@@ -11,7 +11,7 @@ import { constants, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirectoryScanner } from './directories.js';
-import { compareStrings, lstatIfPresent } from './fs-utils.js';
+import { compareStrings, forEachLimited, lstatIfPresent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { type Listing, recordListing, reusableListing } from './listing-cache.js';
 import { openedAt } from './no-follow.js';
@@ -212,12 +212,4 @@ async function readRegularFile(
   } finally {
     await handle.close();
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { depthOf, isCode, listFiles } from './fs-utils.js';
+import { depthOf, forEachLimited, isCode, listFiles } from './fs-utils.js';
 import { type Git, joinNul } from './git.js';
 import { chmodNoFollow, lstatNoFollow, mkdirNoFollow, rmdirNoFollow, unlinkNoFollow } from './no-follow.js';
 import { pathScope } from './path-scope.js';
@@ -21,6 +21,10 @@ import {
   type RestoreReport,
   type TreeState,
 } from './types.js';
+
+// Entries changed at once: each holds two descriptors while it is changed (no-follow.ts), and a
+// restore of thousands of files must stay far below the open files limit (often 1024).
+const AT_ONCE = 16;
 
 /** Restores `target` (whose state is `wholeWanted`) over the workspace as captured just now (`whole`). */
 export async function restoreTree(
@@ -60,14 +64,13 @@ export async function restoreTree(
 
   // A folder on the way swapped for a link since the capture (a command running meanwhile): the
   // path is left alone, never removed from wherever the link points.
-  const unlinked = await Promise.all(
-    toRemove.map((path) =>
-      unlinkNoFollow(workspace, path).catch((error: unknown) => {
-        if (isCode(error, 'ENOENT')) return true;
-        throw error;
-      }),
-    ),
-  );
+  const unlinked: boolean[] = [];
+  await forEachLimited(toRemove, AT_ONCE, async (path, i) => {
+    unlinked[i] = await unlinkNoFollow(workspace, path).catch((error: unknown) => {
+      if (isCode(error, 'ENOENT')) return true;
+      throw error;
+    });
+  });
   const removed = toRemove.filter((_, i) => unlinked[i]);
   for (const [i, path] of toRemove.entries()) if (!unlinked[i]) kept.add(path);
   // Kept: every folder the checkpoint has, in scope or not (an emptied one stays if it was there).
@@ -206,17 +209,15 @@ async function applyManifest(
   const modes: string[] = [];
   const created: string[] = [];
   const refused: string[] = [];
-  await Promise.all(
-    wanted.entries.map(async (entry) => {
-      if (entry.type !== 'file' || isKept(entry.path)) return;
-      const wasWritten = written.has(entry.path);
-      const before = now.get(entry.path);
-      if (!wasWritten && (before?.type !== 'file' || before.mode === entry.mode)) return;
-      // checkout-index creates files with the umask's mode (and only knows the exec bit).
-      if (!(await chmodNoFollow(workspace, entry.path, entry.mode))) refused.push(entry.path);
-      else if (!wasWritten) modes.push(entry.path);
-    }),
-  );
+  await forEachLimited(wanted.entries, AT_ONCE, async (entry) => {
+    if (entry.type !== 'file' || isKept(entry.path)) return;
+    const wasWritten = written.has(entry.path);
+    const before = now.get(entry.path);
+    if (!wasWritten && (before?.type !== 'file' || before.mode === entry.mode)) return;
+    // checkout-index creates files with the umask's mode (and only knows the exec bit).
+    if (!(await chmodNoFollow(workspace, entry.path, entry.mode))) refused.push(entry.path);
+    else if (!wasWritten) modes.push(entry.path);
+  });
   const dirs = wanted.entries.filter((e) => e.type === 'dir' && !isKept(e.path + '/'));
   const touched: ManifestEntry[] = [];
   // Parents first for creation (entries are sorted by path).
