@@ -10,36 +10,28 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   rmdirSync,
-  rmSync,
   statSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KernelAudit } from '../src/services/audit/audit-log.js';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { WorkspaceHistory } from '../src/services/history/workspace-history.js';
+import { tempFolders } from './temp-folders.js';
 
 const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
 
 describe('restore and capture never follow a link', () => {
-  const dirs: string[] = [];
+  const { folder } = tempFolders('oxydra-no-follow-');
   const savedPath = process.env.PATH;
   afterEach(() => {
     process.env.PATH = savedPath;
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
-  const folder = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-no-follow-'));
-    dirs.push(dir);
-    return dir;
-  };
 
   /** From now on, every `git <command> ...` of this process runs `swap` (sh) after the real git. */
   const swapAfterGit = (command: string, swap: string) => {

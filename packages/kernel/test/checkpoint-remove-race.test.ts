@@ -8,17 +8,15 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   renameSync,
-  rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
+import { tempFolders } from './temp-folders.js';
 
 const hook = vi.hoisted(() => ({ at: '', swap: undefined as undefined | (() => void) }));
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -35,16 +33,10 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 });
 
 describe('a restore racing a command that swaps a folder for a link', () => {
-  const dirs: string[] = [];
+  const { folder } = tempFolders('oxydra-remove-race-');
   afterEach(() => {
     hook.swap = undefined;
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
-  const folder = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-remove-race-'));
-    dirs.push(dir);
-    return dir;
-  };
 
   it('removes nothing from where the link points', async () => {
     const root = folder();

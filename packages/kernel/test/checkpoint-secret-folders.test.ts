@@ -5,25 +5,19 @@
  * into a replay's scratch folder (outside the home folder, where nothing masks them).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scratchCopy } from '../src/replay/scratch.js';
 import { CheckpointStore, restoreCopy } from '../src/services/checkpoints/index.js';
+import { tempFolders } from './temp-folders.js';
 
 describe("a workspace holding the home folder keeps the home folder's secrets out of its checkpoints", () => {
-  const dirs: string[] = [];
+  const { folder, track } = tempFolders('oxydra-secret-folders-');
   const savedHome = process.env.HOME;
   afterEach(() => {
     process.env.HOME = savedHome;
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
-  const folder = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-secret-folders-'));
-    dirs.push(dir);
-    return dir;
-  };
   const write = (root: string, path: string, content: string) => {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), content);
@@ -82,7 +76,7 @@ describe("a workspace holding the home folder keeps the home folder's secrets ou
     const root = home();
     process.env.HOME = root;
     const scratch = await scratchCopy(root, 'root');
-    dirs.push(scratch.root);
+    track(scratch.root);
     // Before: copied, and the copy lies outside the home folder, where the sandbox masks nothing.
     expect(existsSync(join(scratch.workspace, '.ssh'))).toBe(false);
     expect(existsSync(join(scratch.workspace, '.aws'))).toBe(false);
