@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KernelAudit } from '../src/services/audit/audit-log.js';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
+import { chmodNoFollow, unlinkNoFollow } from '../src/services/checkpoints/no-follow.js';
 import { WorkspaceHistory } from '../src/services/history/workspace-history.js';
 import { tempFolders } from './temp-folders.js';
 
@@ -141,4 +142,14 @@ describe('restore and capture never follow a link', () => {
       expect(readFileSync(join(root, 'a.moved/s'), 'utf8')).toBe('the run deletes this\n');
     },
   );
+
+  it('a path that climbs out of the workspace is refused, not resolved', async () => {
+    const parent = folder();
+    mkdirSync(join(parent, 'workspace'));
+    writeFileSync(join(parent, 'outside'), 'x', { mode: 0o600 });
+    chmodSync(join(parent, 'outside'), 0o600);
+    expect(await chmodNoFollow(join(parent, 'workspace'), '../outside', 0o666)).toBe(false);
+    expect(await unlinkNoFollow(join(parent, 'workspace'), 'a/../../outside')).toBe(false);
+    expect(statSync(join(parent, 'outside')).mode & 0o777).toBe(0o600);
+  });
 });

@@ -40,6 +40,8 @@ async function inFolder<T>(
   rel: string,
   use: (path: string) => Promise<T>,
 ): Promise<T | undefined> {
+  // Paths come from our own checkpoints; one that climbs (`..`) would pin a folder outside.
+  if (rel.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
   const cut = rel.lastIndexOf('/');
   const folder = cut === -1 ? root : join(root, rel.slice(0, cut));
   const name = rel.slice(cut + 1);
