@@ -2,12 +2,13 @@
  * The scratch copy a replay's tools run in: a copy of the workspace in a new private temporary
  * folder, made to look like the session's start (session-start.ts) before anyone else may use it.
  */
-import { chown, cp, lchown, lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chown, cp, lchown, lstat, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { sandboxIdentity } from '@oxydra/sandbox/detect';
+import { inSecretFolder, secretFoldersIn } from '../services/checkpoints/secret-folders.js';
 
-/** What an Oxydra workspace copy leaves out: the databases and snapshots, not the user's files. */
+/** What an Oxydra workspace copy leaves out: the databases and snapshots (and the home folder's secrets, below). */
 const NOT_COPIED = /^\.oxydra\/(kernel\.db|memory\.db|checkpoints\.git|audit\.jsonl|audit-head\.json)/;
 
 export interface Scratch {
@@ -31,6 +32,8 @@ export async function scratchCopy(
 ): Promise<Scratch> {
   const root = await mkdtemp(join(tmpdir(), 'oxydra-replay-'));
   const copy = join(root, 'workspace');
+  // Masked in the workspace by their path under the home folder; the copy is elsewhere, so unmasked.
+  const secret = secretFoldersIn(await realpath(workspace));
   try {
     await cp(workspace, copy, {
       recursive: true,
@@ -38,7 +41,7 @@ export async function scratchCopy(
       preserveTimestamps: true,
       filter: async (source) => {
         const path = relative(workspace, source).split(sep).join('/');
-        if (NOT_COPIED.test(path)) return false;
+        if (NOT_COPIED.test(path) || inSecretFolder(path, secret)) return false;
         const info = await lstat(source);
         return info.isFile() || info.isDirectory() || info.isSymbolicLink();
       },

@@ -11,10 +11,12 @@ import { constants, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirectoryScanner } from './directories.js';
-import { compareStrings, lstatIfPresent } from './fs-utils.js';
+import { compareStrings, forEachLimited, lstatIfPresent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { type Listing, recordListing, reusableListing } from './listing-cache.js';
+import { openedAt } from './no-follow.js';
 import { writeObject } from './objects.js';
+import { inSecretFolder, secretFoldersIn } from './secret-folders.js';
 import { type CachedFile, cachedSha, fileSystemClock, type StatCache, statStamp } from './stat-cache.js';
 import type { Capture, ManifestEntry } from './types.js';
 
@@ -43,6 +45,7 @@ export class WorkspaceCapture {
     private readonly workspace: string,
     private readonly git: Git,
     private readonly maxFileBytes: number,
+    private readonly secretFolders: readonly string[],
   ) {
     this.directories = new DirectoryScanner(workspace, git);
   }
@@ -52,6 +55,10 @@ export class WorkspaceCapture {
     const reused = reusableListing(this.workspace, previous?.listing);
     const listing = reused ?? (await this.listFiles());
     const skipped = new Set(listing.skipped);
+    // The home folder's secrets, when the workspace holds it: never read, and (skipped now, there
+    // or not) never put back by a restore of a checkpoint taken before this rule.
+    const secret = [...secretFoldersIn(this.workspace), ...this.secretFolders];
+    for (const folder of secret) skipped.add(`${folder}/`);
     const files = new Map<string, CachedFile>();
     const modes = new Map<string, number>();
     const toRead: Candidate[] = [];
@@ -59,6 +66,7 @@ export class WorkspaceCapture {
     // Synchronous on purpose: a thousand lstat calls take ~3 ms in a loop, several times that
     // as promises, and the event loop is only held for that long.
     for (const path of listing.paths) {
+      if (secret.length > 0 && inSecretFolder(path, secret)) continue;
       const info = lstatIfPresent(join(this.workspace, path));
       // Gone since the listing, or a folder, FIFO, socket or device now: never opened.
       if (!info || !(info.isFile() || info.isSymbolicLink())) continue;
@@ -185,6 +193,8 @@ async function readRegularFile(
   try {
     const opened = await handle.stat({ bigint: true });
     if (!opened.isFile() || opened.ino !== expected.ino || opened.dev !== expected.dev) return undefined;
+    // A folder on the way swapped for a link since the listing: a file outside, never read.
+    if (!(await openedAt(handle, path))) return undefined;
     // It may grow while we read: read to the end, never past the size limit.
     const chunks: Buffer[] = [];
     let total = 0;
@@ -202,12 +212,4 @@ async function readRegularFile(
   } finally {
     await handle.close();
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

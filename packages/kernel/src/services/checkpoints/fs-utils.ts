@@ -42,12 +42,6 @@ export function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
 
-export function ignoreCode(code: string): (error: unknown) => void {
-  return (error) => {
-    if (!isCode(error, code)) throw error;
-  };
-}
-
 /**
  * lstat, or undefined when nothing is at `path`: also when a folder on the way became a file
  * (ENOTDIR), which `throwIfNoEntry: false` still throws for. A workspace changes between two
@@ -60,4 +54,20 @@ export function lstatIfPresent(path: string): BigIntStats | undefined {
     if (isCode(error, 'ENOTDIR')) return undefined;
     throw error;
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time (each may hold files open meanwhile). */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -11,6 +11,7 @@
 import { lstat, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointGitDir } from './git.js';
+import { secretFoldersIn } from './secret-folders.js';
 import { CheckpointStore } from './store.js';
 import { CheckpointError, type CheckpointStoreOptions, type RestoreReport } from './types.js';
 
@@ -34,7 +35,12 @@ export async function restoreCopy(
   const objects = join(source.gitDir, 'objects');
   if (/[\r\n]/.test(objects)) throw new CheckpointError(`unusable checkpoint store path: ${objects}`);
   try {
-    const store = await CheckpointStore.open(copy, options);
+    // The original's secret folders: the copy lies outside the home folder, so its own capture
+    // would not know them, and a checkpoint taken before they were left out still holds them.
+    const store = await CheckpointStore.open(copy, {
+      ...options,
+      secretFolders: secretFoldersIn(source.workspace),
+    });
     await mkdir(join(store.gitDir, 'objects', 'info'), { recursive: true });
     await writeFile(join(store.gitDir, 'objects', 'info', 'alternates'), `${objects}\n`);
     return await store.restore(commit);

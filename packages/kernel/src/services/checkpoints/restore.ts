@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, lstat, mkdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { depthOf, ignoreCode, listFiles } from './fs-utils.js';
+import { depthOf, forEachLimited, isCode, listFiles } from './fs-utils.js';
 import { type Git, joinNul } from './git.js';
+import { chmodNoFollow, lstatNoFollow, mkdirNoFollow, rmdirNoFollow, unlinkNoFollow } from './no-follow.js';
 import { pathScope } from './path-scope.js';
 import { isSymlink, scoped } from './tree-state.js';
 import {
@@ -20,6 +21,10 @@ import {
   type RestoreReport,
   type TreeState,
 } from './types.js';
+
+// Entries changed at once: each holds two descriptors while it is changed (no-follow.ts), and a
+// restore of thousands of files must stay far below the open files limit (often 1024).
+const AT_ONCE = 16;
 
 /** Restores `target` (whose state is `wholeWanted`) over the workspace as captured just now (`whole`). */
 export async function restoreTree(
@@ -57,22 +62,33 @@ export async function restoreTree(
   const plan = await planWrites(workspace, toWrite, new Set(toRemove), whole);
   for (const path of plan.kept) kept.add(path);
 
-  await Promise.all(toRemove.map((path) => unlink(join(workspace, path)).catch(ignoreCode('ENOENT'))));
-  const removed = [...toRemove];
+  // A folder on the way swapped for a link since the capture (a command running meanwhile): the
+  // path is left alone, never removed from wherever the link points.
+  const unlinked: boolean[] = [];
+  await forEachLimited(toRemove, AT_ONCE, async (path, i) => {
+    unlinked[i] = await unlinkNoFollow(workspace, path).catch((error: unknown) => {
+      if (isCode(error, 'ENOENT')) return true;
+      throw error;
+    });
+  });
+  const removed = toRemove.filter((_, i) => unlinked[i]);
+  for (const [i, path] of toRemove.entries()) if (!unlinked[i]) kept.add(path);
   // Kept: every folder the checkpoint has, in scope or not (an emptied one stays if it was there).
   removed.push(...(await pruneDirectories(workspace, current.manifest, wholeWanted.manifest, toRemove)));
   if (plan.write.length > 0) await checkout(git, target, plan.write);
   const written = new Set(plan.write);
-  const { modes, created } = await applyManifest(
+  const { modes, created, refused } = await applyManifest(
     workspace,
     wanted.manifest,
     current.manifest,
     written,
     isKept,
   );
+  // Written, then swapped for a link before its mode was set (a command running meanwhile).
+  for (const path of refused) kept.add(path);
   return {
     removed: removed.sort(),
-    written: [...plan.write, ...created].sort(),
+    written: [...plan.write, ...created].filter((path) => !kept.has(path)).sort(),
     modes: modes.sort(),
     kept: [...kept].sort(),
   };
@@ -156,12 +172,8 @@ async function pruneDirectories(
   const ordered = [...candidates].filter((dir) => !keep.has(dir)).sort((a, b) => depthOf(b) - depthOf(a));
   const removed: string[] = [];
   for (const dir of ordered) {
-    // Not empty (ignored or skipped files inside) or already gone: leave it.
-    const ok = await rmdir(join(workspace, dir)).then(
-      () => true,
-      () => false,
-    );
-    if (ok) removed.push(dir + '/');
+    // Not empty (ignored or skipped files inside), already gone, or a link on the way: leave it.
+    if (await rmdirNoFollow(workspace, dir)) removed.push(dir + '/');
   }
   return removed;
 }
@@ -183,7 +195,8 @@ async function checkout(git: Git, commit: string, paths: string[]): Promise<void
 /**
  * Gives files and directories their recorded modes and recreates empty directories. What we
  * captured a moment ago tells us the current modes, so only written or differing entries are
- * touched.
+ * touched. Nothing here follows a link (no-follow.ts): a folder on the way that is a link now
+ * (one the restore's paths leave alone, or one swapped in meanwhile) makes the entry `refused`.
  */
 async function applyManifest(
   workspace: string,
@@ -191,21 +204,20 @@ async function applyManifest(
   current: Manifest,
   written: Set<string>,
   isKept: (path: string) => boolean,
-): Promise<{ modes: string[]; created: string[] }> {
+): Promise<{ modes: string[]; created: string[]; refused: string[] }> {
   const now = new Map(current.entries.map((e) => [e.path, e]));
   const modes: string[] = [];
   const created: string[] = [];
-  await Promise.all(
-    wanted.entries.map(async (entry) => {
-      if (entry.type !== 'file' || isKept(entry.path)) return;
-      const wasWritten = written.has(entry.path);
-      const before = now.get(entry.path);
-      if (!wasWritten && (before?.type !== 'file' || before.mode === entry.mode)) return;
-      // checkout-index creates files with the umask's mode (and only knows the exec bit).
-      await chmod(join(workspace, entry.path), entry.mode);
-      if (!wasWritten) modes.push(entry.path);
-    }),
-  );
+  const refused: string[] = [];
+  await forEachLimited(wanted.entries, AT_ONCE, async (entry) => {
+    if (entry.type !== 'file' || isKept(entry.path)) return;
+    const wasWritten = written.has(entry.path);
+    const before = now.get(entry.path);
+    if (!wasWritten && (before?.type !== 'file' || before.mode === entry.mode)) return;
+    // checkout-index creates files with the umask's mode (and only knows the exec bit).
+    if (!(await chmodNoFollow(workspace, entry.path, entry.mode))) refused.push(entry.path);
+    else if (!wasWritten) modes.push(entry.path);
+  });
   const dirs = wanted.entries.filter((e) => e.type === 'dir' && !isKept(e.path + '/'));
   const touched: ManifestEntry[] = [];
   // Parents first for creation (entries are sorted by path).
@@ -215,16 +227,13 @@ async function applyManifest(
       if (before.mode !== entry.mode) touched.push(entry);
       continue;
     }
-    const info = await lstat(join(workspace, entry.path)).catch(() => undefined);
+    const info = await lstatNoFollow(workspace, entry.path);
     if (!info) {
-      const cut = entry.path.lastIndexOf('/');
-      // Never create through a symlink that could point outside the workspace.
-      const parent =
-        cut === -1
-          ? undefined
-          : await lstat(join(workspace, entry.path.slice(0, cut))).catch(() => undefined);
-      if (cut !== -1 && !parent?.isDirectory()) continue;
-      await mkdir(join(workspace, entry.path));
+      // Its folder gone, or a link that could point outside the workspace: never created there.
+      if (!(await mkdirNoFollow(workspace, entry.path))) {
+        refused.push(entry.path + '/');
+        continue;
+      }
       created.push(entry.path + '/');
       touched.push(entry);
     } else if (info.isDirectory() && (info.mode & 0o7777) !== entry.mode) {
@@ -234,8 +243,8 @@ async function applyManifest(
   }
   // Deepest first, so a read-only parent cannot stop us from fixing its children.
   for (const entry of touched.sort((a, b) => depthOf(b.path) - depthOf(a.path))) {
-    await chmod(join(workspace, entry.path), entry.mode);
-    if (now.get(entry.path)?.type === 'dir') modes.push(entry.path + '/');
+    if (!(await chmodNoFollow(workspace, entry.path, entry.mode))) refused.push(entry.path + '/');
+    else if (now.get(entry.path)?.type === 'dir') modes.push(entry.path + '/');
   }
-  return { modes, created };
+  return { modes, created, refused };
 }

@@ -66,7 +66,12 @@ export class CheckpointStore {
     this.gitDir = checkpointGitDir(workspace);
     this.git = new Git(workspace, this.gitDir);
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
-    this.capturer = new WorkspaceCapture(workspace, this.git, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    this.capturer = new WorkspaceCapture(
+      workspace,
+      this.git,
+      options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      options.secretFolders ?? [],
+    );
   }
 
   static async open(workspace: string, options: CheckpointStoreOptions = {}): Promise<CheckpointStore> {

@@ -45,6 +45,11 @@ export interface CheckpointStoreOptions {
   readonly maxFileBytes?: number;
   /** How long to wait for another process's lock before giving up. Default 120 s. */
   readonly lockTimeoutMs?: number;
+  /**
+   * Folders (workspace-relative) never captured nor restored, besides the home folder's secrets
+   * found in this workspace: a copy's restore names the original workspace's (restore-copy.ts).
+   */
+  readonly secretFolders?: readonly string[];
 }
 
 export interface ManifestEntry {

@@ -7,8 +7,7 @@
  * as a run (kind undo), so undoing the undo brings it back. Restores are audited.
  */
 import { randomBytes } from 'node:crypto';
-import { lchownSync, lstatSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { UsageError } from '@oxydra/types';
 import type { KernelAudit } from '../audit/audit-log.js';
 // Types only: the store (git, capture, restore) is loaded when a run first changes a file or a
@@ -212,7 +211,7 @@ export class WorkspaceHistory implements CheckpointCalls {
     const meta = { run: undoRun, undoes: plan.undoes };
     const saved = await store.snapshot(`before undoing ${plan.undoes}`, { ...meta, kind: 'before' });
     const report = await store.restore(plan.to.id, plan.paths !== undefined ? { paths: plan.paths } : {});
-    giveBackToOwner(this.workspace, report.written);
+    await giveBackToOwner(store.workspace, report.written);
     await store.snapshot(`undid ${plan.undoes}`, { ...meta, kind: 'after' });
     await this.options.audit.record(
       plan.actor,
@@ -268,24 +267,26 @@ export function runsOf(checkpoints: readonly Checkpoint[]): RunHistory[] {
 /**
  * Run as root (containers, the gateway as a service), a restore writes files as root into a
  * workspace that belongs to someone else, whose agents (the sandbox runs them as that owner)
- * could then no longer change them. What was written goes back to the workspace's owner.
+ * could then no longer change them. What was written goes back to the workspace's owner, never
+ * through a link: a folder of the path swapped for a link to `/etc` meanwhile would otherwise
+ * give that owner a root file there. `root` is the store's real path.
  */
-function giveBackToOwner(workspace: string, written: readonly string[]): void {
+async function giveBackToOwner(root: string, written: readonly string[]): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  const { uid, gid } = statSync(workspace);
+  const { uid, gid } = statSync(root);
   if (uid === 0) return;
-  const root = resolve(workspace);
+  const { giveRootEntryNoFollow } = await import('../checkpoints/no-follow.js');
   const done = new Set<string>();
   for (const path of written) {
     // The path and the folders git created for it (those root owns now).
     for (
-      let at = join(root, path.replace(/\/$/, ''));
-      at !== root && at !== dirname(at) && !done.has(at);
-      at = dirname(at)
+      let at = path.replace(/\/$/, '');
+      at !== '' && !done.has(at);
+      at = at.slice(0, Math.max(0, at.lastIndexOf('/')))
     ) {
       done.add(at);
       try {
-        if (lstatSync(at).uid === 0) lchownSync(at, uid, gid);
+        await giveRootEntryNoFollow(root, at, uid, gid);
       } catch {
         // Gone again, or on a file system without owners: nothing to give back.
       }

@@ -1,0 +1,155 @@
+/**
+ * Changing one entry of the workspace (its mode, owner, or removing or creating it) without ever
+ * following a link, on the way to it or at it. A restore runs while sandboxed commands of other
+ * turns may run too, and a folder of the path swapped for a link to `/etc` or `~/.ssh` between
+ * our look and our change would have a chmod, a chown (as root) or an unlink land there.
+ *
+ * Linux: the entry's folder is pinned by an O_PATH descriptor (opened without following a link,
+ * never opened for I/O) and accepted only when /proc says that descriptor is the folder at the
+ * expected path, so no folder on the way was a link; the change then names the entry through
+ * `/proc/self/fd/<n>/<name>`, which resolves in that very folder whatever is renamed meanwhile.
+ * Elsewhere (no O_PATH, no /proc) every folder on the way is checked with lstat first: the same
+ * refusal, with a window left between the check and the change.
+ */
+import { constants, existsSync, type Stats } from 'node:fs';
+import {
+  chmod,
+  chown,
+  type FileHandle,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readlink,
+  rmdir,
+  unlink,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+
+// O_PATH (010000000 on every architecture Node runs on under Linux); not in fs.constants.
+const O_PATH = 0o10000000;
+const PINNED = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/**
+ * Runs `use` with a path naming the last component of `rel` (workspace-relative, `/`-separated)
+ * in its folder, reached without a link. Undefined (and `use` not run) when a folder on the way
+ * is a link, not a folder, or gone. `root` must be a real path (the store's `realpath`).
+ */
+async function inFolder<T>(
+  root: string,
+  rel: string,
+  use: (path: string) => Promise<T>,
+): Promise<T | undefined> {
+  // Paths come from our own checkpoints; one that climbs (`..`) would pin a folder outside.
+  if (rel.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
+  const cut = rel.lastIndexOf('/');
+  const folder = cut === -1 ? root : join(root, rel.slice(0, cut));
+  const name = rel.slice(cut + 1);
+  if (!PINNED) {
+    for (let at = rel.indexOf('/'); at !== -1; at = rel.indexOf('/', at + 1)) {
+      const info = await lstat(join(root, rel.slice(0, at))).catch(() => undefined);
+      if (!info?.isDirectory()) return undefined;
+    }
+    return use(join(folder, name));
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(folder, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    if ((await readlink(`/proc/self/fd/${handle.fd}`).catch(() => '')) !== folder) return undefined;
+    return await use(`/proc/self/fd/${handle.fd}/${name}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** lstat of the entry, or undefined when it is missing or a link stands on the way to it. */
+export function lstatNoFollow(root: string, rel: string): Promise<Stats | undefined> {
+  return inFolder(root, rel, (path) => lstat(path).catch(() => undefined));
+}
+
+/** Removes a file or link; false when a link on the way stopped it. ENOENT is thrown as unlink does. */
+export async function unlinkNoFollow(root: string, rel: string): Promise<boolean> {
+  return (await inFolder(root, rel, (path) => unlink(path).then(() => true))) ?? false;
+}
+
+/** Removes an empty folder; false when it is not empty, gone, or a link stands on the way. */
+export async function rmdirNoFollow(root: string, rel: string): Promise<boolean> {
+  return (
+    (await inFolder(root, rel, (path) =>
+      rmdir(path).then(
+        () => true,
+        () => false,
+      ),
+    )) ?? false
+  );
+}
+
+/** Creates a folder; false when a link stands on the way (EEXIST is thrown as mkdir does). */
+export async function mkdirNoFollow(root: string, rel: string): Promise<boolean> {
+  return (await inFolder(root, rel, (path) => mkdir(path).then(() => true))) ?? false;
+}
+
+/**
+ * Gives an entry root owns (a file, a folder, a link itself) to `uid`/`gid`, checked and changed
+ * on the one pinned entry. A file with another name too is left alone: a hard link to a root file
+ * (`/etc/shadow`) put in its place would hand over that file. False when not done.
+ */
+export async function giveRootEntryNoFollow(
+  root: string,
+  rel: string,
+  uid: number,
+  gid: number,
+): Promise<boolean> {
+  const done = await inFolder(root, rel, async (path) => {
+    const handle = PINNED ? await open(path, O_PATH | constants.O_NOFOLLOW) : undefined;
+    try {
+      const info = handle ? await handle.stat() : await lstat(path);
+      if (info.uid !== 0 || (!info.isDirectory() && info.nlink > 1)) return false;
+      // chown of an O_PATH descriptor's /proc entry changes that entry, a link itself included.
+      if (handle) await chown(`/proc/self/fd/${handle.fd}`, uid, gid);
+      else await lchown(path, uid, gid);
+      return true;
+    } finally {
+      await handle?.close();
+    }
+  });
+  return done ?? false;
+}
+
+/**
+ * Sets a file's or folder's mode; false when it is a link now (chmod would change its target) or
+ * a link stands on the way. A FIFO or device is never opened: O_PATH pins without opening.
+ */
+export async function chmodNoFollow(root: string, rel: string, mode: number): Promise<boolean> {
+  const done = await inFolder(root, rel, async (path) => {
+    if (!PINNED) {
+      if ((await lstat(path)).isSymbolicLink()) return false;
+      await chmod(path, mode);
+      return true;
+    }
+    const handle = await open(path, O_PATH | constants.O_NOFOLLOW);
+    try {
+      if ((await handle.stat()).isSymbolicLink()) return false;
+      await chmod(`/proc/self/fd/${handle.fd}`, mode);
+      return true;
+    } finally {
+      await handle.close();
+    }
+  });
+  return done ?? false;
+}
+
+/**
+ * False when a file opened by `path` (without following a link at its end) was reached through a
+ * link on the way: /proc names the file it is, and that must be `path` itself. A capture reads
+ * nothing from outside the workspace, whatever a command swaps in between the listing and the
+ * read. Elsewhere (no /proc) true: the listing's lstat is all there is.
+ */
+export async function openedAt(handle: FileHandle, path: string): Promise<boolean> {
+  if (!PINNED) return true;
+  return (await readlink(`/proc/self/fd/${handle.fd}`).catch(() => '')) === path;
+}
