@@ -45,7 +45,9 @@ describe("a spec run's first call", () => {
   });
 
   it('is refused before it is sent when the limit cannot pay for it', async () => {
-    const { kernel, mock } = await testKernel([{ reply: { text: JSON.stringify(DIRECTIVE) }, times: 'always' }]);
+    const { kernel, mock } = await testKernel([
+      { reply: { text: JSON.stringify(DIRECTIVE) }, times: 'always' },
+    ]);
     const error = await runSpec(kernel, {
       input: { request: 'write a note' },
       spawn: { limits: { maxCostUsd: 0.000_000_1 } },

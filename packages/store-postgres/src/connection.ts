@@ -33,7 +33,7 @@ export function checkSchemaName(schema: string): string {
  * refused before the driver sees it (it would read it as a host name and fail later, naming a
  * host it made up), and never repeated: it may hold the password.
  */
-export function checkStoreUrl(url: string): string {
+function checkStoreUrl(url: string): string {
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url.trim())) {
     throw new OxydraError(
       'config_error',
