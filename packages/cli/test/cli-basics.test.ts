@@ -149,6 +149,33 @@ describe('oxydra config', () => {
     }
   });
 
+  it("masks an MCP server's args that are credentials by their shape, however passed", () => {
+    sandbox = new CliSandbox();
+    const secrets = [
+      'sk-live-abc123def456ghi789jkl',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'xoxb-1234567890-abcdefghijkl',
+      'AKIAIOSFODNN7EXAMPLE',
+      'dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA==',
+      'xyz-inline-token',
+    ];
+    sandbox.write(
+      '.oxydra/agent.toml',
+      `[mcp.servers.tools]\ncommand = "npx"\nargs = ["-y", "@modelcontextprotocol/server-github", "${secrets[0]}", "${secrets[1]}", "--slack=${secrets[2]}", "AWS_KEY_ID=${secrets[3]}", "${secrets[4]}", "--token=${secrets[5]}"]\n`,
+    );
+    for (const args of [
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+    ]) {
+      const result = sandbox.run(...args);
+      expect(result.status, args.join(' ')).toBe(0);
+      for (const secret of secrets)
+        expect(result.stdout, `${args.join(' ')} leaks ${secret}`).not.toContain(secret);
+      expect(result.stdout).toContain('@modelcontextprotocol/server-github');
+      expect(result.stdout).toContain('--slack=********');
+    }
+  });
+
   it('annotates where each key came from with --sources', () => {
     sandbox = new CliSandbox({ OXYDRA__RUNTIME__MAX_TURNS: '9' });
     const file = sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = "gpt-4.1-mini"\n');

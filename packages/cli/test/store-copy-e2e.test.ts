@@ -198,6 +198,13 @@ describePostgres('oxydra store copy (the binary)', () => {
     expect(param.status).toBe(2);
     expect(param.stderr).toMatch(/^error: --to holds a password, which must not be on a command line\n/);
     expect(param.stderr).not.toContain('s3cret');
+    // A libpq keyword string is not taken, and its password never repeated (the refusal once
+    // quoted everything after the last @, here all of it); a plain word (a typo) still is.
+    const keywords = sandbox.run('store', 'copy', '--to', 'host=127.0.0.1 password=hunter2');
+    expect(keywords.status).toBe(2);
+    expect(keywords.stderr).toMatch(/^error: --to must be a postgres:\/\/ URL or libsql\n/);
+    expect(keywords.stderr).not.toContain('hunter2');
+    expect(sandbox.run('store', 'copy', '--to', 'libsq').stderr).toContain('got "libsq"');
     // `postgres` with no server configured says where the URL goes.
     const unset = sandbox.run('store', 'copy', '--to', 'postgres');
     expect(unset.status).toBe(2);

@@ -20,10 +20,11 @@ function showValue(value: unknown, key: PropertyKey | undefined): string {
   if (typeof key === 'string' && isSecretKey(key) && value !== undefined) return MASK;
   if (value === undefined) return '(missing)';
   // A URL's password ([store] url, a base_url) is never repeated, even in a refusal of it: after
-  // the user, or as a `password` parameter (which the PostgreSQL driver reads as one).
+  // the user, or as a `password` parameter (which the PostgreSQL driver reads as one), or in a
+  // libpq keyword string (`host=db password=secret`, quoted or not), refused but still secret.
   let text = JSON.stringify(value)
     .replace(/(\w:\/\/[^\s/:@"]*:)[^\s/@"]+@/g, '$1***@')
-    .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
+    .replace(/((?:^"|[?&\s])password\s*=\s*)('[^']*'?|[^&\s"]*)/gi, '$1***');
   // A base URL's user alone may be the token (https://sk-…@host): all of it is masked, and so
   // is a password typed without the scheme (me:pw@host).
   if (key === 'base_url') {

@@ -103,4 +103,49 @@ describe('secret masking', () => {
       'serve',
     ]);
   });
+
+  it("masks an MCP server's args that look like credentials by themselves, and keeps ordinary ones", () => {
+    const secrets = [
+      'sk-live-abc123def456ghi789',
+      'sk-ant-api03-abcdefghijklmnop',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'github_pat_11ABCDEFG0123456789_abcdefghijkl',
+      'gho_16C7e42F292c6912E7710c838347Ae178B4a',
+      'xoxb-1234567890-abcdefghijkl',
+      'xoxp-1234567890-abcdefghijkl',
+      'AKIAIOSFODNN7EXAMPLE',
+      'glpat-xxxxxxxxxxxxxxxxxxxx',
+      'AIzaSyA1234567890abcdefghijklmnopqrstu',
+      'Bearer abcdef123456',
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA==',
+    ];
+    const ordinary = [
+      'serve',
+      '--port',
+      '8080',
+      '@modelcontextprotocol/server-filesystem',
+      '/home/alice/projects/some-long-folder-name/src',
+      'a-very-long-package-name-for-a-server-v2',
+      'skeleton',
+      'ghost_town',
+    ];
+    const args = [
+      ...secrets,
+      '--token=xyz',
+      '--header=Bearer abcdef123456',
+      'GITHUB_TOKEN=abc',
+      'KEY_ID=AKIAIOSFODNN7EXAMPLE',
+      ...ordinary,
+    ];
+    const masked = maskSecrets({ mcp: { servers: { local: { command: 'server', args } } } });
+    expect(masked.mcp.servers.local.args).toEqual([
+      ...secrets.map(() => MASK),
+      `--token=${MASK}`,
+      `--header=${MASK}`,
+      `GITHUB_TOKEN=${MASK}`,
+      `KEY_ID=${MASK}`,
+      ...ordinary,
+    ]);
+  });
 });

@@ -79,6 +79,18 @@ describe('[store]', () => {
     expect(await refusal('[store]\nurl = "mysql://u@h/db"\n')).toContain('is not a postgres:// URL');
   });
 
+  it('refuses a libpq keyword string without repeating its password, quoted or not', async () => {
+    sandbox = makeSandbox();
+    for (const url of ['host=db password=hunter2 dbname=a', "host=db password = 'hunter2 x' dbname=a"]) {
+      const message = await refusal(`[store]\nurl = "${url}"\n`);
+      expect(message).toContain('keyword string');
+      expect(message).toMatch(/password ?= ?\*\*\* dbname=a/);
+      expect(message).not.toContain('hunter2');
+    }
+    const flag = await refusal('', ['store.url=host=db password=hunter2']);
+    expect(flag).not.toContain('hunter2');
+  });
+
   it('refuses an unknown backend and a schema that is not a plain identifier', async () => {
     sandbox = makeSandbox();
     expect(await refusal('[store]\nbackend = "mongo"\n')).toContain('"libsql", "postgres"');

@@ -6,7 +6,14 @@
 
 import { Admission, type AgentHandle, type Kernel, type Release, type SessionAccess } from '@oxydra/kernel';
 import type { SessionStore } from '@oxydra/memory';
-import { Cancelled, defaultSessionId, type SandboxStatus, sessionIdProblem } from '@oxydra/types';
+import {
+  Cancelled,
+  defaultSessionId,
+  type SandboxStatus,
+  SessionLimitError,
+  type SessionRoom,
+  sessionIdProblem,
+} from '@oxydra/types';
 import type { SessionSummary } from '@oxydra/types/gateway';
 import { actingUser, type Principal } from './auth.js';
 import type { GatewayCluster } from './cluster/gateway-cluster.js';
@@ -132,13 +139,17 @@ export class GatewayHub {
     const agent = this.checkAgent(fields.agentName);
     this.options.assertWorkspace?.();
     return this.#oneAtATime(userId, async () => {
-      await this.#checkRoom(userId);
-      const session = await this.store.create({
-        userId,
-        agent,
-        channelOrigin: GATEWAY_CHANNEL,
-        ...(fields.displayName ? { title: fields.displayName } : {}),
-      });
+      const session = await this.#withinRoom(userId, () =>
+        this.store.create(
+          {
+            userId,
+            agent,
+            channelOrigin: GATEWAY_CHANNEL,
+            ...(fields.displayName ? { title: fields.displayName } : {}),
+          },
+          this.#room(),
+        ),
+      );
       return this.registry.open(session, userId);
     });
   }
@@ -160,12 +171,15 @@ export class GatewayHub {
     const id = defaultSessionId(userId);
     this.options.assertWorkspace?.();
     return this.#oneAtATime(userId, async () => {
-      const existing = this.registry.get(id) ?? (await this.store.get(id));
-      if (existing === undefined) await this.#checkRoom(userId);
-      const session = await this.options.access.getOrCreate(
-        id,
-        { agent: DEFAULT_AGENT, channelOrigin: GATEWAY_CHANNEL },
-        { userId },
+      // A live session is stored: no room needed (the store checks it only when it creates).
+      const room = this.registry.get(id) ? undefined : this.#room();
+      const session = await this.#withinRoom(userId, () =>
+        this.options.access.getOrCreate(
+          id,
+          { agent: DEFAULT_AGENT, channelOrigin: GATEWAY_CHANNEL },
+          { userId },
+          room,
+        ),
       );
       if (!session) throw notFound(id);
       return this.registry.open(session, userId);
@@ -408,13 +422,23 @@ export class GatewayHub {
     this.#inflight.set(controller, tracked);
   }
 
-  async #checkRoom(userId: string): Promise<void> {
-    const max = this.options.limits.maxSessionsPerUser;
-    const active = await this.store.count({ userId, archived: false, subagents: false });
-    if (active >= max) {
+  /**
+   * [gateway] max_sessions_per_user, kept by the store: it counts the user's active sessions and
+   * inserts as one unit, so creations at once (here, or in another gateway on the same
+   * PostgreSQL) never store more; #oneAtATime only spares this process's creations the wait.
+   */
+  #room(): SessionRoom {
+    return { maxActive: this.options.limits.maxSessionsPerUser };
+  }
+
+  async #withinRoom<T>(userId: string, create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (error) {
+      if (!(error instanceof SessionLimitError)) throw error;
       throw new GatewayError(
         'session_limit',
-        `user ${userId} has ${active} active sessions, the limit ([gateway] max_sessions_per_user = ${max}); resume one with switch_session, or raise the limit`,
+        `user ${userId} has ${error.active} active sessions, the limit ([gateway] max_sessions_per_user = ${error.maxActive}); resume one with switch_session, or raise the limit`,
       );
     }
   }

@@ -35,6 +35,7 @@ import {
   SESSION_NAME_CHARS,
   type SearchModel,
   SessionExistsError,
+  type SessionRoom,
   type TurnEnd,
   withoutNul,
 } from '@oxydra/types';
@@ -207,19 +208,35 @@ export function checkStateWrite(key: string, value: unknown, expectedEpoch: numb
 }
 
 /**
+ * The limit a creation keeps for its user (SessionRoom), when it has a user: undefined when
+ * there is nothing to count. Every backend counts and inserts as one unit.
+ */
+export function roomLimit(userId: string | undefined, room: SessionRoom | undefined): number | undefined {
+  if (room === undefined || userId === undefined) return undefined;
+  if (!Number.isInteger(room.maxActive) || room.maxActive < 0) {
+    throw new MemoryValidationError('maxActive', `maxActive must be an integer >= 0, got ${room.maxActive}`);
+  }
+  return room.maxActive;
+}
+
+/**
  * SessionStore.getOrCreate from a store's own get and create, for every backend: the session
  * when it exists, else a new one; when another writer creates it between the read and the
  * insert (create refuses with SessionExistsError), theirs is the session.
  */
 export async function getOrCreateSession<S>(
-  store: { get(id: string): Promise<S | undefined>; create(fields: NewSession): Promise<S> },
+  store: {
+    get(id: string): Promise<S | undefined>;
+    create(fields: NewSession, room?: SessionRoom): Promise<S>;
+  },
   id: string,
   fields: Omit<NewSession, 'id'>,
+  room?: SessionRoom,
 ): Promise<S> {
   const existing = await store.get(id);
   if (existing) return existing;
   try {
-    return await store.create({ ...fields, id });
+    return await store.create({ ...fields, id }, room);
   } catch (error) {
     if (!(error instanceof SessionExistsError)) throw error;
     const session = await store.get(id);

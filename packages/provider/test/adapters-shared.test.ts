@@ -236,6 +236,13 @@ describe('redactSecrets', () => {
     expect(redactSecrets(`bad key ${'AIza'}SyA-0123456789abcdefghijklmnop`)).toBe('bad key [redacted]');
     expect(redactSecrets('skeleton sessions.create skipped')).toBe('skeleton sessions.create skipped');
   });
+
+  it('knows the key shapes config show masks (one list, @oxydra/types): GitHub, Slack, GitLab, AWS', () => {
+    const text =
+      'echoed ghp_abcdefghij0123456789, xoxb-1234567890-abcdef, glpat-abcdefghij0123, AKIAIOSFODNN7EXAMPLE.';
+    expect(redactSecrets(text)).toBe('echoed [redacted], [redacted], [redacted], [redacted].');
+    expect(redactSecrets('the ghost of ghp and AKIA')).toBe('the ghost of ghp and AKIA');
+  });
 });
 
 describe('schemas and messages', () => {

@@ -28,6 +28,22 @@ export function checkSchemaName(schema: string): string {
   return schema;
 }
 
+/**
+ * The store takes a postgres:// URL only. A libpq keyword string (`host=db password=secret`) is
+ * refused before the driver sees it (it would read it as a host name and fail later, naming a
+ * host it made up), and never repeated: it may hold the password.
+ */
+function checkStoreUrl(url: string): string {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url.trim())) {
+    throw new OxydraError(
+      'config_error',
+      'the PostgreSQL store takes a postgres:// URL, and this is not one (a keyword string such as host=… password=… is not taken)',
+      { hint: 'write it as postgres://user:password@host:5432/database' },
+    );
+  }
+  return url;
+}
+
 /** What a store URL names, without its password: `user@host:port/db`. */
 export function describeTarget(url: string): string {
   try {
@@ -106,7 +122,7 @@ export function connect(options: {
   max?: number;
   synchronousCommit?: 'on' | 'off' | undefined;
 }): Connection {
-  const target = describeTarget(options.url);
+  const target = describeTarget(checkStoreUrl(options.url));
   const pool = new pg.Pool({
     connectionString: options.url,
     // Every connection resolves the stores' tables in the chosen schema. The search index's

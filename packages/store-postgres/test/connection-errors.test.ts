@@ -57,4 +57,13 @@ describePostgres('PostgreSQL connection errors', () => {
     expect((error as Error).message).not.toContain('\n');
     expectNoPassword(error);
   });
+
+  it('refuses a libpq keyword string before connecting, without repeating its password', async () => {
+    for (const url of [`host=127.0.0.1 password=${PASSWORD}`, `  host=x password='${PASSWORD}' dbname=a`]) {
+      const error = await openingError(url);
+      expect((error as Error).message).toMatch(/takes a postgres:\/\/ URL.*keyword string/);
+      expect((error as Error).message).not.toContain('\n');
+      expectNoPassword(error);
+    }
+  });
 });

@@ -69,7 +69,10 @@ function directionOf(flags: StoreCopyFlags): { postgres: string; into: 'postgres
     ['--from', from],
   ] as const) {
     if (value !== 'libsql' && !isPostgres(value)) {
-      throw new UsageError(`${flag} must be a postgres:// URL or libsql, got "${value.split('@').at(-1)}"`, {
+      // Shown only when it is one plain word (a typo of libsql): anything else may hold a
+      // password (`host=db password=…`, a URL without its scheme).
+      const got = /^[\w.-]{1,40}$/.test(value) ? `, got "${value}"` : '';
+      throw new UsageError(`${flag} must be a postgres:// URL or libsql${got}`, {
         hint: USAGE_HINT,
       });
     }

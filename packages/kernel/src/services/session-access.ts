@@ -12,7 +12,7 @@
  * implementation behind that contract gets the rule unchanged.
  */
 import type { NewSession, Session, SessionFilter, SessionStore, SessionSummary } from '@oxydra/memory';
-import { defaultSessionId, isDefaultSessionId, UsageError } from '@oxydra/types';
+import { defaultSessionId, isDefaultSessionId, type SessionRoom, UsageError } from '@oxydra/types';
 
 type Store = Pick<SessionStore, 'get' | 'getOrCreate' | 'list' | 'lookup'>;
 
@@ -30,12 +30,14 @@ export interface SessionAccess {
   open(id: string, scope: AccessScope): Promise<Session>;
   /**
    * The session of this id, created for the scope's user when missing; undefined when it exists
-   * and is another user's (the caller answers "not found").
+   * and is another user's (the caller answers "not found"). `room`: the user's limit a creation
+   * keeps (SessionStore.getOrCreate), SessionLimitError when it is full.
    */
   getOrCreate(
     id: string,
     fields: Omit<NewSession, 'id' | 'userId'>,
     scope: AccessScope,
+    room?: SessionRoom,
   ): Promise<Session | undefined>;
   /** Stored sessions the scope may see: a user's list is always held to that user. */
   list(
@@ -89,12 +91,13 @@ export function sessionAccess(store: () => Store | undefined): SessionAccess {
       if (!session) throw sessionNotFound(id);
       return session;
     },
-    async getOrCreate(id, fields, scope) {
+    async getOrCreate(id, fields, scope, room) {
       if (reservedForOther(id, scope)) return get(id, scope);
-      const session = await sessions().getOrCreate(id, {
-        ...fields,
-        ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
-      });
+      const session = await sessions().getOrCreate(
+        id,
+        { ...fields, ...(scope.userId !== undefined ? { userId: scope.userId } : {}) },
+        room,
+      );
       return mayUse(session.userId, scope) ? session : undefined;
     },
     list(filter, scope) {

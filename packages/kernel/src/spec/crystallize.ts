@@ -12,6 +12,7 @@ import {
   parseCriteria,
 } from './directive.js';
 import { askForJson, type CallBase } from './model-call.js';
+import { budgetError, type RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 export interface DirectiveInput {
@@ -48,32 +49,38 @@ Give 1 to 6 criteria.
 files the other criteria's work does not, and needs nothing they produce. Each such criterion may
 be worked on by a separate agent. When unsure, leave it out; [] is a fine answer.`;
 
+/**
+ * The run's directive: as given, or asked of the model within the run's dollar limit (`budget`,
+ * which the call spends against). A call stopped by that limit stops the run with its
+ * BudgetExceeded; another failure is a usage error asking for the criteria.
+ */
 export async function crystallize(
   kernel: SpecKernel,
   base: CallBase,
   input: DirectiveInput,
   /** Whether a command criterion the model proposed may run (commands run without approval). */
   modelCommands: boolean,
-): Promise<{ directive: Directive; costUsd: number | null }> {
+  budget: RunBudget,
+): Promise<Directive> {
   const constraints = [...(input.constraints ?? [])];
   if (input.criteria !== undefined && input.criteria.length > 0) {
     return {
-      directive: {
-        goal: input.goal ?? input.request,
-        constraints,
-        criteria: markIndependent(parseCriteria(input.criteria), input.split ? 'all' : []),
-      },
-      costUsd: 0,
+      goal: input.goal ?? input.request,
+      constraints,
+      criteria: markIndependent(parseCriteria(input.criteria), input.split ? 'all' : []),
     };
   }
   const asked = input.goal !== undefined ? `\n\nGoal: ${input.goal}` : '';
   const answer = await askForJson(
     kernel,
-    base,
+    budget.limit(base),
     SYSTEM,
     `Request:\n${input.request}${asked}`,
     crystallizedSchema,
   );
+  budget.spend(answer.costUsd);
+  const over = budgetError(budget, 'turning the request into criteria', answer.error);
+  if (over) throw over;
   if (!answer.value) {
     throw new UsageError(
       `could not crystallize a directive from the request: ${answer.problem ?? 'no answer'}`,
@@ -96,11 +103,8 @@ export async function crystallize(
   if (!modelCommands) criteria = withoutModelCommands(criteria);
   criteria = markIndependent(criteria, input.split ? 'all' : answer.value.independent);
   return {
-    directive: {
-      goal: input.goal ?? answer.value.goal,
-      constraints: [...constraints, ...answer.value.constraints],
-      criteria,
-    },
-    costUsd: answer.costUsd,
+    goal: input.goal ?? answer.value.goal,
+    constraints: [...constraints, ...answer.value.constraints],
+    criteria,
   };
 }

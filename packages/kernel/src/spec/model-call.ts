@@ -15,6 +15,8 @@ export interface ModelAnswer<T> {
   value: T | undefined;
   /** Why no value: the call failed or its answer did not match the schema. */
   problem?: string;
+  /** The call's own failure, when it failed (its code tells a spent dollar limit from others). */
+  error?: { code: string; message: string };
   costUsd: number | null;
 }
 
@@ -42,13 +44,20 @@ export async function askForJson<T>(
     agent = kernel.agents.spawn({ ...base, prompt, systemPrompt, tools: [], persist: false });
   } catch (error) {
     // Refused before it ran (a dollar limit it cannot keep): no answer, which fails closed.
-    return { value: undefined, problem: (error as Error).message, costUsd: 0 };
+    const { code, message } = error as { code?: unknown; message: string };
+    return {
+      value: undefined,
+      problem: message,
+      ...(typeof code === 'string' ? { error: { code, message } } : {}),
+      costUsd: 0,
+    };
   }
   const result = await agent.result;
   if (result.status !== 'completed') {
     return {
       value: undefined,
       problem: result.error?.message ?? `the call ${result.status}`,
+      ...(result.error ? { error: result.error } : {}),
       costUsd: result.costUsd,
     };
   }

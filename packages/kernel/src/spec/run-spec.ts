@@ -14,6 +14,7 @@ import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
 import { attemptPrompt, failureLines } from './prompts.js';
 import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
+import { RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 import { type AttemptWork, attemptStatus, SplitRun, splitPlan, stopReason } from './split.js';
 
@@ -54,10 +55,6 @@ export interface SpecOutcome {
   stopped?: string;
 }
 
-function addCost(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : a + b;
-}
-
 /** Model calls a spec run makes for itself share the attempts' agent, model and user. */
 function callBase(spawn: Omit<SpawnSpec, 'prompt'>): CallBase {
   return {
@@ -72,25 +69,22 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const base = callBase(options.spawn);
   const approval = options.spawn.approval ?? kernel.config.tools.approval;
-  const crystallized = await crystallize(kernel, base, options.input, approval === 'auto');
-  const directive = options.confirmDirective
-    ? await options.confirmDirective(crystallized.directive)
-    : crystallized.directive;
-  const crystalCost = crystallized.costUsd;
+  // One dollar limit for the whole run, its first call (the criteria) included.
+  const budget = new RunBudget(options.spawn.limits?.maxCostUsd);
+  const crystallized = await crystallize(kernel, base, options.input, approval === 'auto', budget);
+  const directive = options.confirmDirective ? await options.confirmDirective(crystallized) : crystallized;
   if (directive === undefined) {
     return {
       passed: false,
-      directive: crystallized.directive,
+      directive: crystallized,
       attempts: [],
-      costUsd: crystalCost,
+      costUsd: budget.costUsd,
       stopped: 'cancelled',
     };
   }
   options.onDirective?.(directive);
-  const maxCost = options.spawn.limits?.maxCostUsd;
   const checkpoints = await kernel.service('checkpoints');
   const attempts: AttemptRecord[] = [];
-  let costUsd = crystalCost;
   let sessionId = options.spawn.sessionId;
   let stopped: string | undefined;
   const record = (state: SpecRecord['state']): SpecRecord => ({
@@ -110,7 +104,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
           input: options.input,
           preamble: options.preamble,
           spawn: options.spawn,
-          left: () => (maxCost === undefined ? undefined : maxCost - (costUsd ?? 0)),
+          left: () => budget.left(),
           ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
           ...(options.onSubAgent ? { onSubAgent: options.onSubAgent } : {}),
         },
@@ -122,11 +116,9 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   try {
     for (let n = 1; n <= maxAttempts; n++) {
       // The run's dollar limit covers all attempts together, not each one.
-      const left = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
-      if (left !== undefined && left <= 0) {
-        stopped = `the run's dollar limit (${maxCost}) is spent`;
-        break;
-      }
+      stopped = budget.spentReason();
+      if (stopped !== undefined) break;
+      const left = budget.left();
       const before = await checkpoints
         ?.commit(`spec attempt ${n} before`, {
           kind: 'spec',
@@ -139,10 +131,16 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
         ? await split.attempt(n, previous?.results, sessionId)
         : await oneAgent(kernel, options, directive, n, previous, sessionId, left);
       sessionId = work.sessionId ?? sessionId;
-      costUsd = addCost(costUsd, work.costUsd);
-      const remaining = maxCost === undefined ? undefined : maxCost - (costUsd ?? 0);
-      const evaluation = await evaluateAttempt(kernel, base, directive, work.answer, before?.id, remaining);
-      costUsd = addCost(costUsd, evaluation.costUsd);
+      budget.spend(work.costUsd);
+      const evaluation = await evaluateAttempt(
+        kernel,
+        base,
+        directive,
+        work.answer,
+        before?.id,
+        budget.left(),
+      );
+      budget.spend(evaluation.costUsd);
       const attempt: AttemptRecord = {
         attempt: n,
         agentId: work.agentId,
@@ -174,7 +172,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
     directive,
     attempts,
     ...(sessionId !== undefined ? { sessionId } : {}),
-    costUsd,
+    costUsd: budget.costUsd,
     ...(stopped !== undefined && !passed ? { stopped } : {}),
   };
 }

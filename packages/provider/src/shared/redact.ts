@@ -4,11 +4,10 @@
  * provided: sk-abc***xyz"); the exact configured key is removed as well when we know it.
  */
 
-import { redactSecretForms } from '@oxydra/types';
+import { redactSecretForms, VENDOR_KEY_SOURCE } from '@oxydra/types';
 
-// Vendor key shapes: sk-/sk-proj-/sk-ant- (OpenAI, Anthropic), gsk_ (Groq), xai- (xAI), AIza (Google).
-// The separator is required so ordinary words ("skeleton", "sessions") survive.
-const KEY_LIKE = /\b(?:sk|pk|rk|sess|gsk|xai)[-_][-_A-Za-z0-9*.]{6,}|\bAIza[-_A-Za-z0-9]{20,}/g;
+// Vendor key shapes (sk-, sk-ant-, gsk_, ghp_, xoxb-, AIza, AKIA...): the one list, in @oxydra/types.
+const KEY_LIKE = new RegExp(VENDOR_KEY_SOURCE, 'g');
 const BEARER = /\b(Bearer)\s+[-_A-Za-z0-9.~+/=*]{6,}/gi;
 
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {

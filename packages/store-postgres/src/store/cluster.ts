@@ -37,6 +37,7 @@ import type { PgDatabase, Sql } from './database.js';
 import { stampOf, stampStatement } from './session-rows.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
 import { stateStatement } from './state-statements.js';
+import { takeXactLock } from './xact-lock.js';
 
 /** A run's claim given back ($1: the run id); SessionStore.endTurn sends it in its transaction too. */
 export const RELEASE_RUN_SQL = 'DELETE FROM cluster_runs WHERE run_id = $1';
@@ -348,10 +349,11 @@ function checkClaimState(state: SessionStateWrite | undefined, sessionId: string
  */
 function sendClaim(sql: Sql, f: ClaimFields) {
   return Promise.all([
-    sql.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema() || ':' || $2, 0))`, [
+    takeXactLock(
+      sql,
       f.holderColumn === 'user_id' ? 'oxydra-cluster-user:' : 'oxydra-cluster-token:',
       f.holderId,
-    ]),
+    ),
     sql.query('SELECT 1 FROM cluster_processes WHERE id = $1 FOR KEY SHARE', [f.processId]),
     f.sessionId === null ? undefined : sessionHolder(sql, f.sessionId),
     sql.query<{ running: number }>(

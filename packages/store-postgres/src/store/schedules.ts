@@ -15,6 +15,7 @@ import type {
   StoredSchedule,
 } from '@oxydra/types';
 import type { PgDatabase } from './database.js';
+import { takeXactLock } from './xact-lock.js';
 
 const SCHEDULE_COLUMNS = `id, user_id, name, agent, prompt, kind, spec, timezone, enabled, next_run_at, anchor_at,
   consecutive_failures, disabled_reason, run_token, directive, created_by, created_at, updated_at`;
@@ -213,9 +214,7 @@ export class PostgresScheduleStore implements ScheduleStore {
   async running(): Promise<StoredRun[]> {
     const [, found] = await this.#db.run((sql) =>
       Promise.all([
-        sql.query(
-          `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-schedule-slots:' || current_schema(), 0))`,
-        ),
+        takeXactLock(sql, 'oxydra-schedule-slots:'),
         sql.query<ScheduleRow>(
           `SELECT ${RUN_COLUMNS} FROM schedule_runs WHERE status = 'running' ORDER BY started_at, row_id`,
         ),
@@ -299,13 +298,7 @@ export class PostgresScheduleStore implements ScheduleStore {
     if (userId === undefined) return (text, args) => this.#query(text, args);
     return async (text, args) => {
       const [, found] = await this.#db.run((sql) =>
-        Promise.all([
-          sql.query(
-            `SELECT pg_advisory_xact_lock(hashtextextended('oxydra-schedules-of:' || current_schema() || ':' || $1, 0))`,
-            [userId],
-          ),
-          sql.query<ScheduleRow>(text, args),
-        ]),
+        Promise.all([takeXactLock(sql, 'oxydra-schedules-of:', userId), sql.query<ScheduleRow>(text, args)]),
       );
       return found.rows;
     };

@@ -21,6 +21,7 @@ import {
   MAX_LIST_LIMIT,
   MemoryValidationError,
   nowIso,
+  roomLimit,
 } from '@oxydra/memory/store-input';
 import {
   type AppendedTurn,
@@ -30,7 +31,9 @@ import {
   type Role,
   SessionExistsError,
   type SessionFilter,
+  SessionLimitError,
   SessionNotFoundError,
+  type SessionRoom,
   type SessionStamp,
   type SessionStateValue,
   type SessionStore,
@@ -56,6 +59,16 @@ import {
 } from './session-rows.js';
 import { FOREIGN_KEY_VIOLATION, hasCode } from './sql-errors.js';
 import { stateStatement } from './state-statements.js';
+import { takeXactLock } from './xact-lock.js';
+
+/** Which of a user's sessions a SessionRoom counts, the user being parameter `user`. */
+const activeOf = (user: string) => `user_id = ${user} AND archived_at IS NULL AND parent_session_id IS NULL`;
+
+/** The insert of a new session ($1-$7, created_at = updated_at = $6), only when `where` holds. */
+function insertSql(where: string): string {
+  return `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin)
+    SELECT $1, $2, $3, $4, $5, $6, $6, $7 ${where} ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`;
+}
 
 /** The WHERE clause of a SessionFilter, its parameters numbered from `args.length + 1`. */
 function filterSql(filter: SessionFilter, args: unknown[]): string {
@@ -90,26 +103,24 @@ export class PostgresSessionStore implements SessionStore {
     this.#claimed = claimed;
   }
 
-  async create(fields: NewSession = {}): Promise<StoredSession> {
+  async create(fields: NewSession = {}, room?: SessionRoom): Promise<StoredSession> {
     const session = checkNewSession(fields);
-    const now = nowIso();
-    let rows: SessionRow[];
+    const maxActive = roomLimit(session.userId, room);
+    const args = [
+      session.id,
+      session.title ?? null,
+      session.userId ?? null,
+      session.agent ?? null,
+      session.parentSessionId ?? null,
+      nowIso(),
+      session.channelOrigin ?? null,
+    ];
+    let row: SessionRow | undefined;
     try {
-      ({ rows } = await this.#db.run((sql) =>
-        sql.query<SessionRow>(
-          `INSERT INTO sessions (id, title, user_id, agent, parent_session_id, created_at, updated_at, channel_origin)
-           VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-          [
-            session.id,
-            session.title ?? null,
-            session.userId ?? null,
-            session.agent ?? null,
-            session.parentSessionId ?? null,
-            now,
-            session.channelOrigin ?? null,
-          ],
-        ),
-      ));
+      row =
+        maxActive === undefined
+          ? (await this.#db.run((sql) => sql.query<SessionRow>(insertSql(''), args))).rows[0]
+          : await this.#insertWithin(session.userId!, maxActive, args);
     } catch (error) {
       if (!hasCode(error, FOREIGN_KEY_VIOLATION)) throw error;
       throw new MemoryValidationError(
@@ -117,9 +128,36 @@ export class PostgresSessionStore implements SessionStore {
         `parent session ${session.parentSessionId} does not exist`,
       );
     }
-    const row = rows[0];
     if (!row) throw new SessionExistsError(session.id);
     return toSession(row);
+  }
+
+  /**
+   * The insert of a session of `userId` within `maxActive`, behind the user's sessions lock
+   * (xact-lock.ts): a creation at once on another connection waits here until this one commits,
+   * then counts it. The lock, the count and the insert (which counts again at its own snapshot,
+   * the same rows) go in one round trip.
+   */
+  async #insertWithin(userId: string, maxActive: number, args: unknown[]): Promise<SessionRow | undefined> {
+    const [, counted, inserted] = await this.#db.batch((sql) =>
+      Promise.all([
+        takeXactLock(sql, 'oxydra-sessions-of:', userId),
+        sql.query<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE ${activeOf('$1')}`, [userId]),
+        sql.query<SessionRow>(
+          insertSql(`WHERE (SELECT count(*) FROM sessions WHERE ${activeOf('$3')}) < $8`),
+          [...args, maxActive],
+        ),
+      ]),
+    );
+    const active = counted.rows[0]?.n ?? 0;
+    if (inserted.rows[0] === undefined && active >= maxActive) {
+      throw new SessionLimitError(userId, active, maxActive);
+    }
+    return inserted.rows[0];
+  }
+
+  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}, room?: SessionRoom): Promise<StoredSession> {
+    return getOrCreateSession(this, id, fields, room);
   }
 
   async get(id: string): Promise<StoredSession | undefined> {
@@ -128,10 +166,6 @@ export class PostgresSessionStore implements SessionStore {
       sql.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [id]),
     );
     return rows[0] ? toSession(rows[0]) : undefined;
-  }
-
-  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<StoredSession> {
-    return getOrCreateSession(this, id, fields);
   }
 
   async list(

@@ -144,6 +144,42 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       }
     });
 
+    it("keeps a user's room (SessionRoom) when creations race on two handles", async () => {
+      // Count-then-insert as one unit: eight creations at once against a limit of two store two,
+      // whichever connection each comes from (two gateways on one PostgreSQL).
+      const second = await secondHandle(opened);
+      const room = { maxActive: 2 };
+      const each = <T>(work: (on: SessionStore) => Promise<T>) =>
+        Promise.allSettled(Array.from({ length: 8 }, (_, index) => work(index % 2 ? second.store : store)));
+      try {
+        // Connections opened first, so the creations below meet the server at once.
+        await each((on) => on.count());
+        const made = await each((on) => on.create({ userId: 'alice' }, room));
+        const stored = made.flatMap((one) => (one.status === 'fulfilled' ? [one.value] : []));
+        expect(stored).toHaveLength(2);
+        for (const one of made) {
+          if (one.status === 'rejected') {
+            expect(named(one.reason)).toBe('SessionLimitError');
+            expect((one.reason as Error).message).toContain('user alice has 2 active sessions');
+          }
+        }
+        expect(await store.count({ userId: 'alice' })).toBe(2);
+        // Only active top-level sessions count; another user has a room of their own; the
+        // default session is checked only when it is created.
+        await store.create({ userId: 'alice', parentSessionId: stored[0]!.id });
+        await store.archive(stored[0]!.id);
+        expect((await store.create({ userId: 'alice' }, room)).userId).toBe('alice');
+        expect(
+          named(await rejection(() => store.getOrCreate('alice-default', { userId: 'alice' }, room))),
+        ).toBe('SessionLimitError');
+        expect((await store.getOrCreate(stored[1]!.id, { userId: 'alice' }, room)).id).toBe(stored[1]!.id);
+        expect((await second.store.create({ userId: 'bob' }, room)).userId).toBe('bob');
+        expect((await store.create({ userId: 'alice' })).userId).toBe('alice');
+      } finally {
+        await second.close();
+      }
+    });
+
     it('lets exactly one racing getOrCreate make a session, and all of them see it', async () => {
       const made = await Promise.all(
         Array.from({ length: 8 }, (_, index) => store.getOrCreate('shared', { title: `t${index}` })),

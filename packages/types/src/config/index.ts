@@ -12,6 +12,7 @@ export * from './persona-ref.js';
 export * from './plugins-schema.js';
 export * from './runner-schema.js';
 export type * from './scheduler-schema.js';
+export * from './secret-shapes.js';
 export * from './secrets.js';
 export { SECTION_DEFAULTS } from './section-defaults.js';
 export * from './skills-schema.js';

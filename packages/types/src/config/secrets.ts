@@ -1,4 +1,5 @@
 /** Which configuration keys hold secrets: `config show`, logs and errors must never print them. */
+import { looksLikeSecret } from './secret-shapes.js';
 
 const SECRET_KEY = /(^|_)(api_key|auth_token|token|secret|password)$/i;
 const SECRET_HEADER = /auth|key|token|secret|cookie|password|session/i;
@@ -34,11 +35,16 @@ const SECRET_FLAG = /^--?([A-Za-z0-9][\w.-]*)$/;
 /** `--api-key=sk-…`: the same with its value in the one argument. */
 const SECRET_FLAG_VALUE = /^(--?[A-Za-z0-9][\w.-]*)=/;
 
+/** `GITHUB_TOKEN=ghp_…`: a variable set on the command line (`env NAME=value server`). */
+const NAME_VALUE = /^([A-Za-z_][A-Za-z0-9_]*)=/;
+
 /**
  * A command line with its credentials masked: the value of a flag named like one (`--api-key
- * X`, `--token=X`, as headers are named: auth, key, token, secret, password...), and URLs'
- * credentials in any argument. A bare secret in a position of its own (`serve sk-…`) cannot be
- * told from any other word and is shown; docs/configuration.md says to pass keys by `env`.
+ * X`, `--token=X`, as headers are named: auth, key, token, secret, password...) or of a
+ * `NAME=value` so named, an argument that looks like a credential by itself (secret-shapes.ts: a
+ * vendor key `sk-…`/`ghp_…`, `Bearer …`, a long random token), and URLs' credentials in any
+ * argument. A short secret of no known shape in a position of its own still cannot be told
+ * from any other word; docs/configuration.md says to pass keys by `env`.
  */
 function maskArgs(args: readonly unknown[]): unknown[] {
   let maskNext = false;
@@ -48,8 +54,11 @@ function maskArgs(args: readonly unknown[]): unknown[] {
       maskNext = false;
       if (!arg.startsWith('-')) return MASK;
     }
-    const inline = SECRET_FLAG_VALUE.exec(arg);
+    const inline = SECRET_FLAG_VALUE.exec(arg) ?? NAME_VALUE.exec(arg);
     if (inline && isSecretHeader(inline[1]!)) return `${inline[1]}=${MASK}`;
+    if (looksLikeSecret(arg)) return MASK;
+    const assigned = arg.indexOf('=');
+    if (assigned > 0 && looksLikeSecret(arg.slice(assigned + 1))) return `${arg.slice(0, assigned)}=${MASK}`;
     const flag = SECRET_FLAG.exec(arg);
     if (flag && isSecretHeader(flag[1]!)) maskNext = true;
     return maskInText(arg);

@@ -48,7 +48,8 @@ const postgresUrl = once(() =>
     .string()
     .min(1)
     .refine((url) => /^postgres(ql)?:\/\/[^\s]+$/.test(url), {
-      error: 'is not a postgres:// URL (postgres://user@host:5432/database)',
+      error:
+        'is not a postgres:// URL (postgres://user@host:5432/database; a keyword string such as host=… dbname=… is not taken)',
     })
     .refine((url) => !holdsPassword(url), {
       error: `holds a password, which must not be written in a file or on a command line: put the whole URL in the environment variable [store] url_env names (default ${STORE_URL_ENV}) instead`,

@@ -33,6 +33,15 @@ export interface NewSession {
   channelOrigin?: string;
 }
 
+/**
+ * A per-user limit a creation keeps ([gateway] max_sessions_per_user): the user's active
+ * sessions are those not archived and not a sub-agent's (count's `archived: false, subagents:
+ * false`). Only a session with a userId is limited.
+ */
+export interface SessionRoom {
+  maxActive: number;
+}
+
 /** Which sessions list and count look at; every filter is optional. */
 export interface SessionFilter {
   userId?: string;
@@ -99,11 +108,19 @@ export interface SessionStore {
    * instead of reading, which would create it. A store without it exists.
    */
   exists?(): boolean;
-  /** A new session; an explicit id that exists already rejects with SessionExistsError. */
-  create(fields?: NewSession): Promise<StoredSession>;
+  /**
+   * A new session; an explicit id that exists already rejects with SessionExistsError. With
+   * `room`, refused with SessionLimitError when `fields.userId` already has `room.maxActive`
+   * active sessions (SessionRoom): counted and inserted as one unit, so creations at once, from
+   * any number of processes, never store more.
+   */
+  create(fields?: NewSession, room?: SessionRoom): Promise<StoredSession>;
   get(id: string): Promise<StoredSession | undefined>;
-  /** The session `id`, created with `fields` if missing (two racing callers get the same one). */
-  getOrCreate(id: string, fields?: Omit<NewSession, 'id'>): Promise<StoredSession>;
+  /**
+   * The session `id`, created with `fields` if missing (two racing callers get the same one);
+   * `room` as for create, checked only when it is created.
+   */
+  getOrCreate(id: string, fields?: Omit<NewSession, 'id'>, room?: SessionRoom): Promise<StoredSession>;
   /** Newest activity first, each with its message count (default limit 50, at most 1000). */
   list(options?: SessionFilter & { limit?: number; offset?: number }): Promise<StoredSessionSummary[]>;
   /** The ids `typed` could name (full id, short id or prefix), only `userId`'s when given. */
@@ -237,6 +254,21 @@ export class SessionNotFoundError extends OxydraError {
       hint: 'list sessions with `oxydra sessions`',
     });
     this.sessionId = sessionId;
+  }
+}
+
+/** A creation with a SessionRoom the user has no room for: `active` is what the store counted. */
+export class SessionLimitError extends OxydraError {
+  readonly userId: string;
+  readonly active: number;
+  readonly maxActive: number;
+  constructor(userId: string, active: number, maxActive: number) {
+    super('usage_error', `user ${userId} has ${active} active sessions, the most allowed (${maxActive})`, {
+      hint: 'archive or delete one, or raise the limit',
+    });
+    this.userId = userId;
+    this.active = active;
+    this.maxActive = maxActive;
   }
 }
 

@@ -12,7 +12,9 @@ import {
   type NewSession,
   SessionExistsError,
   type SessionFilter,
+  SessionLimitError,
   SessionNotFoundError,
+  type SessionRoom,
   type SessionStamp,
   type SessionStateValue,
   type SessionStore,
@@ -37,6 +39,7 @@ import {
   getOrCreateSession,
   MAX_LIST_LIMIT,
   nowIso,
+  roomLimit,
 } from '../../store-input.js';
 import { groupWrite } from '../local/write-group.js';
 import { integer, optionalText, text } from './db.js';
@@ -114,10 +117,13 @@ export class LibsqlSessionStore implements SessionStore {
   }
 
   /** A new session; an explicit id that exists already is an error (see getOrCreate). */
-  async create(fields: NewSession = {}): Promise<Session> {
+  async create(fields: NewSession = {}, room?: SessionRoom): Promise<Session> {
     const session = checkNewSession(fields);
+    const maxActive = roomLimit(session.userId, room);
     const now = nowIso();
     const result = await groupWrite(this.#db, async (tx) => {
+      // Counted inside the write transaction: another process's creation waits for this one.
+      if (maxActive !== undefined) await this.#checkRoom(tx, session.userId!, maxActive);
       if (session.parentSessionId !== undefined) {
         // Which error wins when both apply stays the same: the taken id.
         if (await this.#exists(tx, session.id)) throw new SessionExistsError(session.id);
@@ -159,8 +165,17 @@ export class LibsqlSessionStore implements SessionStore {
   }
 
   /** The session `id`, created with `fields` if missing; an existing session's fields are left as they are. */
-  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}): Promise<Session> {
-    return getOrCreateSession(this, id, fields);
+  getOrCreate(id: string, fields: Omit<NewSession, 'id'> = {}, room?: SessionRoom): Promise<Session> {
+    return getOrCreateSession(this, id, fields, room);
+  }
+
+  async #checkRoom(tx: Transaction, userId: string, maxActive: number): Promise<void> {
+    const counted = await tx.execute({
+      sql: 'SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND archived_at IS NULL AND parent_session_id IS NULL',
+      args: [userId],
+    });
+    const active = Number(counted.rows[0]?.n ?? 0);
+    if (active >= maxActive) throw new SessionLimitError(userId, active, maxActive);
   }
 
   /** Sessions newest first (by last activity), each with its message count; `search` narrows by id or title. */
