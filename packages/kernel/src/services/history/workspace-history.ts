@@ -114,7 +114,16 @@ export class WorkspaceHistory implements CheckpointCalls {
   }
 
   async tag(name: string, ref?: string): Promise<CheckpointTag> {
-    return (await this.store()).tag(name, ...(ref !== undefined ? [ref] : []));
+    const store = await this.store();
+    // A ref the user typed (or none: the newest) checked as diff and restore check theirs, so a
+    // missing one is a usage error naming the way out, not the store's internal one.
+    const target = ref !== undefined ? await this.#existing(store, ref) : (await store.list(1))[0];
+    if (!target) {
+      throw new UsageError('there is no checkpoint to tag yet', {
+        hint: 'a run that changes files takes one; `oxydra checkpoints list` shows them',
+      });
+    }
+    return store.tag(name, target.id);
   }
 
   async list(limit?: number): Promise<Checkpoint[]> {
