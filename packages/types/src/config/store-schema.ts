@@ -6,37 +6,12 @@
  */
 import { z } from 'zod';
 import { once } from '../once.js';
+import { urlPassword } from '../secret-forms.js';
 
 const STORE_BACKENDS = ['libsql', 'postgres'] as const;
 
 /** The variable [store] url_env names by default. */
 export const STORE_URL_ENV = 'OXYDRA_STORE_URL';
-
-/**
- * A postgres:// URL's password: after the user (`user:secret@`), else its `password` parameter,
- * which the driver (pg-connection-string) reads as one too. Undefined when it has none, or the
- * string does not parse (it has none to hide). The one reading of it: the config refuses a URL
- * that holds one (holdsPassword), the PostgreSQL store scrubs it from the driver's messages.
- */
-export function urlPassword(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  const password = decodedOrRaw(parsed.password) || (parsed.searchParams.get('password') ?? '');
-  return password === '' ? undefined : password;
-}
-
-/** A bad %-escape is still a password: kept as written rather than lost. */
-function decodedOrRaw(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
 
 /** Whether a postgres:// URL carries a password (urlPassword). */
 export function holdsPassword(url: string): boolean {
