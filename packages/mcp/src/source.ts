@@ -25,7 +25,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type Tool as McpTool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { McpServerConfig, Tool, ToolSource, ToolSourceHealth } from '@oxydra/types';
+import {
+  type McpServerConfig,
+  redactSecretForms,
+  type Tool,
+  type ToolSource,
+  type ToolSourceHealth,
+} from '@oxydra/types';
 import { connectionError, firstLine, messageOf, withTimeout } from './connection-errors.js';
 import { type McpToolInfo, offerTools } from './offered-tools.js';
 import { ConfigProblem, openTransport, serverSecrets } from './server-transport.js';
@@ -422,10 +428,13 @@ export class McpServerSource implements ToolSource {
     );
   }
 
+  /**
+   * A secret of the server's configuration taken out of what it says, in every form the shared
+   * rule knows (as written, percent-encoded, JSON-escaped, inside base64: a server echoing its
+   * `Authorization: Basic …` header); any length, as the configuration gave it.
+   */
   #scrub(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) out = out.split(secret).join('[redacted]');
-    return out;
+    return redactSecretForms(text, this.#secrets, '[redacted]', 1);
   }
 
   // ---- calls ----

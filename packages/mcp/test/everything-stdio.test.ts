@@ -229,7 +229,11 @@ describe('stdio servers that fail', () => {
     const [source] = sources({
       broken: {
         command: 'node',
-        args: ['-e', 'console.error("token is " + process.env.API_TOKEN); process.exit(3)'],
+        args: [
+          '-e',
+          // As written, and base64 inside a Basic header's value (as a proxy's debug output has it).
+          'const t = process.env.API_TOKEN; console.error("token is " + t + ", header Basic " + Buffer.from("me:" + t).toString("base64")); process.exit(3)',
+        ],
         env: { API_TOKEN: 'tok-abcdef-123456' },
         sandbox: false,
       },
@@ -240,6 +244,8 @@ describe('stdio servers that fail', () => {
     expect(detail).toMatch(/^reconnecting \(attempt 1\)/);
     expect(detail).toContain('token is [redacted]');
     expect(detail).not.toContain('tok-abcdef-123456');
+    expect(detail).toContain('header Basic [redacted]');
+    expect(detail).not.toContain(Buffer.from('me:tok-abcdef-123456').toString('base64'));
     await pollUntil(() => /attempt [2-9]/.test(source!.health().detail), 'a second attempt', {
       timeoutMs: 20_000,
     });
