@@ -5,6 +5,7 @@
  */
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, type Server } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 
 /** True when something accepts connections on `path` now. */
 export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
@@ -48,19 +49,20 @@ const SOCKET_UMASK = 0o177;
  * the two, another local user could connect (and stay connected). The umask is process-wide, so
  * it is set only around listen(), whose bind() Node makes synchronously on this thread: no other
  * JavaScript runs meanwhile. A file another thread (the libuv pool) creates in that instant gets
- * the stricter mode too, never a looser one. Main thread only: workers cannot set the umask.
+ * the stricter mode too, never a looser one. A worker thread cannot set the umask (Node throws):
+ * there the chmod after listen is all it gets, as before.
  */
 export async function listenOnUnixSocket(server: Server, path: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    const previous = process.umask(SOCKET_UMASK);
+    const previous = isMainThread ? process.umask(SOCKET_UMASK) : undefined;
     try {
       server.listen(path, () => {
         server.off('error', reject);
         resolve();
       });
     } finally {
-      process.umask(previous);
+      if (previous !== undefined) process.umask(previous);
     }
   });
   // Exactly 0600 whatever the umask left (a socket needs write permission to be connected to).

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listenOnUnixSocket } from '../src/index.js';
 
@@ -59,5 +60,31 @@ describe.skipIf(process.platform !== 'linux')('listenOnUnixSocket', () => {
       expect(seen.other).toMatch(/^refused: Permission denied/);
       expect(connectAsNobody(socket)).toMatch(/^refused: Permission denied/);
     }
+  });
+
+  it('listens from a worker thread too, where the umask cannot be set (0600 by the chmod)', async () => {
+    const socket = path.join(dir, 'worker.sock');
+    // The package's build, as a program running Oxydra in a worker would load it.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { createServer } = require('node:net');
+      const { statSync } = require('node:fs');
+      import('@oxydra/sandbox').then(async ({ listenOnUnixSocket }) => {
+        const server = createServer();
+        try {
+          await listenOnUnixSocket(server, workerData);
+          parentPort.postMessage({ mode: (statSync(workerData).mode & 0o777).toString(8) });
+        } catch (error) {
+          parentPort.postMessage({ error: String(error) });
+        }
+        server.close();
+      });`;
+    const worker = new Worker(code, { eval: true, workerData: socket });
+    const answer = await new Promise<{ mode?: string; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(answer).toEqual({ mode: '600' });
   });
 });
