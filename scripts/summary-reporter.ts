@@ -5,7 +5,8 @@
  * a file, written there too: CI prints that file last, after the package step's long output, so
  * the failures are what a reader of the run's tail sees. A test that failed and then passed on a
  * retry (CI allows one: OXYDRA_TEST_RETRY in .ci/run) is listed as FLAKY with its first failure,
- * so a retry never hides one.
+ * so a retry never hides one. Above the closing line it lists the slowest test files (time of
+ * their tests and hooks plus their imports), so where CI's minutes go is in every run's output.
  */
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -15,9 +16,12 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0, flaky: 0 };
     const failures: string[] = [];
+    const timed: { name: string; ms: number }[] = [];
     for (const module of testModules) {
       const file = relative(process.cwd(), module.moduleId);
       const project = module.project.name ? `[${module.project.name}] ` : '';
+      const diagnostic = module.diagnostic();
+      timed.push({ name: `${project}${file}`, ms: diagnostic.duration + diagnostic.collectDuration });
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
         counts.failed++;
         failures.push(`FAILED ${project}${file}: ${firstLine(module.errors()[0]?.message)}`);
@@ -44,10 +48,25 @@ export default class SummaryReporter implements Reporter {
     const flaky = counts.flaky > 0 ? ` (${counts.flaky} of them only on a retry)` : '';
     const summary = `tests: ${counts.passed} passed${flaky}, ${counts.failed} failed, ${counts.skipped} skipped`;
     const text = [summary, ...failures].join('\n');
-    process.stdout.write(`\n${text}\n`);
+    process.stdout.write(`\n${slowest(timed)}\n${text}\n`);
     const file = process.env.OXYDRA_TEST_FAILURES_FILE;
     if (file) writeFileSync(file, `${text}\n`);
   }
+}
+
+const SLOWEST_SHOWN = 25;
+
+/** The slowest files and the sum over all of them (what two workers share), in seconds. */
+function slowest(timed: { name: string; ms: number }[]): string {
+  const total = timed.reduce((sum, { ms }) => sum + ms, 0);
+  const lines = timed
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST_SHOWN)
+    .map(({ name, ms }) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${name}`);
+  return [
+    `slowest test files (of ${(total / 1000).toFixed(0)} s over ${timed.length} files):`,
+    ...lines,
+  ].join('\n');
 }
 
 function firstLine(message: string | undefined): string {
