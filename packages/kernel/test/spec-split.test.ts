@@ -110,6 +110,37 @@ describe('a spec run split across sub-agents', () => {
     expect(kernel.agents.list().filter((a) => a.status === 'idle' || a.status === 'running')).toEqual([]);
   });
 
+  it("gives each sub-agent what is left of the run's dollar limit when its attempt begins", async () => {
+    const { kernel } = await testKernel([
+      crystallized,
+      write('a.txt'),
+      say('a done'),
+      write('b.txt'),
+      say('b done'),
+      say('c is done, trust me'),
+      write('c.txt'),
+      say('c done'),
+    ]);
+    const outcome = await runSpec(kernel, {
+      input: { request: 'write three notes' },
+      spawn: { limits: { maxCostUsd: 1, maxTurns: 7 } },
+    });
+    expect(outcome.passed, JSON.stringify(outcome)).toBe(true);
+    // Eight calls of the same (default) usage: each costs an eighth of the run's spending.
+    const call = outcome.costUsd! / 8;
+    expect(call).toBeGreaterThan(0);
+    const limitOf = (agentId: string) => kernel.checkBudget(agentId)!;
+    const [first, second] = outcome.attempts;
+    // Attempt 1 began after the crystallizing call; attempt 2 after it and attempt 1's five calls.
+    for (const sub of first!.subAgents!) {
+      expect(limitOf(sub.agentId).costUsd.limit).toBeCloseTo(1 - call, 12);
+      expect(limitOf(sub.agentId).turns.limit).toBe(7);
+    }
+    expect(limitOf(first!.agentId).costUsd.limit).toBeCloseTo(1 - call, 12);
+    expect(second!.subAgents).toHaveLength(1);
+    expect(limitOf(second!.subAgents![0]!.agentId).costUsd.limit).toBeCloseTo(1 - 6 * call, 12);
+  });
+
   it('stops the split cleanly when the dollar limit is spent by a sub-agent', async () => {
     const { kernel, mock } = await testKernel([
       crystallized,
