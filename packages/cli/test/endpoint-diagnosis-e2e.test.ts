@@ -6,7 +6,7 @@
  */
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentEnv } from './agent-env.js';
+import { AgentEnv, E2E_KEY } from './agent-env.js';
 import { freePort } from './ports.js';
 
 let env: AgentEnv | undefined;
@@ -106,6 +106,36 @@ describe('a model server that cannot be used is diagnosed', () => {
     );
   });
 
+  it('says whether the key was proven: accepted, refused, or not checked by a server that lists to anyone', async () => {
+    env = await start();
+    const doctorAgainst = async (modelsKey: string | undefined) => {
+      await server?.close();
+      server = await startMockLLM({ api: 'openai-chat', scenario: [], ...(modelsKey ? { modelsKey } : {}) });
+      return env!.run(['doctor', '--base-url', server.url]);
+    };
+    // A server that lists its models to anyone: any key passes there, and the line says so.
+    const open = await doctorAgainst(undefined);
+    expect(open.stdout).toMatch(
+      /\[ok\] +endpoint mock +http:\/\/127\.0\.0\.1:\d+\/v1\/models reachable, 4 models; key not verified \(the server lists its models without one too\)\n/,
+    );
+    const listings = server!.requests.filter((r) => r.path === '/v1/models');
+    expect(listings.map((r) => r.headers.authorization)).toEqual([`Bearer ${E2E_KEY}`, undefined]);
+
+    // A server that checks keys on its listing: ours proven.
+    const checked = await doctorAgainst(E2E_KEY);
+    expect(checked.status).toBe(0);
+    expect(checked.stdout).toMatch(/\[ok\] +endpoint mock +.*reachable, 4 models, key accepted\n/);
+    expect(checked.stdout).toContain('Ready.');
+
+    // The same server given a wrong key: refused, and the fix names the key settings.
+    const wrong = await doctorAgainst('sk-the-right-one-0123456789');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toMatch(/\[FAIL\] +endpoint mock +.*answered HTTP 401/);
+    expect(wrong.stdout).toContain('the server refused the key');
+    expect(wrong.stdout).not.toContain('Ready.');
+    expect(`${open.stdout}${checked.stdout}${wrong.stdout}`).not.toContain(E2E_KEY);
+  });
+
   it('a server without the configured model: doctor fails naming what it serves, and how to get it', async () => {
     env = await start();
     const doctorWith = async (models: string[]) => {
@@ -143,7 +173,7 @@ describe('a model server that cannot be used is diagnosed', () => {
 
     // Ollama lists a model pulled without a tag as name:latest.
     const pulled = await doctorWith(['llama3.2:latest']);
-    expect(pulled.stdout).toMatch(/\[ok\] +endpoint mock +.*reachable, 1 model\n/);
+    expect(pulled.stdout).toMatch(/\[ok\] +endpoint mock +.*reachable, 1 model; key not verified/);
     expect(pulled.stdout).toContain('Ready.');
     // Built-in providers nobody chose: one quiet line, no warning each.
     expect(pulled.stdout).not.toMatch(/\[warn\] provider (openai|anthropic|gemini)/);

@@ -49,7 +49,14 @@ function expectNoKey(requests: RecordedRequest[], expected: string | undefined):
     expect(JSON.stringify(request.headers)).not.toContain(OPENAI_SECRET);
     const authorization = request.headers.authorization ?? '';
     if (expected === undefined) expect(authorization).not.toContain('sk-');
-    else expect(authorization).toBe(`Bearer ${expected}`);
+    else if (request.path !== '/v1/models') expect(authorization).toBe(`Bearer ${expected}`);
+  }
+  // Doctor lists the models with the key, then once without it: does the server check keys?
+  if (expected !== undefined) {
+    expect(groups['/v1/models']?.map((request) => request.headers.authorization)).toEqual([
+      `Bearer ${expected}`,
+      undefined,
+    ]);
   }
 }
 

@@ -20,10 +20,15 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 export function displayWidth(text: string): number {
   if (PRINTABLE_ASCII.test(text)) return text.length;
-  segmenter ??= new Intl.Segmenter();
   let width = 0;
-  for (const { segment } of segmenter.segment(text)) width += clusterWidth(segment);
+  for (const cluster of graphemes(text)) width += clusterWidth(cluster);
   return width;
+}
+
+/** `text` cut into what a terminal draws as one character each (grapheme clusters). */
+export function graphemes(text: string): string[] {
+  segmenter ??= new Intl.Segmenter();
+  return Array.from(segmenter.segment(text), ({ segment }) => segment);
 }
 
 function clusterWidth(cluster: string): number {

@@ -60,10 +60,32 @@ describe('the excerpt of a TOML syntax error', () => {
   it("never shows half an emoji at the edge of a long line's window", () => {
     const excerpt = excerptFor(`a = "${'😀'.repeat(100)}" b = 1\n`) ?? '';
     const [line = '', caret = ''] = excerpt.split('\n');
-    expect(line).toMatch(/^1 \| …(😀)+" b = …$/u);
+    // The rest of the line fits in the window's 80 columns: it is shown to its end.
+    expect(line).toMatch(/^1 \| …(😀)+" b = 1$/u);
     // The caret counts the shown emoji as two columns each: it stands under the `b`.
     const before = line.slice(0, line.indexOf(' b =') + 1);
     expect(caret.indexOf('^')).toBe([...before].reduce((width, c) => width + (c === '😀' ? 2 : 1), 0));
+  });
+
+  // The window counts terminal columns, not characters: 80 CJK characters took 160 columns.
+  it('keeps the window of a line of wide characters to 80 columns, 50 of them before the column', () => {
+    const wide = (text: string) =>
+      [...text].reduce(
+        (width, c) => width + (/[\p{Script=Han}\p{Extended_Pictographic}]/u.test(c) ? 2 : 1),
+        0,
+      );
+    for (const char of ['中', '😀']) {
+      const excerpt = excerptFor(`a = "${char.repeat(300)}" b = 1 # ${char.repeat(300)}\n`) ?? '';
+      const [line = '', caret = ''] = excerpt.split('\n');
+      expect(line).toMatch(/^1 \| ….*…$/u);
+      const shown = line.slice('1 | …'.length, -1);
+      expect(wide(shown)).toBeLessThanOrEqual(80);
+      expect(wide(shown)).toBeGreaterThanOrEqual(79);
+      const before = line.slice(0, line.indexOf(' b = 1') + 1);
+      expect(caret.indexOf('^')).toBe(wide(before));
+      expect(wide(before.slice('1 | …'.length))).toBeLessThanOrEqual(50);
+      expect(wide(before.slice('1 | …'.length))).toBeGreaterThanOrEqual(49);
+    }
   });
 
   it('cuts a long line to a window around the column', () => {

@@ -71,8 +71,6 @@ export class GatewayHub {
   readonly #agents: Set<string>;
   /** Every running or queued turn (sessions' and stateless ones): what shutdown cancels and awaits. */
   readonly #inflight = new Map<AbortController, Promise<void>>();
-  /** Session creation runs one at a time per user, so the per-user limit holds under races. */
-  readonly #creating = new Map<string, Promise<void>>();
   #closing = false;
 
   constructor(readonly options: HubOptions) {
@@ -132,26 +130,24 @@ export class GatewayHub {
   }
 
   /** A new session for the user (hello create_new_session, create_session), within the user's limit. */
-  createSession(
+  async createSession(
     userId: string,
     fields: { displayName?: string; agentName?: string } = {},
   ): Promise<LiveSession> {
     const agent = this.checkAgent(fields.agentName);
     this.options.assertWorkspace?.();
-    return this.#oneAtATime(userId, async () => {
-      const session = await this.#withinRoom(userId, () =>
-        this.store.create(
-          {
-            userId,
-            agent,
-            channelOrigin: GATEWAY_CHANNEL,
-            ...(fields.displayName ? { title: fields.displayName } : {}),
-          },
-          this.#room(),
-        ),
-      );
-      return this.registry.open(session, userId);
-    });
+    const session = await this.#withinRoom(userId, () =>
+      this.store.create(
+        {
+          userId,
+          agent,
+          channelOrigin: GATEWAY_CHANNEL,
+          ...(fields.displayName ? { title: fields.displayName } : {}),
+        },
+        this.#room(),
+      ),
+    );
+    return this.registry.open(session, userId);
   }
 
   /**
@@ -167,23 +163,21 @@ export class GatewayHub {
   }
 
   /** hello with neither session_id nor create_new_session: the user's one default session, as in Oxydra. */
-  legacySession(userId: string): Promise<LiveSession> {
+  async legacySession(userId: string): Promise<LiveSession> {
     const id = defaultSessionId(userId);
     this.options.assertWorkspace?.();
-    return this.#oneAtATime(userId, async () => {
-      // A live session is stored: no room needed (the store checks it only when it creates).
-      const room = this.registry.get(id) ? undefined : this.#room();
-      const session = await this.#withinRoom(userId, () =>
-        this.options.access.getOrCreate(
-          id,
-          { agent: DEFAULT_AGENT, channelOrigin: GATEWAY_CHANNEL },
-          { userId },
-          room,
-        ),
-      );
-      if (!session) throw notFound(id);
-      return this.registry.open(session, userId);
-    });
+    // A live session is stored: no room needed (the store checks it only when it creates).
+    const room = this.registry.get(id) ? undefined : this.#room();
+    const session = await this.#withinRoom(userId, () =>
+      this.options.access.getOrCreate(
+        id,
+        { agent: DEFAULT_AGENT, channelOrigin: GATEWAY_CHANNEL },
+        { userId },
+        room,
+      ),
+    );
+    if (!session) throw notFound(id);
+    return this.registry.open(session, userId);
   }
 
   /**
@@ -423,9 +417,9 @@ export class GatewayHub {
   }
 
   /**
-   * [gateway] max_sessions_per_user, kept by the store: it counts the user's active sessions and
-   * inserts as one unit, so creations at once (here, or in another gateway on the same
-   * PostgreSQL) never store more; #oneAtATime only spares this process's creations the wait.
+   * [gateway] max_sessions_per_user, kept by the store alone: it counts the user's active sessions
+   * and inserts as one unit, so creations at once (here, or in another gateway on the same
+   * PostgreSQL) never store more. The gateway only turns its refusal into the user's error.
    */
   #room(): SessionRoom {
     return { maxActive: this.options.limits.maxSessionsPerUser };
@@ -440,21 +434,6 @@ export class GatewayHub {
         'session_limit',
         `user ${userId} has ${error.active} active sessions, the limit ([gateway] max_sessions_per_user = ${error.maxActive}); resume one with switch_session, or raise the limit`,
       );
-    }
-  }
-
-  async #oneAtATime<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#creating.get(userId) ?? Promise.resolve();
-    const result = previous.then(work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#creating.set(userId, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.#creating.get(userId) === tail) this.#creating.delete(userId);
     }
   }
 

@@ -31,6 +31,26 @@ async function hello(payload: Parameters<typeof TestClient.hello>[1] = {}) {
   return result;
 }
 
+/** `count` clients, connected first, then all saying hello at once: each one's answer (hello_ack or error). */
+async function hellosAtOnce(count: number, payload: Record<string, unknown>) {
+  const connected = await Promise.all(Array.from({ length: count }, () => TestClient.connect(env.wsUrl)));
+  clients.push(...connected);
+  for (const client of connected) {
+    client.send({
+      type: 'hello',
+      payload: { request_id: client.requestId(), protocol_version: GATEWAY_PROTOCOL_VERSION, ...payload },
+    });
+  }
+  return Promise.all(
+    connected.map((client) =>
+      pollUntil(
+        () => client.frames.find((frame) => frame.type === 'hello_ack' || frame.type === 'error'),
+        'an answer to hello',
+      ),
+    ),
+  );
+}
+
 describe('hello', () => {
   it('gives a user without session_id their one default session (runtime-<user>), the same every time', async () => {
     const first = await hello({ user_id: 'alice' });
@@ -416,6 +436,33 @@ describe('limits', () => {
     expect(error.payload.message).toContain('max_sessions_per_user = 2');
     // Another user has their own allowance.
     await hello({ user_id: 'frank', create_new_session: true });
+  });
+
+  it('keeps max_sessions_per_user when one user creates sessions at once (the store alone counts)', async () => {
+    await env.cleanup();
+    env = await startTestGateway({ limits: { maxSessionsPerUser: 3 } });
+    const answers = await hellosAtOnce(8, { user_id: 'iris', create_new_session: true });
+    const created = answers.filter((frame) => frame.type === 'hello_ack');
+    const refused = answers.filter((frame) => frame.type === 'error');
+    expect(created).toHaveLength(3);
+    expect(refused).toHaveLength(5);
+    for (const frame of refused) {
+      expect(frame.payload).toMatchObject({ code: 'session_limit' });
+      expect(frame.payload.message).toBe(
+        'user iris has 3 active sessions, the limit ([gateway] max_sessions_per_user = 3); resume one with switch_session, or raise the limit',
+      );
+    }
+    expect(await env.kernel.sessions!.count({ userId: 'iris' })).toBe(3);
+  });
+
+  it('gives every one of several hellos at once the default session, even when it fills the room', async () => {
+    await env.cleanup();
+    env = await startTestGateway({ limits: { maxSessionsPerUser: 1 } });
+    const answers = await hellosAtOnce(6, { user_id: 'jude' });
+    expect(
+      answers.map((frame) => (frame.type === 'hello_ack' ? frame.payload.session.session_id : frame.type)),
+    ).toEqual(Array(6).fill('runtime-jude'));
+    expect(await env.kernel.sessions!.count({ userId: 'jude' })).toBe(1);
   });
 
   it('runs at most max_concurrent_turns_per_user turns at once; the next waits its turn (FIFO)', async () => {

@@ -31,6 +31,20 @@ const write = (path: string, usage?: { input: number; output: number }): Scenari
 const say = (text: string): ScenarioStep => ({ reply: { text } });
 const crystallized: ScenarioStep = say(JSON.stringify(DIRECTIVE));
 
+/** Two attempts of a split run, eight model calls. */
+const C3_FAILS_ONCE: ScenarioStep[] = [
+  crystallized,
+  // Attempt 1: the parent does c1; c2's sub-agent writes b.txt; c3's only claims it did.
+  write('a.txt'),
+  say('a done'),
+  write('b.txt'),
+  say('b done'),
+  say('c is done, trust me'),
+  // Attempt 2: only c3's sub-agent runs again, and writes c.txt.
+  write('c.txt'),
+  say('c done'),
+];
+
 /** The text of the last user message of model call `index`. */
 function lastUserText(mock: { requests: { body?: Record<string, unknown> }[] }, index: number): string {
   const messages = (mock.requests[index]?.body?.messages ?? []) as { role: string; content: unknown }[];
@@ -41,16 +55,7 @@ function lastUserText(mock: { requests: { body?: Record<string, unknown> }[] }, 
 describe('a spec run split across sub-agents', () => {
   it('runs each independent criterion in its own sub-agent and retries only the failed one', async () => {
     const { kernel, mock, workspace } = await testKernel([
-      crystallized,
-      // Attempt 1: the parent does c1; c2's sub-agent writes b.txt; c3's only claims it did.
-      write('a.txt'),
-      say('a done'),
-      write('b.txt'),
-      say('b done'),
-      say('c is done, trust me'),
-      // Attempt 2: only c3's sub-agent runs again, and writes c.txt.
-      write('c.txt'),
-      say('c done'),
+      ...C3_FAILS_ONCE,
       say('nobody else should be asked'),
     ]);
     const subAgents: [number, string, string][] = [];
@@ -108,6 +113,28 @@ describe('a spec run split across sub-agents', () => {
     expect(existsSync(join(workspace, 'c.txt'))).toBe(true);
     // Nothing is left running: the idle parent ended with the run.
     expect(kernel.agents.list().filter((a) => a.status === 'idle' || a.status === 'running')).toEqual([]);
+  });
+
+  it("gives each sub-agent what is left of the run's dollar limit when its attempt begins", async () => {
+    const { kernel } = await testKernel(C3_FAILS_ONCE);
+    const outcome = await runSpec(kernel, {
+      input: { request: 'write three notes' },
+      spawn: { limits: { maxCostUsd: 1, maxTurns: 7 } },
+    });
+    expect(outcome.passed, JSON.stringify(outcome)).toBe(true);
+    // Eight calls of the same (default) usage: each costs an eighth of the run's spending.
+    const call = outcome.costUsd! / 8;
+    expect(call).toBeGreaterThan(0);
+    const limitOf = (agentId: string) => kernel.checkBudget(agentId)!;
+    const [first, second] = outcome.attempts;
+    // Attempt 1 began after the crystallizing call; attempt 2 after it and attempt 1's five calls.
+    for (const sub of first!.subAgents!) {
+      expect(limitOf(sub.agentId).costUsd.limit).toBeCloseTo(1 - call, 12);
+      expect(limitOf(sub.agentId).turns.limit).toBe(7);
+    }
+    expect(limitOf(first!.agentId).costUsd.limit).toBeCloseTo(1 - call, 12);
+    expect(second!.subAgents).toHaveLength(1);
+    expect(limitOf(second!.subAgents![0]!.agentId).costUsd.limit).toBeCloseTo(1 - 6 * call, 12);
   });
 
   it('stops the split cleanly when the dollar limit is spent by a sub-agent', async () => {

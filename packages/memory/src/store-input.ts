@@ -35,6 +35,7 @@ import {
   SESSION_NAME_CHARS,
   type SearchModel,
   SessionExistsError,
+  SessionLimitError,
   type SessionRoom,
   type TurnEnd,
   withoutNul,
@@ -222,7 +223,9 @@ export function roomLimit(userId: string | undefined, room: SessionRoom | undefi
 /**
  * SessionStore.getOrCreate from a store's own get and create, for every backend: the session
  * when it exists, else a new one; when another writer creates it between the read and the
- * insert (create refuses with SessionExistsError), theirs is the session.
+ * insert, theirs is the session. Create may then refuse with SessionLimitError rather than
+ * SessionExistsError (the room is counted first, and that other writer's session filled it): an
+ * existing session needs no room, so the session is read again either way.
  */
 export async function getOrCreateSession<S>(
   store: {
@@ -238,7 +241,7 @@ export async function getOrCreateSession<S>(
   try {
     return await store.create({ ...fields, id }, room);
   } catch (error) {
-    if (!(error instanceof SessionExistsError)) throw error;
+    if (!(error instanceof SessionExistsError || error instanceof SessionLimitError)) throw error;
     const session = await store.get(id);
     if (!session) throw error;
     return session;

@@ -53,6 +53,12 @@ function sendError(res: ServerResponse, error: WireError, extra: Record<string, 
   res.end(error.json);
 }
 
+/** The API key a request carries, in whichever header its API sends it. */
+function sentKey(request: RecordedRequest): string | undefined {
+  const { authorization, 'x-api-key': anthropic, 'x-goog-api-key': gemini } = request.headers;
+  return authorization?.replace(/^Bearer /, '') ?? anthropic ?? gemini;
+}
+
 /** A JSON body as frames, so the cut and slow faults apply to it as to a stream. */
 function jsonFrames(json: string, fault: StreamFault | undefined): string[] {
   const body = fault?.malformedChunk ? truncatePayload(json) : json;
@@ -77,6 +83,7 @@ class MockServer {
   private readonly embeddings: MockEmbeddings;
   private readonly eol: LineEnding;
   private readonly models: readonly string[] | undefined;
+  private readonly modelsKey: string | undefined;
 
   constructor(
     private readonly wire: WireApi,
@@ -89,6 +96,7 @@ class MockServer {
     this.embeddings = new MockEmbeddings(wire, scenario?.steps ?? []);
     this.eol = lineEndingFor(wire.api, options.lineEnding);
     this.models = options.models;
+    this.modelsKey = options.modelsKey;
   }
 
   reset(): void {
@@ -123,6 +131,10 @@ class MockServer {
     }
 
     const models = modelListing(this.wire.api, record.method, url.pathname, this.models);
+    if (models !== undefined && this.modelsKey !== undefined && sentKey(record) !== this.modelsKey) {
+      sendError(res, this.wire.error({ status: 401, message: 'invalid or missing API key' }, undefined));
+      return;
+    }
     if (models !== undefined) {
       res.writeHead(200, { 'content-type': JSON_TYPE });
       res.end(models);

@@ -37,6 +37,11 @@ export interface MockLLMOptions {
    * DEFAULT_MOCK_MODELS: the ids the tests' configurations name; [] plays a server with none.
    */
   models?: readonly string[];
+  /**
+   * The key the model listing wants (as a hosted API does): without it, or with another, the
+   * listing answers 401. Unset: it lists to anyone, as many local servers do. Chats take any key.
+   */
+  modelsKey?: string;
 }
 
 export interface MockLLM {

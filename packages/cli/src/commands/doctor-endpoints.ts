@@ -1,10 +1,13 @@
 /**
  * Doctor's endpoint checks: every server a run or the embedder would call, and every other
  * entry pointed at a server of the user's, is asked for its model list, so "Ready." means
- * something is listening there, accepts the key, and serves the models the configuration names
- * (a local server with no model pulled, or another one than configured, fails here rather
- * than at the first run).
+ * something is listening there and serves the models the configuration names (a local server
+ * with no model pulled, or another one than configured, fails here rather than at the first
+ * run). The line says whether the key was proven: a server that lists its models to anyone
+ * accepts any key there, so a wrong one shows only at the first model call.
  */
+
+import type { ProbedKey } from '@oxydra/provider';
 import { checkLocalModel, isCustomEndpoint, resolveCredential, servesModel } from '@oxydra/provider';
 import { type AgentConfig, isOxydraError, WIRE_FACTS } from '@oxydra/types';
 import type { Check } from './doctor-check.js';
@@ -46,11 +49,25 @@ function wantedModels(config: AgentConfig): Map<string, string[]> {
   return wanted;
 }
 
+/** What the listing proved about the key, as the ok line says it. */
+const KEY_NOTE: Record<ProbedKey, string> = {
+  accepted: ', key accepted',
+  unchecked: '; key not verified (the server lists its models without one too)',
+  none: '',
+};
+
 /** The served-model check of one reachable entry: ok, or what is missing and how to get it. */
-function modelCheck(name: string, url: string, ids: string[], wanted: string[], used: boolean): Check {
+function modelCheck(
+  name: string,
+  url: string,
+  { ids, key }: { ids: string[]; key: ProbedKey },
+  wanted: string[],
+  used: boolean,
+): Check {
   const models = `${ids.length} model${ids.length === 1 ? '' : 's'}`;
   const missing = wanted.filter((model) => !servesModel(ids, model));
-  if (missing.length === 0) return { name, status: 'ok', detail: `${url} reachable, ${models}` };
+  if (missing.length === 0)
+    return { name, status: 'ok', detail: `${url} reachable, ${models}${KEY_NOTE[key]}` };
   const listed =
     ids.length === 0
       ? 'it lists none'
@@ -83,7 +100,7 @@ export async function endpointChecks(config: AgentConfig, env: NodeJS.ProcessEnv
           return modelCheck(
             checkName,
             result.url,
-            result.ids,
+            result,
             isCustomEndpoint(entry) ? (wanted.get(name) ?? []) : [],
             used,
           );

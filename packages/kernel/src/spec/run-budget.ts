@@ -5,6 +5,7 @@
  * (that call once ran with no limit at all, whatever it cost).
  */
 import { BudgetExceeded } from '@oxydra/types';
+import type { SpawnLimits } from '../types.js';
 
 export class RunBudget {
   /** undefined: no limit. */
@@ -41,6 +42,18 @@ export class RunBudget {
   limit<T extends { limits?: { maxCostUsd?: number } }>(fields: T): T {
     const left = this.left();
     return left === undefined ? fields : { ...fields, limits: { ...fields.limits, maxCostUsd: left } };
+  }
+
+  /**
+   * The limits a sub-agent of a split attempt (split.ts) is spawned with, given the run's spawn
+   * limits: those, its dollar limit what is left of the run's now. Undefined without a dollar
+   * limit: it then keeps its agent's configured limits. Its spending also counts against its
+   * parent's (budget accounts cascade), whose limit was what was left when the attempt began, so
+   * the parent and the sub-agents run one after another stay within the run's limit together.
+   */
+  subAgentLimits(spawn: SpawnLimits | undefined): SpawnLimits | undefined {
+    const left = this.left();
+    return left === undefined ? undefined : { ...spawn, maxCostUsd: left };
   }
 }
 

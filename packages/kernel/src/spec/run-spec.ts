@@ -104,7 +104,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
           input: options.input,
           preamble: options.preamble,
           spawn: options.spawn,
-          left: () => budget.left(),
+          budget,
           ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
           ...(options.onSubAgent ? { onSubAgent: options.onSubAgent } : {}),
         },

@@ -10,8 +10,8 @@
  * The sub-agents run one after another, after the parent's turn, never at once: they share one
  * workspace (and its checkpoints), and nothing proves two criteria's work touches disjoint files
  * (the independence mark is a model's or a user's claim, not a sandbox), so two at once could
- * overwrite each other's edits. Each is given what is left of the run's dollar limit when it
- * starts, so together they stay within it, and a spent limit stops the attempt before the next one.
+ * overwrite each other's edits. Each is given the limit run-budget.ts decides (what is left of
+ * the run's dollar limit), and a spent limit stops the attempt before the next one.
  */
 
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
@@ -19,6 +19,7 @@ import type { DirectiveInput } from './crystallize.js';
 import type { Criterion, Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 import { attemptPrompt, failureLines } from './prompts.js';
+import type { RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 /** Fewer criteria than this are one agent's work (Oxios splits at three). */
@@ -81,8 +82,8 @@ export interface SplitContext {
   input: DirectiveInput;
   preamble: string | undefined;
   spawn: Omit<SpawnSpec, 'prompt'>;
-  /** What is left of the run's dollar limit now (undefined: no limit). */
-  left(): number | undefined;
+  /** The run's dollar limit: what each agent of the split is given, and when nothing is left. */
+  budget: Pick<RunBudget, 'limit' | 'subAgentLimits' | 'spentReason'>;
   onAttempt?(agent: AgentHandle, attempt: number): Promise<void>;
   onSubAgent?(agent: AgentHandle, attempt: number, criterion: Criterion): Promise<void>;
 }
@@ -95,7 +96,6 @@ export function stopReason(result: AgentResult, signal: AbortSignal | undefined)
 }
 
 const addCost = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
-const spent = (left: number | undefined) => left !== undefined && left <= 0;
 
 /**
  * The split work of a spec run across its attempts: the parent stays alive (idle) between its
@@ -123,12 +123,12 @@ export class SplitRun {
     }
     work.subAgents = [];
     for (const criterion of this.plan.split.filter(failed)) {
-      const left = this.context.left();
-      if (spent(left)) {
-        work.stopped = `the run's dollar limit (${this.context.spawn.limits?.maxCostUsd}) is spent`;
+      const spent = this.context.budget.spentReason();
+      if (spent !== undefined) {
+        work.stopped = spent;
         break;
       }
-      const result = await this.#runSubAgent(n, criterion, previous, left, work);
+      const result = await this.#runSubAgent(n, criterion, previous, work);
       const stop = stopReason(result, this.context.spawn.signal);
       if (stop !== undefined) {
         work.stopped = stop;
@@ -158,7 +158,6 @@ export class SplitRun {
   ): Promise<void> {
     const { kernel, spawn, directive } = this.context;
     await this.close();
-    const left = this.context.left();
     const others =
       'Other agents then work on the rest of the goal in this workspace: do only what your criteria need.';
     const prompt =
@@ -168,13 +167,14 @@ export class SplitRun {
             n - 1,
             previous.filter((r) => criteria.some((c) => c.id === r.id)),
           );
-    const parent = kernel.agents.spawn({
-      ...spawn,
-      prompt,
-      keepAlive: true,
-      ...(sessionId !== undefined ? { sessionId } : {}),
-      ...(left !== undefined ? { limits: { ...spawn.limits, maxCostUsd: left } } : {}),
-    });
+    const parent = kernel.agents.spawn(
+      this.context.budget.limit({
+        ...spawn,
+        prompt,
+        keepAlive: true,
+        ...(sessionId !== undefined ? { sessionId } : {}),
+      }),
+    );
     this.#parent = parent;
     work.agentId = parent.id;
     await this.context.onAttempt?.(parent, n);
@@ -191,7 +191,6 @@ export class SplitRun {
     n: number,
     criterion: Criterion,
     previous: CriterionResult[] | undefined,
-    left: number | undefined,
     work: AttemptWork,
   ): Promise<AgentResult> {
     const { kernel, spawn, directive } = this.context;
@@ -201,12 +200,13 @@ export class SplitRun {
     const prompt = before ? `${own}\n\n${failureLines(n - 1, [before])}` : own;
     const session = this.#sessions.get(criterion.id);
     const taint = [...(spawn.inheritedProvenance ?? []), ...(spawn.provenance ? [spawn.provenance] : [])];
+    const limits = this.context.budget.subAgentLimits(spawn.limits);
     const child = kernel.agents.spawn({
       prompt,
       parentId: this.#parent!.id,
       ...pick(spawn),
       ...(session !== undefined ? { sessionId: session } : {}),
-      ...(left !== undefined ? { limits: { ...spawn.limits, maxCostUsd: left } } : {}),
+      ...(limits !== undefined ? { limits } : {}),
       // The directive came from the run's prompt: a child of a tainted request is tainted too.
       ...(taint.length > 0 ? { inheritedProvenance: taint } : {}),
     });

@@ -27,4 +27,10 @@ export {
   type ResolvedCredential,
   resolveCredential,
 } from './credentials.js';
-export { type ProbeOptions, type ProbeResult, probeEndpoint, servesModel } from './probe.js';
+export {
+  type ProbedKey,
+  type ProbeOptions,
+  type ProbeResult,
+  probeEndpoint,
+  servesModel,
+} from './probe.js';

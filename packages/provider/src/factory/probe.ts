@@ -2,6 +2,11 @@
  * `oxydra doctor`'s reachability check: list the models an entry's server offers
  * (`GET {base_url}/models` for OpenAI-type APIs, each API's own listing otherwise), with the key
  * the entry would be sent, and say precisely what went wrong when that fails.
+ *
+ * A listing that answered proves the key only if the server checks keys there: many
+ * OpenAI-compatible servers list their models to anyone, whatever key comes. So the listing is
+ * asked once more without the key; refused, the key was checked and accepted. Nothing cheaper
+ * than a model call (which costs money) would prove it on a server that lists to anyone.
  */
 
 import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
@@ -10,9 +15,16 @@ import { InStreamError } from '../shared/errors.js';
 import { refusingRedirects } from '../shared/http.js';
 import { entryBaseURL, resolveCredential } from './credentials.js';
 
+/**
+ * What the listing proved about the entry's key: `accepted` (the server refuses the listing
+ * without one), `unchecked` (it lists without one too, so any key would have passed), `none`
+ * (no key was sent).
+ */
+export type ProbedKey = 'accepted' | 'unchecked' | 'none';
+
 export type ProbeResult =
   /** `ids`: the model ids the server listed (Gemini's without their `models/` prefix). */
-  | { ok: true; url: string; models: number; ids: string[] }
+  | { ok: true; url: string; models: number; ids: string[]; key: ProbedKey }
   | { ok: false; url: string; problem: string; hint?: string };
 
 export interface ProbeOptions {
@@ -77,11 +89,7 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
   const shown = url.replace(/\/\/[^/@]*@/, '//');
   let response: Response;
   try {
-    // Redirects refused: a followed one would carry the key headers to another address.
-    response = await refusingRedirects(options.fetch)(url, {
-      headers,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-    });
+    response = await get(url, headers, options);
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -117,5 +125,27 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       hint: "is this the API's base URL?",
     };
   }
-  return { ok: true, url: shown, models: ids.length, ids };
+  const key = credential?.apiKey ? await keyChecked(entry, options) : 'none';
+  return { ok: true, url: shown, models: ids.length, ids, key };
+}
+
+function get(url: string, headers: Record<string, string>, options: ProbeOptions): Promise<Response> {
+  // Redirects refused: a followed one would carry the key headers to another address.
+  return refusingRedirects(options.fetch)(url, {
+    headers,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+  });
+}
+
+/** Whether the server that listed its models with the key refuses to without it (a free GET). */
+async function keyChecked(entry: ProviderEntry, options: ProbeOptions): Promise<ProbedKey> {
+  const { url, headers } = listing(entry, undefined);
+  try {
+    const response = await get(url, headers, options);
+    await response.body?.cancel();
+    return response.status === 401 || response.status === 403 ? 'accepted' : 'unchecked';
+  } catch {
+    // No answer this time: nothing proves the key was checked.
+    return 'unchecked';
+  }
 }

@@ -188,6 +188,19 @@ export function sessionStoreContract(open: StoreOpener<SessionStore>): void {
       expect(await store.count()).toBe(1);
     });
 
+    it('lets racing getOrCreates of one id within a room of one all get the session, not a limit error', async () => {
+      // The one made fills the room; the others, having read nothing, find the room full before
+      // they find the id taken. The session exists, so it needs no room: they get it.
+      const room = { maxActive: 1 };
+      const made = await Promise.allSettled(
+        Array.from({ length: 8 }, () => store.getOrCreate('carol-default', { userId: 'carol' }, room)),
+      );
+      expect(made.map((one) => (one.status === 'fulfilled' ? one.value.id : named(one.reason)))).toEqual(
+        Array(8).fill('carol-default'),
+      );
+      expect(await store.count({ userId: 'carol' })).toBe(1);
+    });
+
     it('lists newest activity first, scoped by user, with counts, paging and literal search', async () => {
       await store.create({ id: 'a1', userId: 'alice', title: '100% done_ok' });
       await store.create({ id: 'b1', userId: 'bob', title: 'plain' });
