@@ -1,5 +1,5 @@
 /**
- * The text an HTML-only mail shows its reader, and none it hides. A mail's HTML can carry words
+ * The text a mail's HTML shows its reader, and none it hides. A mail's HTML can carry words
  * no mail program displays (`display:none`, white on white, `font-size:0`, `<template>`, a class
  * a `<style>` block hides); converted whole, as mailparser did, they reached the prompt as the
  * sender's own words, untainted from an operator, though neither they nor anyone saw them.
