@@ -91,6 +91,36 @@ describe('HTML-only mail', () => {
     for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'FOUR', 'Thanks, Alice']) expect(text).toContain(word);
   });
 
+  it("shows a visibility:visible child of a visibility:hidden parent, and not the parent's own text", async () => {
+    const text = await prompt({
+      html: html(
+        '<div style="visibility:hidden">SECRET <span style="visibility:visible">ONE</span> SECRET <b>SECRET</b>' +
+          '<p style="visibility:initial">TWO</p><p style="visibility:inherit">SECRET</p></div>' +
+          '<details><summary>THREE</summary>SECRET</details>',
+      ),
+    });
+    expect(text).not.toContain('SECRET');
+    for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'Thanks, Alice']) expect(text).toContain(word);
+    const page = await prompt({
+      html: '<body style="visibility:hidden">SECRET<p style="visibility:visible">FOUR</p></body>',
+    });
+    expect(page).toBe('FOUR');
+  });
+
+  it('keeps hidden what visibility:visible cannot show: under display:none or opacity, or from a style block', async () => {
+    const text = await prompt({
+      html: html(
+        '<div style="display:none"><span style="visibility:visible">SECRET</span></div>' +
+          '<div style="opacity:0"><span style="visibility:visible">SECRET</span></div>' +
+          // A style block's rule is matched by part of its selector: it may not apply here.
+          '<style>.outer .v { visibility: visible }</style><div style="visibility:hidden"><span class="v">SECRET</span></div>' +
+          '<style>.w { visibility: hidden }</style><div style="visibility:hidden"><span class="w" style="visibility:visible">SECRET</span></div>',
+      ),
+    });
+    expect(text).not.toContain('SECRET');
+    expect(text).toContain(SEEN);
+  });
+
   it('a hidden element whose nesting breaks leaves the rest of the mail out, said in a line', async () => {
     for (const broken of [
       '<span style="display:none"><div></span>SECRET</div>',

@@ -1,8 +1,9 @@
 /**
  * What CSS does to an element's text that a reader of the mail would not see: hide it
- * (display:none, visibility:hidden, opacity 0, zero size, off-screen, clipped, mso-hide),
- * shrink it to nothing (font-size 0), or draw it in its background's colour. Read from inline
- * `style` attributes and from the mail's `<style>` blocks.
+ * (display:none, opacity 0, zero size, off-screen, clipped, mso-hide), make it invisible
+ * (visibility:hidden, which a descendant's visibility:visible undoes), shrink it to nothing
+ * (font-size 0), or draw it in its background's colour. Read from inline `style` attributes and
+ * from the mail's `<style>` blocks.
  *
  * Every doubt counts as hidden: a value not understood (`var(--x)`, `calc()`), a rule whose
  * selector is only partly read (it is matched by one class, id or tag of its last compound and
@@ -20,7 +21,12 @@ type FontSize = 'tiny' | 'normal' | 'relative';
 
 /** What the rules matching an element say about its text. */
 export interface Look {
+  /** The element and everything inside it are not shown. */
   hides: boolean;
+  /** visibility:hidden (or collapse, or not understood): inherited, unlike `hides`. */
+  invisible: boolean;
+  /** visibility:visible: shows what an invisible parent hid (trusted from a style attribute only). */
+  visible: boolean;
   fontSizes: FontSize[];
   colors: Color[];
   backgrounds: Color[];
@@ -29,7 +35,14 @@ export interface Look {
 /** Colours kept per element and rule key: more count as one that could not be read. */
 const MAX_COLORS = 8;
 
-export const emptyLook = (): Look => ({ hides: false, fontSizes: [], colors: [], backgrounds: [] });
+export const emptyLook = (): Look => ({
+  hides: false,
+  invisible: false,
+  visible: false,
+  fontSizes: [],
+  colors: [],
+  backgrounds: [],
+});
 
 function addColor(list: Color[], color: Color): void {
   if (list.length >= MAX_COLORS) list[MAX_COLORS - 1] = 'unknown';
@@ -39,6 +52,8 @@ function addColor(list: Color[], color: Color): void {
 /** Adds `from` to `into` (the union of both: either may be the one the browser applies). */
 export function mergeLook(into: Look, from: Look): void {
   into.hides ||= from.hides;
+  into.invisible ||= from.invisible;
+  into.visible ||= from.visible;
   for (const size of from.fontSizes) if (!into.fontSizes.includes(size)) into.fontSizes.push(size);
   for (const color of from.colors) addColor(into.colors, color);
   for (const color of from.backgrounds) addColor(into.backgrounds, color);
@@ -158,8 +173,6 @@ function hidingDeclaration(property: string, value: string): boolean {
   switch (property) {
     case 'display':
       return computed || /\bnone\b/.test(value);
-    case 'visibility':
-      return computed || /\b(?:hidden|collapse)\b/.test(value);
     case 'content-visibility':
       return computed || value === 'hidden';
     case 'mso-hide':
@@ -215,7 +228,11 @@ function addDeclaration(look: Look, declaration: string): void {
     .trim()
     .toLowerCase();
   if (hidingDeclaration(property, value)) look.hides = true;
-  else if (property === 'font-size' || property === 'font') {
+  else if (property === 'visibility') {
+    // visible or initial shows; inherit, unset and revert keep the parent's; anything else hides.
+    if (/^(?:visible|initial)$/.test(value)) look.visible = true;
+    else if (!/^(?:inherit|unset|revert|revert-layer)$/.test(value)) look.invisible = true;
+  } else if (property === 'font-size' || property === 'font') {
     const size = property === 'font' ? fontShorthandSize(value) : fontSize(value);
     if (size && !look.fontSizes.includes(size)) look.fontSizes.push(size);
   } else if (property === 'color' || property === '-webkit-text-fill-color') {
@@ -279,7 +296,12 @@ export function indexStyles(css: string): { index: StyleIndex; remote: boolean }
   let remote = false;
   const file = ({ prelude, look }: { prelude: string; look: Look }) => {
     if (prelude.startsWith('@')) return;
-    if (!look.hides && look.fontSizes.length + look.colors.length + look.backgrounds.length === 0) return;
+    if (
+      !look.hides &&
+      !look.invisible &&
+      look.fontSizes.length + look.colors.length + look.backgrounds.length === 0
+    )
+      return;
     for (const selector of splitSelectors(prelude)) {
       const key = selectorKey(selector);
       if (key === undefined) continue;

@@ -79,7 +79,12 @@ const WHITE: Color = { r: 255, g: 255, b: 255, a: 1 };
 
 interface Frame {
   name: string;
+  /** It and everything inside it are not shown (display:none and the like). */
   hidden: boolean;
+  /** visibility:hidden, its own or inherited: a child with visibility:visible is shown. */
+  invisible: boolean;
+  /** A closed `<details>`: only its first `<summary>` child is shown (`summary` once that one opened). */
+  folded?: { summary: boolean };
   tiny: boolean;
   colors: readonly Color[];
   backgrounds: readonly Color[];
@@ -123,10 +128,12 @@ function lookOf(name: string, attrs: ReadonlyMap<string, string>, index: StyleIn
   if (id) add(`id:${id}`);
   for (const name of new Set((attrs.get('class') ?? '').toLowerCase().split(/\s+/)))
     if (name) add(`class:${name}`);
+  // A rule is matched by part of its selector, so it may not apply: it may hide, never show.
+  look.visible = false;
   const style = attrs.get('style');
   if (style) mergeLook(look, cachedStyleLook(style));
   if (attrs.has('hidden') || NEVER_SHOWN.has(name)) look.hides = true;
-  if ((name === 'details' || name === 'dialog') && !attrs.has('open')) look.hides = true;
+  if (name === 'dialog' && !attrs.has('open')) look.hides = true;
   if (
     ['0', '0px'].includes(attrs.get('width')?.trim() ?? '') ||
     ['0', '0px'].includes(attrs.get('height')?.trim() ?? '')
@@ -160,7 +167,17 @@ function frameOf(name: string, look: Look, parent: Frame): Frame {
       (b) => c === 'unknown' || b === 'unknown' || b === CURRENT || c === CURRENT || unreadable(c, b),
     ),
   );
-  return { name, hidden: look.hides, tiny, colors, backgrounds, cloaked: look.hides || tiny || unseen };
+  // Unlike display:none, visibility is inherited and a child may set it back to visible.
+  const invisible = look.invisible || (parent.invisible && !look.visible);
+  return {
+    name,
+    hidden: look.hides,
+    invisible,
+    tiny,
+    colors,
+    backgrounds,
+    cloaked: look.hides || invisible || tiny || unseen,
+  };
 }
 
 /** Text with blank-line and space collapsing, quoted lines prefixed with "> " (as html-to-text did). */
@@ -260,6 +277,7 @@ export async function visibleText(mailHtml: string): Promise<string> {
   const page: Frame = {
     name: '',
     hidden: false,
+    invisible: false,
     tiny: false,
     colors: [BLACK],
     backgrounds: [WHITE],
@@ -298,7 +316,18 @@ export async function visibleText(mailHtml: string): Promise<string> {
       }
       layout(name);
       if (VOID.has(name)) return;
-      const frame = frameOf(name, lookOf(name, attrs, styles.index), stack.at(-1) ?? root);
+      const parent = stack.at(-1) ?? root;
+      const look = lookOf(name, attrs, styles.index);
+      if (parent.folded) {
+        if (name === 'summary' && !parent.folded.summary) parent.folded.summary = true;
+        else look.hides = true;
+      }
+      const frame = frameOf(name, look, parent);
+      if (name === 'details' && !attrs.has('open')) {
+        // Closed, it shows its first summary child and nothing else: its own text is not shown.
+        frame.folded = { summary: false };
+        frame.cloaked = true;
+      }
       stack.push(frame);
       open.set(name, (open.get(name) ?? 0) + 1);
       if (frame.hidden) hidden++;
@@ -328,6 +357,8 @@ export async function visibleText(mailHtml: string): Promise<string> {
   };
   await scanHtmlAsync(html, handler, { wantedAttributes: WANTED });
   const text = writer.result();
+  // A page invisible whole (a child made visible again aside) shows nothing to read.
+  if (text === '' && root.invisible) return HIDDEN_ALL_LINE;
   if (!lost) return text;
   return text ? `${text}\n\n${HIDDEN_REST_LINE}` : HIDDEN_REST_LINE;
 }
