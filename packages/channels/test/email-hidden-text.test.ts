@@ -70,6 +70,14 @@ describe('HTML-only mail', () => {
         '<style>div.x.y > span.z{opacity:0} .a { & .b { display:none } }</style><div class="x y"><span class="z">SECRET</span></div><p class="a"><span class="b">SECRET</span></p>',
       'a style block rule left open at its end': '<p class="open">SECRET</p><style>.open{display:none',
       'a :not() selector': '<style>span:not(.shown) { display: none }</style><span>SECRET</span>',
+      'a size, colour or background from a rule that may not apply (.a span)':
+        '<style>.a span{font-size:14px} .a b{color:#000} .a i{background:#000}</style>' +
+        '<div style="font-size:0"><span>SECRET</span></div><div style="color:#fff"><b>SECRET</b><i>SECRET</i></div>',
+      'a colour from a rule in @media, or naming a class in capitals':
+        '<style>@media (min-width:1px){u{color:#000}} .X{color:#000}</style><div style="color:#fff"><u>SECRET</u><s class="x">SECRET</s></div>',
+      'inherit from a rule that may apply, over a style attribute':
+        '<style>.a q{color:inherit!important} .a em{visibility:inherit!important}</style>' +
+        '<div style="color:#fff"><q style="color:#000">SECRET</q></div><div style="visibility:hidden"><em style="visibility:visible">SECRET</em></div>',
       'a CDATA section a browser reads as a comment': '<![CDATA[><div style="display:none">]]>SECRET</div>',
     };
     for (const [how, markup] of Object.entries(hidden)) {
@@ -96,11 +104,15 @@ describe('HTML-only mail', () => {
       html: html(
         '<div style="visibility:hidden">SECRET <span style="visibility:visible">ONE</span> SECRET <b>SECRET</b>' +
           '<p style="visibility:initial">TWO</p><p style="visibility:inherit">SECRET</p></div>' +
-          '<details><summary>THREE</summary>SECRET</details>',
+          '<details><summary>THREE</summary>SECRET</details>' +
+          // A rule of one class surely applies: it shows what it makes visible, and its colours.
+          '<style>.v{visibility:visible} .card{background:#222;color:#eee}</style>' +
+          '<div style="visibility:hidden"><span class="v">FIVE</span></div><div class="card">SIX</div>',
       ),
     });
     expect(text).not.toContain('SECRET');
-    for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'Thanks, Alice']) expect(text).toContain(word);
+    for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'FIVE', 'SIX', 'Thanks, Alice'])
+      expect(text).toContain(word);
     const page = await prompt({
       html: '<body style="visibility:hidden">SECRET<p style="visibility:visible">FOUR</p></body>',
     });

@@ -72,8 +72,8 @@ const WANTED = new Set([
   'rel',
 ]);
 
-/** Background colours an element's text is compared with, its own and those showing through. */
-const MAX_BACKGROUNDS = 16;
+/** Colours an element's text may be drawn in, or on (its own background and those showing through). */
+const MAX_LAYERS = 16;
 const BLACK: Color = { r: 0, g: 0, b: 0, a: 1 };
 const WHITE: Color = { r: 255, g: 255, b: 255, a: 1 };
 
@@ -118,18 +118,17 @@ function cachedStyleLook(style: string): Look {
 /** The look of an element: its `<style>` rules, its style attribute, and its HTML attributes. */
 function lookOf(name: string, attrs: ReadonlyMap<string, string>, index: StyleIndex): Look {
   const look = emptyLook();
-  const add = (key: string) => {
+  const add = (key: string, sure: boolean) => {
     const filed = index.get(key);
-    if (filed) mergeLook(look, filed);
+    // Keys are lower-cased: a class or id in capitals may not be the one a rule names.
+    if (filed) mergeLook(look, sure ? filed : { ...filed, visible: false, sure: emptyLook().sure });
   };
-  add('*');
-  add(`tag:${name}`);
-  const id = attrs.get('id')?.trim().toLowerCase();
-  if (id) add(`id:${id}`);
-  for (const name of new Set((attrs.get('class') ?? '').toLowerCase().split(/\s+/)))
-    if (name) add(`class:${name}`);
-  // A rule is matched by part of its selector, so it may not apply: it may hide, never show.
-  look.visible = false;
+  add('*', true);
+  add(`tag:${name}`, true);
+  const id = attrs.get('id')?.trim();
+  if (id) add(`id:${id.toLowerCase()}`, id === id.toLowerCase());
+  for (const name of new Set((attrs.get('class') ?? '').split(/\s+/)))
+    if (name) add(`class:${name.toLowerCase()}`, name === name.toLowerCase());
   const style = attrs.get('style');
   if (style) mergeLook(look, cachedStyleLook(style));
   if (attrs.has('hidden') || NEVER_SHOWN.has(name)) look.hides = true;
@@ -149,26 +148,47 @@ function lookOf(name: string, attrs: ReadonlyMap<string, string>, index: StyleIn
   return look;
 }
 
+const sameColor = (a: Color, b: Color) =>
+  a === b ||
+  (typeof a === 'object' &&
+    typeof b === 'object' &&
+    a.r === b.r &&
+    a.g === b.g &&
+    a.b === b.b &&
+    a.a === b.a);
+
+/**
+ * `own` colours over the parent's, each once. Past `max`, the rest may be what the text is drawn
+ * in or on: unknown, so unreadable.
+ */
+function layers(own: readonly Color[], parent: readonly Color[], max: number): readonly Color[] {
+  if (own.length === 0) return parent;
+  const all: Color[] = [];
+  for (const color of [...own, ...parent]) if (!all.some((c) => sameColor(c, color))) all.push(color);
+  return all.length > max ? [...all.slice(0, max - 1), 'unknown'] : all;
+}
+
 /** The frame of an element with `look` inside `parent`: what it inherits, and whether its text shows. */
 function frameOf(name: string, look: Look, parent: Frame): Frame {
-  const sizes = look.fontSizes;
-  const tiny = sizes.includes('tiny') || ((sizes.length === 0 || sizes.includes('relative')) && parent.tiny);
-  const colors = look.colors.length > 0 ? look.colors : parent.colors;
+  const { fontSizes: sizes, sure, inherits } = look;
+  // The parent's size, colour and background stay possible unless a source sure to apply sets them.
+  const tiny = sizes.includes('tiny') || ((!sure.size || sizes.includes('relative')) && parent.tiny);
+  const colors = sure.color && !inherits.color ? look.colors : layers(look.colors, parent.colors, MAX_LAYERS);
   // A background not quite opaque lets the parent's show through: both count.
   const own = look.backgrounds.filter((b) => b === 'unknown' || b === CURRENT || b.a >= 0.1);
   const seeThrough =
-    own.length === 0 || look.backgrounds.some((b) => b !== 'unknown' && b !== CURRENT && b.a < 1);
-  let backgrounds: Color[] = seeThrough ? [...own, ...parent.backgrounds] : own;
-  // Layers past the bound may be what the text is drawn on: unknown, so unreadable.
-  if (backgrounds.length > MAX_BACKGROUNDS)
-    backgrounds = [...backgrounds.slice(0, MAX_BACKGROUNDS - 1), 'unknown'];
+    own.length === 0 ||
+    !sure.background ||
+    inherits.background ||
+    look.backgrounds.some((b) => b !== 'unknown' && b !== CURRENT && b.a < 1);
+  const backgrounds = seeThrough ? layers(own, parent.backgrounds, MAX_LAYERS) : own;
   const unseen = colors.some((c) =>
     backgrounds.some(
       (b) => c === 'unknown' || b === 'unknown' || b === CURRENT || c === CURRENT || unreadable(c, b),
     ),
   );
   // Unlike display:none, visibility is inherited and a child may set it back to visible.
-  const invisible = look.invisible || (parent.invisible && !look.visible);
+  const invisible = look.invisible || (parent.invisible && (!look.visible || inherits.visibility));
   return {
     name,
     hidden: look.hides,
