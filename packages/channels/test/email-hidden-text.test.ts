@@ -29,6 +29,13 @@ async function prompt(mail: TestMail): Promise<string> {
 const SEEN = 'Please summarise the report.';
 const html = (hidden: string) => `<html><body><p>${SEEN}</p>${hidden}<p>Thanks, Alice</p></body></html>`;
 
+/** The prompt of `markup` between two visible paragraphs holds each of `words`, and no SECRET. */
+async function expectShown(markup: string, words: string[]): Promise<void> {
+  const text = await prompt({ html: html(markup) });
+  expect(text).not.toContain('SECRET');
+  for (const word of [SEEN, ...words, 'Thanks, Alice']) expect(text).toContain(word);
+}
+
 describe('HTML-only mail', () => {
   it('leaves out the text each way of hiding hides: styles, attributes, elements, colours', async () => {
     const hidden: Record<string, string> = {
@@ -75,6 +82,11 @@ describe('HTML-only mail', () => {
         '<div style="font-size:0"><span>SECRET</span></div><div style="color:#fff"><b>SECRET</b><i>SECRET</i></div>',
       'a colour from a rule in @media, or naming a class in capitals':
         '<style>@media (min-width:1px){u{color:#000}} .X{color:#000}</style><div style="color:#fff"><u>SECRET</u><s class="x">SECRET</s></div>',
+      'visibility:visible under display:none or opacity, or from a rule that may not apply':
+        '<div style="display:none"><span style="visibility:visible">SECRET</span></div>' +
+        '<div style="opacity:0"><span style="visibility:visible">SECRET</span></div>' +
+        '<style>.outer .v { visibility: visible } .w { visibility: hidden }</style>' +
+        '<div style="visibility:hidden"><span class="v">SECRET</span><span class="w" style="visibility:visible">SECRET</span></div>',
       'inherit from a rule that may apply, over a style attribute':
         '<style>.a q{color:inherit!important} .a em{visibility:inherit!important}</style>' +
         '<div style="color:#fff"><q style="color:#000">SECRET</q></div><div style="visibility:hidden"><em style="visibility:visible">SECRET</em></div>',
@@ -88,49 +100,29 @@ describe('HTML-only mail', () => {
   });
 
   it('keeps what the reader sees: a sized child of font-size:0, light text on a dark cell, hover-only rules', async () => {
-    const text = await prompt({
-      html: html(
-        '<style>a:hover{display:none} ::selection{color:#fff;background:#fff}</style>' +
-          '<td style="font-size:0"><span style="font-size:14px">ONE</span></td>' +
-          '<div style="background:#000"><span style="color:#fff">TWO</span></div>' +
-          '<p style="color:#999999">THREE</p><a href="http://127.0.0.1:9/">FOUR</a>',
-      ),
-    });
-    for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'FOUR', 'Thanks, Alice']) expect(text).toContain(word);
+    await expectShown(
+      '<style>a:hover{display:none} ::selection{color:#fff;background:#fff}</style>' +
+        '<td style="font-size:0"><span style="font-size:14px">ONE</span></td>' +
+        '<div style="background:#000"><span style="color:#fff">TWO</span></div>' +
+        '<p style="color:#999999">THREE</p><a href="http://127.0.0.1:9/">FOUR</a>',
+      ['ONE', 'TWO', 'THREE', 'FOUR'],
+    );
   });
 
   it("shows a visibility:visible child of a visibility:hidden parent, and not the parent's own text", async () => {
-    const text = await prompt({
-      html: html(
-        '<div style="visibility:hidden">SECRET <span style="visibility:visible">ONE</span> SECRET <b>SECRET</b>' +
-          '<p style="visibility:initial">TWO</p><p style="visibility:inherit">SECRET</p></div>' +
-          '<details><summary>THREE</summary>SECRET</details>' +
-          // A rule of one class surely applies: it shows what it makes visible, and its colours.
-          '<style>.v{visibility:visible} .card{background:#222;color:#eee}</style>' +
-          '<div style="visibility:hidden"><span class="v">FIVE</span></div><div class="card">SIX</div>',
-      ),
-    });
-    expect(text).not.toContain('SECRET');
-    for (const word of [SEEN, 'ONE', 'TWO', 'THREE', 'FIVE', 'SIX', 'Thanks, Alice'])
-      expect(text).toContain(word);
+    await expectShown(
+      '<div style="visibility:hidden">SECRET <span style="visibility:visible">ONE</span> SECRET <b>SECRET</b>' +
+        '<p style="visibility:initial">TWO</p><p style="visibility:inherit">SECRET</p></div>' +
+        '<details><summary>THREE</summary>SECRET</details>' +
+        // A rule of one class surely applies: it shows what it makes visible, and its colours.
+        '<style>.v{visibility:visible} .card{background:#222;color:#eee}</style>' +
+        '<div style="visibility:hidden"><span class="v">FIVE</span></div><div class="card">SIX</div>',
+      ['ONE', 'TWO', 'THREE', 'FIVE', 'SIX'],
+    );
     const page = await prompt({
       html: '<body style="visibility:hidden">SECRET<p style="visibility:visible">FOUR</p></body>',
     });
     expect(page).toBe('FOUR');
-  });
-
-  it('keeps hidden what visibility:visible cannot show: under display:none or opacity, or from a style block', async () => {
-    const text = await prompt({
-      html: html(
-        '<div style="display:none"><span style="visibility:visible">SECRET</span></div>' +
-          '<div style="opacity:0"><span style="visibility:visible">SECRET</span></div>' +
-          // A style block's rule is matched by part of its selector: it may not apply here.
-          '<style>.outer .v { visibility: visible }</style><div style="visibility:hidden"><span class="v">SECRET</span></div>' +
-          '<style>.w { visibility: hidden }</style><div style="visibility:hidden"><span class="w" style="visibility:visible">SECRET</span></div>',
-      ),
-    });
-    expect(text).not.toContain('SECRET');
-    expect(text).toContain(SEEN);
   });
 
   it('a hidden element whose nesting breaks leaves the rest of the mail out, said in a line', async () => {
