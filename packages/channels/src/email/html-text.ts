@@ -83,7 +83,7 @@ interface Frame {
   hidden: boolean;
   /** visibility:hidden, its own or inherited: a child with visibility:visible is shown. */
   invisible: boolean;
-  /** A closed `<details>`: only its first `<summary>` child is shown (`summary` once that one opened). */
+  /** A closed `<details>`: only its first `<summary>` child is shown (`summary`: that one was met). */
   folded?: { summary: boolean };
   tiny: boolean;
   colors: readonly Color[];
