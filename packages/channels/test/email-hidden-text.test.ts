@@ -8,7 +8,7 @@
 import { composeMail, type TestMail } from '@oxydra/testkit/email';
 import { describe, expect, it } from 'vitest';
 import { readMail } from '../src/email/body.js';
-import { HIDDEN_ALL_LINE, HIDDEN_REST_LINE, visibleText } from '../src/email/html-text.js';
+import { HIDDEN_ALL_LINE, HIDDEN_REST_LINE, HIDDEN_TEXT_LINE, visibleText } from '../src/email/html-text.js';
 import { emailUpdate, type MailPolicy } from '../src/email/updates.js';
 
 const policy: MailPolicy = { botAddress: 'agent@oxy.test', requireAuthentication: false };
@@ -192,9 +192,14 @@ describe('a mail with text and HTML parts', () => {
     expect(related).toBe(SEEN);
   });
 
-  it('the plain half is read when the HTML shows no text', async () => {
-    for (const shown of ['<img src="cid:logo@x">', '<p style="display:none">SECRET</p>', ' ']) {
+  it('the plain half is read when the HTML has no text (an image, blanks), not when it hides all of it', async () => {
+    for (const shown of ['<img src="cid:logo@x">', ' ', '<p style="display:none"> </p>']) {
       expect(await prompt({ text: 'Plain words.', html: shown }), shown).toBe('Plain words.');
+    }
+    // Every word of the HTML hidden: its reader saw a blank mail, so the plain half (what an
+    // attacker wants read) is not read in its place; the line says why the prompt has no text.
+    for (const hiding of ['<p style="display:none">SECRET</p>', '<div hidden>SECRET</div><img src="x">']) {
+      expect(await prompt({ text: INSTRUCTIONS, html: hiding }), hiding).toBe(HIDDEN_TEXT_LINE);
     }
   });
 

@@ -28,6 +28,13 @@ import {
 } from './css.js';
 import { CURRENT, unreadable } from './css-colors.js';
 
+/**
+ * The line for a mail whose every word is hidden: it stands in for the text, so a plain
+ * alternative (which the reader's program did not show either) is not read in its place.
+ */
+export const HIDDEN_TEXT_LINE =
+  '[Oxydra left out the text of this HTML mail: all of it is hidden from a reader]';
+
 /** The line put where the rest of a mail was left out. */
 export const HIDDEN_REST_LINE =
   '[Oxydra left out the rest of this HTML mail: its markup hides text in a way that cannot be followed safely]';
@@ -312,6 +319,8 @@ export async function visibleText(mailHtml: string): Promise<string> {
   let quotes = 0;
   let pre = 0;
   let lost = false;
+  /** Some text was there but hidden: a mail showing nothing says so, rather than being blank. */
+  let withheld = false;
   const writer = new Writer();
   const pop = () => {
     const frame = stack.pop()!;
@@ -371,7 +380,11 @@ export async function visibleText(mailHtml: string): Promise<string> {
       layout(name);
     },
     text(text) {
-      if (lost || hidden > 0 || (stack.at(-1) ?? root).cloaked) return;
+      if (lost) return;
+      if (hidden > 0 || (stack.at(-1) ?? root).cloaked) {
+        withheld ||= /\S/.test(text);
+        return;
+      }
       writer.text(text, quotes > 0, pre > 0);
     },
   };
@@ -379,6 +392,7 @@ export async function visibleText(mailHtml: string): Promise<string> {
   const text = writer.result();
   // A page invisible whole (a child made visible again aside) shows nothing to read.
   if (text === '' && root.invisible) return HIDDEN_ALL_LINE;
+  if (text === '' && withheld) return HIDDEN_TEXT_LINE;
   if (!lost) return text;
   return text ? `${text}\n\n${HIDDEN_REST_LINE}` : HIDDEN_REST_LINE;
 }
