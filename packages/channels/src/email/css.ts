@@ -1,13 +1,16 @@
 /**
  * What CSS does to an element's text that a reader of the mail would not see: hide it
- * (display:none, visibility:hidden, opacity 0, zero size, off-screen, clipped, mso-hide),
- * shrink it to nothing (font-size 0), or draw it in its background's colour. Read from inline
- * `style` attributes and from the mail's `<style>` blocks.
+ * (display:none, opacity 0, zero size, off-screen, clipped, mso-hide), make it invisible
+ * (visibility:hidden, which a descendant's visibility:visible undoes), shrink it to nothing
+ * (font-size 0), or draw it in its background's colour. Read from inline `style` attributes and
+ * from the mail's `<style>` blocks.
  *
  * Every doubt counts as hidden: a value not understood (`var(--x)`, `calc()`), a rule whose
  * selector is only partly read (it is matched by one class, id or tag of its last compound and
  * the rest is ignored, so it matches more elements than the browser would, never fewer), every
  * `@media` branch at once, and for colours every colour any rule gives, against every background.
+ * So a rule that may match more than the browser would may hide, never show: its size, colour,
+ * background or visibility:visible replace the parent's only when it surely applies (`sure`).
  * Text a reader would see may be left out; text hidden from them does not reach the prompt.
  * Each step is linear in the CSS read: no selector is matched against a tree.
  */
@@ -20,16 +23,37 @@ type FontSize = 'tiny' | 'normal' | 'relative';
 
 /** What the rules matching an element say about its text. */
 export interface Look {
+  /** The element and everything inside it are not shown. */
   hides: boolean;
+  /** visibility:hidden (or collapse, or not understood): inherited, unlike `hides`. */
+  invisible: boolean;
+  /** visibility:visible: shows what an invisible parent hid (only from a source that surely applies). */
+  visible: boolean;
   fontSizes: FontSize[];
   colors: Color[];
   backgrounds: Color[];
+  /**
+   * A size, colour or background set by a source that surely applies to the element: its style
+   * attribute, or a rule whose selector is read whole. Otherwise the parent's may still apply.
+   */
+  sure: { size: boolean; color: boolean; background: boolean };
+  /** A source lets the parent's colour, background or visibility through (inherit, unset, revert). */
+  inherits: { color: boolean; background: boolean; visibility: boolean };
 }
 
 /** Colours kept per element and rule key: more count as one that could not be read. */
 const MAX_COLORS = 8;
 
-export const emptyLook = (): Look => ({ hides: false, fontSizes: [], colors: [], backgrounds: [] });
+export const emptyLook = (): Look => ({
+  hides: false,
+  invisible: false,
+  visible: false,
+  fontSizes: [],
+  colors: [],
+  backgrounds: [],
+  sure: { size: false, color: false, background: false },
+  inherits: { color: false, background: false, visibility: false },
+});
 
 function addColor(list: Color[], color: Color): void {
   if (list.length >= MAX_COLORS) list[MAX_COLORS - 1] = 'unknown';
@@ -39,6 +63,14 @@ function addColor(list: Color[], color: Color): void {
 /** Adds `from` to `into` (the union of both: either may be the one the browser applies). */
 export function mergeLook(into: Look, from: Look): void {
   into.hides ||= from.hides;
+  into.invisible ||= from.invisible;
+  into.visible ||= from.visible;
+  into.sure.size ||= from.sure.size;
+  into.sure.color ||= from.sure.color;
+  into.sure.background ||= from.sure.background;
+  into.inherits.color ||= from.inherits.color;
+  into.inherits.background ||= from.inherits.background;
+  into.inherits.visibility ||= from.inherits.visibility;
   for (const size of from.fontSizes) if (!into.fontSizes.includes(size)) into.fontSizes.push(size);
   for (const color of from.colors) addColor(into.colors, color);
   for (const color of from.backgrounds) addColor(into.backgrounds, color);
@@ -158,8 +190,6 @@ function hidingDeclaration(property: string, value: string): boolean {
   switch (property) {
     case 'display':
       return computed || /\bnone\b/.test(value);
-    case 'visibility':
-      return computed || /\b(?:hidden|collapse)\b/.test(value);
     case 'content-visibility':
       return computed || value === 'hidden';
     case 'mso-hide':
@@ -215,16 +245,30 @@ function addDeclaration(look: Look, declaration: string): void {
     .trim()
     .toLowerCase();
   if (hidingDeclaration(property, value)) look.hides = true;
-  else if (property === 'font-size' || property === 'font') {
+  else if (property === 'visibility') {
+    // visible or initial shows; inherit, unset and revert keep the parent's; anything else hides.
+    if (/^(?:visible|initial)$/.test(value)) look.visible = true;
+    else if (/^(?:inherit|unset|revert|revert-layer)$/.test(value)) look.inherits.visibility = true;
+    else look.invisible = true;
+  } else if (property === 'font-size' || property === 'font') {
     const size = property === 'font' ? fontShorthandSize(value) : fontSize(value);
     if (size && !look.fontSizes.includes(size)) look.fontSizes.push(size);
+    if (size && size !== 'relative') look.sure.size = true;
   } else if (property === 'color' || property === '-webkit-text-fill-color') {
     const color = colorOf(value, false);
     // currentColor as the text's colour is the inherited one, as inherit is.
-    if (color !== undefined && color !== 'inherit' && color !== CURRENT) addColor(look.colors, color);
+    if (color === 'inherit' || color === CURRENT) look.inherits.color = true;
+    else if (color !== undefined) {
+      addColor(look.colors, color);
+      look.sure.color = true;
+    }
   } else if (property === 'background-color' || property === 'background') {
     const color = colorOf(value, property === 'background');
-    if (color !== undefined && color !== 'inherit') addColor(look.backgrounds, color);
+    if (color === 'inherit') look.inherits.background = true;
+    else if (color !== undefined) {
+      addColor(look.backgrounds, color);
+      look.sure.background = true;
+    }
   }
 }
 
@@ -243,6 +287,28 @@ const INTERACTIVE = /:(?:hover|focus|focus-within|focus-visible|active|visited)\
 /** Pseudo-elements whose rules style no text of the element's own (selection, generated content). */
 const NOT_TEXT =
   /::?(?:before|after|selection|-moz-selection|placeholder|marker|backdrop|file-selector-button)\b/;
+
+/**
+ * A selector of one tag, class or id (or `*`): matched whole by the key it is filed under. A
+ * class or id in capitals is not: keys are lower-cased, and a browser may match them by case.
+ */
+function wholeSelector(selector: string): boolean {
+  if (/^(?:[a-zA-Z][a-zA-Z0-9-]*|\*)$/.test(selector)) return true;
+  return /^[.#][^\s.#:>+~()[\],*|]+$/.test(selector) && selector === selector.toLowerCase();
+}
+
+function saysNothing(look: Look): boolean {
+  const { inherits } = look;
+  return (
+    !look.hides &&
+    !look.invisible &&
+    !look.visible &&
+    look.fontSizes.length + look.colors.length + look.backgrounds.length === 0 &&
+    !inherits.color &&
+    !inherits.background &&
+    !inherits.visibility
+  );
+}
 
 /** The key a selector's rule is filed under, or undefined when it styles none of the text. */
 function selectorKey(selector: string): string | undefined {
@@ -277,14 +343,17 @@ export function indexStyles(css: string): { index: StyleIndex; remote: boolean }
   const index = new Map<string, Look>();
   const frames: Array<{ prelude: string; look: Look }> = [];
   let remote = false;
-  const file = ({ prelude, look }: { prelude: string; look: Look }) => {
-    if (prelude.startsWith('@')) return;
-    if (!look.hides && look.fontSizes.length + look.colors.length + look.backgrounds.length === 0) return;
+  const file = ({ prelude, look }: { prelude: string; look: Look }, nested: boolean) => {
+    if (prelude.startsWith('@') || saysNothing(look)) return;
     for (const selector of splitSelectors(prelude)) {
       const key = selectorKey(selector);
       if (key === undefined) continue;
       const filed = index.get(key) ?? emptyLook();
-      mergeLook(filed, look);
+      // Only a rule outside @media and nesting, of one tag, class or id, surely applies to every
+      // element filed under its key: another may not, so it may hide text but never show it.
+      if (!nested && wholeSelector(selector.trim())) mergeLook(filed, look);
+      else
+        mergeLook(filed, { ...look, visible: false, sure: { size: false, color: false, background: false } });
       index.set(key, filed);
     }
   };
@@ -296,10 +365,10 @@ export function indexStyles(css: string): { index: StyleIndex; remote: boolean }
     const frame = frames.at(-1);
     if (frame) addDeclaration(frame.look, piece);
     else if (/^\s*@import\b/i.test(piece)) remote = true;
-    if (end === '}' && frame) file(frames.pop()!);
+    if (end === '}' && frame) file(frames.pop()!, frames.length > 0);
   });
   // A sheet ends its open blocks (the browser closes them at the end of the sheet).
-  for (let frame = frames.pop(); frame; frame = frames.pop()) file(frame);
+  for (let frame = frames.pop(); frame; frame = frames.pop()) file(frame, frames.length > 0);
   return { index, remote };
 }
 

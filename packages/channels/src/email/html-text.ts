@@ -1,5 +1,5 @@
 /**
- * The text an HTML-only mail shows its reader, and none it hides. A mail's HTML can carry words
+ * The text a mail's HTML shows its reader, and none it hides. A mail's HTML can carry words
  * no mail program displays (`display:none`, white on white, `font-size:0`, `<template>`, a class
  * a `<style>` block hides); converted whole, as mailparser did, they reached the prompt as the
  * sender's own words, untainted from an operator, though neither they nor anyone saw them.
@@ -27,6 +27,13 @@ import {
   styleLook,
 } from './css.js';
 import { CURRENT, unreadable } from './css-colors.js';
+
+/**
+ * The line for a mail whose every word is hidden: it stands in for the text, so a plain
+ * alternative (which the reader's program did not show either) is not read in its place.
+ */
+export const HIDDEN_TEXT_LINE =
+  '[Oxydra left out the text of this HTML mail: all of it is hidden from a reader]';
 
 /** The line put where the rest of a mail was left out. */
 export const HIDDEN_REST_LINE =
@@ -72,14 +79,19 @@ const WANTED = new Set([
   'rel',
 ]);
 
-/** Background colours an element's text is compared with, its own and those showing through. */
-const MAX_BACKGROUNDS = 16;
+/** Colours an element's text may be drawn in, or on (its own background and those showing through). */
+const MAX_LAYERS = 16;
 const BLACK: Color = { r: 0, g: 0, b: 0, a: 1 };
 const WHITE: Color = { r: 255, g: 255, b: 255, a: 1 };
 
 interface Frame {
   name: string;
+  /** It and everything inside it are not shown (display:none and the like). */
   hidden: boolean;
+  /** visibility:hidden, its own or inherited: a child with visibility:visible is shown. */
+  invisible: boolean;
+  /** A closed `<details>`: only its first `<summary>` child is shown (`summary`: that one was met). */
+  folded?: { summary: boolean };
   tiny: boolean;
   colors: readonly Color[];
   backgrounds: readonly Color[];
@@ -113,20 +125,21 @@ function cachedStyleLook(style: string): Look {
 /** The look of an element: its `<style>` rules, its style attribute, and its HTML attributes. */
 function lookOf(name: string, attrs: ReadonlyMap<string, string>, index: StyleIndex): Look {
   const look = emptyLook();
-  const add = (key: string) => {
+  const add = (key: string, sure: boolean) => {
     const filed = index.get(key);
-    if (filed) mergeLook(look, filed);
+    // Keys are lower-cased: a class or id in capitals may not be the one a rule names.
+    if (filed) mergeLook(look, sure ? filed : { ...filed, visible: false, sure: emptyLook().sure });
   };
-  add('*');
-  add(`tag:${name}`);
-  const id = attrs.get('id')?.trim().toLowerCase();
-  if (id) add(`id:${id}`);
-  for (const name of new Set((attrs.get('class') ?? '').toLowerCase().split(/\s+/)))
-    if (name) add(`class:${name}`);
+  add('*', true);
+  add(`tag:${name}`, true);
+  const id = attrs.get('id')?.trim();
+  if (id) add(`id:${id.toLowerCase()}`, id === id.toLowerCase());
+  for (const name of new Set((attrs.get('class') ?? '').split(/\s+/)))
+    if (name) add(`class:${name.toLowerCase()}`, name === name.toLowerCase());
   const style = attrs.get('style');
   if (style) mergeLook(look, cachedStyleLook(style));
   if (attrs.has('hidden') || NEVER_SHOWN.has(name)) look.hides = true;
-  if ((name === 'details' || name === 'dialog') && !attrs.has('open')) look.hides = true;
+  if (name === 'dialog' && !attrs.has('open')) look.hides = true;
   if (
     ['0', '0px'].includes(attrs.get('width')?.trim() ?? '') ||
     ['0', '0px'].includes(attrs.get('height')?.trim() ?? '')
@@ -142,25 +155,56 @@ function lookOf(name: string, attrs: ReadonlyMap<string, string>, index: StyleIn
   return look;
 }
 
+const sameColor = (a: Color, b: Color) =>
+  a === b ||
+  (typeof a === 'object' &&
+    typeof b === 'object' &&
+    a.r === b.r &&
+    a.g === b.g &&
+    a.b === b.b &&
+    a.a === b.a);
+
+/**
+ * `own` colours over the parent's, each once. Past `max`, the rest may be what the text is drawn
+ * in or on: unknown, so unreadable.
+ */
+function layers(own: readonly Color[], parent: readonly Color[], max: number): readonly Color[] {
+  if (own.length === 0) return parent;
+  const all: Color[] = [];
+  for (const color of [...own, ...parent]) if (!all.some((c) => sameColor(c, color))) all.push(color);
+  return all.length > max ? [...all.slice(0, max - 1), 'unknown'] : all;
+}
+
 /** The frame of an element with `look` inside `parent`: what it inherits, and whether its text shows. */
 function frameOf(name: string, look: Look, parent: Frame): Frame {
-  const sizes = look.fontSizes;
-  const tiny = sizes.includes('tiny') || ((sizes.length === 0 || sizes.includes('relative')) && parent.tiny);
-  const colors = look.colors.length > 0 ? look.colors : parent.colors;
+  const { fontSizes: sizes, sure, inherits } = look;
+  // The parent's size, colour and background stay possible unless a source sure to apply sets them.
+  const tiny = sizes.includes('tiny') || ((!sure.size || sizes.includes('relative')) && parent.tiny);
+  const colors = sure.color && !inherits.color ? look.colors : layers(look.colors, parent.colors, MAX_LAYERS);
   // A background not quite opaque lets the parent's show through: both count.
   const own = look.backgrounds.filter((b) => b === 'unknown' || b === CURRENT || b.a >= 0.1);
   const seeThrough =
-    own.length === 0 || look.backgrounds.some((b) => b !== 'unknown' && b !== CURRENT && b.a < 1);
-  let backgrounds: Color[] = seeThrough ? [...own, ...parent.backgrounds] : own;
-  // Layers past the bound may be what the text is drawn on: unknown, so unreadable.
-  if (backgrounds.length > MAX_BACKGROUNDS)
-    backgrounds = [...backgrounds.slice(0, MAX_BACKGROUNDS - 1), 'unknown'];
+    own.length === 0 ||
+    !sure.background ||
+    inherits.background ||
+    look.backgrounds.some((b) => b !== 'unknown' && b !== CURRENT && b.a < 1);
+  const backgrounds = seeThrough ? layers(own, parent.backgrounds, MAX_LAYERS) : own;
   const unseen = colors.some((c) =>
     backgrounds.some(
       (b) => c === 'unknown' || b === 'unknown' || b === CURRENT || c === CURRENT || unreadable(c, b),
     ),
   );
-  return { name, hidden: look.hides, tiny, colors, backgrounds, cloaked: look.hides || tiny || unseen };
+  // Unlike display:none, visibility is inherited and a child may set it back to visible.
+  const invisible = look.invisible || (parent.invisible && (!look.visible || inherits.visibility));
+  return {
+    name,
+    hidden: look.hides,
+    invisible,
+    tiny,
+    colors,
+    backgrounds,
+    cloaked: look.hides || invisible || tiny || unseen,
+  };
 }
 
 /** Text with blank-line and space collapsing, quoted lines prefixed with "> " (as html-to-text did). */
@@ -260,6 +304,7 @@ export async function visibleText(mailHtml: string): Promise<string> {
   const page: Frame = {
     name: '',
     hidden: false,
+    invisible: false,
     tiny: false,
     colors: [BLACK],
     backgrounds: [WHITE],
@@ -274,6 +319,8 @@ export async function visibleText(mailHtml: string): Promise<string> {
   let quotes = 0;
   let pre = 0;
   let lost = false;
+  /** Some text was there but hidden: a mail showing nothing says so, rather than being blank. */
+  let withheld = false;
   const writer = new Writer();
   const pop = () => {
     const frame = stack.pop()!;
@@ -298,7 +345,18 @@ export async function visibleText(mailHtml: string): Promise<string> {
       }
       layout(name);
       if (VOID.has(name)) return;
-      const frame = frameOf(name, lookOf(name, attrs, styles.index), stack.at(-1) ?? root);
+      const parent = stack.at(-1) ?? root;
+      const look = lookOf(name, attrs, styles.index);
+      if (parent.folded) {
+        if (name === 'summary' && !parent.folded.summary) parent.folded.summary = true;
+        else look.hides = true;
+      }
+      const frame = frameOf(name, look, parent);
+      if (name === 'details' && !attrs.has('open')) {
+        // Closed, it shows its first summary child and nothing else: its own text is not shown.
+        frame.folded = { summary: false };
+        frame.cloaked = true;
+      }
       stack.push(frame);
       open.set(name, (open.get(name) ?? 0) + 1);
       if (frame.hidden) hidden++;
@@ -322,12 +380,19 @@ export async function visibleText(mailHtml: string): Promise<string> {
       layout(name);
     },
     text(text) {
-      if (lost || hidden > 0 || (stack.at(-1) ?? root).cloaked) return;
+      if (lost) return;
+      if (hidden > 0 || (stack.at(-1) ?? root).cloaked) {
+        withheld ||= /\S/.test(text);
+        return;
+      }
       writer.text(text, quotes > 0, pre > 0);
     },
   };
   await scanHtmlAsync(html, handler, { wantedAttributes: WANTED });
   const text = writer.result();
+  // A page invisible whole (a child made visible again aside) shows nothing to read.
+  if (text === '' && root.invisible) return HIDDEN_ALL_LINE;
+  if (text === '' && withheld) return HIDDEN_TEXT_LINE;
   if (!lost) return text;
   return text ? `${text}\n\n${HIDDEN_REST_LINE}` : HIDDEN_REST_LINE;
 }

@@ -3,9 +3,10 @@
  * only when it is not automatic mail (no loops with auto-responders, bounces or lists), its
  * From is one address, not the bot's own, and (unless switched off) the receiving server
  * authenticated it for the From domain (auth.ts). The prompt is the new text only (text.ts) of
- * the body's text (body.ts: plain text, else what the HTML shows; nothing is fetched). A reply to a
- * question (thread.ts) whose first line is one of its choices is a button press. Attachments
- * are described from the server's MIME structure, never downloaded here.
+ * the body's text (body.ts: what its reader is shown, an alternative's HTML before its plain
+ * text; nothing is fetched). A reply to a question (thread.ts) whose first line is one of its
+ * choices is a button press. Attachments are described from the server's MIME structure, never
+ * downloaded here.
  */
 import { type ChannelAttachment, type ChannelUpdate, hasTerminalControls } from '@oxydra/types';
 import type { MessageStructureObject } from 'imapflow';
@@ -31,7 +32,7 @@ export interface FetchedMail {
   /** "<UIDVALIDITY>:<UID>": the prefix of its attachments' ids. */
   key: string;
   parsed: ParsedMail;
-  /** The body's text (body.ts's mailText). */
+  /** The body's text (body.ts's readMail). */
   text: string;
   structure?: MessageStructureObject | undefined;
 }
