@@ -68,6 +68,38 @@ function formsOf(secret: string): SecretForms {
   return forms;
 }
 
+/** A list of secrets made ready: its values long enough, once each, longest first, with their forms. */
+interface Prepared {
+  /** The list's items when it was prepared: a caller may change its array in place. */
+  items: readonly (string | undefined)[];
+  minLength: number;
+  forms: readonly SecretForms[];
+}
+
+/**
+ * Per secrets array, its preparation: a tool result is scrubbed with the same list each time, so
+ * the dedupe and sort run once per list, not per call. Weak, so a dropped list drops its entry.
+ */
+const preparedCache = new WeakMap<readonly (string | undefined)[], Prepared>();
+
+function preparedForms(secrets: readonly (string | undefined)[], minLength: number): readonly SecretForms[] {
+  const cached = preparedCache.get(secrets);
+  if (cached && cached.minLength === minLength && sameItems(cached.items, secrets)) return cached.forms;
+  const forms = [...new Set(secrets)]
+    .filter((value): value is string => value !== undefined && value.length >= minLength)
+    .sort((a, b) => b.length - a.length)
+    .map((value) => formsOf(value));
+  preparedCache.set(secrets, { items: [...secrets], minLength, forms });
+  return forms;
+}
+
+/** Whether the array still holds what it held: a few reference comparisons, no copying. */
+function sameItems(before: readonly (string | undefined)[], now: readonly (string | undefined)[]): boolean {
+  if (before.length !== now.length) return false;
+  for (let i = 0; i < now.length; i++) if (before[i] !== now[i]) return false;
+  return true;
+}
+
 /** `text` with every base64 run holding `core` replaced, found by indexOf and a scan (no backtracking). */
 function replaceEncoded(text: string, core: string, replacement: string): string {
   let at = text.indexOf(core);
@@ -98,12 +130,8 @@ export function redactSecretForms(
   replacement: string,
   minLength: number,
 ): string {
-  const values = [...new Set(secrets)]
-    .filter((value): value is string => value !== undefined && value.length >= minLength)
-    .sort((a, b) => b.length - a.length);
   let result = text;
-  for (const value of values) {
-    const { literals, cores } = formsOf(value);
+  for (const { literals, cores } of preparedForms(secrets, minLength)) {
     for (const literal of literals) {
       if (result.includes(literal)) result = result.split(literal).join(replacement);
     }

@@ -28,6 +28,20 @@ describe('redactSecretForms', () => {
     }
   });
 
+  it('prepares a list once and still honours it when it changes', () => {
+    const other = 'second-secret-value';
+    const secrets = [KEY];
+    const text = `${KEY} ${other}`;
+    expect(redactSecretForms(text, secrets, '[X]', 6)).toBe(`[X] ${other}`);
+    expect(redactSecretForms(text, secrets, '[X]', 6)).toBe(`[X] ${other}`);
+    secrets.push(other);
+    expect(redactSecretForms(text, secrets, '[X]', 6)).toBe('[X] [X]');
+    secrets[0] = 'none-of-these';
+    expect(redactSecretForms(text, secrets, '[X]', 6)).toBe(`${KEY} [X]`);
+    // The same list with another minimum length is another preparation.
+    expect(redactSecretForms(text, secrets, '[X]', 100)).toBe(text);
+  });
+
   it('leaves other base64 alone and skips values shorter than the minimum', () => {
     const other = b64('an ordinary attachment with no secret in it');
     expect(redact(`img ${other}`)).toBe(`img ${other}`);
