@@ -1,8 +1,9 @@
 /**
  * A known secret value replaced wherever it shows, in the forms a server, a program or a model
  * hands it back in: as written, percent-encoded (a URL, a form body), JSON-escaped (a body
- * quoting it) and base64 or base64url inside a longer run (`Authorization: Basic
- * base64(user:key)` echoed by a proxy's error, a `Bearer key` header encoded in a debug dump). The one home of those forms: the tool output scrubber
+ * quoting it), hex-encoded (`xxd -p`, a proxy dumping bytes) and base64 or base64url inside a
+ * longer run (`Authorization: Basic base64(user:key)` echoed by a proxy's error, a `Bearer key`
+ * header encoded in a debug dump). The one home of those forms: the tool output scrubber
  * (@oxydra/tools redactLiterals, which stored transcripts, the audit chain and the gateway log
  * use too) and provider error messages (@oxydra/provider redactSecrets) both call it. Also where
  * a URL holds a password (urlPassword): the list of secrets to look for takes it from every URL
@@ -23,7 +24,11 @@ const MIN_CORE = 6;
 
 /** Forms of one secret, computed once: a few secrets are replaced in every tool result. */
 interface SecretForms {
-  /** Exact strings: the value, its percent-encoding, its JSON escaping (when they differ). */
+  /**
+   * Exact strings: the value, its percent-encoding, its JSON escaping and the hex of its UTF-8
+   * bytes in lower and upper case (when they differ). Hex needs no alignment: a byte is always
+   * two hex digits, so the secret's bytes show as these wherever they sit in a dump.
+   */
   literals: string[];
   /** Base64 and base64url characters that only the secret's bytes decide, at each of the 3 byte alignments. */
   cores: string[];
@@ -32,6 +37,12 @@ interface SecretForms {
 const formsCache = new Map<string, SecretForms>();
 /** Bound on the cache: secrets are few, but a host may pass new ones for ever (one per token). */
 const MAX_CACHED = 256;
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
 
 function base64(bytes: Uint8Array): string {
   let binary = '';
@@ -61,7 +72,14 @@ function base64Cores(secret: string): string[] {
 function formsOf(secret: string): SecretForms {
   const cached = formsCache.get(secret);
   if (cached) return cached;
-  const literals = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+  const hexForm = hex(new TextEncoder().encode(secret));
+  const literals = [
+    secret,
+    encodeURIComponent(secret),
+    JSON.stringify(secret).slice(1, -1),
+    hexForm,
+    hexForm.toUpperCase(),
+  ];
   const forms = { literals: [...new Set(literals)], cores: base64Cores(secret) };
   if (formsCache.size >= MAX_CACHED) formsCache.clear();
   formsCache.set(secret, forms);

@@ -1,5 +1,5 @@
 /**
- * A known secret is found in the forms it comes back in: percent-encoded, JSON-escaped, and
+ * A known secret is found in the forms it comes back in: percent-encoded, JSON-escaped, hex, and
  * base64/base64url at any byte alignment inside a longer encoded run (a proxy echoing
  * `Authorization: Basic base64(user:key)`), the run replaced whole.
  */
@@ -26,6 +26,14 @@ describe('redactSecretForms', () => {
         expect(redact(`tok=${b64url(plain)};`), JSON.stringify(plain)).toBe('tok=[X];');
       }
     }
+  });
+
+  it('replaces its hex, lower or upper case, as `xxd -p` or a proxy dumping bytes prints it', () => {
+    const hex = Buffer.from(KEY).toString('hex');
+    expect(redact(`dump: ${hex}`)).toBe('dump: [X]');
+    expect(redact(`DUMP ${hex.toUpperCase()};`)).toBe('DUMP [X];');
+    // Inside a longer dump (a header line's bytes), what surrounds it stays.
+    expect(redact(`${Buffer.from('key: ').toString('hex')}${hex}0a`)).toBe('6b65793a20[X]0a');
   });
 
   it('prepares a list once and still honours it when it changes', () => {
