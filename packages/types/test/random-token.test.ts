@@ -6,44 +6,42 @@
 import { describe, expect, it } from 'vitest';
 import { looksLikeRandomToken, looksLikeSecret } from '../src/index.js';
 
-const sparing = (token: string) => looksLikeRandomToken(token, { spareIdentifiers: true });
+/** What each token is: where only shown (the strict rule), and in tool output (identifiers spared). */
+const TOKEN = { strict: true, sparing: true };
+const SPARED = { strict: true, sparing: false };
+const NONE = { strict: false, sparing: false };
+const cases: [string, string, { strict: boolean; sparing: boolean }][] = [
+  ['a bare key', 'sk-AbC123dEf456GhI789jKl012MnO345', TOKEN],
+  ['a GitHub token', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', TOKEN],
+  [
+    'a JWT',
+    'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    TOKEN,
+  ],
+  ['padded base64', 'dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA==', TOKEN],
+  ['24 random characters', 'Qm7xK2pLr9Tz4VbN8cWd3FhJ', TOKEN],
+  ['a commit', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736', SPARED],
+  ['a commit ending a sentence', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736.', SPARED],
+  ['a UUID', '123e4567-e89b-12d3-a456-426614174000', SPARED],
+  ['a note id', 'note-123e4567-e89b-12d3-a456-426614174000', SPARED],
+  ['a path with three separators', 'cache/k7Qz/x9Lm/Pq2Wv8RtY5nB3cD6', SPARED],
+  ['a name 40-50% words', 'kernel.db.untrusted-20261124T201500', SPARED],
+  ['too short', 'aB3dE5gH7jK9mN2pQ4rS6', NONE],
+  ['no digits', 'ThisIsAnOrdinaryLongIdentifierName', NONE],
+  ['no letters', '202611241201500123456789', NONE],
+  ['mostly words', 'createV2ResponsesAdapterFromConfig', NONE],
+  ['words and numbers', 'ERR_INVALID_ARG_TYPE_VALUE_1234', NONE],
+  ['a model id', 'claude-3-5-sonnet-20241022', NONE],
+  ['low entropy', 'x1Y2'.repeat(8), NONE],
+  ['not token characters', 'Qm7xK2pL r9Tz4VbN8cWd3FhJ', NONE],
+];
 
 describe('looksLikeRandomToken', () => {
-  it.each([
-    ['a bare key', 'sk-AbC123dEf456GhI789jKl012MnO345'],
-    ['a GitHub token', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
-    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
-    ['padded base64', 'dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA=='],
-    ['24 random characters', 'Qm7xK2pLr9Tz4VbN8cWd3FhJ'],
-  ])('%s is a token either way', (_what, token) => {
-    expect(looksLikeRandomToken(token)).toBe(true);
-    expect(sparing(token)).toBe(true);
-  });
-
-  it.each([
-    ['a commit', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736'],
-    ['a commit ending a sentence', '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736.'],
-    ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
-    ['a note id', 'note-123e4567-e89b-12d3-a456-426614174000'],
-    ['a path with three separators', 'cache/k7Qz/x9Lm/Pq2Wv8RtY5nB3cD6'],
-    ['a name 40-50% words', 'kernel.db.untrusted-20261124T201500'],
-  ])('%s is spared in tool output, a token where only shown', (_what, token) => {
-    expect(sparing(token)).toBe(false);
-    expect(looksLikeRandomToken(token)).toBe(true);
-  });
-
-  it.each([
-    ['too short', 'aB3dE5gH7jK9mN2pQ4rS6'],
-    ['no digits', 'ThisIsAnOrdinaryLongIdentifierName'],
-    ['no letters', '202611241201500123456789'],
-    ['mostly words', 'createV2ResponsesAdapterFromConfig'],
-    ['words and numbers', 'ERR_INVALID_ARG_TYPE_VALUE_1234'],
-    ['a model id', 'claude-3-5-sonnet-20241022'],
-    ['low entropy', 'x1Y2'.repeat(8)],
-    ['not token characters', 'Qm7xK2pL r9Tz4VbN8cWd3FhJ'],
-  ])('%s is no token either way', (_what, token) => {
-    expect(looksLikeRandomToken(token)).toBe(false);
-    expect(sparing(token)).toBe(false);
+  it.each(cases)('%s', (_what, token, expected) => {
+    expect({
+      strict: looksLikeRandomToken(token),
+      sparing: looksLikeRandomToken(token, { spareIdentifiers: true }),
+    }).toEqual(expected);
   });
 });
 
