@@ -27,11 +27,14 @@ interface SecretForms {
   /**
    * Exact strings: the value, its percent-encoding, its JSON escaping and the hex of its UTF-8
    * bytes in lower and upper case (when they differ). Hex needs no alignment: a byte is always
-   * two hex digits, so the secret's bytes show as these wherever they sit in a dump.
+   * two hex digits, so the secret's bytes show as these wherever they sit in a dump (one wrapped
+   * over lines: redactWrappedHex).
    */
   literals: string[];
   /** Base64 and base64url characters that only the secret's bytes decide, at each of the 3 byte alignments. */
   cores: string[];
+  /** The hex of its bytes, lower case, for a dump wrapped over lines (wrappedHex). */
+  hex: string;
 }
 
 const formsCache = new Map<string, SecretForms>();
@@ -80,7 +83,7 @@ function formsOf(secret: string): SecretForms {
     hexForm,
     hexForm.toUpperCase(),
   ];
-  const forms = { literals: [...new Set(literals)], cores: base64Cores(secret) };
+  const forms = { literals: [...new Set(literals)], cores: base64Cores(secret), hex: hexForm };
   if (formsCache.size >= MAX_CACHED) formsCache.clear();
   formsCache.set(secret, forms);
   return forms;
@@ -148,14 +151,31 @@ export function redactSecretForms(
   replacement: string,
   minLength: number,
 ): string {
+  const forms = preparedForms(secrets, minLength);
   let result = text;
-  for (const { literals, cores } of preparedForms(secrets, minLength)) {
+  for (const { literals, cores } of forms) {
     for (const literal of literals) {
       if (result.includes(literal)) result = result.split(literal).join(replacement);
     }
     for (const core of cores) result = replaceEncoded(result, core, replacement);
   }
-  return result;
+  return redactWrappedHex(result, forms, replacement);
+}
+
+/**
+ * Two or more lines of hex digits alone: a dump wrapped at a width (`xxd -p` wraps at 60
+ * digits), where a secret's hex may run over a line break. Anchored at line starts with one way
+ * to match each line, so the scan is linear.
+ */
+const HEX_BLOCK = /^[0-9A-Fa-f]+(?:\r?\n[0-9A-Fa-f]+)+$/gm;
+
+/** `text` with every wrapped hex dump holding a secret's bytes replaced whole. */
+function redactWrappedHex(text: string, forms: readonly SecretForms[], replacement: string): string {
+  if (forms.length === 0 || !text.includes('\n')) return text;
+  return text.replace(HEX_BLOCK, (block) => {
+    const joined = block.replace(/\r?\n/g, '').toLowerCase();
+    return forms.some(({ hex }) => joined.includes(hex)) ? replacement : block;
+  });
 }
 
 /**

@@ -36,6 +36,24 @@ describe('redactSecretForms', () => {
     expect(redact(`${Buffer.from('key: ').toString('hex')}${hex}0a`)).toBe('6b65793a20[X]0a');
   });
 
+  it('replaces a hex dump wrapped over lines (`xxd -p`, 60 digits a line) that holds it', () => {
+    const dump = (text: string) =>
+      (
+        Buffer.from(text)
+          .toString('hex')
+          .match(/.{1,60}/g) ?? []
+      )
+        .join('\n')
+        .concat('\n');
+    // The key starts mid-line and runs over a break: no line holds its whole hex.
+    const wrapped = dump(`user:${KEY}\n`);
+    expect(wrapped.split('\n').some((line) => line.includes(Buffer.from(KEY).toString('hex')))).toBe(false);
+    expect(redact(`$ xxd -p creds\n${wrapped}$ ls`)).toBe('$ xxd -p creds\n[X]\n$ ls');
+    expect(redact(`dump\r\n${wrapped.toUpperCase().replace(/\n/g, '\r\n')}`)).toBe('dump\r\n[X]\r\n');
+    const other = dump('an ordinary file with nothing secret in it at all');
+    expect(redact(other)).toBe(other);
+  });
+
   it('prepares a list once and still honours it when it changes', () => {
     const other = 'second-secret-value';
     const secrets = [KEY];
@@ -59,5 +77,8 @@ describe('redactSecretForms', () => {
   it('scans a long encoded text in one pass', () => {
     const long = `${b64('x'.repeat(300_000))}${b64(KEY)}`;
     expect(redact(long)).toBe('[X]');
+    // Many lines of hex, each ending in a character that is not: no line starts a block.
+    const lines = `${'ab'.repeat(30)}z\n`.repeat(7_000);
+    expect(redact(lines)).toBe(lines);
   });
 });
