@@ -119,6 +119,11 @@ describe('secret masking', () => {
       'Bearer abcdef123456',
       'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
       'dGhpcyBpcyBhIHNlY3JldCB0b2tlbiAxMjM0NTY3OA==',
+      // The tool output scrubber's token rule, not a weaker one of its own: a JWT (dots), 24
+      // random characters, and hex (a commit hash or digest, which only tool output spares).
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'Qm7xK2pLr9Tz4VbN8cWd3FhJ',
+      '3f2a9c1e4b5d6f708192a3b4c5d6e7f809182736',
     ];
     const ordinary = [
       'serve',

@@ -8,7 +8,13 @@ export * from './messages.js';
 export { FRESH_MS, FreshLooks } from './once.js';
 export * from './provider.js';
 export * from './secret-folders.js';
-export { redactSecretForms, urlPassword } from './secret-forms.js';
+export {
+  looksLikeRandomToken,
+  type RandomTokenOptions,
+  redactSecretForms,
+  TOKEN_RUN_SOURCE,
+  urlPassword,
+} from './secret-forms.js';
 export * from './session-ids.js';
 export * from './session-names.js';
 export * from './stores/index.js';

@@ -1,9 +1,11 @@
 /**
- * What a credential looks like when nothing names it: the one list of vendor key shapes and the
- * test for a long random token. `config show` masks an MCP server's argument that is one
+ * What a credential looks like when nothing names it: the one list of vendor key shapes, with the
+ * long random token (secret-forms.ts). `config show` masks an MCP server's argument that is one
  * (secrets.ts), and provider errors redact such keys wherever they appear
  * (@oxydra/provider's redact.ts builds its pattern from VENDOR_KEY_SOURCE).
  */
+
+import { looksLikeRandomToken } from '../secret-forms.js';
 
 /**
  * Vendor key prefixes, each with its separator so ordinary words ("skeleton", "sessions",
@@ -17,22 +19,11 @@ export const VENDOR_KEY_SOURCE =
 const VENDOR_KEY = new RegExp(`^${VENDOR_KEY_SOURCE}$`);
 /** `Bearer <token>` (an Authorization value passed as one argument). */
 const BEARER = /^(?:Authorization:\s*)?Bearer\s+\S{6,}$/i;
-/** Base64, base64url and hex characters, `=` only as trailing padding. */
-const TOKEN = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
-/** A word: an optional capital and three or more lower-case letters. */
-const WORD = /[A-Z]?[a-z]{3,}/g;
-
 /**
  * Whether `word`, whole, looks like a credential: a vendor key, a bearer value, or a long random
- * token: at least 32 base64/hex characters mixing letters and digits, not starting with `/` (an
- * absolute path) and mostly not words (a relative path, a long package name). A commit
- * hash passes for one; masking it in what is only shown costs nothing.
+ * token (the one rule, secret-forms.ts looksLikeRandomToken). Nothing is spared here: a commit
+ * hash or a hex digest passes for a token, and masking it in what is only shown costs nothing.
  */
 export function looksLikeSecret(word: string): boolean {
-  if (VENDOR_KEY.test(word) || BEARER.test(word)) return true;
-  if (!TOKEN.test(word) || word.startsWith('/')) return false;
-  if (!/[0-9]/.test(word) || !/[A-Za-z]/.test(word)) return false;
-  let inWords = 0;
-  for (const [found] of word.matchAll(WORD)) inWords += found.length;
-  return inWords / word.length < 0.5;
+  return VENDOR_KEY.test(word) || BEARER.test(word) || looksLikeRandomToken(word);
 }
