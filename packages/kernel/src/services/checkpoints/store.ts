@@ -212,7 +212,7 @@ export class CheckpointStore {
         this.state(target),
         import('./restore.js'),
       ]);
-      return restoreTree(this.git, target, whole, wanted, options.paths);
+      return restoreTree(this.git, whole, wanted, options.paths);
     });
   }
 
