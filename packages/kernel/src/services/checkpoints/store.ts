@@ -43,6 +43,7 @@ import {
 } from './types.js';
 
 const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_FILES = 100_000;
 const EMPTY_STATE: TreeState = { entries: new Map(), manifest: EMPTY_MANIFEST };
 
 /**
@@ -69,7 +70,10 @@ export class CheckpointStore {
     this.capturer = new WorkspaceCapture(
       workspace,
       this.git,
-      options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      {
+        maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+        maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
+      },
       options.secretFolders ?? [],
     );
   }

@@ -85,7 +85,7 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   constructor(
     readonly workspace: string,
-    private readonly options: { maxFileBytes: number; audit: KernelAudit },
+    private readonly options: { maxFileBytes: number; maxFiles?: number; audit: KernelAudit },
   ) {}
 
   /** The store, opened (git init) on first use; a missing git is a clear usage error. */
@@ -101,7 +101,11 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   async #open(): Promise<CheckpointStore> {
     const { CheckpointStore } = await import('../checkpoints/store.js');
-    return CheckpointStore.open(this.workspace, { maxFileBytes: this.options.maxFileBytes });
+    const { maxFileBytes, maxFiles } = this.options;
+    return CheckpointStore.open(this.workspace, {
+      maxFileBytes,
+      ...(maxFiles !== undefined ? { maxFiles } : {}),
+    });
   }
 
   /** A run id for a new run's checkpoints. */
