@@ -7,6 +7,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { claimWorkspaceState } from '../../store/state-origin.js';
+import { clearRunActive, markRunActive, refuseWhileRunsActive } from './active-runs.js';
 import { WorkspaceCapture } from './capture.js';
 import {
   encodeMeta,
@@ -210,6 +211,8 @@ export class CheckpointStore {
    */
   restore(ref: string, options: { paths?: readonly string[] } = {}): Promise<RestoreReport> {
     return this.exclusive(async () => {
+      // Under the lock: a run marks itself before its "before" checkpoint, which waits for it.
+      await this.refuseWhileRunsActive();
       const target = await resolveOrThrow(this.git, ref);
       const [whole, wanted, { restoreTree }] = await Promise.all([
         this.captureNow(),
@@ -218,6 +221,20 @@ export class CheckpointStore {
       ]);
       return restoreTree(this.git, whole, wanted, options.paths);
     });
+  }
+
+  /** `run` changes the workspace from now on, until `runEnded` (active-runs.ts). */
+  runStarted(run: string): Promise<void> {
+    return markRunActive(this.gitDir, run);
+  }
+
+  runEnded(run: string): Promise<void> {
+    return clearRunActive(this.gitDir, run);
+  }
+
+  /** A usage error while a run of a live process changes the workspace. */
+  refuseWhileRunsActive(doing = 'restore'): Promise<void> {
+    return refuseWhileRunsActive(this.gitDir, doing);
   }
 
   /** The workspace now, for a diff or a restore: the files it reads are remembered, not committed. */

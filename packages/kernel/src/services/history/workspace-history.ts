@@ -113,6 +113,15 @@ export class WorkspaceHistory implements CheckpointCalls {
     return newRunId('r-');
   }
 
+  /** A run changes the workspace from now on: restores and undos are refused until it ends. */
+  async runStarted(run: string): Promise<void> {
+    await (await this.store()).runStarted(run);
+  }
+
+  async runEnded(run: string): Promise<void> {
+    await (await this.store()).runEnded(run);
+  }
+
   async commit(message: string, meta: Record<string, string> = {}): Promise<Checkpoint> {
     return (await this.store()).snapshot(message, meta);
   }
@@ -220,6 +229,10 @@ export class WorkspaceHistory implements CheckpointCalls {
     store: CheckpointStore,
     plan: { to: Checkpoint; paths?: string[]; undoes: string; actor: string },
   ): Promise<UndoReport> {
+    // Early, before the state is saved (the restore checks again under the store's lock).
+    await store.refuseWhileRunsActive(
+      plan.undoes.startsWith('checkpoint') ? 'restore' : `undo ${plan.undoes}`,
+    );
     const undoRun = newRunId('u-');
     const meta = { run: undoRun, undoes: plan.undoes };
     const saved = await store.snapshot(`before undoing ${plan.undoes}`, { ...meta, kind: 'before' });
