@@ -24,7 +24,7 @@ import type { KernelAudit } from '../src/services/audit/audit-log.js';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { chmodNoFollow, unlinkNoFollow } from '../src/services/checkpoints/no-follow.js';
 import { WorkspaceHistory } from '../src/services/history/workspace-history.js';
-import { gateGit } from './git-gate.js';
+import { gateGit, linkInstead, swapOnceWritten } from './git-gate.js';
 import { tempFolders } from './temp-folders.js';
 
 const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -84,16 +84,8 @@ describe('restore and capture never follow a link', () => {
     const store = await CheckpointStore.open(root);
     const checkpoint = await store.snapshot('one');
     unlinkSync(join(root, 'f'));
-    process.env.PATH = gateGit(
-      folder(),
-      {
-        commands: ['checkout-index', '--batch'],
-        feed: 1,
-        waitFor: join(root, 'f'),
-        swap: `ln -s ${outside}/id_rsa ${root}/f.new && mv -f ${root}/f.new ${root}/f`,
-      },
-      savedPath ?? '',
-    );
+    const swap = `ln -s ${outside}/id_rsa ${root}/f.new && mv -f ${root}/f.new ${root}/f`;
+    process.env.PATH = swapOnceWritten(folder(), join(root, 'f'), swap, savedPath ?? '');
 
     const report = await store.restore(checkpoint.id);
 
@@ -167,16 +159,8 @@ describe('restore and capture never follow a link', () => {
       await history.commit('before', { kind: 'before', run: 'r-0000000a' });
       unlinkSync(join(root, 'a/s'));
       await history.commit('after', { kind: 'after', run: 'r-0000000a' });
-      process.env.PATH = gateGit(
-        folder(),
-        {
-          commands: ['checkout-index', '--batch'],
-          feed: 1,
-          waitFor: join(root, 'a/s'),
-          swap: `mv ${root}/a ${root}/a.moved && ln -s ${outside} ${root}/a`,
-        },
-        savedPath ?? '',
-      );
+      const swap = linkInstead(root, 'a', outside);
+      process.env.PATH = swapOnceWritten(folder(), join(root, 'a/s'), swap, savedPath ?? '');
 
       await history.undo({ actor: 'test' });
 

@@ -6,23 +6,11 @@
  * one. `git checkout-index` checked the folder for the first file and then, by its cache, opened
  * the second one through the link (as root: a file in `/etc/cron.d`).
  */
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
-import { gateGit } from './git-gate.js';
+import { linkInstead, swapOnceWritten } from './git-gate.js';
 import { tempFolders } from './temp-folders.js';
 
 describe('a restore racing a command that swaps a folder for a link while files are written', () => {
@@ -35,64 +23,59 @@ describe('a restore racing a command that swaps a folder for a link while files 
   it('creates nothing where the link points', async () => {
     const root = folder();
     const outside = folder();
-    mkdirSync(join(root, 'a'));
-    writeFileSync(join(root, 'a/w'), 'first\n');
-    writeFileSync(join(root, 'a/x'), '* * * * * root echo owned\n');
+    const files = { 'a/w': 'first\n', 'a/x': '* * * * * root echo owned\n' };
+    fs.mkdirSync(join(root, 'a'));
+    for (const [path, text] of Object.entries(files)) fs.writeFileSync(join(root, path), text);
     const store = await CheckpointStore.open(root);
     const checkpoint = await store.snapshot('one');
-    unlinkSync(join(root, 'a/w'));
-    unlinkSync(join(root, 'a/x'));
-    process.env.PATH = gateGit(
+    for (const path of Object.keys(files)) fs.unlinkSync(join(root, path));
+    process.env.PATH = swapOnceWritten(
       folder(),
-      {
-        commands: ['checkout-index', '--batch'],
-        feed: 1,
-        waitFor: join(root, 'a/w'),
-        swap: `mv ${root}/a ${root}/a.moved && ln -s ${outside} ${root}/a`,
-      },
+      join(root, 'a/w'),
+      linkInstead(root, 'a', outside),
       savedPath,
     );
 
     const report = await store.restore(checkpoint.id);
 
     // Before: outside/x was created through the link.
-    expect(readdirSync(outside)).toEqual([]);
-    expect(lstatSync(join(root, 'a')).isSymbolicLink()).toBe(true);
-    expect(readFileSync(join(root, 'a.moved/w'), 'utf8')).toBe('first\n');
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.lstatSync(join(root, 'a')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(join(root, 'a.moved/w'), 'utf8')).toBe('first\n');
     // Written into the folder it pinned (moved since, still in the workspace), or kept.
-    const inMoved = existsSync(join(root, 'a.moved/x'));
+    const inMoved = fs.existsSync(join(root, 'a.moved/x'));
     expect(inMoved ? report.written : report.kept).toContain('a/x');
   });
 
   it('puts back files with their exact modes, links as links, and deleted folders', async () => {
     const root = folder();
-    mkdirSync(join(root, 'd/e'), { recursive: true });
-    writeFileSync(join(root, 'd/e/run.sh'), '#!/bin/sh\n', { mode: 0o750 });
-    writeFileSync(join(root, 'secret'), 'mine\n', { mode: 0o600 });
-    writeFileSync(join(root, 'empty'), '');
+    fs.mkdirSync(join(root, 'd/e'), { recursive: true });
+    fs.writeFileSync(join(root, 'd/e/run.sh'), '#!/bin/sh\n', { mode: 0o750 });
+    fs.writeFileSync(join(root, 'secret'), 'mine\n', { mode: 0o600 });
+    fs.writeFileSync(join(root, 'empty'), '');
     const link = join(root, 'link');
-    chmodSync(join(root, 'd/e/run.sh'), 0o750);
-    chmodSync(join(root, 'secret'), 0o600);
-    symlinkSync('d/e/run.sh', link);
+    fs.chmodSync(join(root, 'd/e/run.sh'), 0o750);
+    fs.chmodSync(join(root, 'secret'), 0o600);
+    fs.symlinkSync('d/e/run.sh', link);
     const store = await CheckpointStore.open(root);
     const checkpoint = await store.snapshot('one');
-    rmSync(join(root, 'd'), { recursive: true });
-    writeFileSync(join(root, 'secret'), 'changed\n');
-    unlinkSync(link);
-    writeFileSync(link, 'a file now\n');
-    unlinkSync(join(root, 'empty'));
+    fs.rmSync(join(root, 'd'), { recursive: true });
+    fs.writeFileSync(join(root, 'secret'), 'changed\n');
+    fs.unlinkSync(link);
+    fs.writeFileSync(link, 'a file now\n');
+    fs.unlinkSync(join(root, 'empty'));
 
     const report = await store.restore(checkpoint.id);
 
     expect(report.written).toEqual(['d/e/run.sh', 'empty', 'link', 'secret']);
-    expect(readFileSync(join(root, 'd/e/run.sh'), 'utf8')).toBe('#!/bin/sh\n');
-    expect(lstatSync(join(root, 'd/e/run.sh')).mode & 0o7777).toBe(0o750);
-    expect(lstatSync(join(root, 'secret')).mode & 0o7777).toBe(0o600);
-    expect(readFileSync(join(root, 'secret'), 'utf8')).toBe('mine\n');
-    expect(readFileSync(join(root, 'empty'), 'utf8')).toBe('');
-    expect(lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(link)).toBe('d/e/run.sh');
+    expect(fs.readFileSync(join(root, 'd/e/run.sh'), 'utf8')).toBe('#!/bin/sh\n');
+    expect(fs.lstatSync(join(root, 'd/e/run.sh')).mode & 0o7777).toBe(0o750);
+    expect(fs.lstatSync(join(root, 'secret')).mode & 0o7777).toBe(0o600);
+    expect(fs.readFileSync(join(root, 'secret'), 'utf8')).toBe('mine\n');
+    expect(fs.readFileSync(join(root, 'empty'), 'utf8')).toBe('');
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readlinkSync(link)).toBe('d/e/run.sh');
     // No temporary name left behind.
-    expect(readdirSync(root).filter((name) => name.startsWith('.oxydra-restore-'))).toEqual([]);
+    expect(fs.readdirSync(root).filter((name) => name.startsWith('.oxydra-restore-'))).toEqual([]);
   });
 });

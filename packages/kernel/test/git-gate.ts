@@ -55,6 +55,16 @@ function cutAfter(input, records) {
 }
 `;
 
+/** A restore's writes gated: `swap` runs once its first file (`written`) is in place. */
+export function swapOnceWritten(bin: string, written: string, swap: string, path: string): string {
+  return gateGit(bin, { commands: ['checkout-index', '--batch'], feed: 1, waitFor: written, swap }, path);
+}
+
+/** The shell command that moves `<root>/<name>` aside (`.moved`) and puts a link to `target` there. */
+export function linkInstead(root: string, name: string, target: string): string {
+  return `mv ${root}/${name} ${root}/${name}.moved && ln -s ${target} ${root}/${name}`;
+}
+
 /** Writes the wrapper into `bin` and returns the PATH to set (bin first). */
 export function gateGit(bin: string, gate: Gate, path: string): string {
   const config = { ...gate, git: REAL_GIT, done: join(bin, 'swapped') };
