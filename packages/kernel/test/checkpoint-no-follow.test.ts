@@ -2,7 +2,8 @@
  * A restore and a capture never act through a link: a folder the restore's paths leave alone
  * that is a link now, and a file or folder swapped for a link while the restore or the capture
  * runs (a sandboxed command of another turn). The swaps happen at a fixed point: a `git` first
- * on PATH runs the real git, then the swap, as a command running meanwhile would.
+ * on PATH runs the real git, then the swap, as a command running meanwhile would, or swaps once
+ * a restored file is written (git-gate.ts).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -23,6 +24,7 @@ import type { KernelAudit } from '../src/services/audit/audit-log.js';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { chmodNoFollow, unlinkNoFollow } from '../src/services/checkpoints/no-follow.js';
 import { WorkspaceHistory } from '../src/services/history/workspace-history.js';
+import { gateGit, linkInstead, swapOnceWritten } from './git-gate.js';
 import { tempFolders } from './temp-folders.js';
 
 const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -73,7 +75,7 @@ describe('restore and capture never follow a link', () => {
     expect(lstatSync(join(root, 'd')).isSymbolicLink()).toBe(true);
   });
 
-  it('a file swapped for a link after git wrote it keeps the mode of what the link names', async () => {
+  it('a file swapped for a link once it is written keeps the mode of what the link names', async () => {
     const root = folder();
     const outside = folder();
     writeFileSync(join(outside, 'id_rsa'), 'KEY', { mode: 0o600 });
@@ -82,14 +84,40 @@ describe('restore and capture never follow a link', () => {
     const store = await CheckpointStore.open(root);
     const checkpoint = await store.snapshot('one');
     unlinkSync(join(root, 'f'));
-    swapAfterGit('checkout-index', `ln -s ${outside}/id_rsa ${root}/f.new && mv -f ${root}/f.new ${root}/f`);
+    const swap = `ln -s ${outside}/id_rsa ${root}/f.new && mv -f ${root}/f.new ${root}/f`;
+    process.env.PATH = swapOnceWritten(folder(), join(root, 'f'), swap, savedPath ?? '');
 
     const report = await store.restore(checkpoint.id);
 
-    // Before: chmod followed the link, the key became 0666.
+    // Before (git wrote the file, Oxydra set its mode after): chmod followed the link, the key
+    // became 0666. Now the mode is set before the file takes its name; the link is left alone.
     expect(statSync(join(outside, 'id_rsa')).mode & 0o777).toBe(0o600);
-    expect(report.kept).toEqual(['f']);
-    expect(report.written).toEqual([]);
+    expect(readFileSync(join(outside, 'id_rsa'), 'utf8')).toBe('KEY');
+    expect(lstatSync(join(root, 'f')).isSymbolicLink()).toBe(true);
+    expect(report.written).toEqual(['f']);
+  });
+
+  it('a link put where a file is restored is replaced, never written through', async () => {
+    const root = folder();
+    const outside = folder();
+    writeFileSync(join(outside, 'id_rsa'), 'KEY', { mode: 0o600 });
+    writeFileSync(join(root, 'f'), 'restored\n');
+    const store = await CheckpointStore.open(root);
+    const checkpoint = await store.snapshot('one');
+    unlinkSync(join(root, 'f'));
+    process.env.PATH = gateGit(
+      folder(),
+      { commands: ['checkout-index', '--batch'], feed: 0, swap: `ln -s ${outside}/id_rsa ${root}/f` },
+      savedPath ?? '',
+    );
+
+    const report = await store.restore(checkpoint.id);
+
+    expect(readFileSync(join(outside, 'id_rsa'), 'utf8')).toBe('KEY');
+    expect(statSync(join(outside, 'id_rsa')).mode & 0o777).toBe(0o600);
+    expect(lstatSync(join(root, 'f')).isFile()).toBe(true);
+    expect(readFileSync(join(root, 'f'), 'utf8')).toBe('restored\n');
+    expect(report.written).toEqual(['f']);
   });
 
   it('a file whose folder is swapped for a link after the listing is not read from outside', async () => {
@@ -131,14 +159,14 @@ describe('restore and capture never follow a link', () => {
       await history.commit('before', { kind: 'before', run: 'r-0000000a' });
       unlinkSync(join(root, 'a/s'));
       await history.commit('after', { kind: 'after', run: 'r-0000000a' });
-      swapAfterGit('checkout-index', `mv ${root}/a ${root}/a.moved && ln -s ${outside} ${root}/a`);
+      const swap = linkInstead(root, 'a', outside);
+      process.env.PATH = swapOnceWritten(folder(), join(root, 'a/s'), swap, savedPath ?? '');
 
-      const undone = await history.undo({ actor: 'test' });
+      await history.undo({ actor: 'test' });
 
       // Before: outside/s (root's) was chowned to the workspace's owner, and made 0644.
       expect(statSync(join(outside, 's')).uid).toBe(0);
       expect(statSync(join(outside, 's')).mode & 0o777).toBe(0o600);
-      expect(undone.report.kept).toContain('a/s');
       expect(readFileSync(join(root, 'a.moved/s'), 'utf8')).toBe('the run deletes this\n');
     },
   );

@@ -51,7 +51,10 @@ export async function planStart(
   let store: CheckpointStore;
   let runs: RunHistory[];
   try {
-    store = await CheckpointStore.open(workspace, { maxFileBytes: config.checkpoints.max_file_bytes });
+    store = await CheckpointStore.open(workspace, {
+      maxFileBytes: config.checkpoints.max_file_bytes,
+      maxFiles: config.checkpoints.max_files,
+    });
     runs = runsOf(await store.list())
       .filter((run) => run.kind === 'run' && run.session === recording.sessionId)
       .reverse();
@@ -89,6 +92,7 @@ export async function restoreStart(
   try {
     const report = await restoreCopy(plan.store, plan.first.before.id, copy, {
       maxFileBytes: config.checkpoints.max_file_bytes,
+      maxFiles: config.checkpoints.max_files,
     });
     const notes = [...plan.notes];
     if (report.kept.length > 0) {

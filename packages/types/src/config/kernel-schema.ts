@@ -28,6 +28,11 @@ export const checkpointsSchema = once(() =>
     max_file_bytes: positiveInt()
       .default(10 * 1024 * 1024)
       .describe('files larger than this are not snapshotted (undo leaves them as they are)'),
+    max_files: positiveInt()
+      .default(100_000)
+      .describe(
+        'a workspace with more files than this is not snapshotted at all (a warning says so; those runs cannot be undone)',
+      ),
   }),
 );
 

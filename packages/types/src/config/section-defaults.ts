@@ -82,7 +82,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
   },
   agents: {},
   audit: { max_entries: 100000, verify_interval_secs: 300 },
-  checkpoints: { enabled: true, max_file_bytes: 10485760 },
+  checkpoints: { enabled: true, max_file_bytes: 10485760, max_files: 100000 },
   budgets: {
     window_secs: 3600,
     reserve_usd: 0.05,

@@ -18,7 +18,7 @@ import { openedAt } from './no-follow.js';
 import { writeObject } from './objects.js';
 import { inSecretFolder, secretFoldersIn } from './secret-folders.js';
 import { type CachedFile, cachedSha, fileSystemClock, type StatCache, statStamp } from './stat-cache.js';
-import type { Capture, ManifestEntry } from './types.js';
+import { type Capture, type ManifestEntry, TooManyFilesError } from './types.js';
 
 // Never created: git reads a missing index as an empty one, so every file not ignored is listed.
 const NO_INDEX = 'oxydra-no-index';
@@ -44,7 +44,7 @@ export class WorkspaceCapture {
   constructor(
     private readonly workspace: string,
     private readonly git: Git,
-    private readonly maxFileBytes: number,
+    private readonly limits: { readonly maxFileBytes: number; readonly maxFiles: number },
     private readonly secretFolders: readonly string[],
   ) {
     this.directories = new DirectoryScanner(workspace, git);
@@ -54,6 +54,11 @@ export class WorkspaceCapture {
     const clockNs = fileSystemClock(this.git.gitDir);
     const reused = reusableListing(this.workspace, previous?.listing);
     const listing = reused ?? (await this.listFiles());
+    // Before anything is read: the whole workspace or no capture at all, never a part of it
+    // (a restore takes a checkpoint for the whole workspace, and would delete the rest).
+    if (listing.paths.length > this.limits.maxFiles) {
+      throw new TooManyFilesError(listing.paths.length, this.limits.maxFiles);
+    }
     const skipped = new Set(listing.skipped);
     // The home folder's secrets, when the workspace holds it: never read, and (skipped now, there
     // or not) never put back by a restore of a checkpoint taken before this rule.
@@ -72,7 +77,7 @@ export class WorkspaceCapture {
       if (!info || !(info.isFile() || info.isSymbolicLink())) continue;
       if (path === '.gitignore' || path.endsWith('/.gitignore'))
         ignoreRules.push(`${path}\0${statStamp(info)}`);
-      if (info.isFile() && info.size > this.maxFileBytes) {
+      if (info.isFile() && info.size > this.limits.maxFileBytes) {
         skipped.add(path);
         continue;
       }
@@ -153,7 +158,7 @@ export class WorkspaceCapture {
       const { info } = candidate;
       const content = info.isSymbolicLink()
         ? readLink(absolute)
-        : await readRegularFile(absolute, info, this.maxFileBytes);
+        : await readRegularFile(absolute, info, this.limits.maxFileBytes);
       if (content === 'too-large') return content;
       if (content) {
         const sha = await writeObject(this.git.gitDir, 'blob', content);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /** Thrown when the `git` binary cannot be started at all (not installed, not on PATH). */
@@ -122,15 +122,8 @@ export class Git {
 
   /** Runs `git <args>` and resolves with its raw output; rejects on an unexpected exit code. */
   run(args: readonly string[], options: GitRunOptions = {}): Promise<GitResult> {
-    const env = gitEnvironment(this.workspace, this.gitDir, options.indexFile ?? this.indexFile);
-    Object.assign(env, options.env);
     return new Promise<GitResult>((resolve, reject) => {
-      // cwd is the work tree root so that paths git prints and reads are workspace-relative.
-      const child = spawn('git', [...CONFIG_FLAGS, ...args], {
-        cwd: this.workspace,
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = this.start(args, options);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -150,6 +143,21 @@ export class Git {
       // A child that exits early (bad args) closes stdin; the EPIPE is not the error to report.
       child.stdin.on('error', () => {});
       child.stdin.end(options.input ?? '');
+    });
+  }
+
+  /**
+   * Starts `git <args>` with its pipes open, for a caller that streams its output as it comes
+   * (restore-write.ts); `run` is the rest. A missing git shows as the child's ENOENT `error`.
+   */
+  start(args: readonly string[], options: GitRunOptions = {}): ChildProcessWithoutNullStreams {
+    const env = gitEnvironment(this.workspace, this.gitDir, options.indexFile ?? this.indexFile);
+    Object.assign(env, options.env);
+    // cwd is the work tree root so that paths git prints and reads are workspace-relative.
+    return spawn('git', [...CONFIG_FLAGS, ...args], {
+      cwd: this.workspace,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
   }
 

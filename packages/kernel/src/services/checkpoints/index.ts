@@ -7,4 +7,5 @@ export {
   type CheckpointTag,
   type FileChange,
   type RestoreReport,
+  TooManyFilesError,
 } from './types.js';

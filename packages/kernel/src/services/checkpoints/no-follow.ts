@@ -1,5 +1,5 @@
 /**
- * Changing one entry of the workspace (its mode, owner, or removing or creating it) without ever
+ * Changing one entry of the workspace (its mode, owner, or removing, creating or writing it) without ever
  * following a link, on the way to it or at it. A restore runs while sandboxed commands of other
  * turns may run too, and a folder of the path swapped for a link to `/etc` or `~/.ssh` between
  * our look and our change would have a chmod, a chown (as root) or an unlink land there.
@@ -11,6 +11,7 @@
  * Elsewhere (no O_PATH, no /proc) every folder on the way is checked with lstat first: the same
  * refusal, with a window left between the check and the change.
  */
+import { randomBytes } from 'node:crypto';
 import { constants, existsSync, type Stats } from 'node:fs';
 import {
   chmod,
@@ -21,7 +22,9 @@ import {
   mkdir,
   open,
   readlink,
+  rename,
   rmdir,
+  symlink,
   unlink,
 } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,26 +34,32 @@ const O_PATH = 0o10000000;
 const PINNED = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 /**
- * Runs `use` with a path naming the last component of `rel` (workspace-relative, `/`-separated)
- * in its folder, reached without a link. Undefined (and `use` not run) when a folder on the way
- * is a link, not a folder, or gone. `root` must be a real path (the store's `realpath`).
+ * A folder of the workspace reached without a link, held for changes by name inside it: `at`
+ * names an entry of that very folder whatever is renamed or swapped meanwhile. `close` lets go.
  */
-async function inFolder<T>(
-  root: string,
-  rel: string,
-  use: (path: string) => Promise<T>,
-): Promise<T | undefined> {
+export interface PinnedFolder {
+  at(name: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Pins the folder `dir` (workspace-relative, `/`-separated, `''` for the root). Undefined when a
+ * folder on the way (or `dir` itself) is a link, not a folder, or gone. `root` must be a real
+ * path (the store's `realpath`).
+ */
+export async function pinFolder(root: string, dir: string): Promise<PinnedFolder | undefined> {
   // Paths come from our own checkpoints; one that climbs (`..`) would pin a folder outside.
-  if (rel.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
-  const cut = rel.lastIndexOf('/');
-  const folder = cut === -1 ? root : join(root, rel.slice(0, cut));
-  const name = rel.slice(cut + 1);
+  if (dir !== '' && dir.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    return undefined;
+  }
+  const folder = dir === '' ? root : join(root, dir);
   if (!PINNED) {
-    for (let at = rel.indexOf('/'); at !== -1; at = rel.indexOf('/', at + 1)) {
-      const info = await lstat(join(root, rel.slice(0, at))).catch(() => undefined);
+    const parts = dir === '' ? [] : dir.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const info = await lstat(join(root, ...parts.slice(0, depth))).catch(() => undefined);
       if (!info?.isDirectory()) return undefined;
     }
-    return use(join(folder, name));
+    return { at: (name) => join(folder, name), close: async () => {} };
   }
   let handle: FileHandle;
   try {
@@ -58,11 +67,76 @@ async function inFolder<T>(
   } catch {
     return undefined;
   }
-  try {
-    if ((await readlink(`/proc/self/fd/${handle.fd}`).catch(() => '')) !== folder) return undefined;
-    return await use(`/proc/self/fd/${handle.fd}/${name}`);
-  } finally {
+  if ((await readlink(`/proc/self/fd/${handle.fd}`).catch(() => '')) !== folder) {
     await handle.close();
+    return undefined;
+  }
+  const base = `/proc/self/fd/${handle.fd}`;
+  return { at: (name) => `${base}/${name}`, close: () => handle.close() };
+}
+
+/**
+ * Runs `use` with a path naming the last component of `rel` (workspace-relative, `/`-separated)
+ * in its folder, reached without a link. Undefined (and `use` not run) when a folder on the way
+ * is a link, not a folder, or gone.
+ */
+async function inFolder<T>(
+  root: string,
+  rel: string,
+  use: (path: string) => Promise<T>,
+): Promise<T | undefined> {
+  const cut = rel.lastIndexOf('/');
+  const name = rel.slice(cut + 1);
+  if (name === '' || name === '.' || name === '..') return undefined;
+  const folder = await pinFolder(root, cut === -1 ? '' : rel.slice(0, cut));
+  if (!folder) return undefined;
+  try {
+    return await use(folder.at(name));
+  } finally {
+    await folder.close();
+  }
+}
+
+// A refused replacement: the name is a folder now (a file never replaces one), or not ours to use.
+const IN_THE_WAY = new Set(['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST']);
+
+/**
+ * Puts a file (`content`, given `mode` exactly) or a symlink (to `content`) at `name` in a pinned
+ * folder, replacing a file or link there, never writing through one: it is written whole under
+ * a fresh name (created exclusively, so nothing there is followed) and renamed over `name`,
+ * which replaces a link itself. False when a folder stands at `name`.
+ */
+export async function replaceInFolder(
+  folder: PinnedFolder,
+  name: string,
+  content: Buffer,
+  kind: 'file' | 'symlink',
+  mode: number,
+): Promise<boolean> {
+  const temporary = folder.at(`.oxydra-restore-${randomBytes(8).toString('hex')}`);
+  if (kind === 'symlink') {
+    await symlink(content, temporary);
+  } else {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(temporary, flags, 0o600);
+    try {
+      await handle.writeFile(content);
+      // Exactly the recorded mode, whatever the umask (fchmod: on this very file).
+      await handle.chmod(mode);
+    } catch (error) {
+      await handle.close();
+      await unlink(temporary).catch(() => {});
+      throw error;
+    }
+    await handle.close();
+  }
+  try {
+    await rename(temporary, folder.at(name));
+    return true;
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    if (IN_THE_WAY.has((error as NodeJS.ErrnoException).code ?? '')) return false;
+    throw error;
   }
 }
 

@@ -5,8 +5,8 @@
  * checkpoint by the rules of `oxydra checkpoints restore`: what the checkpoint holds (files,
  * symlinks as symlinks, modes, empty folders, files deleted since) is put back, and what it never
  * captures (ignored files, files over the size limit, nested repositories, `.git`, `.oxydra`)
- * stays as the copy has it. Git writes only inside the copy (it replaces a symlink standing where
- * a folder goes, never follows it). The borrowed store is removed afterwards.
+ * stays as the copy has it. The restore writes only inside the copy, never through a link
+ * (restore-write.ts). The borrowed store is removed afterwards.
  */
 import { lstat, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -4,15 +4,15 @@
  * scope (an undo: what its run changed), only those paths are put back and everything else
  * stays. Loaded on first use: a run only snapshots.
  */
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, rm } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { depthOf, forEachLimited, isCode, listFiles } from './fs-utils.js';
-import { type Git, joinNul } from './git.js';
+import type { Git } from './git.js';
 import { chmodNoFollow, lstatNoFollow, mkdirNoFollow, rmdirNoFollow, unlinkNoFollow } from './no-follow.js';
 import { pathScope } from './path-scope.js';
-import { isSymlink, scoped } from './tree-state.js';
+import { type EntryToWrite, writeEntries } from './restore-write.js';
+import { gitModeBits, isSymlink, scoped } from './tree-state.js';
 import {
   type Capture,
   CheckpointError,
@@ -29,7 +29,6 @@ const AT_ONCE = 16;
 /** Restores `target` (whose state is `wholeWanted`) over the workspace as captured just now (`whole`). */
 export async function restoreTree(
   git: Git,
-  target: string,
   whole: Capture,
   wholeWanted: TreeState,
   paths: readonly string[] | undefined,
@@ -75,20 +74,26 @@ export async function restoreTree(
   for (const [i, path] of toRemove.entries()) if (!unlinked[i]) kept.add(path);
   // Kept: every folder the checkpoint has, in scope or not (an emptied one stays if it was there).
   removed.push(...(await pruneDirectories(workspace, current.manifest, wholeWanted.manifest, toRemove)));
-  if (plan.write.length > 0) await checkout(git, target, plan.write);
-  const written = new Set(plan.write);
+  const fileModes = new Map(wanted.manifest.entries.map((entry) => [entry.path, entry]));
+  const writes = plan.write.map((path): EntryToWrite => {
+    const entry = wanted.entries.get(path)!;
+    const recorded = fileModes.get(path);
+    return { path, entry, mode: recorded?.type === 'file' ? recorded.mode : gitModeBits(entry.mode) };
+  });
+  // A folder on the way that is a link now, or a folder where the entry goes: left as it is.
+  const { written, refused: notWritten } = await writeEntries(git, writes);
+  for (const path of notWritten) kept.add(path);
   const { modes, created, refused } = await applyManifest(
     workspace,
     wanted.manifest,
     current.manifest,
-    written,
+    new Set(plan.write),
     isKept,
   );
-  // Written, then swapped for a link before its mode was set (a command running meanwhile).
   for (const path of refused) kept.add(path);
   return {
     removed: removed.sort(),
-    written: [...plan.write, ...created].filter((path) => !kept.has(path)).sort(),
+    written: [...written, ...created].filter((path) => !kept.has(path)).sort(),
     modes: modes.sort(),
     kept: [...kept].sort(),
   };
@@ -178,25 +183,12 @@ async function pruneDirectories(
   return removed;
 }
 
-/** Writes the given paths from a checkpoint via a temporary index, leaving ours alone. */
-async function checkout(git: Git, commit: string, paths: string[]): Promise<void> {
-  const index = join(git.gitDir, `tmp-index-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    await git.run(['read-tree', commit], { indexFile: index });
-    await git.run(['checkout-index', '-f', '-z', '--stdin'], {
-      indexFile: index,
-      input: joinNul(paths),
-    });
-  } finally {
-    await rm(index, { force: true });
-  }
-}
-
 /**
  * Gives files and directories their recorded modes and recreates empty directories. What we
  * captured a moment ago tells us the current modes, so only written or differing entries are
- * touched. Nothing here follows a link (no-follow.ts): a folder on the way that is a link now
- * (one the restore's paths leave alone, or one swapped in meanwhile) makes the entry `refused`.
+ * touched (`written`: their files were given their modes as they were written). Nothing here
+ * follows a link (no-follow.ts): a folder on the way that is a link now (one the restore's paths
+ * leave alone, or one swapped in meanwhile) makes the entry `refused`.
  */
 async function applyManifest(
   workspace: string,
@@ -210,13 +202,12 @@ async function applyManifest(
   const created: string[] = [];
   const refused: string[] = [];
   await forEachLimited(wanted.entries, AT_ONCE, async (entry) => {
-    if (entry.type !== 'file' || isKept(entry.path)) return;
-    const wasWritten = written.has(entry.path);
+    // One written (or refused) has its mode already: set on the file before it took the name.
+    if (entry.type !== 'file' || isKept(entry.path) || written.has(entry.path)) return;
     const before = now.get(entry.path);
-    if (!wasWritten && (before?.type !== 'file' || before.mode === entry.mode)) return;
-    // checkout-index creates files with the umask's mode (and only knows the exec bit).
+    if (before?.type !== 'file' || before.mode === entry.mode) return;
     if (!(await chmodNoFollow(workspace, entry.path, entry.mode))) refused.push(entry.path);
-    else if (!wasWritten) modes.push(entry.path);
+    else modes.push(entry.path);
   });
   const dirs = wanted.entries.filter((e) => e.type === 'dir' && !isKept(e.path + '/'));
   const touched: ManifestEntry[] = [];
@@ -237,7 +228,7 @@ async function applyManifest(
       created.push(entry.path + '/');
       touched.push(entry);
     } else if (info.isDirectory() && (info.mode & 0o7777) !== entry.mode) {
-      // Created just now by checkout-index as a parent of a written file.
+      // Created just now as a folder of a written file (restore-write.ts).
       touched.push(entry);
     }
   }

@@ -7,6 +7,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { claimWorkspaceState } from '../../store/state-origin.js';
+import { clearRunActive, markRunActive, refuseWhileRunsActive } from './active-runs.js';
 import { WorkspaceCapture } from './capture.js';
 import {
   encodeMeta,
@@ -43,6 +44,7 @@ import {
 } from './types.js';
 
 const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_FILES = 100_000;
 const EMPTY_STATE: TreeState = { entries: new Map(), manifest: EMPTY_MANIFEST };
 
 /**
@@ -69,7 +71,10 @@ export class CheckpointStore {
     this.capturer = new WorkspaceCapture(
       workspace,
       this.git,
-      options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      {
+        maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+        maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
+      },
       options.secretFolders ?? [],
     );
   }
@@ -206,14 +211,30 @@ export class CheckpointStore {
    */
   restore(ref: string, options: { paths?: readonly string[] } = {}): Promise<RestoreReport> {
     return this.exclusive(async () => {
+      // Under the lock: a run marks itself before its "before" checkpoint, which waits for it.
+      await this.refuseWhileRunsActive();
       const target = await resolveOrThrow(this.git, ref);
       const [whole, wanted, { restoreTree }] = await Promise.all([
         this.captureNow(),
         this.state(target),
         import('./restore.js'),
       ]);
-      return restoreTree(this.git, target, whole, wanted, options.paths);
+      return restoreTree(this.git, whole, wanted, options.paths);
     });
+  }
+
+  /** `run` changes the workspace from now on, until `runEnded` (active-runs.ts). */
+  runStarted(run: string): Promise<void> {
+    return markRunActive(this.gitDir, run);
+  }
+
+  runEnded(run: string): Promise<void> {
+    return clearRunActive(this.gitDir, run);
+  }
+
+  /** A usage error while a run of a live process changes the workspace. */
+  refuseWhileRunsActive(doing = 'restore'): Promise<void> {
+    return refuseWhileRunsActive(this.gitDir, doing);
   }
 
   /** The workspace now, for a diff or a restore: the files it reads are remembered, not committed. */

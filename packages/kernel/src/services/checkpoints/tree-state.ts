@@ -63,7 +63,8 @@ export function manifestFromEntries(entries: Map<string, GitEntry>): Manifest {
   return { version: 1, entries: list, skipped: [] };
 }
 
-function gitModeBits(mode: string): number {
+/** The permission bits git's mode implies, for an entry no manifest describes. */
+export function gitModeBits(mode: string): number {
   return mode === '100755' ? 0o755 : mode === '120000' ? 0o777 : 0o644;
 }
 

@@ -43,6 +43,12 @@ export interface CheckpointTag {
 export interface CheckpointStoreOptions {
   /** Files larger than this are never captured nor touched by restore. Default 10 MiB. */
   readonly maxFileBytes?: number;
+  /**
+   * A workspace listing more files than this is not captured at all (TooManyFilesError): every
+   * snapshot would hold them all, and a part of them is no checkpoint a restore could trust.
+   * Default 100,000.
+   */
+  readonly maxFiles?: number;
   /** How long to wait for another process's lock before giving up. Default 120 s. */
   readonly lockTimeoutMs?: number;
   /**
@@ -88,5 +94,18 @@ export class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckpointError';
+  }
+}
+
+/** The workspace lists more files than `[checkpoints] max_files`: nothing was captured. */
+export class TooManyFilesError extends CheckpointError {
+  constructor(
+    readonly files: number,
+    readonly maxFiles: number,
+  ) {
+    super(
+      `the workspace holds ${files} files, over checkpoints.max_files (${maxFiles}): no checkpoint taken; raise it (--set checkpoints.max_files=N) or ignore folders in .gitignore`,
+    );
+    this.name = 'TooManyFilesError';
   }
 }

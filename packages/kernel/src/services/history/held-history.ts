@@ -19,6 +19,10 @@ export function heldHistory(
   return () =>
     (history ??= import('./workspace-history.js').then(
       ({ WorkspaceHistory }) =>
-        new WorkspaceHistory(workspace, { maxFileBytes: config.checkpoints.max_file_bytes, audit }),
+        new WorkspaceHistory(workspace, {
+          maxFileBytes: config.checkpoints.max_file_bytes,
+          maxFiles: config.checkpoints.max_files,
+          audit,
+        }),
     ));
 }

@@ -32,7 +32,9 @@ export class RunCheckpoints {
 
   /** Before the first change; a failure is a warning (the run goes on, without an undo). */
   ensureBefore(): Promise<unknown> {
-    this.#before ??= this.#sessionMeta()
+    this.#before ??= this.history
+      .runStarted(this.run)
+      .then(() => this.#sessionMeta())
       .then((session) =>
         this.history.commit(`before run ${this.run} (${this.agent})`, {
           kind: 'before',
@@ -59,11 +61,15 @@ export class RunCheckpoints {
 
   /** After the run, when it changed (or may have changed) something. */
   async finish(): Promise<void> {
-    if (!this.#before || (await this.#before) === undefined) return;
+    if (!this.#before) return;
     try {
+      if ((await this.#before) === undefined) return;
       await this.history.commit(`after run ${this.run} (${this.agent})`, { kind: 'after', run: this.run });
     } catch (error) {
       this.warn(`could not checkpoint the workspace after run ${this.run}: ${message(error)}`);
+    } finally {
+      // Ended, its after taken or not: restores are allowed again.
+      await this.history.runEnded(this.run).catch(() => {});
     }
   }
 }

@@ -85,7 +85,7 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   constructor(
     readonly workspace: string,
-    private readonly options: { maxFileBytes: number; audit: KernelAudit },
+    private readonly options: { maxFileBytes: number; maxFiles?: number; audit: KernelAudit },
   ) {}
 
   /** The store, opened (git init) on first use; a missing git is a clear usage error. */
@@ -101,12 +101,25 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   async #open(): Promise<CheckpointStore> {
     const { CheckpointStore } = await import('../checkpoints/store.js');
-    return CheckpointStore.open(this.workspace, { maxFileBytes: this.options.maxFileBytes });
+    const { maxFileBytes, maxFiles } = this.options;
+    return CheckpointStore.open(this.workspace, {
+      maxFileBytes,
+      ...(maxFiles !== undefined ? { maxFiles } : {}),
+    });
   }
 
   /** A run id for a new run's checkpoints. */
   newRun(): string {
     return newRunId('r-');
+  }
+
+  /** A run changes the workspace from now on: restores and undos are refused until it ends. */
+  async runStarted(run: string): Promise<void> {
+    await (await this.store()).runStarted(run);
+  }
+
+  async runEnded(run: string): Promise<void> {
+    await (await this.store()).runEnded(run);
   }
 
   async commit(message: string, meta: Record<string, string> = {}): Promise<Checkpoint> {
@@ -216,6 +229,10 @@ export class WorkspaceHistory implements CheckpointCalls {
     store: CheckpointStore,
     plan: { to: Checkpoint; paths?: string[]; undoes: string; actor: string },
   ): Promise<UndoReport> {
+    // Early, before the state is saved (the restore checks again under the store's lock).
+    await store.refuseWhileRunsActive(
+      plan.undoes.startsWith('checkpoint') ? 'restore' : `undo ${plan.undoes}`,
+    );
     const undoRun = newRunId('u-');
     const meta = { run: undoRun, undoes: plan.undoes };
     const saved = await store.snapshot(`before undoing ${plan.undoes}`, { ...meta, kind: 'before' });

@@ -1,0 +1,70 @@
+/**
+ * The runs changing a workspace right now, across processes: a run marks itself in the
+ * checkpoint store before its "before" checkpoint (so before its first change) and clears the
+ * mark when it ends. A restore or an undo is refused while a run is marked and its process
+ * lives: that run's commands would keep writing under the restore, swapping folders for links
+ * between its looks and its changes, and the restore would undo part of a run still going on.
+ * A mark whose process is gone (killed) is dropped when seen.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '@oxydra/types';
+
+const FOLDER = 'active-runs';
+const RUN_ID = /^[ru]-[0-9a-f]{8}$/;
+
+/** Marks `run` (an id `r-xxxxxxxx`) as changing the workspace, in this process. */
+export async function markRunActive(gitDir: string, run: string): Promise<void> {
+  if (!RUN_ID.test(run)) return;
+  await mkdir(join(gitDir, FOLDER), { recursive: true });
+  await writeFile(join(gitDir, FOLDER, run), processStamp(process.pid) ?? `${process.pid}`);
+}
+
+export async function clearRunActive(gitDir: string, run: string): Promise<void> {
+  if (!RUN_ID.test(run)) return;
+  await rm(join(gitDir, FOLDER, run), { force: true });
+}
+
+/** Refuses (a usage error: exit 2) while a run of a live process is marked. */
+export async function refuseWhileRunsActive(gitDir: string, doing: string): Promise<void> {
+  const folder = join(gitDir, FOLDER);
+  const live: string[] = [];
+  for (const run of await readdir(folder).catch(() => [])) {
+    if (!RUN_ID.test(run)) continue;
+    const stamp = (await readFile(join(folder, run), 'utf8').catch(() => '')).trim();
+    if (isLive(stamp)) live.push(run);
+    else await rm(join(folder, run), { force: true });
+  }
+  if (live.length === 0) return;
+  throw new UsageError(
+    `refusing to ${doing}: run ${live.join(', ')} is still changing this workspace (its commands would write under the restore)`,
+    { hint: 'wait for that run to end (or stop it), then try again' },
+  );
+}
+
+/** `<pid> <start time>`: a pid the system gave to a new process since is not the run's. */
+function processStamp(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses); start time is the 22nd.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start ? `${pid} ${start}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLive(stamp: string): boolean {
+  const pid = Number(stamp.split(' ')[0]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it lives, as another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // Without /proc (not Linux) the pid alone says it.
+  const now = processStamp(pid);
+  return now === undefined || !stamp.includes(' ') || now === stamp;
+}
