@@ -5,6 +5,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import type { KernelAudit } from '../src/services/audit/audit-log.js';
 import { CheckpointStore, TooManyFilesError } from '../src/services/checkpoints/index.js';
@@ -32,6 +33,10 @@ describe('the cap on the number of files a checkpoint captures', () => {
     expect((await store.list()).map((checkpoint) => checkpoint.id)).toEqual([three.id]);
     // A restore needs the whole workspace too: refused, nothing removed.
     await expect(store.restore(three.id)).rejects.toThrow(TooManyFilesError);
+    // A usage error: the CLI prints its line and hint and exits 2, not "a bug in Oxydra" (exit 1).
+    const refused = await store.restore(three.id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as UsageError).hint).toMatch(/--set checkpoints\.max_files=N/);
     expect(['a', 'b', 'c', 'd'].every((name) => existsSync(join(root, name)))).toBe(true);
   });
 
@@ -47,7 +52,7 @@ describe('the cap on the number of files a checkpoint captures', () => {
 
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).not.toContain('\n');
-    expect(warnings[0]).toMatch(/cannot be undone: .*checkpoints\.max_files \(2\)/);
+    expect(warnings[0]).toMatch(/cannot be undone: .*checkpoints\.max_files \(2\).*raise it/);
     expect(await history.list()).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import {
   GitCommandError,
   GitMissingError,
   restoreCopy,
+  TooManyFilesError,
 } from '../services/checkpoints/index.js';
 import { type RunHistory, runsOf } from '../services/history/workspace-history.js';
 import { stateStanding } from '../store/state-origin.js';
@@ -62,7 +63,11 @@ export async function planStart(
     // A replay without its start is still a replay: the reason goes in the report.
     if (error instanceof GitMissingError)
       return { found: false, why: `${NO_CHECKPOINT} (git is not installed)` };
-    if (error instanceof GitCommandError || error instanceof CheckpointError) {
+    if (
+      error instanceof GitCommandError ||
+      error instanceof CheckpointError ||
+      error instanceof TooManyFilesError
+    ) {
       return { found: false, why: `${NO_CHECKPOINT} (the checkpoints could not be read: ${error.message})` };
     }
     throw error;
@@ -111,7 +116,7 @@ export async function restoreStart(
       notes,
     };
   } catch (error) {
-    if (!(error instanceof CheckpointError)) throw error;
+    if (!(error instanceof CheckpointError || error instanceof TooManyFilesError)) throw error;
     return {
       start: { from: 'now', why: `the session's start could not be put back (${error.message})` },
       notes: [],

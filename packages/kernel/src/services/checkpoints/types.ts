@@ -1,4 +1,5 @@
 /** The checkpoint store's data: checkpoints, changes, restore reports, and the captured tree states. */
+import { UsageError } from '@oxydra/types';
 
 export interface Checkpoint {
   /** The commit sha. */
@@ -98,13 +99,17 @@ export class CheckpointError extends Error {
 }
 
 /** The workspace lists more files than `[checkpoints] max_files`: nothing was captured. */
-export class TooManyFilesError extends CheckpointError {
+export class TooManyFilesError extends UsageError {
   constructor(
     readonly files: number,
     readonly maxFiles: number,
   ) {
+    // A usage error (exit 2 at the CLI, one line and its hint): the limit is the user's to raise.
     super(
-      `the workspace holds ${files} files, over checkpoints.max_files (${maxFiles}): no checkpoint taken; raise it (--set checkpoints.max_files=N) or ignore folders in .gitignore`,
+      `the workspace holds ${files} files, over checkpoints.max_files (${maxFiles}): no checkpoint taken`,
+      {
+        hint: 'raise it (--set checkpoints.max_files=N) or ignore folders in .gitignore',
+      },
     );
     this.name = 'TooManyFilesError';
   }

@@ -74,6 +74,9 @@ export class RunCheckpoints {
   }
 }
 
+/** The error's message and, for one the user can act on (a cap to raise), what to do, in one line. */
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const { hint } = error as { hint?: unknown };
+  return typeof hint === 'string' ? `${error.message} (${hint})` : error.message;
 }
