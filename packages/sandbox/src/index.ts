@@ -51,7 +51,7 @@ export {
   prlimitPrefix,
 } from './limits.js';
 export { HeadTailBuffer } from './output-buffer.js';
-export { processAlive } from './process-alive.js';
+export { processAlive, processStartTime, sameProcessAlive } from './process-alive.js';
 export { type ProcessLaunch, runProcessGroup } from './process-group.js';
 export { type BubblewrapRunnerOptions, createBubblewrapRunner } from './runner.js';
 export {

@@ -13,13 +13,12 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { processAlive } from '@oxydra/sandbox';
+import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
 import { readSmallFile } from '@oxydra/types/fs';
 
 export interface GatewayRecord {
@@ -48,18 +47,6 @@ export function gatewaysDir(workspace: string): string {
   return join(workspace, '.oxydra', 'gateways');
 }
 
-/** Field 22 of /proc/<pid>/stat; null where there is no /proc (macOS) or it cannot be read. */
-function processStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count after its end.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(ticks) ? ticks : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * What a record's url may be: an http(s) origin and nothing else. The record sits in the
  * workspace, so a cloned folder could carry one; its url is printed by `status` and in warnings,
@@ -86,9 +73,7 @@ function readRecord(path: string): GatewayRecord | undefined {
 
 /** Whether the gateway that wrote `record` is still running. */
 function alive(record: GatewayRecord): boolean {
-  if (!processAlive(record.pid)) return false;
-  const started = processStartTime(record.pid);
-  return record.started === null || started === null || started === record.started;
+  return sameProcessAlive(record.pid, record.started);
 }
 
 function writeRecord(path: string, record: GatewayRecord): void {

@@ -6,9 +6,9 @@
  * between its looks and its changes, and the restore would undo part of a run still going on.
  * A mark whose process is gone (killed) is dropped when seen.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
 import { UsageError } from '@oxydra/types';
 
 const FOLDER = 'active-runs';
@@ -18,7 +18,7 @@ const RUN_ID = /^[ru]-[0-9a-f]{8}$/;
 export async function markRunActive(gitDir: string, run: string): Promise<void> {
   if (!RUN_ID.test(run)) return;
   await mkdir(join(gitDir, FOLDER), { recursive: true });
-  await writeFile(join(gitDir, FOLDER, run), processStamp(process.pid) ?? `${process.pid}`);
+  await writeFile(join(gitDir, FOLDER, run), processStamp(process.pid));
 }
 
 export async function clearRunActive(gitDir: string, run: string): Promise<void> {
@@ -43,28 +43,16 @@ export async function refuseWhileRunsActive(gitDir: string, doing: string): Prom
   );
 }
 
-/** `<pid> <start time>`: a pid the system gave to a new process since is not the run's. */
-function processStamp(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses); start time is the 22nd.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return start ? `${pid} ${start}` : undefined;
-  } catch {
-    return undefined;
-  }
+/** `<pid> <start time>` (the pid alone without /proc): a pid given to a new process since is not the run's. */
+function processStamp(pid: number): string {
+  const started = processStartTime(pid);
+  return started === null ? `${pid}` : `${pid} ${started}`;
 }
 
 function isLive(stamp: string): boolean {
-  const pid = Number(stamp.split(' ')[0]);
+  const [pidText, startedText] = stamp.split(' ');
+  const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it lives, as another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // Without /proc (not Linux) the pid alone says it.
-  const now = processStamp(pid);
-  return now === undefined || !stamp.includes(' ') || now === stamp;
+  const started = startedText === undefined ? null : Number(startedText);
+  return sameProcessAlive(pid, started !== null && Number.isFinite(started) ? started : null);
 }
