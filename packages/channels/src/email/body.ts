@@ -10,7 +10,10 @@
  *   other: a plain body and an HTML part beside it (not an alternative of it) give both texts.
  *
  * mailparser flattens every text part into one string (its own HTML conversion kept hidden
- * text), so its tree of parts is read instead: the same parse, the parts it decoded.
+ * text), so its tree of parts is read instead: the same parse, the parts it decoded. The tree
+ * is not part of mailparser's declared API, so packages/channels pins mailparser exactly (the
+ * published package asks for that one version too): a new version is taken on purpose, with
+ * these tests run against it.
  */
 import { type AddressObject, MailParser, type ParsedMail } from 'mailparser';
 
