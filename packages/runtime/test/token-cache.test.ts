@@ -18,6 +18,9 @@ vi.mock('@oxydra/provider/core', async (importOriginal) => {
   };
 });
 
+// This file runs in a process shared with other test files (vitest.config.ts): one of them may
+// have loaded context-window.js with the real provider, so it is loaded afresh here, on the mock.
+vi.resetModules();
 const { CONTENT_CACHE_ENTRIES, CONTENT_CACHE_MIN_BYTES, tokensOf } = await import('../src/context-window.js');
 
 const long = (tag: string): Message => ({
