@@ -36,10 +36,27 @@ export interface OpenPage {
   problems: string[];
 }
 
-/** A fresh tab (its own sessionStorage) on the dashboard, confirm() dialogs accepted. */
-export async function openPage(browser: Browser, url: string, viewport = LAPTOP): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+/** A browser context for a file's tabs to share (see openPage). */
+export function sharedContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
+}
+
+/**
+ * A fresh tab (its own sessionStorage) on the dashboard, confirm() dialogs accepted: in a context
+ * of its own, or in `browser`'s shared context (sharedContext) when given one. A tab's
+ * sessionStorage is its own either way, and the dashboard keeps nothing in localStorage or
+ * cookies; a shared context keeps the dashboard's scripts in its cache (compiled once, not once a
+ * tab). Close a shared context's tab with its page, not its context.
+ */
+export async function openPage(
+  browser: Browser | BrowserContext,
+  url: string,
+  viewport = LAPTOP,
+): Promise<OpenPage> {
+  const shared = !('newContext' in browser);
+  const context = shared ? browser : await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
+  if (shared) await page.setViewportSize(viewport);
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
   page.on('console', (message) => {

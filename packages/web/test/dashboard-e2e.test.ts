@@ -18,7 +18,7 @@ import { runSpec } from '@oxydra/kernel/spec';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import Database from 'libsql';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Gate,
@@ -41,6 +41,7 @@ import {
   PHONE,
   screenshot,
   settled,
+  sharedContext,
   visit,
 } from './browser.js';
 
@@ -137,11 +138,13 @@ const FOCUSED =
 
 let env: TestGateway;
 let browser: Browser;
+/** Every tab's context: each tab has its own sessionStorage, and the app's scripts load from cache. */
+let shared: BrowserContext;
 const open: OpenPage[] = [];
 
 /** A new tab, logged in, on the given page (by its navigation label). */
 async function dashboard(label?: string, viewport = LAPTOP, token = TOKEN): Promise<OpenPage> {
-  const tab = await openPage(browser, `${env.gateway.url}/`, viewport);
+  const tab = await openPage(shared, `${env.gateway.url}/`, viewport);
   open.push(tab);
   await logIn(tab.page, token);
   if (label) await visit(tab.page, label);
@@ -184,13 +187,14 @@ describe.skipIf(NO_BROWSER !== undefined)(
         { dir },
       );
       browser = await launch();
+      shared = await sharedContext(browser);
     }, 60_000);
 
     // Each test's tabs close when it ends: a tab left open keeps its renderer, its WebSocket and
     // its event stream busy through every later test (25 of them by the end of the file), which
     // slowed the later tests on a loaded 2-core machine. No test reads another test's tab.
     afterEach(async () => {
-      for (const tab of open.splice(0)) await tab.context.close().catch(() => {});
+      for (const tab of open.splice(0)) await tab.page.close().catch(() => {});
     });
 
     afterAll(async () => {
@@ -199,7 +203,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
     });
 
     it('logs in with the token, keeps it in sessionStorage only (never the URL), and logs out', async () => {
-      const { page, problems } = await openPage(browser, `${env.gateway.url}/`);
+      const { page, problems } = await openPage(shared, `${env.gateway.url}/`);
       open.push({ page, problems, context: page.context() });
       await page.getByRole('heading', { name: 'Oxydra' }).waitFor();
       await screenshot(page, 'login');
@@ -225,7 +229,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
     });
 
     it('works with the keyboard alone: sign in, reach a page, focus its heading, fold the phone menu', async () => {
-      const { page, problems } = await openPage(browser, `${env.gateway.url}/`);
+      const { page, problems } = await openPage(shared, `${env.gateway.url}/`);
       open.push({ page, problems, context: page.context() });
       await page.getByLabel('Gateway token').waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('token');
