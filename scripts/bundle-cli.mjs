@@ -10,13 +10,14 @@
 // @oxydra/types declares `"sideEffects": false`: its index re-exports every schema, and without
 // that the chunk a command needs would also build every schema it never uses (`oxydra run` built
 // the gateway protocol's ~190 Zod schemas). Its modules must stay free of top-level side effects.
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 import { hashedAsWritten } from './bundle-hash-check.mjs';
 import { LAZY_CHUNK_REQUIRES } from './bundle-lazy-chunks.mjs';
+import { moveBuilt } from './bundle-move.mjs';
 import { ROUTER_HANDLERS_ON_DEMAND, ROUTER_PREFIX_ON_DEMAND } from './bundle-router-on-demand.mjs';
 
 const cli = new URL('../packages/cli/', import.meta.url);
@@ -331,11 +332,8 @@ export async function bundleCli() {
   await writeCommonJsBundle({ input, dir: building });
   await mkdir(outDir, { recursive: true });
   const fresh = await readdir(building);
-  const entries = ['main.mjs', 'main.cjs'];
-  // Chunks first, the entries last: an entry never points at a chunk not yet in place.
-  for (const name of fresh.filter((n) => !entries.includes(n)))
-    await rename(join(building, name), join(outDir, name));
-  for (const name of entries) await rename(join(building, name), join(outDir, name));
+  // Chunks first, the entries last; unchanged files keep their times (bundle-move.mjs says why).
+  await moveBuilt(building, outDir, fresh, ['main.mjs', 'main.cjs']);
   await rm(building, { recursive: true, force: true });
   const now = Date.now();
   for (const name of await readdir(outDir)) {

@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectContainerEngine, findOnPath } from '@oxydra/runner';
+import { detectContainerEngine, findOnPath, type HealthStatus, sendControl } from '@oxydra/runner';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
@@ -134,10 +134,25 @@ describe.skipIf(skip !== undefined)(
         expect(start.stdout).toContain(`runner for user ${user}: healthy`);
         expect(start.stdout).toContain(`container oxydra-container-${user}-runtime`);
       }
-      const status = (user: string): Status =>
-        JSON.parse(env.sandbox.run('runner', 'status', '--json', '--user', user).stdout) as Status;
+      // `runner status --json` (its own process, as an operator runs it) once; the other reads ask
+      // the runner's control socket from here, which is what that command prints (a spawn of the
+      // binary each would cost a second of CPU, a dozen times in the restart's wait).
+      const cliStatus = JSON.parse(
+        env.sandbox.run('runner', 'status', '--json', '--user', 'alice').stdout,
+      ) as Status;
       // default_tier = "auto" picked the strongest tier that works here.
-      expect(status('alice')).toMatchObject({ healthy: true, sandbox_tier: 'container' });
+      expect(cliStatus).toMatchObject({ running: true, healthy: true, sandbox_tier: 'container' });
+      const status = async (user: string): Promise<HealthStatus> => {
+        const socket = join(workspaceOf(env.sandbox, user), 'ipc/runner-control.sock');
+        const answer = await sendControl(socket, { op: 'health_check' });
+        if (answer.op !== 'health_status') throw new Error(`health_check answered ${answer.op}`);
+        return answer.payload;
+      };
+      expect(await status('alice')).toMatchObject({
+        healthy: true,
+        sandbox_tier: 'container',
+        gateway_endpoint: cliStatus.gateway_endpoint,
+      });
 
       // The hardening the engine applied, as it reports it.
       const inspect = JSON.parse(
@@ -153,8 +168,8 @@ describe.skipIf(skip !== undefined)(
       // Each guest has a gateway token of its own, kept by the runner outside the guest's folders.
       const tokenFile = (user: string) => join(workspaceOf(env.sandbox, user), 'ipc/gateway-token');
       const gatewayToken = (user: string) => readFileSync(tokenFile(user), 'utf8').trim();
-      const ask = (user: string, content: string, token = gatewayToken(user)) => {
-        const base = status(user).gateway_endpoint!.replace(/^ws/, 'http').replace(/\/ws$/, '');
+      const ask = async (user: string, content: string, token = gatewayToken(user)) => {
+        const base = (await status(user)).gateway_endpoint!.replace(/^ws/, 'http').replace(/\/ws$/, '');
         return fetch(`${base}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -215,8 +230,8 @@ describe.skipIf(skip !== undefined)(
       // A guest killed from outside (`podman kill`, `docker kill`) is restarted by its runner, and serves turns again.
       execFileSync(engine!, ['kill', 'oxydra-container-bob-runtime']);
       const restarted = await pollUntil(
-        () => {
-          const now = status('bob');
+        async () => {
+          const now = await status('bob');
           return now.restarts === 1 && now.healthy ? now : undefined;
         },
         "the runner to restart bob's killed guest",
@@ -234,11 +249,13 @@ describe.skipIf(skip !== undefined)(
       );
       expect(readFileSync(join(bobHome, 'ipc/egress-hosts.json'), 'utf8')).not.toContain('attacker.example');
       // alice's guest was not touched.
-      expect(status('alice')).toMatchObject({ healthy: true });
-      expect(status('alice').restarts).toBeUndefined();
+      const aliceNow = await status('alice');
+      expect(aliceNow).toMatchObject({ healthy: true });
+      expect(aliceNow.restarts).toBeUndefined();
 
       // doctor and `runner status` say which tiers work here (after the turns: doctor calls the mock).
-      const text = env.sandbox.run('runner', 'status', '--user', 'alice').stdout;
+      // (Its tier probes run engines: past run's 20 s on a loaded machine, which cut its output short.)
+      const text = env.sandbox.runWithin(60_000, 'runner', 'status', '--user', 'alice').stdout;
       expect(text).toContain('tiers on this machine (default_tier "auto" picks container):');
       expect(text).toMatch(new RegExp(`container: works: ${engineName}.*image localhost/oxydra-guest:`));
       expect(text).toMatch(/micro_vm: (no: .*fix: |works: QEMU)/);
@@ -300,6 +317,9 @@ describe.skipIf(skip !== undefined)(
         'run',
         '-d',
         '--rm',
+        // `sleep` as PID 1 ignores SIGTERM: the removal below kills it at once, not after 10 s.
+        '--stop-timeout',
+        '0',
         '--name',
         name,
         ...theirs,

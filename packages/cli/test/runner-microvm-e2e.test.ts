@@ -10,7 +10,7 @@
  * build needs a Debian mirror. OXYDRA_MICROVM_DIR reuses an image already built.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from '@oxydra/runner';
 import { pollUntil } from '@oxydra/testkit/helpers';
@@ -81,6 +81,12 @@ describe.skipIf(!OPT_IN || !hasQemu)('micro_vm tier under QEMU (opt-in: OXYDRA_T
         const build = runLong(agent, ['runner', 'vm', 'build'], 5 * MINUTES);
         expect(build.stderr).toContain('downloading linux-image-');
         expect(build.status).toBe(0);
+        // The initramfs is a plain newc cpio, not gzipped: no gunzip in the guest at each boot.
+        const head = Buffer.alloc(6);
+        const fd = openSync(join(image, 'initrd.img'), 'r');
+        readSync(fd, head, 0, 6, 0);
+        closeSync(fd);
+        expect(head.toString('latin1')).toBe('070701');
       }
       const vmStatus = runLong(agent, ['runner', 'vm', 'status'], MINUTES);
       expect(vmStatus.stdout).toMatch(/micro_vm tier: available \(QEMU with (KVM|TCG)/);
