@@ -62,6 +62,19 @@ describe('literal secrets', () => {
   it('skips values too short to be credentials', () => {
     expect(redactLiterals('the cat sat', ['cat', ''])).toBe('the cat sat');
   });
+
+  it('replaces a hex dump (`hexdump -C`) whose lines split the key, whole', () => {
+    // `hexdump -C` of `printf 'token=sk-live-0123456789abcdefghijABCDEFGHIJ01\n'`.
+    const dump = [
+      '00000000  74 6f 6b 65 6e 3d 73 6b  2d 6c 69 76 65 2d 30 31  |token=sk-live-01|',
+      '00000010  32 33 34 35 36 37 38 39  61 62 63 64 65 66 67 68  |23456789abcdefgh|',
+      '00000020  69 6a 41 42 43 44 45 46  47 48 49 4a 30 31 0a     |ijABCDEFGHIJ01.|',
+      '0000002f',
+    ].join('\n');
+    const key = 'sk-live-0123456789abcdefghijABCDEFGHIJ01';
+    expect(redactLiterals(`$ hexdump -C .env\n${dump}\n$ `, [key])).toBe('$ hexdump -C .env\n[REDACTED]\n$ ');
+    expect(redactLiterals(dump, ['sk-live-another-key-not-in-this-file'])).toBe(dump);
+  });
 });
 
 describe('keyword redaction', () => {

@@ -35,6 +35,11 @@ interface SecretForms {
   cores: string[];
   /** The hex of its bytes, lower case, for a dump wrapped over lines (wrappedHex). */
   hex: string;
+  /**
+   * The hex, lower case, of the bytes of each literal and each core: what a file holding the
+   * secret in one of those forms shows in a dump's hex columns (redactHexDumps).
+   */
+  dumpHex: string[];
 }
 
 const formsCache = new Map<string, SecretForms>();
@@ -83,7 +88,11 @@ function formsOf(secret: string): SecretForms {
     hexForm,
     hexForm.toUpperCase(),
   ];
-  const forms = { literals: [...new Set(literals)], cores: base64Cores(secret), hex: hexForm };
+  const unique = [...new Set(literals)];
+  const cores = base64Cores(secret);
+  const encoder = new TextEncoder();
+  const dumpHex = [...new Set([...unique, ...cores].map((form) => hex(encoder.encode(form))))];
+  const forms = { literals: unique, cores, hex: hexForm, dumpHex };
   if (formsCache.size >= MAX_CACHED) formsCache.clear();
   formsCache.set(secret, forms);
   return forms;
@@ -152,7 +161,8 @@ export function redactSecretForms(
   minLength: number,
 ): string {
   const forms = preparedForms(secrets, minLength);
-  let result = text;
+  // Dumps first: a secret's fragment replaced inside a dump's line would leave the line unread.
+  let result = redactHexDumps(text, forms, replacement);
   for (const { literals, cores } of forms) {
     for (const literal of literals) {
       if (result.includes(literal)) result = result.split(literal).join(replacement);
@@ -176,6 +186,176 @@ function redactWrappedHex(text: string, forms: readonly SecretForms[], replaceme
     const joined = block.replace(/\r?\n/g, '').toLowerCase();
     return forms.some(({ hex }) => joined.includes(hex)) ? replacement : block;
   });
+}
+
+/*
+ * A dump as `xxd`, `hexdump` and `od` print it: per line an offset, groups of hex digits and,
+ * for some, the bytes as characters (`xxd`: after two spaces; `hexdump -C`: `|…|`; `od -t x1z`:
+ * `>…<`), where a 40-character key shows as 16-character fragments on consecutive lines and its
+ * hex is cut by spaces, so neither the literals nor redactWrappedHex find it. A run of such lines
+ * (with hexdump's and od's `*`, "repeated line", and their closing offset-only line) is read back
+ * into the hex of the bytes it shows, once as shown and once with each group's bytes reversed
+ * (`od -x`, `hexdump` with no option and `xxd -e` print little-endian words), and replaced whole
+ * when either holds a form of a secret. One forward pass over the lines; each line is read once,
+ * character by character, with no regex (a hostile megabyte line costs one read).
+ */
+
+/** The start of a dump's line (an offset, then a group), at the text's start or a line's; without it, nothing to do. */
+const DUMP_HINT = /(?:^|\n)[0-9A-Fa-f]{4,16}:? +[0-9A-Fa-f]{2}/;
+/** An offset column's digits: `xxd` 8, `hexdump` 7 or 8, `od` 7 (octal) or 6 (`-A x`). */
+const MIN_OFFSET = 4;
+const MAX_OFFSET = 16;
+/** The widest group read: `xxd -g0 -c32` prints a line as one group of 64 digits. */
+const MAX_GROUP = 64;
+const SPACE = 32;
+const COLON = 58;
+const STAR = 42;
+const BAR = 124;
+const GREATER = 62;
+const CARRIAGE_RETURN = 13;
+
+function isHexDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+
+/**
+ * The hex digits a run of dump lines shows, lower case, as shown and with each group's bytes
+ * reversed, written one code at a time into buffers that grow by doubling: no string is built
+ * per group or per line.
+ */
+interface DumpDigits {
+  shown: Uint8Array;
+  swapped: Uint8Array;
+  length: number;
+  /** Whether a group held more than one byte (else the reversed digits are the digits). */
+  wide: boolean;
+  /** Whether a line gave bytes (a run of `*` and offsets alone holds none). */
+  bytes: boolean;
+}
+
+/** No buffer until a line gives digits: a text may pass the hint and still hold no dump. */
+const NO_DIGITS = new Uint8Array(0);
+const LINE_NONE = 0;
+const LINE_BYTES = 1;
+const LINE_OTHER = 2;
+
+/** Buffers with room for `more` digits past the length, twice as large (1024 the first). */
+function room(digits: DumpDigits, more: number): void {
+  const size = Math.max(2 * digits.shown.length, digits.length + more, 1024);
+  const shown = new Uint8Array(size);
+  const swapped = new Uint8Array(size);
+  shown.set(digits.shown.subarray(0, digits.length));
+  swapped.set(digits.swapped.subarray(0, digits.length));
+  digits.shown = shown;
+  digits.swapped = swapped;
+}
+
+/**
+ * `text[start, end)` read as a dump's line, its digits added to `digits`: LINE_BYTES, LINE_OTHER
+ * for a `*` line or an offset alone (the closing line of `hexdump` and `od`), LINE_NONE when it is
+ * not one (then `digits` is as it was). Every group has an even count of digits, the first
+ * group's count or fewer for the last (a short line's end).
+ */
+function dumpLine(text: string, start: number, end: number, digits: DumpDigits): number {
+  if (end - start === 1 && text.charCodeAt(start) === STAR) {
+    // The repeated lines are not shown: no form is looked for across the gap.
+    room(digits, 1);
+    digits.shown[digits.length] = BAR;
+    digits.swapped[digits.length++] = BAR;
+    return LINE_OTHER;
+  }
+  let at = start;
+  while (at < end && at - start <= MAX_OFFSET && isHexDigit(text.charCodeAt(at))) at++;
+  if (at - start < MIN_OFFSET || at - start > MAX_OFFSET) return LINE_NONE;
+  // `xxd` puts a colon after the offset, and its characters column after two spaces.
+  const xxd = at < end && text.charCodeAt(at) === COLON;
+  if (xxd) at++;
+  if (at === end) return xxd ? LINE_NONE : LINE_OTHER;
+  const before = digits.length;
+  let width = 0;
+  let short = false;
+  while (at < end) {
+    const gapStart = at;
+    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    if (at === end) break;
+    const code = text.charCodeAt(at);
+    // After the groups, the characters column: `xxd`'s after two spaces, `|…|`, `>…<`.
+    if (width > 0 && (xxd ? at - gapStart > 1 : code === BAR || code === GREATER)) break;
+    const group = at;
+    while (at < end && at - group <= MAX_GROUP && isHexDigit(text.charCodeAt(at))) at++;
+    const length = at - group;
+    const fits = width === 0 || length <= width;
+    if (at === gapStart || length === 0 || length % 2 !== 0 || length > MAX_GROUP || short || !fits) {
+      digits.length = before;
+      return LINE_NONE;
+    }
+    if (at < end && text.charCodeAt(at) !== SPACE) {
+      digits.length = before;
+      return LINE_NONE;
+    }
+    if (width === 0) width = length;
+    short = length < width;
+    if (digits.length + length > digits.shown.length) room(digits, length);
+    const { shown, swapped, length: at0 } = digits;
+    // A byte at a time, lower case (`| 0x20` turns A-F into a-f and leaves digits as they are),
+    // and in the mirror place of the group: byte 0 of n is byte n-1 reversed.
+    for (let digit = 0; digit < length; digit += 2) {
+      const high = text.charCodeAt(group + digit) | 0x20;
+      const low = text.charCodeAt(group + digit + 1) | 0x20;
+      shown[at0 + digit] = high;
+      shown[at0 + digit + 1] = low;
+      swapped[at0 + length - 2 - digit] = high;
+      swapped[at0 + length - 1 - digit] = low;
+    }
+    digits.length += length;
+  }
+  if (width === 0) return LINE_NONE;
+  digits.wide ||= width > 2;
+  digits.bytes = true;
+  return LINE_BYTES;
+}
+
+/** `text` with every dump of `xxd`, `hexdump` or `od` whose bytes hold a secret's form replaced whole. */
+function redactHexDumps(text: string, forms: readonly SecretForms[], replacement: string): string {
+  if (forms.length === 0 || !DUMP_HINT.test(text)) return text;
+  let out = '';
+  let done = 0;
+  let blockStart = -1;
+  let blockEnd = -1;
+  const digits: DumpDigits = { shown: NO_DIGITS, swapped: NO_DIGITS, length: 0, wide: false, bytes: false };
+  const closeBlock = () => {
+    if (digits.bytes && dumpHoldsSecret(digits, forms)) {
+      out += text.slice(done, blockStart) + replacement;
+      done = blockEnd;
+    }
+    blockStart = -1;
+    digits.length = 0;
+    digits.wide = false;
+    digits.bytes = false;
+  };
+  for (let start = 0; start <= text.length; ) {
+    let next = text.indexOf('\n', start);
+    if (next < 0) next = text.length;
+    const end = next > start && text.charCodeAt(next - 1) === CARRIAGE_RETURN ? next - 1 : next;
+    if (dumpLine(text, start, end, digits) === LINE_NONE) closeBlock();
+    else {
+      if (blockStart < 0) blockStart = start;
+      blockEnd = end;
+    }
+    start = next + 1;
+  }
+  closeBlock();
+  return done === 0 ? text : out + text.slice(done);
+}
+
+const ascii = new TextDecoder();
+
+function dumpHoldsSecret(digits: DumpDigits, forms: readonly SecretForms[]): boolean {
+  const shown = ascii.decode(digits.shown.subarray(0, digits.length));
+  const swapped = digits.wide ? ascii.decode(digits.swapped.subarray(0, digits.length)) : undefined;
+  return forms.some(({ dumpHex }) =>
+    dumpHex.some((form) => shown.includes(form) || swapped?.includes(form) === true),
+  );
 }
 
 /**

@@ -3,6 +3,10 @@
  * base64/base64url at any byte alignment inside a longer encoded run (a proxy echoing
  * `Authorization: Basic base64(user:key)`), the run replaced whole.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactSecretForms } from '../src/index.js';
 
@@ -80,5 +84,174 @@ describe('redactSecretForms', () => {
     // Many lines of hex, each ending in a character that is not: no line starts a block.
     const lines = `${'ab'.repeat(30)}z\n`.repeat(7_000);
     expect(redact(lines)).toBe(lines);
+  });
+});
+
+/*
+ * A dump as `xxd`, `hexdump` and `od` print it: the key's hex cut by spaces (and by `od -x`'s and
+ * `hexdump`'s little-endian words), its characters cut into 16-character fragments, one a line.
+ */
+const TOKEN = 'sk-live-0123456789abcdefghijABCDEFGHIJ01';
+const redactToken = (text: string) => redactSecretForms(text, [TOKEN], '[X]', 6);
+
+/** What this machine's tools printed for `printf 'token=${TOKEN}\n' > creds`. */
+const FIXTURES: Record<string, string> = {
+  xxd: `00000000: 746f 6b65 6e3d 736b 2d6c 6976 652d 3031  token=sk-live-01
+00000010: 3233 3435 3637 3839 6162 6364 6566 6768  23456789abcdefgh
+00000020: 696a 4142 4344 4546 4748 494a 3031 0a    ijABCDEFGHIJ01.
+`,
+  'xxd -g1': `00000000: 74 6f 6b 65 6e 3d 73 6b 2d 6c 69 76 65 2d 30 31  token=sk-live-01
+00000010: 32 33 34 35 36 37 38 39 61 62 63 64 65 66 67 68  23456789abcdefgh
+00000020: 69 6a 41 42 43 44 45 46 47 48 49 4a 30 31 0a     ijABCDEFGHIJ01.
+`,
+  'hexdump -C': `00000000  74 6f 6b 65 6e 3d 73 6b  2d 6c 69 76 65 2d 30 31  |token=sk-live-01|
+00000010  32 33 34 35 36 37 38 39  61 62 63 64 65 66 67 68  |23456789abcdefgh|
+00000020  69 6a 41 42 43 44 45 46  47 48 49 4a 30 31 0a     |ijABCDEFGHIJ01.|
+0000002f
+`,
+  hexdump: `0000000 6f74 656b 3d6e 6b73 6c2d 7669 2d65 3130
+0000010 3332 3534 3736 3938 6261 6463 6665 6867
+0000020 6a69 4241 4443 4645 4847 4a49 3130 000a
+000002f
+`,
+  'od -x': `0000000 6f74 656b 3d6e 6b73 6c2d 7669 2d65 3130
+0000020 3332 3534 3736 3938 6261 6463 6665 6867
+0000040 6a69 4241 4443 4645 4847 4a49 3130 000a
+0000057
+`,
+  'od -A x -t x1z': `000000 74 6f 6b 65 6e 3d 73 6b 2d 6c 69 76 65 2d 30 31  >token=sk-live-01<
+000010 32 33 34 35 36 37 38 39 61 62 63 64 65 66 67 68  >23456789abcdefgh<
+000020 69 6a 41 42 43 44 45 46 47 48 49 4a 30 31 0a     >ijABCDEFGHIJ01.<
+00002f
+`,
+};
+
+/** Each tool's formats: the default and the groupings and byte orders a model may ask for. */
+const COMMANDS = [
+  ['xxd'],
+  ['xxd', '-g1'],
+  ['xxd', '-g4'],
+  ['xxd', '-g8'],
+  ['xxd', '-u'],
+  ['xxd', '-e'],
+  ['xxd', '-c', '24'],
+  ['hexdump', '-C'],
+  ['hexdump'],
+  ['hexdump', '-x'],
+  ['od', '-x'],
+  ['od', '-t', 'x1'],
+  ['od', '-A', 'x', '-t', 'x1z'],
+  ['od', '-t', 'x4'],
+];
+const runs = (tool: string) => spawnSync(tool, ['/dev/null']).status === 0;
+const installed = COMMANDS.filter(([tool]) => runs(tool!));
+
+/** A dump as `xxd` prints it (16 bytes a line, 2-byte groups), for inputs too large for a fixture. */
+function xxdLike(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  const chars = bytes.toString('latin1').replace(/[^ -~]/g, '.');
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    const groups = hex.slice(2 * at, 2 * at + 32).replace(/(.{4})(?=.)/g, '$1 ');
+    lines.push(`${at.toString(16).padStart(8, '0')}: ${groups.padEnd(39)}  ${chars.slice(at, at + 16)}\n`);
+  }
+  return lines.join('');
+}
+
+describe('redactSecretForms on hex dumps (xxd, hexdump, od)', () => {
+  it("replaces each tool's dump whole, as printed here, though no line holds the key or its hex", () => {
+    for (const [command, dump] of Object.entries(FIXTURES)) {
+      const hex = Buffer.from(TOKEN).toString('hex');
+      expect(dump.includes(TOKEN) || dump.replace(/\s/g, '').includes(hex), command).toBe(false);
+      expect(redactToken(`$ ${command} creds\n${dump}$ ls`), command).toBe(`$ ${command} creds\n[X]\n$ ls`);
+      const crlf = dump.replace(/\n/g, '\r\n');
+      expect(redactToken(`out:\r\n${crlf}`), command).toBe('out:\r\n[X]\r\n');
+    }
+    // The same dumps of a file with another key are kept byte for byte.
+    for (const [command, dump] of Object.entries(FIXTURES)) {
+      expect(redactSecretForms(dump, ['sk-live-0123456789abcdefghijABCDEFGHIJ02'], '[X]', 6), command).toBe(
+        dump,
+      );
+    }
+  });
+
+  it("reads on past a `*` line (hexdump's and od's repeated lines)", () => {
+    const hexdumpC = `00000000  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|
+*
+00000030  74 6f 6b 65 6e 3d 73 6b  2d 6c 69 76 65 2d 30 31  |token=sk-live-01|
+00000040  32 33 34 35 36 37 38 39  61 62 63 64 65 66 67 68  |23456789abcdefgh|
+00000050  69 6a 41 42 43 44 45 46  47 48 49 4a 30 31 0a     |ijABCDEFGHIJ01.|
+0000005f
+`;
+    const odX = `0000000 4141 4141 4141 4141 4141 4141 4141 4141
+*
+0000060 6f74 656b 3d6e 6b73 6c2d 7669 2d65 3130
+0000100 3332 3534 3736 3938 6261 6463 6665 6867
+0000120 6a69 4241 4443 4645 4847 4a49 3130 000a
+0000137
+`;
+    expect(redactToken(hexdumpC)).toBe('[X]\n');
+    expect(redactToken(odX)).toBe('[X]\n');
+    // Without the key's last line, the rest is kept.
+    const cut = odX.replace(/^0000120.*\n/m, '');
+    expect(redactToken(cut)).toBe(cut);
+  });
+
+  // Skipped only where none of xxd, hexdump, od runs: the literal fixtures above still test every format.
+  it.skipIf(installed.length === 0)(
+    'finds the key at every offset across line breaks, with the binaries installed here',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oxydra-hexdump-'));
+      try {
+        const file = join(dir, 'creds');
+        const dump = (command: string[]) =>
+          execFileSync(command[0]!, [...command.slice(1), file], { encoding: 'utf8' });
+        for (const command of installed) {
+          const name = command.join(' ');
+          // 40 bytes ahead make a `*` line; then the key starts at a position in a line.
+          // Every position for one format of each tool, a few for the other formats (each is a process).
+          const everyShift = ['xxd', 'hexdump -C', 'od -x'].includes(name);
+          for (const shift of everyShift ? Array.from({ length: 16 }, (_, at) => at) : [0, 1, 7, 15]) {
+            writeFileSync(file, `${'A'.repeat(40)}${'x'.repeat(shift)}${TOKEN}\nnext line\n`);
+            expect(redactToken(`$ ${name} creds\n${dump(command)}$ ls`), `${name} at ${shift}`).toBe(
+              `$ ${name} creds\n[X]\n$ ls`,
+            );
+          }
+          // Only part of the key (its last character cut): the dump is kept byte for byte.
+          writeFileSync(file, `${'A'.repeat(40)}key=${TOKEN.slice(0, -1)}\n`);
+          const partial = dump(command);
+          expect(redactToken(partial), name).toBe(partial);
+          // Another form of it: the base64 of `user:key`, as a file holding a Basic header has it.
+          writeFileSync(file, `Authorization: Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}\n`);
+          expect(redactToken(dump(command)), `${name} base64`).toBe('[X]\n');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('reads a megabyte line and a 100,000-line dump in one pass', () => {
+    // By construction (one forward pass over the lines, each character read once, no regex but a
+    // bounded hint): these inputs finish, and find or keep what they should.
+    const groups = `0000 ${'abcd '.repeat(200_000)}`;
+    expect(redactToken(groups)).toBe(groups);
+    const keyGroups = (Buffer.from(TOKEN).toString('hex').match(/.{4}/g) ?? []).join(' ');
+    // Only the run of dump lines holding the key goes: the line after a text line stays.
+    expect(redactToken(`${groups}${keyGroups}\nend\n${groups}`)).toBe(`[X]\nend\n${groups}`);
+    for (const hostile of [
+      `\n0000${' '.repeat(1_000_000)}z`,
+      `\n${'0'.repeat(1_000_000)} ab`,
+      `\n0000 ${'a'.repeat(1_000_000)}`,
+    ]) {
+      expect(redactToken(hostile)).toBe(hostile);
+    }
+    const body = Buffer.from('0123456789abcdef'.repeat(100_000));
+    const big = xxdLike(body);
+    expect(big.split('\n').length).toBe(100_001);
+    expect(redactToken(big)).toBe(big);
+    expect(redactToken(`head\n${xxdLike(Buffer.concat([body, Buffer.from(TOKEN)]))}tail`)).toBe(
+      'head\n[X]\ntail',
+    );
   });
 });
