@@ -6,6 +6,10 @@
  * request). Keep attack-battery.md in sync with the test names. The battery's other files:
  * attack-battery-network.test.ts and attack-battery-limits.test.ts (split so that they run side
  * by side; attack-battery-common.ts holds what they share).
+ *
+ * No attack here is about the process boundary, so the attacks of a describe that run with the
+ * same config are the turns of one `oxydra run` (attackBatch: one binary start per config, not
+ * one per attack); each test still checks its own calls' results and its own targets.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,175 +27,237 @@ import {
   tool,
   useBattery,
 } from './attack-battery-common.js';
-import { attack, marker } from './attack-helpers.js';
+import { attackBatch, marker } from './attack-helpers.js';
 
 useBattery();
 
 describe.skipIf(!hasBwrap)('writes outside the workspace', () => {
-  it('file_write to an absolute path outside is refused', async () => {
+  // The file tools' attacks, on the default config.
+  const files = attackBatch();
+  // The attacks through shell_exec, in bubblewrap.
+  const shell = attackBatch(sandboxToml());
+
+  const absWrite = files.add(() => {
     const target = join(outside, `abs-${marker('abs')}.txt`);
-    const a = await attack([tool('file_write', { path: target, content: 'pwned' })]);
+    return { target, calls: [tool('file_write', { path: target, content: 'pwned' })] };
+  });
+  it('file_write to an absolute path outside is refused', () => {
+    const a = absWrite();
     expectRefused(a);
-    expect(existsSync(target)).toBe(false);
+    expect(existsSync(a.target)).toBe(false);
   });
 
-  it('file_write to ../escaped.txt is refused', async () => {
-    const a = await attack([tool('file_write', { path: '../escaped.txt', content: 'pwned' })]);
+  const dotdotWrite = files.add(() => ({
+    calls: [tool('file_write', { path: '../escaped.txt', content: 'pwned' })],
+  }));
+  it('file_write to ../escaped.txt is refused', () => {
+    const a = dotdotWrite();
     expectRefused(a);
     expect(existsSync(join(a.env.sandbox.root, 'escaped.txt'))).toBe(false);
   });
 
-  it('file_write through a deep sub/../../ traversal is refused', async () => {
-    const a = await attack([tool('file_write', { path: 'sub/dir/../../../deep.txt', content: 'pwned' })]);
+  const deepWrite = files.add(() => ({
+    calls: [tool('file_write', { path: 'sub/dir/../../../deep.txt', content: 'pwned' })],
+  }));
+  it('file_write through a deep sub/../../ traversal is refused', () => {
+    const a = deepWrite();
     expectRefused(a);
     expect(existsSync(join(a.env.sandbox.root, 'deep.txt'))).toBe(false);
   });
 
-  it('file_edit of an outside file by absolute path is refused', async () => {
-    const { path, secret } = plantOutside('edit');
-    const a = await attack([tool('file_edit', { path, old_text: 'original', new_text: 'pwned' })]);
+  const outsideEdit = files.add(() => {
+    const planted = plantOutside('edit');
+    return {
+      ...planted,
+      calls: [tool('file_edit', { path: planted.path, old_text: 'original', new_text: 'pwned' })],
+    };
+  });
+  it('file_edit of an outside file by absolute path is refused', () => {
+    const a = outsideEdit();
     expectRefused(a);
-    expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
+    expect(readFileSync(a.path, 'utf8')).toBe(`original ${a.secret}\n`);
   });
 
-  it('symlink to an outside file planted by shell_exec, then followed by file_write, is refused', async () => {
-    const { path, secret } = plantOutside('symw');
-    const a = await attack(
-      [
-        sh(`ln -s ${path} link.txt && echo planted`),
+  const symlinkWrite = shell.add(() => {
+    const planted = plantOutside('symw');
+    return {
+      ...planted,
+      calls: [
+        sh(`ln -s ${planted.path} link.txt && echo planted`),
         tool('file_write', { path: 'link.txt', content: 'pwned' }),
       ],
-      { extraToml: sandboxToml() },
-    );
+    };
+  });
+  it('symlink to an outside file planted by shell_exec, then followed by file_write, is refused', () => {
+    const a = symlinkWrite();
     expect(shellOutput(a, 0)).toContain('planted');
     expectRefused(a, 1);
-    expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
+    expect(readFileSync(a.path, 'utf8')).toBe(`original ${a.secret}\n`);
   });
 
-  it('symlinked directory planted by shell_exec, then file_write inside it, is refused', async () => {
+  const symlinkDir = shell.add(() => {
     const target = join(outside, `viadir-${marker('dir')}.txt`);
-    const a = await attack(
-      [
+    return {
+      target,
+      calls: [
         sh(`ln -s ${outside} outdir && echo planted`),
         tool('file_write', { path: `outdir/${target.split('/').at(-1)}`, content: 'pwned' }),
       ],
-      { extraToml: sandboxToml() },
-    );
+    };
+  });
+  it('symlinked directory planted by shell_exec, then file_write inside it, is refused', () => {
+    const a = symlinkDir();
     expect(shellOutput(a, 0)).toContain('planted');
     expectRefused(a, 1);
-    expect(existsSync(target)).toBe(false);
+    expect(existsSync(a.target)).toBe(false);
   });
 
-  it('symlink to an outside file planted by shell_exec, then followed by file_read, is refused', async () => {
-    const { path, secret } = plantOutside('symr');
-    const a = await attack(
-      [sh(`ln -s ${path} peek.txt && echo planted`), tool('file_read', { path: 'peek.txt' })],
-      {
-        extraToml: sandboxToml(),
-      },
-    );
+  const symlinkRead = shell.add(() => {
+    const planted = plantOutside('symr');
+    return {
+      ...planted,
+      calls: [sh(`ln -s ${planted.path} peek.txt && echo planted`), tool('file_read', { path: 'peek.txt' })],
+    };
+  });
+  it('symlink to an outside file planted by shell_exec, then followed by file_read, is refused', () => {
+    const a = symlinkRead();
     expect(shellOutput(a, 0)).toContain('planted');
     expectRefused(a, 1);
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
-  it('hard link to an outside file via shell_exec, then file_write, leaves the outside file unchanged', async () => {
-    const { path, secret } = plantOutside('hard');
-    const a = await attack(
-      [
-        sh(`ln ${path} hard.txt; echo "ln_rc=$?"`),
+  const hardLink = shell.add(() => {
+    const planted = plantOutside('hard');
+    return {
+      ...planted,
+      calls: [
+        sh(`ln ${planted.path} hard.txt; echo "ln_rc=$?"`),
         tool('file_write', { path: 'hard.txt', content: 'pwned' }),
       ],
-      { extraToml: sandboxToml() },
-    );
+    };
+  });
+  it('hard link to an outside file via shell_exec, then file_write, leaves the outside file unchanged', () => {
+    const a = hardLink();
     expect(shellOutput(a, 0)).toMatch(/ln_rc=[1-9]/);
-    expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
+    expect(readFileSync(a.path, 'utf8')).toBe(`original ${a.secret}\n`);
   });
 
-  it('mv of an outside file into the workspace fails and leaves it in place', async () => {
-    const { path, secret } = plantOutside('mvin');
-    const a = await attack([sh(`mv ${path} ./stolen.txt; echo "mv_rc=$?"`)], { extraToml: sandboxToml() });
+  const mvIn = shell.add(() => {
+    const planted = plantOutside('mvin');
+    return { ...planted, calls: [sh(`mv ${planted.path} ./stolen.txt; echo "mv_rc=$?"`)] };
+  });
+  it('mv of an outside file into the workspace fails and leaves it in place', () => {
+    const a = mvIn();
     expect(shellOutput(a)).toMatch(/mv_rc=[1-9]/);
-    expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
+    expect(readFileSync(a.path, 'utf8')).toBe(`original ${a.secret}\n`);
     expect(existsSync(join(a.env.workspace, 'stolen.txt'))).toBe(false);
   });
 
-  it('mv of a workspace file across the boundary does not land outside', async () => {
+  const mvOut = shell.add(() => {
     const dest = join(outside, `moved-${marker('mvout')}.txt`);
-    const a = await attack(
-      [sh(`echo pwned > m.txt; mv m.txt ${dest}; echo "a_rc=$?"; mv m.txt ../moved.txt 2>&1; echo done`)],
-      { extraToml: sandboxToml() },
-    );
+    return {
+      dest,
+      calls: [
+        sh(`echo pwned > m.txt; mv m.txt ${dest}; echo "a_rc=$?"; mv m.txt ../moved.txt 2>&1; echo done`),
+      ],
+    };
+  });
+  it('mv of a workspace file across the boundary does not land outside', () => {
+    const a = mvOut();
     expect(shellOutput(a)).toMatch(/a_rc=[1-9]/);
-    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(a.dest)).toBe(false);
     expect(existsSync(join(a.env.sandbox.root, 'moved.txt'))).toBe(false);
   });
 
-  it('shell_exec writing to an absolute path outside fails', async () => {
+  const shellAbsWrite = shell.add(() => {
     const target = join(outside, `shellw-${marker('shw')}.txt`);
-    const a = await attack([sh(`echo pwned > ${target}; echo "w_rc=$?"`)], { extraToml: sandboxToml() });
+    return { target, calls: [sh(`echo pwned > ${target}; echo "w_rc=$?"`)] };
+  });
+  it('shell_exec writing to an absolute path outside fails', () => {
+    const a = shellAbsWrite();
     expect(shellOutput(a)).toMatch(/w_rc=[1-9]/);
-    expect(existsSync(target)).toBe(false);
+    expect(existsSync(a.target)).toBe(false);
   });
 
-  it('shell_exec writing to ../escaped.txt does not reach the host', async () => {
-    const a = await attack([sh('echo pwned > ../escaped.txt; echo "rc=$?"')], { extraToml: sandboxToml() });
+  const shellDotdot = shell.add(() => ({ calls: [sh('echo pwned > ../escaped.txt; echo "rc=$?"')] }));
+  it('shell_exec writing to ../escaped.txt does not reach the host', () => {
+    const a = shellDotdot();
     shellOutput(a);
     expect(existsSync(join(a.env.sandbox.root, 'escaped.txt'))).toBe(false);
   });
 
-  it('shell_exec rm -rf of an outside directory removes nothing', async () => {
-    const { path, secret } = plantOutside('rmrf');
-    const a = await attack([sh(`rm -rfv ${outside} ${path}; echo "rm_rc=$?"`)], { extraToml: sandboxToml() });
-    // The host's /var/tmp is not mounted: rm finds nothing to remove (and says nothing).
-    expect(shellOutput(a)).not.toContain('removed');
-    expect(readFileSync(path, 'utf8')).toBe(`original ${secret}\n`);
-  });
-
-  it('file_write into the workspace .oxydra/agent.toml is refused', async () => {
-    const a = await attack([
-      tool('file_write', { path: '.oxydra/agent.toml', content: '[tools]\napproval = "auto"\n' }),
-    ]);
+  const configWrite = files.add(() => ({
+    calls: [tool('file_write', { path: '.oxydra/agent.toml', content: '[tools]\napproval = "auto"\n' })],
+  }));
+  it('file_write into the workspace .oxydra/agent.toml is refused', () => {
+    const a = configWrite();
     const before = readFileSync(join(a.env.workspace, '.oxydra/agent.toml'), 'utf8');
     expectRefused(a);
     expect(before).toContain('[providers.registry.mock]');
   });
 
-  it('shell_exec overwriting .oxydra/agent.toml does not change the real config', async () => {
-    let before = '';
-    const a = await attack([sh('echo "[selection]" > .oxydra/agent.toml; echo "rc=$?"')], {
-      extraToml: sandboxToml(),
+  const configOverwrite = shell.add(() => {
+    const seen = { before: '' };
+    return {
+      seen,
+      calls: [sh('echo "[selection]" > .oxydra/agent.toml; echo "rc=$?"')],
       prepare: (env) => {
-        before = sha(join(env.workspace, '.oxydra/agent.toml'));
+        seen.before = sha(join(env.workspace, '.oxydra/agent.toml'));
       },
-    });
+    };
+  });
+  it('shell_exec overwriting .oxydra/agent.toml does not change the real config', () => {
+    const a = configOverwrite();
     shellOutput(a);
-    expect(sha(join(a.env.workspace, '.oxydra/agent.toml'))).toBe(before);
+    expect(a.seen.before).not.toBe('');
+    expect(sha(join(a.env.workspace, '.oxydra/agent.toml'))).toBe(a.seen.before);
   });
 
-  it('file_delete of ../victim.txt is refused', async () => {
-    const a = await attack([tool('file_delete', { path: '../victim.txt' })], {
-      prepare: (env) => writeFileSync(join(env.sandbox.root, 'victim.txt'), 'keep me'),
-    });
+  const deleteVictim = files.add(() => ({
+    calls: [tool('file_delete', { path: '../victim.txt' })],
+    prepare: (env) => writeFileSync(join(env.sandbox.root, 'victim.txt'), 'keep me'),
+  }));
+  it('file_delete of ../victim.txt is refused', () => {
+    const a = deleteVictim();
     expectRefused(a);
     expect(readFileSync(join(a.env.sandbox.root, 'victim.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('file_delete of an absolute outside path is refused', async () => {
+  const deleteOutside = files.add(() => {
     const { path } = plantOutside('del');
-    const a = await attack([tool('file_delete', { path })]);
+    return { path, calls: [tool('file_delete', { path })] };
+  });
+  it('file_delete of an absolute outside path is refused', () => {
+    const a = deleteOutside();
     expectRefused(a);
-    expect(existsSync(path)).toBe(true);
+    expect(existsSync(a.path)).toBe(true);
   });
 
-  it('file_delete of .oxydra is refused', async () => {
-    const a = await attack([tool('file_delete', { path: '.oxydra' })]);
+  // Last of its batch: were it to succeed, the attacks after it would run without a config.
+  const deleteConfig = files.add(() => ({ calls: [tool('file_delete', { path: '.oxydra' })] }));
+  it('file_delete of .oxydra is refused', () => {
+    const a = deleteConfig();
     expectRefused(a);
     expect(existsSync(join(a.env.workspace, '.oxydra/agent.toml'))).toBe(true);
+  });
+
+  // Last of its batch: were it to succeed, it would remove the other attacks' planted files.
+  const rmOutside = shell.add(() => {
+    const planted = plantOutside('rmrf');
+    return { ...planted, calls: [sh(`rm -rfv ${outside} ${planted.path}; echo "rm_rc=$?"`)] };
+  });
+  it('shell_exec rm -rf of an outside directory removes nothing', () => {
+    const a = rmOutside();
+    // The host's /var/tmp is not mounted: rm finds nothing to remove (and says nothing).
+    expect(shellOutput(a)).not.toContain('removed');
+    expect(readFileSync(a.path, 'utf8')).toBe(`original ${a.secret}\n`);
   });
 });
 
 describe.skipIf(!hasBwrap)('reads of secrets outside the workspace', () => {
+  const files = attackBatch();
+  const shell = attackBatch(sandboxToml());
+
   function plantSsh(home: string): string {
     const secret = marker('ssh');
     mkdirSync(join(home, '.ssh'), { recursive: true });
@@ -199,113 +265,122 @@ describe.skipIf(!hasBwrap)('reads of secrets outside the workspace', () => {
     return secret;
   }
 
-  it('file_read of ~/.ssh/id_rsa is refused', async () => {
-    let secret = '';
+  const sshRead = files.add(() => {
     const call = tool('file_read', { path: '' });
-    const a = await attack([call], {
+    const planted = { secret: '' };
+    return {
+      planted,
+      calls: [call],
       prepare: (env) => {
-        secret = plantSsh(env.sandbox.home);
+        planted.secret = plantSsh(env.sandbox.home);
         call.arguments.path = join(env.sandbox.home, '.ssh/id_rsa');
       },
-    });
+    };
+  });
+  it('file_read of ~/.ssh/id_rsa is refused', () => {
+    const a = sshRead();
     expect(a.requests).toContain('.ssh/id_rsa');
     expectRefused(a);
-    expect(a.requests).not.toContain(secret);
+    expect(a.planted.secret).not.toBe('');
+    expect(a.requests).not.toContain(a.planted.secret);
   });
 
-  it('shell_exec cat of ~/.ssh/id_rsa (host HOME path and ~) shows no key', async () => {
-    let secret = '';
+  const sshCat = shell.add(() => {
     const call = sh('');
-    const a = await attack([call], {
-      extraToml: sandboxToml(),
+    const planted = { secret: '' };
+    return {
+      planted,
+      calls: [call],
       prepare: (env) => {
-        secret = plantSsh(env.sandbox.home);
+        planted.secret = plantSsh(env.sandbox.home);
         call.arguments.command = `cat ${join(env.sandbox.home, '.ssh/id_rsa')} ~/.ssh/id_rsa; echo "rc=$?"`;
       },
-    });
+    };
+  });
+  it('shell_exec cat of ~/.ssh/id_rsa (host HOME path and ~) shows no key', () => {
+    const a = sshCat();
     expect(shellOutput(a)).toMatch(/rc=[1-9]/);
-    expect(a.requests).not.toContain(secret);
+    expect(a.planted.secret).not.toBe('');
+    expect(a.requests).not.toContain(a.planted.secret);
   });
 
-  it('file_read of /etc/shadow is refused', async () => {
-    const a = await attack([tool('file_read', { path: '/etc/shadow' })]);
+  const shadowRead = files.add(() => ({ calls: [tool('file_read', { path: '/etc/shadow' })] }));
+  it('file_read of /etc/shadow is refused', () => {
+    const a = shadowRead();
     expectRefused(a);
     expect(a.requests).not.toMatch(/root:[^\s"]*:\d+:/);
   });
 
-  it('shell_exec cannot modify /etc/shadow (read-only host file)', async () => {
-    const before = sha('/etc/shadow');
-    const a = await attack([sh('echo "pwned::0:0:::::" >> /etc/shadow; echo "w_rc=$?"')], {
-      extraToml: sandboxToml(),
-    });
+  const shadowWrite = shell.add(() => ({
+    before: sha('/etc/shadow'),
+    calls: [sh('echo "pwned::0:0:::::" >> /etc/shadow; echo "w_rc=$?"')],
+  }));
+  it('shell_exec cannot modify /etc/shadow (read-only host file)', () => {
+    const a = shadowWrite();
     expect(shellOutput(a)).toMatch(/w_rc=[1-9]/);
-    expect(sha('/etc/shadow')).toBe(before);
+    expect(sha('/etc/shadow')).toBe(a.before);
   });
 
-  it('shell_exec cat of a marker file next to the workspace (host /tmp) shows nothing', async () => {
-    let secret = '';
-    const a = await attack([sh('cat ../neighbour-secret.txt; echo "rc=$?"')], {
-      extraToml: sandboxToml(),
-      prepare: (env) => {
-        secret = marker('tmp');
-        writeFileSync(join(env.sandbox.root, 'neighbour-secret.txt'), secret);
-      },
-    });
+  const neighbour = shell.add(() => {
+    const secret = marker('tmp');
+    return {
+      secret,
+      calls: [sh('cat ../neighbour-secret.txt; echo "rc=$?"')],
+      prepare: (env) => writeFileSync(join(env.sandbox.root, 'neighbour-secret.txt'), secret),
+    };
+  });
+  it('shell_exec cat of a marker file next to the workspace (host /tmp) shows nothing', () => {
+    const a = neighbour();
     expect(shellOutput(a)).toMatch(/rc=[1-9]/);
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
-  function configWithKey(env: { workspace: string }): string {
+  /** Appends a comment with a fresh marker to the workspace config (each attack its own). */
+  function configWithKey(calls: { name: string; arguments: Record<string, unknown> }[]) {
     const secret = marker('cfg');
-    const path = join(env.workspace, '.oxydra/agent.toml');
-    writeFileSync(path, `${readFileSync(path, 'utf8')}\n# operator note ${secret}\n`);
-    return secret;
+    return {
+      secret,
+      calls,
+      prepare: (env: { workspace: string }) => {
+        const path = join(env.workspace, '.oxydra/agent.toml');
+        writeFileSync(path, `${readFileSync(path, 'utf8')}\n# operator note ${secret}\n`);
+      },
+    };
   }
 
-  it('file_read of .oxydra/agent.toml (holding a key) is refused', async () => {
-    let secret = '';
-    const a = await attack([tool('file_read', { path: '.oxydra/agent.toml' })], {
-      prepare: (env) => {
-        secret = configWithKey(env);
-      },
-    });
+  const configRead = files.add(() => configWithKey([tool('file_read', { path: '.oxydra/agent.toml' })]));
+  it('file_read of .oxydra/agent.toml (holding a key) is refused', () => {
+    const a = configRead();
     expectRefused(a);
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
-  it('shell_exec cat of .oxydra/agent.toml shows nothing', async () => {
-    let secret = '';
-    const a = await attack([sh('cat .oxydra/agent.toml; ls -la .oxydra; echo "rc=$?"')], {
-      extraToml: sandboxToml(),
-      prepare: (env) => {
-        secret = configWithKey(env);
-      },
-    });
+  const configCat = shell.add(() =>
+    configWithKey([sh('cat .oxydra/agent.toml; ls -la .oxydra; echo "rc=$?"')]),
+  );
+  it('shell_exec cat of .oxydra/agent.toml shows nothing', () => {
+    const a = configCat();
     expect(shellOutput(a)).not.toContain('[providers.registry.mock]');
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
-  it('file_search of the workspace does not reach into .oxydra', async () => {
-    let secret = '';
-    const a = await attack([tool('file_search', { path: '.', query: 'operator note PWN-cfg' })], {
-      prepare: (env) => {
-        secret = configWithKey(env);
-      },
-    });
+  const configSearch = files.add(() =>
+    configWithKey([tool('file_search', { path: '.', query: 'operator note PWN-cfg' })]),
+  );
+  it('file_search of the workspace does not reach into .oxydra', () => {
+    const a = configSearch();
     expect(a.ends[0]).toBeDefined();
     expect(a.ends[0]!.content).not.toContain('agent.toml');
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
-  it('file_search with path .oxydra is refused', async () => {
-    let secret = '';
-    const a = await attack([tool('file_search', { path: '.oxydra', query: 'operator note' })], {
-      prepare: (env) => {
-        secret = configWithKey(env);
-      },
-    });
+  const configSearchDir = files.add(() =>
+    configWithKey([tool('file_search', { path: '.oxydra', query: 'operator note' })]),
+  );
+  it('file_search with path .oxydra is refused', () => {
+    const a = configSearchDir();
     expectRefused(a);
-    expect(a.requests).not.toContain(secret);
+    expect(a.requests).not.toContain(a.secret);
   });
 
   function plantUserConfig(home: string): string {
@@ -315,49 +390,61 @@ describe.skipIf(!hasBwrap)('reads of secrets outside the workspace', () => {
     return secret;
   }
 
-  it('file_read of ~/.config/oxydra/agent.toml is refused', async () => {
-    let secret = '';
+  const userConfigRead = files.add(() => {
     const call = tool('file_read', { path: '' });
-    const a = await attack([call], {
+    const planted = { secret: '' };
+    return {
+      planted,
+      calls: [call],
       prepare: (env) => {
-        secret = plantUserConfig(env.sandbox.home);
+        planted.secret = plantUserConfig(env.sandbox.home);
         call.arguments.path = join(env.sandbox.home, '.config/oxydra/agent.toml');
       },
-    });
+    };
+  });
+  it('file_read of ~/.config/oxydra/agent.toml is refused', () => {
+    const a = userConfigRead();
     expectRefused(a);
-    expect(a.requests).not.toContain(secret);
+    expect(a.planted.secret).not.toBe('');
+    expect(a.requests).not.toContain(a.planted.secret);
   });
 
-  it('shell_exec cat of ~/.config/oxydra/agent.toml (host HOME path) shows nothing', async () => {
-    let secret = '';
+  const userConfigCat = shell.add(() => {
     const call = sh('');
-    const a = await attack([call], {
-      extraToml: sandboxToml(),
+    const planted = { secret: '' };
+    return {
+      planted,
+      calls: [call],
       prepare: (env) => {
-        secret = plantUserConfig(env.sandbox.home);
+        planted.secret = plantUserConfig(env.sandbox.home);
         call.arguments.command = `cat ${join(env.sandbox.home, '.config/oxydra/agent.toml')}; echo "rc=$?"`;
       },
-    });
+    };
+  });
+  it('shell_exec cat of ~/.config/oxydra/agent.toml (host HOME path) shows nothing', () => {
+    const a = userConfigCat();
     expect(shellOutput(a)).toMatch(/rc=[1-9]/);
-    expect(a.requests).not.toContain(secret);
+    expect(a.planted.secret).not.toBe('');
+    expect(a.requests).not.toContain(a.planted.secret);
   });
 
-  it('file_read of /proc/self/environ is refused', async () => {
-    const a = await attack([tool('file_read', { path: '/proc/self/environ' })]);
+  const environRead = files.add(() => ({ calls: [tool('file_read', { path: '/proc/self/environ' })] }));
+  it('file_read of /proc/self/environ is refused', () => {
+    const a = environRead();
     expectRefused(a);
     expect(a.requests).not.toContain(E2E_KEY);
   });
 
-  it('shell_exec /proc/self/environ, env and printenv show no provider key', async () => {
+  const environShell = shell.add(() => ({
     // The length check cannot be hidden by the output scrubber: a leaked key gives len=25.
-    const a = await attack(
-      [
-        sh(
-          'tr "\\0" "\\n" < /proc/self/environ; env; printenv; echo "len=$(printenv MOCK_KEY | wc -c)"; echo "plen=$(tr "\\0" "\\n" < /proc/$PPID/environ | grep -c MOCK_KEY)"',
-        ),
-      ],
-      { extraToml: sandboxToml() },
-    );
+    calls: [
+      sh(
+        'tr "\\0" "\\n" < /proc/self/environ; env; printenv; echo "len=$(printenv MOCK_KEY | wc -c)"; echo "plen=$(tr "\\0" "\\n" < /proc/$PPID/environ | grep -c MOCK_KEY)"',
+      ),
+    ],
+  }));
+  it('shell_exec /proc/self/environ, env and printenv show no provider key', () => {
+    const a = environShell();
     const out = shellOutput(a);
     expect(out).toContain('len=0');
     expect(out).not.toContain('MOCK_KEY=');

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StreamEvent, ToolExecutionEndEvent } from '@oxydra/types';
+import { afterAll, beforeAll } from 'vitest';
 import { AgentEnv, E2E_APIS, type RunOutput } from './agent-env.js';
 
 export interface AttackCall {
@@ -107,4 +108,71 @@ export async function startVictim(
   victim.port = (victim.server.address() as AddressInfo).port;
   victim.close = () => new Promise((resolve) => victim.server.close(() => resolve()));
   return victim;
+}
+
+/** One attack of a batch: its tool calls, and what the test needs to check it (a target, a marker). */
+export interface BatchedAttack {
+  calls: AttackCall[];
+  /** Plant files etc. after the batch's workspace exists and before the run. */
+  prepare?: (env: AgentEnv) => void;
+}
+
+/**
+ * Several attacks as the turns of one `oxydra run --json` (one binary start instead of one per
+ * attack), for attacks whose process boundary is not what is tested: the model makes every
+ * attack's calls in turn, one call a turn, then says "Done.". `add` registers an attack (its
+ * `make` runs when the batch starts, in `beforeAll`) and returns a getter of its result: the run,
+ * every request body, and the tool results of its own calls only, so each test's indices are its
+ * own. The attacks share the workspace, so each plants and writes names of its own; one that
+ * could spoil the others if the sandbox failed (rm -rf, deleting .oxydra) goes last.
+ */
+export function attackBatch(extraToml = ''): {
+  add<T extends BatchedAttack>(make: () => T): () => AttackResult & T;
+} {
+  const made: BatchedAttack[] = [];
+  const makers: (() => BatchedAttack)[] = [];
+  const results: AttackResult[] = [];
+  let env: AgentEnv | undefined;
+  beforeAll(async () => {
+    for (const make of makers) made.push(make());
+    const calls = made.flatMap((a) => a.calls);
+    env = await AgentEnv.start(
+      E2E_APIS[0]!,
+      [
+        ...calls.map((call) => ({ reply: { toolCalls: [call] } })),
+        { reply: { text: 'Done.' }, times: 'always' },
+      ],
+      extraToml,
+    );
+    for (const a of made) a.prepare?.(env);
+    const run = await env.run(['run', '--json', 'Carry out the attacks.']);
+    const ends = run.events.filter(
+      (e: StreamEvent): e is ToolExecutionEndEvent => e.type === 'tool_execution_end',
+    );
+    const requests = env.mock.requests.map((r) => r.raw).join('\n');
+    // Each test reads its own slice of the results: a missing or extra result would shift them.
+    if (ends.length !== calls.length || ends.some((end, i) => end.name !== calls[i]!.name)) {
+      throw new Error(
+        `the batch made ${calls.length} calls and got ${ends.length} results (${ends.map((e) => e.name).join(', ')}); exit ${run.status}: ${run.stderr.slice(-2000)}`,
+      );
+    }
+    let first = 0;
+    for (const a of made) {
+      results.push({ env, run, ends: ends.slice(first, first + a.calls.length), requests });
+      first += a.calls.length;
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await env?.close();
+  });
+  return {
+    add<T extends BatchedAttack>(make: () => T): () => AttackResult & T {
+      const index = makers.push(make) - 1;
+      return () => {
+        const result = results[index];
+        if (!result) throw new Error('the batch did not run');
+        return { ...(made[index] as T), ...result };
+      };
+    },
+  };
 }

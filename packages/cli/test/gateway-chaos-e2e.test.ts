@@ -1,8 +1,12 @@
 /**
  * The chaos test of issue 33 item 3 in a CI-sized run: bench/chaos.mjs as a child process, three
  * real `oxydra gateway` processes on one PostgreSQL schema behind HAProxy (deploy/haproxy.cfg),
- * ten WebSocket clients sending turns back to back through the proxy for 45 s while a gateway
- * is SIGKILLed and restarted every 15 s, and two schedules falling due meanwhile. Its JSON's
+ * six WebSocket clients (three users, two clients each) sending turns back to back through the
+ * proxy for 30 s while a gateway is SIGKILLed and restarted every 10 s, and two schedules falling
+ * due meanwhile (at 10 s and 20 s). Sized for CI's CPU: every turn costs the three gateways' CPU,
+ * so the clients and seconds are what the run costs; what it checks needs kills during turns
+ * (one at 10 s, a second at about 20 s when the restart is quick) and more than one client a
+ * user (each capped user's turns reaching the cap side by side). Its JSON's
  * invariants must all hold: no turn answered twice, no committed message lost, every turn not
  * completed reported to its client, each due schedule run once, the audit chain verifying, and
  * no capped user's spend past the cap (two users have a daily cap every turn brings closer, and
@@ -46,7 +50,7 @@ function runChaos(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-describePostgres('chaos: three gateways behind HAProxy, one SIGKILLed every 15 s', () => {
+describePostgres('chaos: three gateways behind HAProxy, one SIGKILLed every 10 s', () => {
   const chaosIt = HAPROXY ? it : it.skip;
   const name = HAPROXY
     ? 'no turn answered twice or lost, every cut turn reported, schedules run once, the audit chain verifies, no budget overspent'
@@ -56,17 +60,22 @@ describePostgres('chaos: three gateways behind HAProxy, one SIGKILLed every 15 s
     async () => {
       const { code, stdout, stderr } = await runChaos([
         '--seconds',
-        '45',
+        '30',
         '--clients',
-        '10',
+        '6',
         '--users',
-        '5',
+        '3',
         '--gateways',
         '3',
         '--kill-every',
-        '15',
+        '10',
         '--schedules',
         '2',
+        // Five turns of $0.03 (the default 0.5 takes 17): each capped user reaches the cap early
+        // even on a loaded machine (at load 17 the 45 s, 10-client run this replaces gave each
+        // user 8-9 turns, short of 0.5), and its two clients then race at the cap.
+        '--cap-usd',
+        '0.15',
       ]);
       const start = stdout.indexOf('{');
       expect(
