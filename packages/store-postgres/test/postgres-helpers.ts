@@ -70,10 +70,13 @@ export async function adminQuery<R extends pg.QueryResultRow>(
 /**
  * What a freshly migrated schema holds, to put a used one back to it: its relations (a test's
  * own, such as a model's HNSW index or `oxydra store copy`'s progress table, are dropped), the
- * rows the migrations wrote (audit_head's genesis), and its sequences (restarted).
+ * rows the migrations wrote (audit_head's genesis), and its sequences (restarted). A schema whose
+ * tables a test changed beyond their rows (statistics, reloptions, row estimates: what
+ * ANALYZE, ALTER TABLE or an index build leave) is not reused but dropped.
  */
 interface MigratedShape {
-  relations: Set<string>;
+  /** Each relation's name and state (reloptions, reltuples, whether ANALYZE has statistics of it). */
+  relations: Map<string, string>;
   tables: string[];
   sequences: string[];
   seeds: { table: string; rows: unknown[] }[];
@@ -91,12 +94,20 @@ const schemaPool = {
   shape: undefined as MigratedShape | undefined,
 };
 
-async function migratedShape(schema: string): Promise<MigratedShape> {
-  const relations = await adminQuery<{ name: string; kind: string }>(
-    `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1`,
+/** The schema's relations: name, kind (pg_class.relkind) and state (see MigratedShape). */
+function schemaRelations(schema: string): Promise<{ name: string; kind: string; state: string }[]> {
+  return adminQuery(
+    `SELECT c.relname AS name, c.relkind AS kind,
+       concat_ws('|', c.reloptions::text, c.reltuples::text,
+         EXISTS (SELECT 1 FROM pg_statistic s WHERE s.starelid = c.oid)) AS state
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'i', 'S', 'v', 'm')`,
     [schema],
   );
+}
+
+async function migratedShape(schema: string): Promise<MigratedShape> {
+  const relations = await schemaRelations(schema);
   // Referencing tables first, so each DELETE finds no row still referenced.
   const references = await adminQuery<{ child: string; parent: string }>(
     `SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent FROM pg_constraint c
@@ -123,20 +134,23 @@ async function migratedShape(schema: string): Promise<MigratedShape> {
     if (rows.length > 0) seeds.push({ table, rows });
   }
   return {
-    relations: new Set(relations.map((r) => r.name)),
+    relations: new Map(relations.map((r) => [r.name, r.state])),
     tables,
     sequences: relations.filter((r) => r.kind === 'S').map((r) => r.name),
     seeds,
   };
 }
 
-/** Puts a used schema back to what the migrations left, in one transaction. */
-async function resetSchema(schema: string, shape: MigratedShape): Promise<void> {
-  const extra = await adminQuery<{ name: string; kind: string }>(
-    `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'i', 'S', 'v', 'm')`,
-    [schema],
+/**
+ * Puts a used schema back to what the migrations left, in one transaction; false (nothing done)
+ * when a table changed beyond its rows.
+ */
+async function resetSchema(schema: string, shape: MigratedShape): Promise<boolean> {
+  const extra = await schemaRelations(schema);
+  const changed = extra.some(
+    (r) => r.kind === 'r' && shape.relations.has(r.name) && shape.relations.get(r.name) !== r.state,
   );
+  if (changed) return false;
   const literal = (value: unknown) => `'${JSON.stringify(value).replaceAll("'", "''")}'`;
   const statements = [
     // A table a test made takes its indexes and sequences with it; an index of its own goes alone.
@@ -163,6 +177,7 @@ async function resetSchema(schema: string, shape: MigratedShape): Promise<void> 
   } finally {
     await client.end();
   }
+  return true;
 }
 
 /**
@@ -183,8 +198,12 @@ async function migratedSchema(): Promise<string> {
 
 async function releaseSchema(schema: string): Promise<void> {
   if (!schemaPool.shape) throw new Error('releaseSchema before any migratedSchema');
-  await resetSchema(schema, schemaPool.shape);
-  schemaPool.free.push(schema);
+  if (await resetSchema(schema, schemaPool.shape)) {
+    schemaPool.free.push(schema);
+  } else {
+    schemaPool.all.delete(schema);
+    await dropSchema(schema);
+  }
 }
 
 let poolDropped = false;
@@ -197,6 +216,16 @@ function dropPoolAfterAll(): void {
     schemaPool.all.clear();
     schemaPool.free.length = 0;
   });
+}
+
+/**
+ * Migrated schemas from this file's pool (see schemaPool), for a test opening its stores itself:
+ * `take` one (at a test's start), `release` it once every pool on it is closed. Call it where a
+ * hook may be declared (a describe's body, a file's top).
+ */
+export function migratedSchemas(): { take(): Promise<string>; release(schema: string): Promise<void> } {
+  dropPoolAfterAll();
+  return { take: migratedSchema, release: releaseSchema };
 }
 
 /**
