@@ -197,7 +197,7 @@ async function migratedSchema(): Promise<string> {
 }
 
 async function releaseSchema(schema: string): Promise<void> {
-  if (!schemaPool.all.has(schema) || !schemaPool.shape) return dropSchema(schema);
+  if (!schemaPool.shape) throw new Error('releaseSchema before any migratedSchema');
   if (await resetSchema(schema, schemaPool.shape)) {
     schemaPool.free.push(schema);
   } else {
@@ -220,8 +220,8 @@ function dropPoolAfterAll(): void {
 
 /**
  * Migrated schemas from this file's pool (see schemaPool), for a test opening its stores itself:
- * `take` one (at a test's start), `release` it once every pool on it is closed (a schema not
- * taken here is dropped). Call it where a hook may be declared (a describe's body, a file's top).
+ * `take` one (at a test's start), `release` it once every pool on it is closed. Call it where a
+ * hook may be declared (a describe's body, a file's top).
  */
 export function migratedSchemas(): { take(): Promise<string>; release(schema: string): Promise<void> } {
   dropPoolAfterAll();

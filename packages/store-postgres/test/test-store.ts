@@ -24,15 +24,6 @@ export const TEST_STORE: TestStore = testStore();
 /** True on the PostgreSQL side of the matrix: for `it.skipIf(ON_POSTGRES)` with its reason. */
 export const ON_POSTGRES = TEST_STORE === 'postgres';
 
-/**
- * On PostgreSQL: the test file's pool of migrated schemas (postgres-helpers.ts's schemaPool),
- * which a kernel without a schema of its own takes one from, instead of migrating a fresh one
- * (about a second each on a loaded machine, for every test kernel and gateway of the matrix);
- * dropTestSchema puts it back, reset. Made while the file is collected: it drops the pool's
- * schemas after the file's tests.
- */
-const schemaPool = ON_POSTGRES ? (await import('./postgres-helpers.js')).migratedSchemas() : undefined;
-
 /** The PostgreSQL stores of one test kernel, on its own schema. */
 export interface TestPostgres {
   schema: string;
@@ -53,7 +44,7 @@ export async function openTestPostgres(schema?: string, url?: string): Promise<T
     import('@oxydra/store-postgres'),
     import('./postgres-helpers.js'),
   ]);
-  const name = schema ?? (url === undefined && schemaPool ? await schemaPool.take() : freshSchema());
+  const name = schema ?? freshSchema();
   const stores = await openPostgresStores({ url: url ?? POSTGRES_URL, schema: name });
   let closing: Promise<void> | undefined;
   return {
@@ -67,13 +58,8 @@ export async function openTestPostgres(schema?: string, url?: string): Promise<T
   };
 }
 
-/**
- * Drops a test's schema with everything in it (its kernels closed first); one from the pool is
- * put back to its migrated state for the file's next test instead (or dropped, when a test
- * changed its tables beyond their rows).
- */
+/** Drops a test's schema with everything in it (its kernels closed first). */
 export async function dropTestSchema(schema: string): Promise<void> {
-  if (schemaPool) return schemaPool.release(schema);
   const { dropSchema } = await import('./postgres-helpers.js');
   await dropSchema(schema);
 }
