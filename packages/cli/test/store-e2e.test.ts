@@ -238,12 +238,16 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     sandbox.env.OXYDRA_STORE_URL = urlWith({ password, database: 'oxydra_no_such_database' });
     expectRefusal(sandbox.run('store', 'migrate'), password, /oxydra_no_such_database.*does not exist/);
 
-    // A URL that does not parse (here a port past 65535): a configuration mistake said as one,
-    // not the driver's bare "Invalid URL" called a bug (exit 1). Other such URLs (an unencoded
-    // "/" in the password) take the same path: store-choice.test.ts, in process.
-    sandbox.env.OXYDRA_STORE_URL = `postgres://postgres:${password}@127.0.0.1:99999/test`;
-    expectRefusal(sandbox.run('store', 'migrate'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
-    expectRefusal(sandbox.run('run', 'hello'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
+    // A URL that does not parse (a port past 65535, an unencoded "/" in the password): a
+    // configuration mistake said as one, not the driver's bare "Invalid URL" called a bug (exit 1).
+    for (const url of [
+      `postgres://postgres:${password}@127.0.0.1:99999/test`,
+      `postgres://postgres:${password}/x@127.0.0.1:5432/test`,
+    ]) {
+      sandbox.env.OXYDRA_STORE_URL = url;
+      expectRefusal(sandbox.run('store', 'migrate'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
+      expectRefusal(sandbox.run('run', 'hello'), password, /^error: OXYDRA_STORE_URL is not a valid URL/);
+    }
 
     // Without any URL: the variable to set.
     delete sandbox.env.OXYDRA_STORE_URL;
