@@ -169,10 +169,15 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
         );
         return row!;
       };
-      const before = await pollUntil(async () => {
-        const now = await connections();
-        return now.open === 0 && now;
-      }, 'the migration to disconnect');
+      // Each look is a connection of its own (to the test database): every 100 ms, not 25.
+      const before = await pollUntil(
+        async () => {
+          const now = await connections();
+          return now.open === 0 && now;
+        },
+        'the migration to disconnect',
+        { intervalMs: 100 },
+      );
 
       sandbox = new CliSandbox({ OXYDRA_STORE_URL: url });
       sandbox.write('.oxydra/agent.toml', '[store]\nbackend = "postgres"\n');
@@ -181,10 +186,14 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
       expect(doctor.stdout).toMatch(
         /\[ok\] +deployment +event bus \(LISTEN\/NOTIFY on the store's server\) answers; no process of the deployment is running/,
       );
-      const after = await pollUntil(async () => {
-        const now = await connections();
-        return now.open === 0 && now.made >= before.made + 3 && now;
-      }, "doctor's connections to be counted");
+      const after = await pollUntil(
+        async () => {
+          const now = await connections();
+          return now.open === 0 && now.made >= before.made + 3 && now;
+        },
+        "doctor's connections to be counted",
+        { intervalMs: 100 },
+      );
       // One for the schema's version and the live processes, two for the bus (LISTEN, NOTIFY).
       expect(after.made - before.made).toBe(3);
     } finally {

@@ -14,7 +14,20 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import type { NewChunk, SearchIndexStore, SearchModel, SearchSource } from '@oxydra/types';
 import pg from 'pg';
 import { expect, it, vi } from 'vitest';
-import { adminQuery, describePostgres, dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
+import {
+  adminQuery,
+  describePostgres,
+  dropSchema,
+  freshSchema,
+  migratedSchemas,
+  POSTGRES_URL,
+} from './postgres-helpers.js';
+
+/**
+ * Polling the database: each look opens a connection (a server process) of its own, so every
+ * 100 ms, not pollUntil's 25 (a background index build takes seconds on a loaded machine).
+ */
+const DB_POLL = { intervalMs: 100 };
 
 const MODEL: SearchModel = { id: 'pg-test', dimensions: 16 };
 
@@ -39,6 +52,8 @@ const note = (id: string): SearchSource => ({ type: 'note', id });
  * transaction open (CONCURRENTLY steps wait for every transaction of their database: other
  * tests' must not wait for this one's).
  */
+let schemas: ReturnType<typeof migratedSchemas>;
+
 async function openTwo(ownDatabase = false): Promise<{
   first: PostgresStores;
   second: PostgresStores;
@@ -49,7 +64,9 @@ async function openTwo(ownDatabase = false): Promise<{
   closeSecond(): Promise<void>;
   close(): Promise<void>;
 }> {
-  const name = freshSchema();
+  // In the test database, a migrated schema from the file's pool (migrating one per test was
+  // most of the plain tests' time); in a database of the test's own, a fresh one.
+  const name = ownDatabase ? freshSchema() : await schemas.take();
   const url = new URL(POSTGRES_URL);
   if (ownDatabase) {
     await adminQuery(`CREATE DATABASE ${name}`);
@@ -73,12 +90,13 @@ async function openTwo(ownDatabase = false): Promise<{
       await closeSecond();
       await first.close();
       if (ownDatabase) await adminQuery(`DROP DATABASE ${name} WITH (FORCE)`);
-      else await dropSchema(name);
+      else await schemas.release(name);
     },
   };
 }
 
 describePostgres('PostgreSQL search index', () => {
+  schemas = migratedSchemas();
   it('serialises replacements of one source across pools: one version stays whole', async () => {
     const { first, second, close } = await openTwo();
     try {
@@ -321,6 +339,7 @@ describePostgres('PostgreSQL search index', () => {
       await pollUntil(
         async () => (await indexState(url, `${first.schema}.search_chunks_hnswh_${key}`))[0] === 'valid',
         'the background build of the halfvec index',
+        DB_POLL,
       );
       expect(await indexes()).toEqual([`search_chunks_hnswh_${key}`]);
       // A component beyond half precision's range is refused before it reaches the index.
@@ -427,13 +446,14 @@ describePostgres('PostgreSQL search index', () => {
       await pollUntil(
         async () => (await state())[0] === 'valid',
         'the stopped build done again by the next open',
+        DB_POLL,
       );
 
       // A build cut short leaves an invalid index (CONCURRENTLY's way): the next open rebuilds it.
       await admin(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [index]);
       expect(await state()).toEqual(['invalid']);
       expect(await nearest(first.searchIndex(MODEL), 1)).toBe('before');
-      await pollUntil(async () => (await state())[0] === 'valid', 'the invalid index rebuilt');
+      await pollUntil(async () => (await state())[0] === 'valid', 'the invalid index rebuilt', DB_POLL);
     } finally {
       await close();
     }
@@ -504,6 +524,7 @@ describePostgres('PostgreSQL search index', () => {
       await pollUntil(
         async () => (await indexState(url, index))[0] === 'valid',
         'the next open to rebuild the index',
+        DB_POLL,
       );
     } finally {
       await close();
@@ -633,6 +654,7 @@ describePostgres('PostgreSQL search index', () => {
       await pollUntil(
         async () => (await store.searchText('everywhere', {}, 10)).length === 0,
         'the statistics to make "everywhere" common',
+        DB_POLL,
       );
       const found = await store.searchText('everywhere zircon', {}, 10);
       expect((await store.chunks(found.map((c) => c.chunkId))).map((c) => c.text)).toEqual([
