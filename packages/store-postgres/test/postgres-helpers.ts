@@ -9,6 +9,7 @@ import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres'
 import type { StoreOpener } from '@oxydra/testkit/store-contracts';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, vi } from 'vitest';
+import { getCurrentSuite } from 'vitest/suite';
 
 export const POSTGRES_URL = process.env.OXYDRA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -206,11 +207,16 @@ async function releaseSchema(schema: string): Promise<void> {
   }
 }
 
-let poolDropped = false;
+/**
+ * The test files that have the hook: once per file, not per module, since this package's files
+ * share a process (vitest.config.ts), so this module and its pool outlive a file.
+ */
+const poolDroppedFor = new WeakSet<object>();
 /** Inside a describe (or at a file's top): drop the pooled schemas after the file's tests. */
 function dropPoolAfterAll(): void {
-  if (poolDropped) return;
-  poolDropped = true;
+  const file = getCurrentSuite().file;
+  if (poolDroppedFor.has(file)) return;
+  poolDroppedFor.add(file);
   afterAll(async () => {
     await Promise.all([...schemaPool.all].map((schema) => dropSchema(schema)));
     schemaPool.all.clear();
