@@ -259,7 +259,8 @@ function room(digits: DumpDigits, more: number): void {
 function dumpLine(text: string, start: number, end: number, digits: DumpDigits): number {
   if (end - start === 1 && text.charCodeAt(start) === STAR) {
     // The repeated lines are not shown: no form is looked for across the gap.
-    room(digits, 1);
+    // Only when full: growing on every `*` line doubled the buffers each time (30 lines: 8 GB).
+    if (digits.length + 1 > digits.shown.length) room(digits, 1);
     digits.shown[digits.length] = BAR;
     digits.swapped[digits.length++] = BAR;
     return LINE_OTHER;

@@ -254,4 +254,10 @@ describe('redactSecretForms on hex dumps (xxd, hexdump, od)', () => {
       'head\n[X]\ntail',
     );
   });
+
+  it('reads a dump of many `*` lines without growing its buffers per line', () => {
+    const secret = 'sk-test-secret-key-123456';
+    const dump = `00000000 41 42\n${'*\n'.repeat(100_000)}00000010 43 44\n`;
+    expect(redactSecretForms(dump, [secret], '[REDACTED]', 8)).toBe(dump);
+  });
 });
