@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -567,6 +567,26 @@ describe('CheckpointStore', () => {
     const done = await store.snapshot('after stale', {});
     expect((await store.list()).map((c) => c.id)).toEqual([done.id]);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it("takes over at once the lock of a holder that was killed, and never a live holder's", async () => {
+    const root = workspace();
+    write(root, 'f.txt', '0\n');
+    const store = await CheckpointStore.open(root, { lockTimeoutMs: 200 });
+    const lock = join(store.gitDir, 'oxydra.lock');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(gone.stdout.toString());
+    // A process of this machine that no longer runs: its lock is fresh but nobody holds it.
+    writeFileSync(lock, `holder 0123456789abcdef ${deadPid}`);
+    await store.snapshot('after a killed holder', {});
+    expect(existsSync(lock)).toBe(false);
+    // A live holder (this process, another store) is waited for; so is an older version's
+    // lock, which names no holder, whatever its pid.
+    for (const live of [`holder 0123456789abcdef ${process.pid}`, `${deadPid} 0123456789abcdef`]) {
+      writeFileSync(lock, live);
+      await expect(store.snapshot('blocked', {})).rejects.toThrow('locked by another process');
+      expect(readFileSync(lock, 'utf8')).toBe(live);
+    }
   });
 
   it('says how to fix a missing git binary', async () => {

@@ -44,12 +44,13 @@ export async function refuseWhileRunsActive(gitDir: string, doing: string): Prom
 }
 
 /** `<pid> <start time>` (the pid alone without /proc): a pid given to a new process since is not the run's. */
-function processStamp(pid: number): string {
+export function processStamp(pid: number): string {
   const started = processStartTime(pid);
   return started === null ? `${pid}` : `${pid} ${started}`;
 }
 
-function isLive(stamp: string): boolean {
+/** Whether the process of a `processStamp` still runs (the stamp may be followed by more words). */
+export function isLive(stamp: string): boolean {
   const [pidText, startedText] = stamp.split(' ');
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;

@@ -1,16 +1,22 @@
-/** The cross-process lock of a checkpoint store: a file created exclusively, refreshed while held. */
+/**
+ * The cross-process lock of a checkpoint store: a file created exclusively, refreshed while held,
+ * naming its holder (`holder <nonce> <pid> [<start time>]`) so that a lock whose process was
+ * killed is taken over at once, not after a minute of waiting for its refreshes to stop.
+ */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isLive, processStamp } from './active-runs.js';
 import { isCode } from './fs-utils.js';
 import { CheckpointError } from './types.js';
 
 /** A lock whose holder stopped refreshing it for this long belongs to a dead process. */
 const LOCK_STALE_MS = 60_000;
+const HOLDER = 'holder ';
 
 export async function acquireLock(path: string, timeoutMs: number): Promise<() => Promise<void>> {
   await mkdir(join(path, '..'), { recursive: true });
-  const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
+  const token = `${HOLDER}${randomBytes(8).toString('hex')} ${processStamp(process.pid)}`;
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     try {
@@ -20,9 +26,12 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<() =
       if (!isCode(error, 'EEXIST')) throw error;
     }
     const info = await stat(path).catch(() => undefined);
-    // The holder refreshes the mtime while it works, so an old lock means a dead holder.
-    if (info && Date.now() - info.mtimeMs > LOCK_STALE_MS) {
-      await rm(path, { force: true });
+    const held = await readFile(path, 'utf8').catch(() => undefined);
+    // The holder refreshes the mtime while it works, so an old lock means a dead holder; so does
+    // a holder process that is gone (killed mid-operation). A lock of an older version names
+    // no holder and waits for the refreshes to stop.
+    if (held !== undefined && ((info && Date.now() - info.mtimeMs > LOCK_STALE_MS) || holderGone(held))) {
+      await takeOver(path, held);
       continue;
     }
     if (Date.now() > deadline) {
@@ -40,4 +49,27 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<() =
     // Only remove our own lock: after a stale takeover the file may belong to someone else.
     if ((await readFile(path, 'utf8').catch(() => '')) === token) await rm(path, { force: true });
   };
+}
+
+/** True only for a lock naming a holder process of this machine that no longer runs. */
+function holderGone(content: string): boolean {
+  if (!content.startsWith(HOLDER)) return false;
+  const stamp = content.slice(HOLDER.length).split(' ').slice(1).join(' ');
+  return stamp !== '' && !isLive(stamp);
+}
+
+/**
+ * Removes the dead lock that read `judged`, and only that one: another waiter may have taken it
+ * over since and hold a lock of its own under the name. Moved aside first (atomic), then judged
+ * by content; a live lock moved aside by mistake is put back unless yet another stands there.
+ */
+async function takeOver(path: string, judged: string): Promise<void> {
+  const aside = `${path}.${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // gone already: another waiter took it over
+  }
+  if ((await readFile(aside, 'utf8').catch(() => judged)) !== judged) await link(aside, path).catch(() => {});
+  await rm(aside, { force: true });
 }

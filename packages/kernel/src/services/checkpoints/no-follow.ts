@@ -11,7 +11,6 @@
  * Elsewhere (no O_PATH, no /proc) every folder on the way is checked with lstat first: the same
  * refusal, with a window left between the check and the change.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, existsSync, type Stats } from 'node:fs';
 import {
   chmod,
@@ -103,8 +102,9 @@ const IN_THE_WAY = new Set(['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST']);
 /**
  * Puts a file (`content`, given `mode` exactly) or a symlink (to `content`) at `name` in a pinned
  * folder, replacing a file or link there, never writing through one: it is written whole under
- * a fresh name (created exclusively, so nothing there is followed) and renamed over `name`,
- * which replaces a link itself. False when a folder stands at `name`.
+ * the fresh name `temporaryName` (created exclusively, so nothing there is followed; named in the
+ * restore's journal, restore-journal.ts) and renamed over `name`, which replaces a link itself.
+ * False when a folder stands at `name`.
  */
 export async function replaceInFolder(
   folder: PinnedFolder,
@@ -112,8 +112,9 @@ export async function replaceInFolder(
   content: Buffer,
   kind: 'file' | 'symlink',
   mode: number,
+  temporaryName: string,
 ): Promise<boolean> {
-  const temporary = folder.at(`.oxydra-restore-${randomBytes(8).toString('hex')}`);
+  const temporary = folder.at(temporaryName);
   if (kind === 'symlink') {
     await symlink(content, temporary);
   } else {

@@ -10,6 +10,7 @@ import { readBlobs } from './blob-stream.js';
 import { compareStrings, isCode } from './fs-utils.js';
 import type { Git } from './git.js';
 import { mkdirNoFollow, type PinnedFolder, pinFolder, replaceInFolder } from './no-follow.js';
+import { beginRestoreJournal } from './restore-journal.js';
 import { isSymlink } from './tree-state.js';
 import { CheckpointError, type GitEntry } from './types.js';
 
@@ -32,22 +33,24 @@ export async function writeEntries(
   git: Git,
   entries: readonly EntryToWrite[],
 ): Promise<{ written: string[]; refused: string[] }> {
+  if (entries.length === 0) return { written: [], refused: [] };
   // Path order: the entries of one folder come together, so its pin is held briefly.
   const ordered = [...entries].sort((a, b) => compareStrings(a.path, b.path));
-  const folders = new Folders(
-    git.workspace,
-    ordered.map((item) => split(item.path).dir),
-  );
+  const dirs = ordered.map((item) => split(item.path).dir);
+  const folders = new Folders(git.workspace, dirs);
+  const journal = await beginRestoreJournal(git.gitDir, dirs);
   const written: string[] = [];
   const refused: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  const write = async (item: EntryToWrite, content: Buffer): Promise<void> => {
+  const write = async (item: EntryToWrite, content: Buffer, index: number): Promise<void> => {
     const { dir, name } = split(item.path);
     try {
       const folder = await folders.get(dir);
       const kind = isSymlink(item.entry) ? 'symlink' : 'file';
-      const done = folder !== undefined && (await replaceInFolder(folder, name, content, kind, item.mode));
+      const done =
+        folder !== undefined &&
+        (await replaceInFolder(folder, name, content, kind, item.mode, journal.temporaryName(index)));
       (done ? written : refused).push(item.path);
     } finally {
       await folders.done(dir);
@@ -62,7 +65,7 @@ export async function writeEntries(
       const item = ordered[index++];
       if (item?.entry.sha !== blob.sha)
         throw new CheckpointError(`git cat-file answered ${blob.sha} out of turn`);
-      const task: Promise<void> = write(item, blob.content)
+      const task: Promise<void> = write(item, blob.content, index)
         .catch((error: unknown) => {
           failure ??= { error };
         })
@@ -75,8 +78,11 @@ export async function writeEntries(
     // Never returns (nor throws) with a write still going on.
     await Promise.all(inFlight);
   }
+  // On failure the journal stays: the next operation sweeps a temporary a failed write left.
   if (failure) throw failure.error;
   if (index !== ordered.length) throw new CheckpointError('git cat-file answered fewer blobs than asked');
+  // Every write renamed its temporary into place: none left to sweep.
+  await journal.end();
   return { written, refused };
 }
 

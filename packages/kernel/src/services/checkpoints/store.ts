@@ -22,6 +22,7 @@ import { acquireLock } from './lock.js';
 import { writeObject, writeTrees } from './objects.js';
 import { createTag, HEAD_REF, listTags, moveHead, readHead, resolveOrThrow, resolveRef } from './refs.js';
 import { clearLeftovers, initRepository } from './repository.js';
+import { sweepRestoreLeftovers } from './restore-journal.js';
 import { readStatCache, type StatCache, writeStatCache } from './stat-cache.js';
 import {
   compareStates,
@@ -278,6 +279,7 @@ export class CheckpointStore {
       const release = await acquireLock(join(this.gitDir, 'oxydra.lock'), this.lockTimeoutMs);
       try {
         await clearLeftovers(this.gitDir);
+        await sweepRestoreLeftovers(this.gitDir, this.workspace);
         return await operation();
       } finally {
         await release();
