@@ -7,6 +7,7 @@
  * and one that stopped cleanly at once.
  */
 import { hostname } from 'node:os';
+import { processAlive } from '@oxydra/sandbox';
 import { type ChannelHealth, type ChannelStore, UsageError } from '@oxydra/types';
 import { STALE_AFTER_MS } from './health.js';
 
@@ -52,7 +53,13 @@ export async function holdChannel(
   let holder = await store.hold(channel, claim, new Date(now() - STALE_AFTER_MS).toISOString());
   // A holder on this machine whose process is gone (SIGKILLed, crashed) is taken over at once,
   // not after its heartbeat goes stale: unless it beat again meanwhile (then it is another one).
-  if (holder && holder.host === claim.host && !alive(holder.pid))
+  if (
+    holder &&
+    holder.host === claim.host &&
+    Number.isSafeInteger(holder.pid) &&
+    holder.pid > 0 &&
+    !processAlive(holder.pid)
+  )
     holder = await store.hold(channel, claim, new Date(Date.parse(holder.heartbeatAt) + 1).toISOString());
   if (holder) throw new ChannelHeldElsewhere(channel, holder);
   return {
@@ -63,14 +70,4 @@ export async function holdChannel(
         await store.recordHealth(channel, { ...held, stoppedAt: new Date(now()).toISOString() });
     },
   };
-}
-
-/** Whether process `pid` of this machine is running (one of another user counts). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }

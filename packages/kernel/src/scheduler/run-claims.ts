@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { processAlive } from '@oxydra/sandbox';
 import type { ControlStoreGroup, ControlStores, NewRun, RunEnd, StoredSchedule } from '@oxydra/types';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import { nextRunOf } from './schedule-calls.js';
@@ -213,12 +214,8 @@ const HOST = hostname();
 /** Whether `owner` ("host:pid:nonce") names a process of this machine that has exited. */
 function deadLocalOwner(owner: string): boolean {
   const [host, pid] = owner.split(':');
-  if (host !== HOST || pid === undefined || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists but is another user's; only ESRCH means gone.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  const id = Number(pid);
+  // Not a pid of a process (garbage in the row): never judged dead.
+  if (host !== HOST || !Number.isSafeInteger(id) || id <= 0 || id === process.pid) return false;
+  return !processAlive(id);
 }
