@@ -15,7 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointStore, GitMissingError } from '../src/services/checkpoints/index.js';
@@ -576,13 +576,20 @@ describe('CheckpointStore', () => {
     const lock = join(store.gitDir, 'oxydra.lock');
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const deadPid = Number(gone.stdout.toString());
+    const here = `${encodeURIComponent(hostname())}/${readlinkSync('/proc/self/ns/pid')}`;
     // A process of this machine that no longer runs: its lock is fresh but nobody holds it.
-    writeFileSync(lock, `holder 0123456789abcdef ${deadPid}`);
+    writeFileSync(lock, `holder 0123456789abcdef ${here} ${deadPid}`);
     await store.snapshot('after a killed holder', {});
     expect(existsSync(lock)).toBe(false);
-    // A live holder (this process, another store) is waited for; so is an older version's
+    // Waited for: a live holder (this process, another store); a holder elsewhere (another
+    // machine, a container's pid namespace: its pid is not ours to look up); an older version's
     // lock, which names no holder, whatever its pid.
-    for (const live of [`holder 0123456789abcdef ${process.pid}`, `${deadPid} 0123456789abcdef`]) {
+    for (const live of [
+      `holder 0123456789abcdef ${here} ${process.pid}`,
+      `holder 0123456789abcdef other-host/${readlinkSync('/proc/self/ns/pid')} ${deadPid}`,
+      `holder 0123456789abcdef ${encodeURIComponent(hostname())}/pid:[1] ${deadPid}`,
+      `${deadPid} 0123456789abcdef`,
+    ]) {
       writeFileSync(lock, live);
       await expect(store.snapshot('blocked', {})).rejects.toThrow('locked by another process');
       expect(readFileSync(lock, 'utf8')).toBe(live);
