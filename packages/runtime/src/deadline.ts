@@ -5,7 +5,7 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
-import { type AbortRacer, createAbortRacer } from '@oxydra/types';
+import { type AbortRacer, createAbortRacer, onAbort, racePending } from '@oxydra/types';
 import { abortReason } from './errors.js';
 
 export interface Clock {
@@ -51,6 +51,12 @@ export interface DeadlineController {
   resume: () => void;
   /** Milliseconds spent paused so far. */
   pausedMs: () => number;
+  /**
+   * Settles like `promise`, or rejects with the signal's reason as soon as the deadline aborts
+   * (at once if it has): abortRacer's race on `signal`, without a listener on it, since every
+   * abort of this signal is the controller's own. After dispose(), settles like `promise`.
+   */
+  race: <T>(promise: Promise<T>) => Promise<T>;
   dispose: () => void;
 }
 
@@ -61,14 +67,28 @@ export function deadlineController(
   onTimeout: () => Error,
 ): DeadlineController {
   const controller = new AbortController();
+  const { signal } = controller;
+  // The races waiting on the signal (race, below): rejected here, right after the abort, rather
+  // than by a listener on the signal (a listener added and removed per call costs more than the
+  // race itself: docs/kernel.md, "What a turn costs").
+  const pending = new Set<(reason: unknown) => void>();
+  const abort = (reason: unknown) => {
+    controller.abort(reason);
+    if (pending.size === 0) return;
+    const why = abortReason(signal);
+    for (const reject of pending) reject(why);
+    pending.clear();
+  };
   let timedOut = false;
-  const onParentAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onParentAbort, { once: true });
+  // Through onAbort: the parent is the run's signal, which every model and tool call of the run
+  // listens on in turn; it keeps one real listener for all of them.
+  let stopListening: (() => void) | undefined;
+  if (parent.aborted) abort(parent.reason);
+  else stopListening = onAbort(parent, () => abort(parent.reason));
   const expire = () => {
-    if (controller.signal.aborted) return;
+    if (signal.aborted) return;
     timedOut = true;
-    controller.abort(onTimeout());
+    abort(onTimeout());
   };
   let remainingMs = timeoutMs;
   let armedAt = clock.now();
@@ -76,8 +96,9 @@ export function deadlineController(
   let pauses = 0;
   let pausedAt = 0;
   let paused = 0;
+  let disposed = false;
   return {
-    signal: controller.signal,
+    signal,
     timedOut: () => timedOut,
     pause: () => {
       if (pauses++ > 0 || timer === undefined) return;
@@ -89,14 +110,25 @@ export function deadlineController(
     resume: () => {
       if (pauses === 0 || --pauses > 0) return;
       paused += clock.now() - pausedAt;
-      if (controller.signal.aborted) return;
+      if (signal.aborted) return;
       armedAt = clock.now();
       timer = clock.setTimeout(expire, remainingMs);
     },
     pausedMs: () => paused + (pauses > 0 ? clock.now() - pausedAt : 0),
+    race: <T>(promise: Promise<T>): Promise<T> => {
+      if (signal.aborted) {
+        // Abandoned: a later rejection of it is not an unhandled one.
+        promise.catch(() => {});
+        return Promise.reject(abortReason(signal));
+      }
+      // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
+      return disposed ? promise : racePending(promise, pending);
+    },
     dispose: () => {
+      disposed = true;
       if (timer !== undefined) clock.clearTimeout(timer);
-      parent.removeEventListener('abort', onParentAbort);
+      stopListening?.();
+      pending.clear();
     },
   };
 }
@@ -123,10 +155,7 @@ export async function withDeadline<T>(
   const deadline = deadlineController(limits.signal, limits.timeoutMs, limits.clock, onTimeout);
   try {
     // Through a promise chain, so a hook that throws synchronously rejects like one that fails later.
-    return await raceAbort(
-      Promise.resolve().then(() => work(deadline.signal)),
-      deadline.signal,
-    );
+    return await deadline.race(Promise.resolve().then(() => work(deadline.signal)));
   } finally {
     deadline.dispose();
   }

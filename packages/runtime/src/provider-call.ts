@@ -13,7 +13,7 @@ import {
   type StreamEvent,
   type Usage,
 } from '@oxydra/types';
-import { abortRacer, type Clock, deadlineController, formatDuration } from './deadline.js';
+import { type Clock, deadlineController, formatDuration } from './deadline.js';
 import { abortReason, RunError } from './errors.js';
 
 export interface ModelCallOptions {
@@ -53,14 +53,13 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
         'timeout',
       ),
   );
-  const racer = abortRacer(deadline.signal);
   let iterator: AsyncIterator<ModelEvent> | undefined;
   let finished = false;
   const parseErrors = new Map<string, string>();
   try {
     iterator = provider.stream(context, { signal: deadline.signal })[Symbol.asyncIterator]();
     while (true) {
-      const next = await racer.race(iterator.next());
+      const next = await deadline.race(iterator.next());
       if (next.done) break;
       const event =
         next.value.type === 'usage' ? { ...next.value, usage: options.price(next.value.usage) } : next.value;
@@ -81,7 +80,6 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
     if (deadline.signal.aborted) throw abortReason(deadline.signal);
     throw error;
   } finally {
-    racer.dispose();
     deadline.dispose();
     // Not awaited: a generator blocked on the network only returns once its read settles.
     if (!finished) iterator?.return?.().catch(() => {});
