@@ -37,6 +37,63 @@ export function abortRacer(signal: AbortSignal): AbortRacer {
 }
 
 /**
+ * What a deadline links to: an AbortSignal, or a run's RunAbort (below), whose listeners cost a
+ * Set entry and which makes no AbortSignal until someone asks for one.
+ */
+export interface AbortParent {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
+/**
+ * A run's abort (cancel, the caller's signal, wall time). Its AbortSignal is made on first use:
+ * Node's AbortController costs microseconds to make, and a run that only calls the model, the
+ * common turn, needs none, since each model call's deadline links to this directly (onAbort).
+ * Tools, hooks and anyone else who reads `signal` get a real one, aborted with the same reason
+ * (at once, if the run already was).
+ */
+export class RunAbort implements AbortParent {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+  readonly #listeners = new Set<() => void>();
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The first abort wins, as AbortController's: the signal's listeners run, then onAbort's. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    for (const listener of this.#listeners) listener();
+    this.#listeners.clear();
+  }
+
+  /** Calls `listener` once when the run aborts (never, if it has); the function returned removes it. */
+  onAbort(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+}
+
+/**
  * A controller aborted by `parent` or by its own deadline, whichever comes first. The deadline's
  * reason comes from `onTimeout`, so callers can tell a timeout from a cancel by the reason alone.
  */
@@ -61,7 +118,7 @@ export interface DeadlineController {
 }
 
 export function deadlineController(
-  parent: AbortSignal,
+  parent: AbortSignal | RunAbort,
   timeoutMs: number,
   clock: Clock,
   onTimeout: () => Error,
@@ -80,11 +137,14 @@ export function deadlineController(
     pending.clear();
   };
   let timedOut = false;
-  // Through onAbort: the parent is the run's signal, which every model and tool call of the run
-  // listens on in turn; it keeps one real listener for all of them.
+  // A run's RunAbort, or through onAbort a signal that every call of a run may listen on in turn:
+  // one real listener for all of them.
   let stopListening: (() => void) | undefined;
+  const onParentAbort = () => abort(parent.reason);
   if (parent.aborted) abort(parent.reason);
-  else stopListening = onAbort(parent, () => abort(parent.reason));
+  else
+    stopListening =
+      parent instanceof RunAbort ? parent.onAbort(onParentAbort) : onAbort(parent, onParentAbort);
   const expire = () => {
     if (signal.aborted) return;
     timedOut = true;
@@ -135,8 +195,8 @@ export function deadlineController(
 
 /** The limits a hook call runs under: the run's signal and the per-call timeout. */
 export interface Deadline {
-  /** The run's signal: a cancel while the hook runs cancels the run. */
-  signal: AbortSignal;
+  /** The run's abort (or a signal): a cancel while the hook runs cancels the run. */
+  signal: AbortSignal | RunAbort;
   /** runtime.turn_timeout_secs, so a hung store or summary model cannot hold the run. */
   timeoutMs: number;
   clock: Clock;

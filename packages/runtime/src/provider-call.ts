@@ -13,14 +13,14 @@ import {
   type StreamEvent,
   type Usage,
 } from '@oxydra/types';
-import { type Clock, deadlineController, formatDuration } from './deadline.js';
+import { type Clock, deadlineController, formatDuration, type RunAbort } from './deadline.js';
 import { abortReason, RunError } from './errors.js';
 
 export interface ModelCallOptions {
   provider: Provider;
   context: Context;
-  /** The run's signal: cancel and wall time. */
-  signal: AbortSignal;
+  /** The run's abort (cancel and wall time), or a signal. */
+  signal: AbortSignal | RunAbort;
   timeoutMs: number;
   clock: Clock;
   emit: (event: StreamEvent) => void;

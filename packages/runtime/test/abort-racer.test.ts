@@ -9,7 +9,9 @@
 
 import { createAbortRacer, onAbort } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abortRacer, deadlineController, systemClock } from '../src/deadline.js';
+import { abortRacer, deadlineController, RunAbort, systemClock } from '../src/deadline.js';
+import { startAgentRun } from '../src/index.js';
+import { finish, runOptions, scriptedProvider } from './helpers.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -171,5 +173,52 @@ describe('deadlineController', () => {
     expect(await done.race(later(20, 'after dispose'))).toBe('after dispose');
     await later(40, null);
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('RunAbort', () => {
+  it('aborts once with the first reason; its signal, made before or after, carries it; deadlines follow', () => {
+    const run = new RunAbort();
+    const early = run.signal;
+    const deadline = deadlineController(run, 60_000, systemClock, () => new Error('timed out'));
+    const removed = deadlineController(run, 60_000, systemClock, () => new Error('timed out'));
+    removed.dispose();
+    const calls: string[] = [];
+    const stop = run.onAbort(() => calls.push('removed'));
+    run.onAbort(() => calls.push('kept'));
+    stop();
+    run.abort(new Error('cancelled by the user'));
+    run.abort(new Error('a later reason'));
+    expect(run.aborted).toBe(true);
+    expect(early.reason).toEqual(new Error('cancelled by the user'));
+    expect(run.signal.reason).toEqual(new Error('cancelled by the user'));
+    expect(deadline.signal.reason).toEqual(new Error('cancelled by the user'));
+    expect(removed.signal.aborted).toBe(false);
+    expect(calls).toEqual(['kept']);
+    const late = new RunAbort();
+    late.abort(new Error('wall time'));
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toEqual(new Error('wall time'));
+    deadline.dispose();
+  });
+
+  it("a run that only calls the model makes one AbortController, its call's", async () => {
+    const provider = scriptedProvider([{ text: 'hello' }]);
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      const { result } = await finish(startAgentRun(runOptions(provider)));
+      expect(result.status).toBe('completed');
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(made).toBe(1);
+    expect(provider.signals[0]?.aborted).toBe(false);
   });
 });
