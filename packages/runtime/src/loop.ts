@@ -253,7 +253,7 @@ export class AgentLoop {
   private async runTools(
     assistant: AssistantMessage,
     calls: ToolCall[],
-    parseErrors: Map<string, string>,
+    parseErrors: ReadonlyMap<string, string>,
   ): Promise<void> {
     const outcomes: (ToolOutcome | undefined)[] = calls.map(() => undefined);
     try {

@@ -36,8 +36,11 @@ export interface ModelAnswer {
    * Argument-parse errors by tool call id, from tool_call_end events (the assembled ToolCall does
    * not carry them): the tool executor hands them back to the model instead of running the call.
    */
-  parseErrors: Map<string, string>;
+  parseErrors: ReadonlyMap<string, string>;
 }
+
+/** A call without argument-parse errors (nearly every call) makes no Map of its own. */
+const NO_PARSE_ERRORS: ReadonlyMap<string, string> = new Map();
 
 export async function callModel(options: ModelCallOptions): Promise<ModelAnswer> {
   const { provider, context, clock, emit, assembler } = options;
@@ -55,7 +58,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
   );
   let iterator: AsyncIterator<ModelEvent> | undefined;
   let finished = false;
-  const parseErrors = new Map<string, string>();
+  let parseErrors: Map<string, string> | undefined;
   try {
     iterator = provider.stream(context, { signal: deadline.signal })[Symbol.asyncIterator]();
     while (true) {
@@ -66,14 +69,14 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
       assembler.add(event);
       emit(event);
       if (event.type === 'tool_call_end' && event.parseError !== undefined) {
-        parseErrors.set(event.id, event.parseError);
+        (parseErrors ??= new Map()).set(event.id, event.parseError);
       }
       if (event.type === 'error') {
         throw new RunError('provider_error', event.message, event.kind);
       }
     }
     finished = true;
-    return { response: assembler.response(), parseErrors };
+    return { response: assembler.response(), parseErrors: parseErrors ?? NO_PARSE_ERRORS };
   } catch (error) {
     // Whatever the provider threw on abort (Cancelled, a cut stream), the abort's reason is the
     // truth: the run was cancelled, ran out of wall time, or this call timed out.
