@@ -129,7 +129,12 @@ export function deadlineController(
   // than by a listener on the signal (a listener added and removed per call costs more than the
   // race itself: docs/kernel.md, "What a turn costs").
   const pending = new Set<(reason: unknown) => void>();
+  // Kept here too: only `abort` aborts the controller, and reading signal.aborted goes through
+  // Node's checks of its receiver at every race.
+  let aborted = false;
   const abort = (reason: unknown) => {
+    if (aborted) return;
+    aborted = true;
     controller.abort(reason);
     if (pending.size === 0) return;
     const why = abortReason(signal);
@@ -146,7 +151,7 @@ export function deadlineController(
     stopListening =
       parent instanceof RunAbort ? parent.onAbort(onParentAbort) : onAbort(parent, onParentAbort);
   const expire = () => {
-    if (signal.aborted) return;
+    if (aborted) return;
     timedOut = true;
     abort(onTimeout());
   };
@@ -170,13 +175,13 @@ export function deadlineController(
     resume: () => {
       if (pauses === 0 || --pauses > 0) return;
       paused += clock.now() - pausedAt;
-      if (signal.aborted) return;
+      if (aborted) return;
       armedAt = clock.now();
       timer = clock.setTimeout(expire, remainingMs);
     },
     pausedMs: () => paused + (pauses > 0 ? clock.now() - pausedAt : 0),
     race: <T>(promise: Promise<T>): Promise<T> => {
-      if (signal.aborted) {
+      if (aborted) {
         // Abandoned: a later rejection of it is not an unhandled one.
         promise.catch(() => {});
         return Promise.reject(abortReason(signal));
