@@ -37,22 +37,13 @@ export function abortRacer(signal: AbortSignal): AbortRacer {
 }
 
 /**
- * What a deadline links to: an AbortSignal, or a run's RunAbort (below), whose listeners cost a
- * Set entry and which makes no AbortSignal until someone asks for one.
- */
-export interface AbortParent {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-}
-
-/**
  * A run's abort (cancel, the caller's signal, wall time). Its AbortSignal is made on first use:
  * Node's AbortController costs microseconds to make, and a run that only calls the model, the
  * common turn, needs none, since each model call's deadline links to this directly (onAbort).
  * Tools, hooks and anyone else who reads `signal` get a real one, aborted with the same reason
  * (at once, if the run already was).
  */
-export class RunAbort implements AbortParent {
+export class RunAbort {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;

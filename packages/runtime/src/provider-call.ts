@@ -69,7 +69,8 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
       assembler.add(event);
       emit(event);
       if (event.type === 'tool_call_end' && event.parseError !== undefined) {
-        (parseErrors ??= new Map()).set(event.id, event.parseError);
+        parseErrors ??= new Map();
+        parseErrors.set(event.id, event.parseError);
       }
       if (event.type === 'error') {
         throw new RunError('provider_error', event.message, event.kind);
