@@ -117,24 +117,23 @@ export interface Usage {
   raw?: unknown;
 }
 
+const TOKEN_FIELDS = [
+  'inputTokens',
+  'outputTokens',
+  'totalTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'reasoningTokens',
+  'costUsd',
+] as const;
+
 /** Sum two usages field by field; a field stays undefined only if both sides lack it. */
 export function addUsage(a: Usage, b: Usage): Usage {
-  // Field by field rather than a loop over the fields' names: the loop's keyed reads and stores took
-  // V8's generic path (1.7% of a kernel-longrun turn's CPU at three sums a turn). Same fields,
-  // same order.
   const sum: Usage = {};
-  if (a.inputTokens !== undefined || b.inputTokens !== undefined)
-    sum.inputTokens = (a.inputTokens ?? 0) + (b.inputTokens ?? 0);
-  if (a.outputTokens !== undefined || b.outputTokens !== undefined)
-    sum.outputTokens = (a.outputTokens ?? 0) + (b.outputTokens ?? 0);
-  if (a.totalTokens !== undefined || b.totalTokens !== undefined)
-    sum.totalTokens = (a.totalTokens ?? 0) + (b.totalTokens ?? 0);
-  if (a.cacheReadTokens !== undefined || b.cacheReadTokens !== undefined)
-    sum.cacheReadTokens = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
-  if (a.cacheWriteTokens !== undefined || b.cacheWriteTokens !== undefined)
-    sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  if (a.reasoningTokens !== undefined || b.reasoningTokens !== undefined)
-    sum.reasoningTokens = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
-  if (a.costUsd !== undefined || b.costUsd !== undefined) sum.costUsd = (a.costUsd ?? 0) + (b.costUsd ?? 0);
+  for (const field of TOKEN_FIELDS) {
+    const left = a[field];
+    const right = b[field];
+    if (left !== undefined || right !== undefined) sum[field] = (left ?? 0) + (right ?? 0);
+  }
   return sum;
 }
