@@ -248,3 +248,19 @@ describe('the audit chain', () => {
     expect(await again.audit.chain.count()).toBe(2);
   });
 });
+
+describe('audit entry timestamps', () => {
+  it("each entry carries its clock's time to the millisecond, including entries stamped in the same one", async () => {
+    const times = [0, 0, 1, 1, 1000, 0].map((ms) => Date.UTC(2026, 10, 29, 9, 0, 0, 5) + ms);
+    let call = 0;
+    const { audit } = await openAudit(
+      workspace(),
+      1000,
+      () => new Date(times[Math.min(call++, times.length - 1)]!),
+    );
+    const stamped: string[] = [];
+    for (let i = 0; i < times.length; i++) stamped.push((await audit.record('cli', 'note', { i })).ts);
+    expect(stamped).toEqual(times.map((ms) => new Date(ms).toISOString()));
+    expect(await audit.chain.verify()).toMatchObject({ ok: true });
+  });
+});

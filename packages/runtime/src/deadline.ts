@@ -5,7 +5,7 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
-import { type AbortRacer, createAbortRacer } from '@oxydra/types';
+import { type AbortRacer, createAbortRacer, onAbort, racePending } from '@oxydra/types';
 import { abortReason } from './errors.js';
 
 export interface Clock {
@@ -37,6 +37,54 @@ export function abortRacer(signal: AbortSignal): AbortRacer {
 }
 
 /**
+ * A run's abort (cancel, the caller's signal, wall time). Its AbortSignal is made on first use:
+ * Node's AbortController costs microseconds to make, and a run that only calls the model, the
+ * common turn, needs none, since each model call's deadline links to this directly (onAbort).
+ * Tools, hooks and anyone else who reads `signal` get a real one, aborted with the same reason
+ * (at once, if the run already was).
+ */
+export class RunAbort {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+  readonly #listeners = new Set<() => void>();
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The first abort wins, as AbortController's: the signal's listeners run, then onAbort's. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    for (const listener of this.#listeners) listener();
+    this.#listeners.clear();
+  }
+
+  /** Calls `listener` once when the run aborts (never, if it has); the function returned removes it. */
+  onAbort(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+}
+
+/**
  * A controller aborted by `parent` or by its own deadline, whichever comes first. The deadline's
  * reason comes from `onTimeout`, so callers can tell a timeout from a cancel by the reason alone.
  */
@@ -51,24 +99,52 @@ export interface DeadlineController {
   resume: () => void;
   /** Milliseconds spent paused so far. */
   pausedMs: () => number;
+  /**
+   * Settles like `promise`, or rejects with the signal's reason as soon as the deadline aborts
+   * (at once if it has): abortRacer's race on `signal`, without a listener on it, since every
+   * abort of this signal is the controller's own. After dispose(), settles like `promise`.
+   */
+  race: <T>(promise: Promise<T>) => Promise<T>;
   dispose: () => void;
 }
 
 export function deadlineController(
-  parent: AbortSignal,
+  parent: AbortSignal | RunAbort,
   timeoutMs: number,
   clock: Clock,
   onTimeout: () => Error,
 ): DeadlineController {
   const controller = new AbortController();
+  const { signal } = controller;
+  // The races waiting on the signal (race, below): rejected here, right after the abort, rather
+  // than by a listener on the signal (a listener added and removed per call costs more than the
+  // race itself: docs/kernel.md, "What a turn costs").
+  const pending = new Set<(reason: unknown) => void>();
+  // Kept here too: only `abort` aborts the controller, and reading signal.aborted goes through
+  // Node's checks of its receiver at every race.
+  let aborted = false;
+  const abort = (reason: unknown) => {
+    if (aborted) return;
+    aborted = true;
+    controller.abort(reason);
+    if (pending.size === 0) return;
+    const why = abortReason(signal);
+    for (const reject of pending) reject(why);
+    pending.clear();
+  };
   let timedOut = false;
-  const onParentAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onParentAbort, { once: true });
+  // A run's RunAbort, or through onAbort a signal that every call of a run may listen on in turn:
+  // one real listener for all of them.
+  let stopListening: (() => void) | undefined;
+  const onParentAbort = () => abort(parent.reason);
+  if (parent.aborted) abort(parent.reason);
+  else
+    stopListening =
+      parent instanceof RunAbort ? parent.onAbort(onParentAbort) : onAbort(parent, onParentAbort);
   const expire = () => {
-    if (controller.signal.aborted) return;
+    if (aborted) return;
     timedOut = true;
-    controller.abort(onTimeout());
+    abort(onTimeout());
   };
   let remainingMs = timeoutMs;
   let armedAt = clock.now();
@@ -76,8 +152,9 @@ export function deadlineController(
   let pauses = 0;
   let pausedAt = 0;
   let paused = 0;
+  let disposed = false;
   return {
-    signal: controller.signal,
+    signal,
     timedOut: () => timedOut,
     pause: () => {
       if (pauses++ > 0 || timer === undefined) return;
@@ -89,22 +166,33 @@ export function deadlineController(
     resume: () => {
       if (pauses === 0 || --pauses > 0) return;
       paused += clock.now() - pausedAt;
-      if (controller.signal.aborted) return;
+      if (aborted) return;
       armedAt = clock.now();
       timer = clock.setTimeout(expire, remainingMs);
     },
     pausedMs: () => paused + (pauses > 0 ? clock.now() - pausedAt : 0),
+    race: <T>(promise: Promise<T>): Promise<T> => {
+      if (aborted) {
+        // Abandoned: a later rejection of it is not an unhandled one.
+        promise.catch(() => {});
+        return Promise.reject(abortReason(signal));
+      }
+      // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
+      return disposed ? promise : racePending(promise, pending);
+    },
     dispose: () => {
+      disposed = true;
       if (timer !== undefined) clock.clearTimeout(timer);
-      parent.removeEventListener('abort', onParentAbort);
+      stopListening?.();
+      pending.clear();
     },
   };
 }
 
 /** The limits a hook call runs under: the run's signal and the per-call timeout. */
 export interface Deadline {
-  /** The run's signal: a cancel while the hook runs cancels the run. */
-  signal: AbortSignal;
+  /** The run's abort (or a signal): a cancel while the hook runs cancels the run. */
+  signal: AbortSignal | RunAbort;
   /** runtime.turn_timeout_secs, so a hung store or summary model cannot hold the run. */
   timeoutMs: number;
   clock: Clock;
@@ -123,10 +211,7 @@ export async function withDeadline<T>(
   const deadline = deadlineController(limits.signal, limits.timeoutMs, limits.clock, onTimeout);
   try {
     // Through a promise chain, so a hook that throws synchronously rejects like one that fails later.
-    return await raceAbort(
-      Promise.resolve().then(() => work(deadline.signal)),
-      deadline.signal,
-    );
+    return await deadline.race(Promise.resolve().then(() => work(deadline.signal)));
   } finally {
     deadline.dispose();
   }

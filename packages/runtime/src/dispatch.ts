@@ -19,7 +19,7 @@ import type {
   ToolInvocation,
   ToolOutcome,
 } from '@oxydra/types';
-import { type Clock, deadlineController, formatDuration, raceAbort } from './deadline.js';
+import { type Clock, deadlineController, formatDuration } from './deadline.js';
 import { RunError } from './errors.js';
 
 export interface DispatchOptions {
@@ -135,7 +135,7 @@ async function runCall(call: ToolCall, options: DispatchOptions): Promise<ToolOu
           },
         }
       : base;
-    outcome = await raceAbort(options.tools.execute(invocation, context), deadline.signal);
+    outcome = await deadline.race(options.tools.execute(invocation, context));
   } catch (error) {
     const durationMs = Math.max(0, clock.now() - startedAt - deadline.pausedMs());
     if (options.signal.aborted) {

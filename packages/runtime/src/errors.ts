@@ -60,7 +60,7 @@ export function toRunFailure(error: unknown): RunFailure {
 }
 
 /** The reason a signal was aborted, as an OxydraError (our controllers always abort with one). */
-export function abortReason(signal: AbortSignal): OxydraError {
+export function abortReason(signal: { readonly reason: unknown }): OxydraError {
   const reason: unknown = signal.reason;
   if (reason instanceof OxydraError) return reason;
   return new Cancelled(reason instanceof Error && reason.message ? reason.message : 'cancelled');

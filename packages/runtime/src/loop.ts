@@ -30,7 +30,7 @@ import {
 } from '@oxydra/types';
 import { RepeatedFailureGuard, RunBudget } from './budgets.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext, MemoryRecall } from './context-window.js';
-import { type Clock, type Deadline, systemClock } from './deadline.js';
+import { type Clock, type Deadline, RunAbort, systemClock } from './deadline.js';
 import { dispatchToolCalls, providerCallProgress, type TurnPosition, toolImages } from './dispatch.js';
 import { abortReason, toRunFailure } from './errors.js';
 import { persistUnit } from './persist.js';
@@ -50,7 +50,7 @@ export class AgentLoop {
   private readonly guard = new RepeatedFailureGuard();
   private readonly clock: Clock;
   /** Aborted by cancel(), the caller's signal, or the wall-time watchdog; the reason says which. */
-  private readonly controller = new AbortController();
+  private readonly controller = new RunAbort();
   /** The text of every model call so far: the final answer once the run completes. */
   private readonly answerText = new AnswerText();
   private readonly recall: MemoryRecall | undefined;
@@ -72,7 +72,7 @@ export class AgentLoop {
     this.budget = new RunBudget(options.budgets, options.model, this.clock, options.ledger);
     // Hooks run under the run's signal and the per-call timeout, like a model call.
     const limits = {
-      signal: this.controller.signal,
+      signal: this.controller,
       timeoutMs: options.budgets.turnTimeoutMs,
       clock: this.clock,
     };
@@ -227,7 +227,7 @@ export class AgentLoop {
       const answer = await callModel({
         provider,
         context,
-        signal: this.controller.signal,
+        signal: this.controller,
         timeoutMs: this.options.budgets.turnTimeoutMs,
         clock: this.clock,
         emit: this.answerText.wrap(this.emit),
@@ -253,7 +253,7 @@ export class AgentLoop {
   private async runTools(
     assistant: AssistantMessage,
     calls: ToolCall[],
-    parseErrors: Map<string, string>,
+    parseErrors: ReadonlyMap<string, string>,
   ): Promise<void> {
     const outcomes: (ToolOutcome | undefined)[] = calls.map(() => undefined);
     try {
@@ -355,7 +355,7 @@ export class AgentLoop {
   }
 
   private throwIfStopped(): void {
-    if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
+    if (this.controller.aborted) throw abortReason(this.controller);
   }
 
   private moveTo(state: TurnState): void {

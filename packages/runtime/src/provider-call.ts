@@ -13,14 +13,14 @@ import {
   type StreamEvent,
   type Usage,
 } from '@oxydra/types';
-import { abortRacer, type Clock, deadlineController, formatDuration } from './deadline.js';
+import { type Clock, deadlineController, formatDuration, type RunAbort } from './deadline.js';
 import { abortReason, RunError } from './errors.js';
 
 export interface ModelCallOptions {
   provider: Provider;
   context: Context;
-  /** The run's signal: cancel and wall time. */
-  signal: AbortSignal;
+  /** The run's abort (cancel and wall time), or a signal. */
+  signal: AbortSignal | RunAbort;
   timeoutMs: number;
   clock: Clock;
   emit: (event: StreamEvent) => void;
@@ -36,8 +36,11 @@ export interface ModelAnswer {
    * Argument-parse errors by tool call id, from tool_call_end events (the assembled ToolCall does
    * not carry them): the tool executor hands them back to the model instead of running the call.
    */
-  parseErrors: Map<string, string>;
+  parseErrors: ReadonlyMap<string, string>;
 }
+
+/** A call without argument-parse errors (nearly every call) makes no Map of its own. */
+const NO_PARSE_ERRORS: ReadonlyMap<string, string> = new Map();
 
 export async function callModel(options: ModelCallOptions): Promise<ModelAnswer> {
   const { provider, context, clock, emit, assembler } = options;
@@ -53,20 +56,20 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
         'timeout',
       ),
   );
-  const racer = abortRacer(deadline.signal);
   let iterator: AsyncIterator<ModelEvent> | undefined;
   let finished = false;
-  const parseErrors = new Map<string, string>();
+  let parseErrors: Map<string, string> | undefined;
   try {
     iterator = provider.stream(context, { signal: deadline.signal })[Symbol.asyncIterator]();
     while (true) {
-      const next = await racer.race(iterator.next());
+      const next = await deadline.race(iterator.next());
       if (next.done) break;
       const event =
         next.value.type === 'usage' ? { ...next.value, usage: options.price(next.value.usage) } : next.value;
       assembler.add(event);
       emit(event);
       if (event.type === 'tool_call_end' && event.parseError !== undefined) {
+        parseErrors ??= new Map();
         parseErrors.set(event.id, event.parseError);
       }
       if (event.type === 'error') {
@@ -74,14 +77,13 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
       }
     }
     finished = true;
-    return { response: assembler.response(), parseErrors };
+    return { response: assembler.response(), parseErrors: parseErrors ?? NO_PARSE_ERRORS };
   } catch (error) {
     // Whatever the provider threw on abort (Cancelled, a cut stream), the abort's reason is the
     // truth: the run was cancelled, ran out of wall time, or this call timed out.
     if (deadline.signal.aborted) throw abortReason(deadline.signal);
     throw error;
   } finally {
-    racer.dispose();
     deadline.dispose();
     // Not awaited: a generator blocked on the network only returns once its read settles.
     if (!finished) iterator?.return?.().catch(() => {});

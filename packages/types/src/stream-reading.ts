@@ -17,12 +17,11 @@ export interface AbortRacer {
 
 export function createAbortRacer(signal: AbortSignal, reason: () => unknown): AbortRacer {
   const pending = new Set<(reason: unknown) => void>();
-  const onAbort = () => {
+  const stop = onAbort(signal, () => {
     const why = reason();
     for (const reject of pending) reject(why);
     pending.clear();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
+  });
   return {
     race<T>(promise: Promise<T>): Promise<T> {
       if (signal.aborted) {
@@ -30,22 +29,77 @@ export function createAbortRacer(signal: AbortSignal, reason: () => unknown): Ab
         promise.catch(() => {});
         return Promise.reject(reason());
       }
-      return new Promise<T>((resolve, reject) => {
-        pending.add(reject);
-        // These handlers also keep a late rejection of a promise the abort left behind handled.
-        promise.then(
-          (value) => {
-            pending.delete(reject);
-            resolve(value);
-          },
-          (error: unknown) => {
-            pending.delete(reject);
-            reject(error);
-          },
-        );
-      });
+      return racePending(promise, pending);
     },
-    dispose: () => signal.removeEventListener('abort', onAbort),
+    dispose: stop,
+  };
+}
+
+/**
+ * Settles like `promise`; meanwhile its reject is in `pending`, for whoever aborts the wait to call
+ * (createAbortRacer, the runtime's deadlines). Leaves nothing in `pending` once it settles.
+ */
+export function racePending<T>(promise: Promise<T>, pending: Set<(reason: unknown) => void>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    pending.add(reject);
+    // These handlers also keep a late rejection of a promise the abort left behind handled.
+    promise.then(
+      (value) => {
+        pending.delete(reject);
+        resolve(value);
+      },
+      (error: unknown) => {
+        pending.delete(reject);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Each signal's listeners registered through onAbort, behind the one 'abort' listener it has.
+ * Node's addEventListener and removeEventListener on an AbortSignal are costly (option parsing, a
+ * listener object, the signal's own bookkeeping of abort listeners): a model call added and
+ * removed two on the run's and its own signal, 8% of a bench turn's CPU (kernel-longrun).
+ */
+const fanOuts = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `listener` once when `signal` aborts, like `addEventListener('abort', listener, { once:
+ * true })` (never, if it has already aborted); the function returned removes it. A signal gets one
+ * real listener the first time, kept until it aborts or is collected, and each further listener
+ * is an entry in a Set: cheap enough for a signal that many waits come and go on (a run's, with
+ * a deadline per model or tool call). Listeners run in the order registered; one that throws is
+ * reported as an uncaught exception (as EventTarget does) and the others still run.
+ */
+export function onAbort(signal: AbortSignal, listener: () => void): () => void {
+  let listeners = fanOuts.get(signal);
+  if (!listeners) {
+    const own = new Set<() => void>();
+    listeners = own;
+    fanOuts.set(signal, own);
+    signal.addEventListener(
+      'abort',
+      () => {
+        fanOuts.delete(signal);
+        for (const each of own) {
+          try {
+            each();
+          } catch (error) {
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        }
+        own.clear();
+      },
+      { once: true },
+    );
+  }
+  const registered = listeners;
+  registered.add(listener);
+  return () => {
+    registered.delete(listener);
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type FinishReason,
   flatString,
   type ModelEvent,
+  onAbort,
   ProviderError,
   type ProviderResponse,
   type ReasoningBlock,
@@ -68,8 +69,8 @@ export async function* guardStream(
 
   // Our own controller: aborted by the caller's signal, and by us when we stop early.
   const inner = new AbortController();
-  const onAbort = () => inner.abort(outer?.reason);
-  outer?.addEventListener('abort', onAbort, { once: true });
+  // Through onAbort: it and the racer below share the signal's one real listener.
+  const stopListening = outer ? onAbort(outer, () => inner.abort(outer.reason)) : undefined;
   // Each read also ends at once when the caller aborts, even if the SDK is slow to notice.
   const racer = outer ? createAbortRacer(outer, () => cancelledBy(outer)) : undefined;
 
@@ -92,7 +93,7 @@ export async function* guardStream(
     if (outer?.aborted) throw cancelledBy(outer, error);
     throw toProviderError(error, { ...options, partialOutput: partial });
   } finally {
-    outer?.removeEventListener('abort', onAbort);
+    stopListening?.();
     racer?.dispose();
     if (!finished) {
       inner.abort();
