@@ -141,22 +141,8 @@ function macOf(key, name, data) {
 function readCache(path, name) {
   const key = cacheKey();
   if (key === undefined) return undefined;
-  let stored;
-  let fd;
-  try {
-    // Only a regular file, never through a link, and never waiting on a FIFO or a device.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > MAX_CACHE_BYTES) {
-      debug('%s: cache is not a regular file of a sensible size', name);
-      return undefined;
-    }
-    stored = readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const stored = readCacheFile(path, MAX_CACHE_BYTES, `${name}: cache`);
+  if (stored === undefined) return undefined;
   const data = stored.subarray(MAC_BYTES);
   if (stored.length > MAC_BYTES) {
     const { timingSafeEqual } = require('node:crypto');
@@ -164,6 +150,27 @@ function readCache(path, name) {
   }
   debug("%s: cache damaged or not made with this user's key", name);
   return undefined;
+}
+
+/**
+ * The bytes of `path`, or undefined: only a regular file of at most `maxBytes`, never through a
+ * link, and never waiting on a FIFO or a device. `what` names it in the debug log.
+ */
+function readCacheFile(path, maxBytes, what) {
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > maxBytes) {
+      debug('%s is not a regular file of a sensible size', what);
+      return undefined;
+    }
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function cacheFile(key, name, data) {
@@ -195,22 +202,8 @@ function packMacOf(key, body) {
 function readPack(cacheDir) {
   const key = cacheKey();
   if (key === undefined) return undefined;
-  const path = join(cacheDir, PACK_FILE);
-  let stored;
-  let fd;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > MAX_PACK_BYTES) {
-      debug('%s: not a regular file of a sensible size', PACK_FILE);
-      return undefined;
-    }
-    stored = readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const stored = readCacheFile(join(cacheDir, PACK_FILE), MAX_PACK_BYTES, PACK_FILE);
+  if (stored === undefined) return undefined;
   const body = stored.subarray(MAC_BYTES);
   const { timingSafeEqual } = require('node:crypto');
   const files =

@@ -338,7 +338,7 @@ save().then(() => process.stdout.write(String(exports.answer)));`;
       expect(spawnSync('mkfifo', [path]).status).toBe(0);
       const fifo = run();
       expect(fifo.status, fifo.stderr).toBe(0);
-      expect(fifo.stderr).toContain('start.v8pack: not a regular file of a sensible size');
+      expect(fifo.stderr).toContain('start.v8pack is not a regular file of a sensible size');
     });
 
     it('is made only for a command that asks for it', () => {
