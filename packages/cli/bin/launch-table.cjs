@@ -21,7 +21,8 @@ const HEAP_GROWING_PERCENT_ENV = 'OXYDRA_GATEWAY_HEAP_GROWING_PERCENT';
  * - startV8Flags: put on node's command line by the sh line, unless NODE_OPTIONS matches `unlessNodeOptions`;
  * - heapGrowingPercent: the default --heap-growing-percent, on the command line unless HEAP_GROWING_PERCENT_ENV is set;
  * - malloc: glibc's malloc variables, each unless the user set it;
- * - cacheDir: the code cache folder for these flags (see codeCacheDir in code-cache.cjs).
+ * - cacheDir: the code cache folder for these flags (see codeCacheDir in code-cache.cjs);
+ * - cachePack: the files' cached code read from one pack file of that folder (readPack in code-cache.cjs).
  */
 const LAUNCH_TABLE = {
   tui: { bundle: 'esm' },
@@ -41,6 +42,7 @@ const LAUNCH_TABLE = {
       MALLOC_TOP_PAD_: '0',
     },
     cacheDir: 'gateway',
+    cachePack: true,
   },
 };
 

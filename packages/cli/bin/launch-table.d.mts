@@ -8,6 +8,7 @@ export interface CommandLaunch {
   readonly heapGrowingPercent?: number;
   readonly malloc?: Readonly<Record<string, string>>;
   readonly cacheDir?: string;
+  readonly cachePack?: boolean;
 }
 
 export declare const HEAP_GROWING_FLAG: '--heap-growing-percent';

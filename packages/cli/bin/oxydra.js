@@ -212,7 +212,7 @@ async function loadMain(command, caches, flags) {
   globalThis[Symbol.for('oxydra.importModule')] = (url) => import(url);
   const entry = join(__dirname, '../bundle/main.cjs');
   const cacheDir = flags === null ? undefined : caches.codeCacheDir(flags);
-  const { exports, save } = caches.requireWithCodeCache(entry, cacheDir);
+  const { exports, save } = caches.requireWithCodeCache(entry, cacheDir, { pack: launchOf(command).cachePack === true });
   return { main: exports.main, save: () => save(exports.ensureLocalKey) };
 }
 

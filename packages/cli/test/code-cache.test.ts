@@ -11,7 +11,7 @@
  * each bundle file gets the require Node itself would give it. NODE_DEBUG=oxydra_code_cache makes
  * the binary say what it did.
  */
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -232,6 +232,9 @@ describe('the code cache of the CommonJS bundle', () => {
     expect(wrote(await stopped(await GatewayDaemon.start(env)))).not.toBeNull();
     const folder = `${versionFolder(cacheHome)}-gateway`;
     expect(readdirSync(folder).length).toBeGreaterThan(0);
+    // Its files' code in one pack, which serves the next start on its own.
+    expect(statSync(join(folder, 'start.v8pack')).mode & 0o777).toBe(0o600);
+    for (const file of readdirSync(folder)) if (file.endsWith('.cjs.v8')) rmSync(join(folder, file));
     const second = await stopped(await GatewayDaemon.start(env));
     expect(second).not.toMatch(/rejected|damaged|wrote/);
     env.asCommand = false;
@@ -264,11 +267,95 @@ describe('the code cache of the CommonJS bundle', () => {
     );
   });
 
+  describe('the pack (one file for a command that starts often: the gateway)', () => {
+    /** A bundle of two files, and a script that runs it through code-cache.cjs as the launcher does. */
+    function packBundle(pack: boolean): {
+      run: () => SpawnSyncReturns<string>;
+      folder: string;
+      home: string;
+    } {
+      const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-pack-'));
+      started.push(() => rmSync(dir, { recursive: true, force: true }));
+      const bundle = join(dir, 'bundle');
+      mkdirSync(bundle);
+      writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
+      writeFileSync(
+        join(bundle, 'entry-AAAAAAAA.cjs'),
+        "const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = leaf(21);\n",
+      );
+      writeFileSync(join(bundle, 'main.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+      const home = join(dir, 'home');
+      giveLocalKey(home);
+      const folder = join(dir, 'cache');
+      mkdirSync(folder, { mode: 0o700 });
+      const codeCache = fileURLToPath(new URL('../bin/code-cache.cjs', import.meta.url));
+      const script = `const c = require(${JSON.stringify(codeCache)});
+const { exports, save } = c.requireWithCodeCache(${JSON.stringify(join(bundle, 'main.cjs'))}, ${JSON.stringify(folder)}, { pack: ${pack} });
+save().then(() => process.stdout.write(String(exports.answer)));`;
+      const run = () =>
+        spawnSync(process.execPath, ['-e', script], {
+          encoding: 'utf8',
+          env: { ...process.env, HOME: home, ...DEBUG },
+        });
+      return { run, folder, home };
+    }
+
+    it('is written with the files, serves the next run alone and is not written again', () => {
+      const { run, folder } = packBundle(true);
+      const first = run();
+      expect(first.stdout, first.stderr).toBe('42');
+      expect(first.stderr).toContain('wrote 2 of 2 files');
+      expect(first.stderr).toContain('wrote the pack: 2 files');
+      expect(statSync(join(folder, 'start.v8pack')).mode & 0o777).toBe(0o600);
+      for (const file of readdirSync(folder)) if (file.endsWith('.cjs.v8')) rmSync(join(folder, file));
+      const second = run();
+      expect(second.stdout).toBe('42');
+      expect(second.stderr).not.toMatch(/wrote|rejected|damaged/);
+    });
+
+    it("never runs a damaged pack or one another key made: the files' own caches serve, and it is written anew", () => {
+      const { run, folder, home } = packBundle(true);
+      expect(run().stdout).toBe('42');
+      const path = join(folder, 'start.v8pack');
+      const data = readFileSync(path);
+      data[data.length - 10]! ^= 0xff;
+      writeFileSync(path, data);
+      const damaged = run();
+      expect(damaged.stdout, damaged.stderr).toBe('42');
+      expect(damaged.stderr).toContain("start.v8pack: damaged or not made with this user's key");
+      expect(damaged.stderr).not.toMatch(/rejected|cache damaged/);
+      expect(damaged.stderr).toContain('wrote the pack: 2 files');
+      expect(run().stderr).not.toMatch(/wrote|damaged/);
+      // Another key: the pack and every file's cache are refused, and all written under the new one.
+      giveLocalKey(home);
+      const other = run();
+      expect(other.stdout).toBe('42');
+      expect(other.stderr).toContain("start.v8pack: damaged or not made with this user's key");
+      expect(other.stderr).toContain('wrote 2 of 2 files');
+      expect(other.stderr).toContain('wrote the pack: 2 files');
+      // A FIFO in its place is a miss, never a wait.
+      rmSync(path);
+      expect(spawnSync('mkfifo', [path]).status).toBe(0);
+      const fifo = run();
+      expect(fifo.status, fifo.stderr).toBe(0);
+      expect(fifo.stderr).toContain('start.v8pack is not a regular file of a sensible size');
+    });
+
+    it('is made only for a command that asks for it', () => {
+      const { run, folder } = packBundle(false);
+      expect(run().stdout).toBe('42');
+      expect(readdirSync(folder).sort()).toEqual(['entry-AAAAAAAA.cjs.v8', 'leaf-BBBBBBBB.cjs.v8']);
+    });
+  });
+
   it("gives each bundle file Node's own require: resolved from that file's module, which records its children", () => {
     const { requireWithCodeCache } = createRequire(import.meta.url)('../bin/code-cache.cjs');
     const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-require-'));
     started.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = true;\n');
+    writeFileSync(
+      join(dir, 'leaf-BBBBBBBB.cjs'),
+      'exports.leaf = true; exports.dir = __dirname; exports.file = __filename; exports.paths = module.paths;\n',
+    );
     writeFileSync(
       join(dir, 'entry-AAAAAAAA.cjs'),
       `const leaf = require('./leaf-BBBBBBBB.cjs');
@@ -285,5 +372,8 @@ module.exports = { leaf: leaf.leaf, path, cached: require.cache[path] !== undefi
       children: [join(dir, 'leaf-BBBBBBBB.cjs')],
     });
     expect(exports.paths[0]).toBe(join(dir, 'node_modules'));
+    const leaf = createRequire(import.meta.url)(join(dir, 'leaf-BBBBBBBB.cjs'));
+    expect(leaf).toMatchObject({ dir, file: join(dir, 'leaf-BBBBBBBB.cjs') });
+    expect(leaf.paths[0]).toBe(join(dir, 'node_modules'));
   });
 });

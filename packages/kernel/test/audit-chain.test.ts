@@ -5,9 +5,11 @@
  * one file extend one chain; the old audit.jsonl moves into the chain once.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionStateValue, SessionStore, StateWriteOptions } from '@oxydra/types';
+import type { IHasher } from 'hash-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from '../src/services/audit/audit-log.js';
 import { EntryHasher } from '../src/services/audit/entry.js';
@@ -69,6 +71,37 @@ const put = (db: KernelDb, r: Row) =>
       'INSERT OR REPLACE INTO audit_log (seq, ts, actor, action_type, action, resource, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)',
     )
     .run(r.seq, r.ts, r.actor, r.action_type, r.action, r.resource, r.prev_hash, r.hash);
+
+describe('the audit entry hasher (BLAKE3)', () => {
+  it('is ready without the event loop turning, and hashes as hash-wasm does (test vectors, long and multibyte input)', async () => {
+    const order: string[] = [];
+    setImmediate(() => order.push('event loop'));
+    const made = EntryHasher.create();
+    await Promise.resolve();
+    await Promise.resolve();
+    const hasher = await made;
+    order.push('hasher');
+    // Made before the loop turned: hash-wasm's asynchronous set-up waited on it (and on other threads).
+    expect(order).toEqual(['hasher']);
+    const { createBLAKE3 } = createRequire(import.meta.url)('hash-wasm/dist/blake3.umd.min.js') as {
+      createBLAKE3(): Promise<IHasher>;
+    };
+    const reference = await createBLAKE3();
+    const blake3 = (text: string) => reference.init().update(text).digest('hex');
+    type Fields = [number, string, string, string, string, string];
+    const long = 'é🦀x'.repeat(12_000);
+    const cases: Fields[] = [
+      [1, '2026-01-01T00:00:00.000Z', 'cli', '{"data":{},"type":"t"}', '', 'genesis'],
+      [2, 't', 'agent:a', long, 'r'.repeat(40_000), 'f'.repeat(64)],
+    ];
+    for (const fields of cases) {
+      expect(hasher.hash(...fields)).toBe(blake3(JSON.stringify(['oxydra-audit-v1', ...fields])));
+    }
+    // BLAKE3's own vectors, through the same WebAssembly: "abc" and the empty input.
+    expect(blake3('abc')).toBe('6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+    expect(blake3('')).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+  });
+});
 
 describe('the audit chain', () => {
   it('links each entry to the one before it, from "genesis", and verifies', async () => {

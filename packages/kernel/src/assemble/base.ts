@@ -141,10 +141,9 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? await Promise.all([import('../plugins/load.js'), import('../plugins/host.js')])
     : undefined;
   const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
-  // The audit chain's hasher first: compiling BLAKE3's WebAssembly goes on while the database
-  // opens (and, in a new workspace, is created and migrated) instead of after it. Marked
-  // handled here, so that a database that fails to open leaves no unhandled rejection behind;
-  // KernelAudit.open still sees its failure.
+  // The audit chain's hasher first (should hash-wasm's own asynchronous set-up be needed, it goes
+  // on while the database opens: EntryHasher.create). Marked handled here, so that a database
+  // that fails to open leaves no unhandled rejection behind; KernelAudit.open still sees its failure.
   const hasher = EntryHasher.create();
   hasher.catch(() => undefined);
   const db = await openKernelDb(workspace);

@@ -65,7 +65,7 @@ export class KernelAudit {
       stores?: ControlStoreGroup;
       /**
        * The chain's hasher, when the caller started making it earlier (EntryHasher.create
-       * compiles BLAKE3's WebAssembly, a few ms, much of it off the main thread); default: made here.
+       * compiles BLAKE3's WebAssembly, a fraction of a ms); default: made here.
        */
       hasher?: Promise<EntryHasher>;
     },
