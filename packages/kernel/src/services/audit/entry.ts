@@ -37,6 +37,8 @@ interface Blake3Exports {
 
 /** hash-wasm's input buffer in the module's memory (its MAX_HEAP): input goes through in pieces this size. */
 const INPUT_BYTES = 16 * 1024;
+/** BLAKE3("abc"), from the BLAKE3 reference implementation's test vectors. */
+const BLAKE3_OF_ABC = '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85';
 const DIGEST_BYTES = 32;
 
 /**
@@ -47,8 +49,8 @@ const DIGEST_BYTES = 32;
  * instantiates it with WebAssembly's promise APIs, which finish on the event loop after work on
  * other threads: a fresh gateway start's main thread sat idle for it, 2-7 ms, between opening
  * kernel.db and the audit chain; compiled here (~0.3 ms, V8's baseline compiler) nothing waits.
- * undefined when the file does not hold what is expected (another hash-wasm version): the
- * caller then uses hash-wasm's own set-up.
+ * undefined when the file does not hold what is expected, or hashes "abc" to anything but
+ * BLAKE3's digest (another hash-wasm version): the caller then uses hash-wasm's own set-up.
  */
 function blake3Sync(): ((text: string) => string) | undefined {
   try {
@@ -65,7 +67,7 @@ function blake3Sync(): ((text: string) => string) | undefined {
     )
       return undefined;
     const at = wasm.Hash_GetBuffer();
-    return (text) => {
+    const blake3 = (text: string): string => {
       const input = Buffer.from(text, 'utf8');
       // A view made at each call: the memory's buffer is replaced if the module ever grows it.
       const buffer = new Uint8Array(wasm.memory.buffer, at, INPUT_BYTES);
@@ -78,6 +80,9 @@ function blake3Sync(): ((text: string) => string) | undefined {
       wasm.Hash_Final(DIGEST_BYTES);
       return Buffer.from(wasm.memory.buffer, at, DIGEST_BYTES).toString('hex');
     };
+    // Driving another version's internals the old way could hash differently, and every stored
+    // chain would then fail to verify: BLAKE3's published digest of "abc" first (a few µs).
+    return blake3('abc') === BLAKE3_OF_ABC ? blake3 : undefined;
   } catch {
     return undefined;
   }
