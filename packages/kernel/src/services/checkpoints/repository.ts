@@ -2,7 +2,7 @@
  * The checkpoint repository's own files: written at every open (nothing else configures it),
  * and the leftovers of a crashed operation cleared before the next one.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists, writeIfDifferent } from './fs-utils.js';
 import type { Git } from './git.js';
@@ -27,6 +27,26 @@ const ATTRIBUTES_FILE = `# Written by Oxydra: store and restore bytes exactly.
 * -text !eol -filter -ident !working-tree-encoding
 `;
 
+/** The files `initRepository` writes, with their content (paths relative to the git dir). */
+const OWN_FILES: readonly (readonly [string, string])[] = [
+  ['config', CONFIG_FILE],
+  ['HEAD', `ref: ${HEAD_REF}\n`],
+  ['info/exclude', EXCLUDE_FILE],
+  ['info/attributes', ATTRIBUTES_FILE],
+  ['.gitignore', '*\n'],
+];
+
+/**
+ * Whether the repository is already as `initRepository` leaves it, so that opening a store
+ * (each `oxydra run` does) writes nothing, and needs neither the lock nor git.
+ */
+export async function repositoryReady(gitDir: string): Promise<boolean> {
+  const found = await Promise.all(
+    OWN_FILES.map(([name]) => readFile(join(gitDir, name), 'utf8').catch(() => undefined)),
+  );
+  return OWN_FILES.every(([, content], at) => found[at] === content);
+}
+
 export async function initRepository(git: Git): Promise<void> {
   const info = join(git.gitDir, 'info');
   if (!(await exists(join(git.gitDir, 'HEAD')))) {
@@ -35,8 +55,11 @@ export async function initRepository(git: Git): Promise<void> {
   }
   // The whole config is ours, rewritten at every open: nothing else configures this repository.
   await writeIfDifferent(join(git.gitDir, 'config'), CONFIG_FILE);
-  // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before".
-  await git.run(['symbolic-ref', 'HEAD', HEAD_REF]);
+  // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before". Read first:
+  // it already does after the first open, and git would cost each `oxydra run` a process.
+  if ((await readFile(join(git.gitDir, 'HEAD'), 'utf8').catch(() => '')) !== `ref: ${HEAD_REF}\n`) {
+    await git.run(['symbolic-ref', 'HEAD', HEAD_REF]);
+  }
   await mkdir(info, { recursive: true });
   await writeIfDifferent(join(info, 'exclude'), EXCLUDE_FILE);
   await writeIfDifferent(join(info, 'attributes'), ATTRIBUTES_FILE);

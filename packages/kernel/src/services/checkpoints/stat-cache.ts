@@ -15,7 +15,7 @@ import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ListingCache } from './listing-cache.js';
 import { parseManifest } from './tree-state.js';
-import type { GitEntry, TreeState } from './types.js';
+import type { DirListing, GitEntry, TreeState } from './types.js';
 
 const CACHE_FILE = 'oxydra-capture-cache.json';
 const CLOCK_FILE = 'oxydra-capture-clock';
@@ -32,6 +32,10 @@ export interface StatCache {
   readonly files: ReadonlyMap<string, CachedFile>;
   /** What git listed, while the folders it walked stay as they were. */
   readonly listing?: ListingCache | undefined;
+  /** The child folders of every folder the capture walked, while its stamp holds (directories.ts). */
+  readonly directories?: ReadonlyMap<string, DirListing> | undefined;
+  /** Folders beside the captured ones, ignored or not, while `listing` holds (directories.ts). */
+  readonly ignoredDirs?: ReadonlyMap<string, boolean> | undefined;
   /** The checkpoint these files became, with its state (undefined after a capture for a diff). */
   readonly head?: { readonly commit: string; readonly state: TreeState };
 }
@@ -62,6 +66,8 @@ export function readStatCache(gitDir: string): StatCache | undefined {
       files?: unknown;
       head?: { commit?: unknown; manifest?: unknown };
       listing?: unknown;
+      directories?: unknown;
+      ignoredDirs?: unknown;
     };
     if (data.format !== FORMAT || typeof data.clockNs !== 'string' || !Array.isArray(data.files))
       return undefined;
@@ -76,10 +82,14 @@ export function readStatCache(gitDir: string): StatCache | undefined {
     const manifest = typeof data.head?.manifest === 'string' ? parseManifest(data.head.manifest) : undefined;
     const commit = typeof data.head?.commit === 'string' ? data.head.commit : undefined;
     const listing = parseListing(data.listing);
+    const directories = parseDirectories(data.directories);
+    const ignoredDirs = parseIgnored(data.ignoredDirs);
     return {
       clockNs: BigInt(data.clockNs),
       files,
       ...(listing ? { listing } : {}),
+      ...(directories ? { directories } : {}),
+      ...(ignoredDirs ? { ignoredDirs } : {}),
       ...(commit && manifest ? { head: { commit, state: { entries: files, manifest } } } : {}),
     };
   } catch {
@@ -104,6 +114,12 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
           },
         }
       : {}),
+    ...(cache.directories
+      ? {
+          directories: [...cache.directories].map(([dir, { stamp, children }]) => [dir, stamp, children]),
+        }
+      : {}),
+    ...(cache.ignoredDirs ? { ignoredDirs: [...cache.ignoredDirs] } : {}),
     ...(cache.head
       ? { head: { commit: cache.head.commit, manifest: JSON.stringify(cache.head.state.manifest) } }
       : {}),
@@ -122,4 +138,38 @@ function parseListing(value: unknown): ListingCache | undefined {
     Array.isArray(list) && list.every((pair) => strings(pair) && pair.length === 2);
   if (!strings(paths) || !strings(skipped) || !pairs(dirs) || !pairs(ignoreFiles)) return undefined;
   return { paths, skipped, dirs: new Map(dirs), ignoreFiles: new Map(ignoreFiles) };
+}
+
+function parseDirectories(value: unknown): Map<string, DirListing> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const listings = new Map<string, DirListing>();
+  // Names as readdir gave them: never a way out of the folder (nor into a repository).
+  const name = (child: unknown) =>
+    typeof child === 'string' && !/^(|\.|\.\.|\.git)$/.test(child) && !/[/\0]/.test(child);
+  for (const row of value as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 3) return undefined;
+    const [dir, stamp, children] = row as unknown[];
+    if (typeof dir !== 'string' || typeof stamp !== 'string' || !Array.isArray(children)) return undefined;
+    if ((dir !== '' && !safeFolder(dir)) || !children.every(name)) return undefined;
+    listings.set(dir, { stamp, children });
+  }
+  return listings;
+}
+
+function parseIgnored(value: unknown): Map<string, boolean> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const answers = new Map<string, boolean>();
+  for (const row of value as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 2) return undefined;
+    const [path, ignored] = row as unknown[];
+    if (typeof path !== 'string' || typeof ignored !== 'boolean') return undefined;
+    if (!safeFolder(path)) return undefined;
+    answers.set(path, ignored);
+  }
+  return answers;
+}
+
+/** A workspace-relative folder as a scan names it: never one that climbs out or is empty. */
+function safeFolder(path: string): boolean {
+  return !path.split('/').some((part) => /^(|\.|\.\.)$/.test(part) || part.includes('\0'));
 }
