@@ -4,7 +4,7 @@
  * never past a change it does not describe (an edited ignore file).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
@@ -41,9 +41,11 @@ describe('checkpoint snapshots across processes', () => {
    * between two turns: a capture trusts only stamps older than its own clock (racy git).
    */
   const settle = async (root: string, paths: string[]) => {
-    const newest = paths
-      .map((path) => statSync(join(root, path), { bigint: true }))
-      .reduce((max, info) => [info.mtimeNs, info.ctimeNs, max].reduce((a, b) => (a > b ? a : b)), 0n);
+    let newest = 0n;
+    for (const path of paths) {
+      const info = statSync(join(root, path), { bigint: true });
+      for (const ns of [info.mtimeNs, info.ctimeNs]) if (ns > newest) newest = ns;
+    }
     const probe = join(folder(), 'probe');
     for (;;) {
       writeFileSync(probe, '');
@@ -98,6 +100,26 @@ describe('checkpoint snapshots across processes', () => {
     expect(third.parent).toBe(run.id);
     expect(third.changed).toBe(1);
     expect(await gateway.diff(run.id, third.id)).toEqual([{ path: 'src/lib/a.ts', status: 'modified' }]);
+  });
+
+  it('never writes the kept cache through a link or into a FIFO standing in its place', async () => {
+    const root = await workspace();
+    const store = await CheckpointStore.open(root);
+    const cache = join(store.gitDir, 'oxydra-capture-cache.json');
+    const outside = join(folder(), 'outside.txt');
+    writeFileSync(outside, 'untouched\n');
+    symlinkSync(outside, cache);
+    await store.snapshot('first');
+    expect(readFileSync(outside, 'utf8')).toBe('untouched\n');
+    expect(lstatSync(cache).isFile()).toBe(true);
+
+    rmSync(cache);
+    execFileSync('mkfifo', [cache]);
+    writeFileSync(join(root, 'src', 'b.ts'), 'b2\n');
+    // Opened without blocking: a FIFO with no reader would hold the snapshot forever.
+    const second = await (await CheckpointStore.open(root)).snapshot('second');
+    expect(second.changed).toBe(1);
+    expect(lstatSync(cache).isFile()).toBe(true);
   });
 
   it('asks again which folders are ignored once an ignore file changed', async () => {

@@ -9,9 +9,20 @@
  * mtime of a file it writes) and a recorded stamp is trusted only for files whose mtime is
  * strictly older than that: anything written later, during the capture included, is read again.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ListingCache } from './listing-cache.js';
 import { parseManifest } from './tree-state.js';
@@ -60,7 +71,7 @@ export function fileSystemClock(gitDir: string): bigint {
 
 export function readStatCache(gitDir: string): StatCache | undefined {
   try {
-    const data = JSON.parse(readFileSync(join(gitDir, CACHE_FILE), 'utf8')) as {
+    const data = JSON.parse(readRegular(join(gitDir, CACHE_FILE))) as {
       format?: unknown;
       clockNs?: unknown;
       files?: unknown;
@@ -124,9 +135,49 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
       ? { head: { commit: cache.head.commit, manifest: JSON.stringify(cache.head.state.manifest) } }
       : {}),
   };
+  const text = JSON.stringify(data);
+  if (rewriteInPlace(file, text)) return;
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  writeFileSync(tmp, JSON.stringify(data));
+  writeFileSync(tmp, text, { flag: 'wx' });
   renameSync(tmp, file);
+}
+
+/**
+ * Rewrites the cache file in place rather than creating a new one and renaming it (two of the
+ * costliest calls a snapshot makes): every reader and writer holds the store's lock (store.ts),
+ * and a write cut short leaves JSON that does not parse, read as no cache at all. False, with
+ * nothing written, when something else than a regular file stands there (a link, a FIFO).
+ */
+function rewriteInPlace(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o644,
+    );
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    ftruncateSync(fd);
+    writeFileSync(fd, text);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A regular file's text; throws for anything else (a link, or a FIFO that would block). */
+function readRegular(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseListing(value: unknown): ListingCache | undefined {
