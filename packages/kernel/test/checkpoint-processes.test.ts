@@ -6,34 +6,21 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
+import { logGitCalls } from './git-gate.js';
 import { tempFolders } from './temp-folders.js';
-
-const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
 
 describe('checkpoint snapshots across processes', () => {
   const { folder } = tempFolders('oxydra-ckpt-processes-');
-  const savedPath = process.env.PATH;
-  afterEach(() => {
-    process.env.PATH = savedPath;
-  });
+  afterEach(() => vi.unstubAllEnvs());
 
-  /** From now on, every git command this process starts is written to the returned log. */
+  /** From now on, every git command this process starts is logged; returns the log's reader. */
   const logGit = (): (() => string[]) => {
     const bin = folder();
-    const log = join(bin, 'log');
-    writeFileSync(log, '');
-    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec ${REAL_GIT} "$@"\n`, {
-      mode: 0o755,
-    });
-    process.env.PATH = `${bin}:${savedPath}`;
-    return () =>
-      readFileSync(log, 'utf8')
-        .split('\n')
-        .filter((line) => line !== '')
-        // The commands, without the -c settings every call passes.
-        .map((line) => line.replace(/(-c \S+ )+/, ''));
+    const calls = logGitCalls(bin);
+    vi.stubEnv('PATH', `${bin}:${process.env.PATH}`);
+    return calls;
   };
 
   /**
