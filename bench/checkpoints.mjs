@@ -5,16 +5,21 @@
 //       changed, median of 15 runs (target <= 50 ms);
 //   (b) the first snapshot of a 10,000-file workspace;
 //   (c) a restore that rewrites 10 changed files in the 1,000-file workspace;
+//       The store lives as long as the bench and nobody else snapshots its workspace;
 //   (a2) the same with a store opened afresh each time (open + snapshot), as each `oxydra run`
-//       process does (nothing remembered in memory);
+//       process does (nothing remembered in memory), on a second workspace;
+//   (a3) a long-lived store on that second workspace snapshotting right after (a2)'s fresh store
+//       did (another process moved the branch since this store's last snapshot), as a gateway's
+//       store does after an `oxydra run` in the same workspace;
 //   (d) (a) and (b) done with isomorphic-git, when it is installed outside the repo
 //       (mkdir /tmp/isogit && cd /tmp/isogit && npm i isomorphic-git), to justify the choice;
 // plus, as baselines in the same run, the cost of spawning `node -e 0` and `git --version`.
 // With --baseline DIR (another build's packages/kernel/dist, e.g. a copy of the previous commit's
 // placed inside this checkout so its imports resolve), (a) and (a2) also run against that build
-// on a twin workspace, interleaved round by round, under `baseline`.
+// on twin workspaces, interleaved round by round, under `baseline`. CPU figures are this
+// process's and its git children's, per snapshot.
 // Usage: npx tsc -b packages/kernel && node bench/checkpoints.mjs [--runs 15] [--isogit /tmp/isogit]
-//        [--baseline DIR] [--interleaved-only: (a) and (a2) alone]
+//        [--baseline DIR] [--interleaved-only: (a), (a2) and (a3) alone]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,45 +111,61 @@ function spawnBaseline(command, args) {
 }
 
 /**
- * (a) and (a2) for the builds given (name → CheckpointStore), each on a workspace of its own,
- * interleaved: every round changes ten files in each and snapshots them in turn.
+ * (a), (a2) and (a3) for the builds given (name → CheckpointStore), each on workspaces of its
+ * own, interleaved: every round changes ten files in each and snapshots them in turn.
  */
 async function measureSnapshots(builds) {
   const names = Object.keys(builds);
-  const roots = Object.fromEntries(names.map((name) => [name, makeWorkspace(`snap-${name}`, 1000)]));
-  const stores = {};
+  const per = (make) => Object.fromEntries(names.map((name) => [name, make(name)]));
+  // `own`: a long-lived store nobody else snapshots; `shared`: fresh stores and a long-lived one.
+  const own = per((name) => makeWorkspace(`snap-${name}`, 1000));
+  const shared = per((name) => makeWorkspace(`shared-${name}`, 1000));
+  const ownStores = {};
+  const sharedStores = {};
   for (const name of names) {
-    stores[name] = await builds[name].open(roots[name]);
-    await stores[name].snapshot('first', { kind: 'bench' });
+    ownStores[name] = await builds[name].open(own[name]);
+    await ownStores[name].snapshot('first', { kind: 'bench' });
+    sharedStores[name] = await builds[name].open(shared[name]);
+    await sharedStores[name].snapshot('first', { kind: 'bench' });
   }
-  const warm = Object.fromEntries(names.map((name) => [name, []]));
-  const warmCpu = Object.fromEntries(names.map((name) => [name, 0]));
-  const fresh = Object.fromEntries(names.map((name) => [name, []]));
+  const samples = per(() => ({ warm: [], fresh: [], afterOther: [] }));
+  const cpu = per(() => ({ warm: 0, fresh: 0, afterOther: 0 }));
+  const measure = async (name, kind, fn) => {
+    const cpuBefore = cpuMs();
+    samples[name][kind].push(await time(fn));
+    cpu[name][kind] += cpuMs() - cpuBefore;
+  };
   for (let round = 0; round < runs; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
-      touchTen(roots[name], 1000, round);
-      const cpuBefore = cpuMs();
-      warm[name].push(await time(() => stores[name].snapshot(`round ${round}`, { kind: 'bench' })));
-      warmCpu[name] += cpuMs() - cpuBefore;
+      touchTen(own[name], 1000, round);
+      await measure(name, 'warm', () => ownStores[name].snapshot(`round ${round}`, { kind: 'bench' }));
     }
     for (const name of order) {
-      touchTen(roots[name], 1000, 200 + round);
-      fresh[name].push(
-        await time(async () => {
-          const store = await builds[name].open(roots[name]);
-          await store.snapshot(`fresh ${round}`, { kind: 'bench' });
-        }),
+      touchTen(shared[name], 1000, 200 + round);
+      await measure(name, 'fresh', async () => {
+        const store = await builds[name].open(shared[name]);
+        await store.snapshot(`fresh ${round}`, { kind: 'bench' });
+      });
+    }
+    for (const name of order) {
+      touchTen(shared[name], 1000, 400 + round);
+      await measure(name, 'afterOther', () =>
+        sharedStores[name].snapshot(`after another ${round}`, { kind: 'bench' }),
       );
     }
   }
+  const perRun = (ms) => Math.round((ms / runs) * 10) / 10;
   return Object.fromEntries(
     names.map((name) => [
       name,
       {
-        snapshot_1k_after_10_changes: { ...summarize(warm[name]), target_median_ms: 50 },
-        snapshot_1k_cpu_ms_with_git_children: Math.round((warmCpu[name] / runs) * 10) / 10,
-        snapshot_1k_after_10_changes_fresh_store: summarize(fresh[name]),
+        snapshot_1k_after_10_changes: { ...summarize(samples[name].warm), target_median_ms: 50 },
+        snapshot_1k_cpu_ms_with_git_children: perRun(cpu[name].warm),
+        snapshot_1k_after_10_changes_fresh_store: { ...summarize(samples[name].fresh), target_median_ms: 50 },
+        snapshot_1k_fresh_store_cpu_ms_with_git_children: perRun(cpu[name].fresh),
+        snapshot_1k_after_another_process: summarize(samples[name].afterOther),
+        snapshot_1k_after_another_process_cpu_ms_with_git_children: perRun(cpu[name].afterOther),
       },
     ]),
   );

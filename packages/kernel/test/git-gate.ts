@@ -6,7 +6,7 @@
  * ones only pass through. Git, files and links are real; only the swap's moment is chosen.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -54,6 +54,23 @@ function cutAfter(input, records) {
   return Math.min(at, input.length);
 }
 `;
+
+/**
+ * A `git` in `bin` that writes each command line it is given to `bin/log` and runs the real git;
+ * returns a reader of those commands (without the `-c` settings every call passes).
+ */
+export function logGitCalls(bin: string): () => string[] {
+  const log = join(bin, 'log');
+  writeFileSync(log, '');
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec ${REAL_GIT} "$@"\n`, {
+    mode: 0o755,
+  });
+  return () =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.replace(/(-c \S+ )+/, ''));
+}
 
 /** A restore's writes gated: `swap` runs once its first file (`written`) is in place. */
 export function swapOnceWritten(bin: string, written: string, swap: string, path: string): string {

@@ -100,7 +100,12 @@ export class WorkspaceCapture {
     const rules = ignoreRules.join('\0');
     if (rules !== this.ignoreRules) this.directories.forgetIgnored();
     this.ignoreRules = rules;
-    const dirs = await this.directories.scan(files.keys(), skipped);
+    const dirs = await this.directories.scan(files.keys(), skipped, clockNs, {
+      listings: previous?.directories,
+      // Answers stand while every ignore file in the walked folders is as it was: the listing
+      // kept holds exactly then (listing-cache.ts).
+      ignored: reused ? previous?.ignoredDirs : undefined,
+    });
     const fileEntries = [...modes].map(
       ([path, mode]): ManifestEntry => ({
         path,
@@ -120,6 +125,8 @@ export class WorkspaceCapture {
         listing: reused
           ? previous?.listing
           : recordListing(this.workspace, listing, this.directories.walked(), clockNs),
+        directories: this.directories.settled(),
+        ignoredDirs: this.directories.ignoredAnswers(),
       },
     };
   }

@@ -8,12 +8,16 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate, deflateSync } from 'node:zlib';
+import { isCode } from './fs-utils.js';
 import type { GitEntry } from './types.js';
 
 const deflateAsync = promisify(deflate);
 // Above this, compressing runs on the thread pool instead of holding the event loop.
 const INLINE_DEFLATE_BYTES = 64 * 1024;
 const TREE_MODE = '40000';
+const TEMPORARY_TAG = randomBytes(6).toString('hex');
+let temporaries = 0;
+const SLASH = Buffer.from('/');
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
@@ -29,10 +33,17 @@ export async function writeObject(gitDir: string, type: ObjectType, content: Buf
   if (existsSync(file)) return sha;
   const raw = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
   const packed = raw.length > INLINE_DEFLATE_BYTES ? await deflateAsync(raw) : deflateSync(raw);
-  mkdirSync(join(file, '..'), { recursive: true });
-  // Whole or not at all: a reader never sees half an object under its final name.
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  writeFileSync(tmp, packed, { mode: 0o444 });
+  // Whole or not at all: a reader never sees half an object under its final name. The name is
+  // unguessable (a random part drawn once per process) and created exclusively, never followed.
+  const tmp = `${file}.tmp-${TEMPORARY_TAG}${(temporaries++).toString(36)}`;
+  try {
+    writeFileSync(tmp, packed, { mode: 0o444, flag: 'wx' });
+  } catch (error) {
+    // The fan-out folder is made on first use only: most objects land in one that exists.
+    if (!isCode(error, 'ENOENT')) throw error;
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(tmp, packed, { mode: 0o444, flag: 'wx' });
+  }
   renameSync(tmp, file);
   return sha;
 }
@@ -95,9 +106,11 @@ function depth(dir: string): number {
 
 /** Git's tree format: entries sorted by name bytes, a folder's name compared as if it ended in `/`. */
 function treeContent(children: TreeChild[]): Buffer {
-  const key = (child: TreeChild) =>
-    child.mode === TREE_MODE ? Buffer.concat([child.name, Buffer.from('/')]) : child.name;
-  const sorted = [...children].sort((a, b) => Buffer.compare(key(a), key(b)));
+  const keyed = children.map((child) => ({
+    child,
+    key: child.mode === TREE_MODE ? Buffer.concat([child.name, SLASH]) : child.name,
+  }));
+  const sorted = keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ child }) => child);
   return Buffer.concat(
     sorted.flatMap((child) => [
       Buffer.from(`${child.mode} `),

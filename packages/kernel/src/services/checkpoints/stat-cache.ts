@@ -9,13 +9,24 @@
  * mtime of a file it writes) and a recorded stamp is trusted only for files whose mtime is
  * strictly older than that: anything written later, during the capture included, is read again.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ListingCache } from './listing-cache.js';
 import { parseManifest } from './tree-state.js';
-import type { GitEntry, TreeState } from './types.js';
+import type { DirListing, GitEntry, TreeState } from './types.js';
 
 const CACHE_FILE = 'oxydra-capture-cache.json';
 const CLOCK_FILE = 'oxydra-capture-clock';
@@ -32,6 +43,10 @@ export interface StatCache {
   readonly files: ReadonlyMap<string, CachedFile>;
   /** What git listed, while the folders it walked stay as they were. */
   readonly listing?: ListingCache | undefined;
+  /** The child folders of every folder the capture walked, while its stamp holds (directories.ts). */
+  readonly directories?: ReadonlyMap<string, DirListing> | undefined;
+  /** Folders beside the captured ones, ignored or not, while `listing` holds (directories.ts). */
+  readonly ignoredDirs?: ReadonlyMap<string, boolean> | undefined;
   /** The checkpoint these files became, with its state (undefined after a capture for a diff). */
   readonly head?: { readonly commit: string; readonly state: TreeState };
 }
@@ -56,12 +71,14 @@ export function fileSystemClock(gitDir: string): bigint {
 
 export function readStatCache(gitDir: string): StatCache | undefined {
   try {
-    const data = JSON.parse(readFileSync(join(gitDir, CACHE_FILE), 'utf8')) as {
+    const data = JSON.parse(readRegular(join(gitDir, CACHE_FILE))) as {
       format?: unknown;
       clockNs?: unknown;
       files?: unknown;
       head?: { commit?: unknown; manifest?: unknown };
       listing?: unknown;
+      directories?: unknown;
+      ignoredDirs?: unknown;
     };
     if (data.format !== FORMAT || typeof data.clockNs !== 'string' || !Array.isArray(data.files))
       return undefined;
@@ -76,10 +93,14 @@ export function readStatCache(gitDir: string): StatCache | undefined {
     const manifest = typeof data.head?.manifest === 'string' ? parseManifest(data.head.manifest) : undefined;
     const commit = typeof data.head?.commit === 'string' ? data.head.commit : undefined;
     const listing = parseListing(data.listing);
+    const directories = parseDirectories(data.directories);
+    const ignoredDirs = parseIgnored(data.ignoredDirs);
     return {
       clockNs: BigInt(data.clockNs),
       files,
       ...(listing ? { listing } : {}),
+      ...(directories ? { directories } : {}),
+      ...(ignoredDirs ? { ignoredDirs } : {}),
       ...(commit && manifest ? { head: { commit, state: { entries: files, manifest } } } : {}),
     };
   } catch {
@@ -104,13 +125,59 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
           },
         }
       : {}),
+    ...(cache.directories
+      ? {
+          directories: [...cache.directories].map(([dir, { stamp, children }]) => [dir, stamp, children]),
+        }
+      : {}),
+    ...(cache.ignoredDirs ? { ignoredDirs: [...cache.ignoredDirs] } : {}),
     ...(cache.head
       ? { head: { commit: cache.head.commit, manifest: JSON.stringify(cache.head.state.manifest) } }
       : {}),
   };
+  const text = JSON.stringify(data);
+  if (rewriteInPlace(file, text)) return;
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  writeFileSync(tmp, JSON.stringify(data));
+  writeFileSync(tmp, text, { flag: 'wx' });
   renameSync(tmp, file);
+}
+
+/**
+ * Rewrites the cache file in place rather than creating a new one and renaming it (two of the
+ * costliest calls a snapshot makes): every reader and writer holds the store's lock (store.ts),
+ * and a write cut short leaves JSON that does not parse, read as no cache at all. False, with
+ * nothing written, when something else than a regular file stands there (a link, a FIFO).
+ */
+function rewriteInPlace(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o644,
+    );
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    ftruncateSync(fd);
+    writeFileSync(fd, text);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A regular file's text; throws for anything else (a link, or a FIFO that would block). */
+function readRegular(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseListing(value: unknown): ListingCache | undefined {
@@ -122,4 +189,38 @@ function parseListing(value: unknown): ListingCache | undefined {
     Array.isArray(list) && list.every((pair) => strings(pair) && pair.length === 2);
   if (!strings(paths) || !strings(skipped) || !pairs(dirs) || !pairs(ignoreFiles)) return undefined;
   return { paths, skipped, dirs: new Map(dirs), ignoreFiles: new Map(ignoreFiles) };
+}
+
+function parseDirectories(value: unknown): Map<string, DirListing> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const listings = new Map<string, DirListing>();
+  // Names as readdir gave them: never a way out of the folder (nor into a repository).
+  const name = (child: unknown) =>
+    typeof child === 'string' && !/^(|\.|\.\.|\.git)$/.test(child) && !/[/\0]/.test(child);
+  for (const row of value as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 3) return undefined;
+    const [dir, stamp, children] = row as unknown[];
+    if (typeof dir !== 'string' || typeof stamp !== 'string' || !Array.isArray(children)) return undefined;
+    if ((dir !== '' && !safeFolder(dir)) || !children.every(name)) return undefined;
+    listings.set(dir, { stamp, children });
+  }
+  return listings;
+}
+
+function parseIgnored(value: unknown): Map<string, boolean> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const answers = new Map<string, boolean>();
+  for (const row of value as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 2) return undefined;
+    const [path, ignored] = row as unknown[];
+    if (typeof path !== 'string' || typeof ignored !== 'boolean') return undefined;
+    if (!safeFolder(path)) return undefined;
+    answers.set(path, ignored);
+  }
+  return answers;
+}
+
+/** A workspace-relative folder as a scan names it: never one that climbs out or is empty. */
+function safeFolder(path: string): boolean {
+  return !path.split('/').some((part) => /^(|\.|\.\.)$/.test(part) || part.includes('\0'));
 }

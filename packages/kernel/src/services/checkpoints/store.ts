@@ -21,8 +21,7 @@ import { CHECKPOINT_IDENTITY, checkpointGitDir, Git } from './git.js';
 import { acquireLock } from './lock.js';
 import { writeObject, writeTrees } from './objects.js';
 import { createTag, HEAD_REF, listTags, moveHead, readHead, resolveOrThrow, resolveRef } from './refs.js';
-import { clearLeftovers, initRepository } from './repository.js';
-import { sweepRestoreLeftovers } from './restore-journal.js';
+import { clearLeftovers, initRepository, repositoryReady } from './repository.js';
 import { readStatCache, type StatCache, writeStatCache } from './stat-cache.js';
 import {
   compareStates,
@@ -88,7 +87,7 @@ export class CheckpointStore {
     // anything reads it (the lock below included): its config, hooks or commondir run programs.
     claimWorkspaceState(checkpointGitDir(root), { folder: true });
     const store = new CheckpointStore(root, options);
-    await store.exclusive(() => initRepository(store.git));
+    if (!(await repositoryReady(store.gitDir))) await store.exclusive(() => initRepository(store.git));
     return store;
   }
 
@@ -98,7 +97,7 @@ export class CheckpointStore {
     const text = message.trim() === '' ? 'checkpoint' : message.trimEnd();
     return this.exclusive(async () => {
       const parent = await readHead(this.git);
-      const known = this.statCache ?? readStatCache(this.gitDir);
+      const known = this.knownAt(parent);
       const { capture: current, cache } = await this.capturer.capture(known);
       const tree = await this.writeTree(current);
       const before = known?.head?.commit === parent ? known?.head?.state : undefined;
@@ -238,6 +237,18 @@ export class CheckpointStore {
     return refuseWhileRunsActive(this.gitDir, doing);
   }
 
+  /**
+   * What the last capture learnt, for a snapshot on top of `parent`: this process's own, unless
+   * another process (an `oxydra run` in the same workspace) snapshotted since; then the cache it
+   * left describes `parent`, and saves asking git for that checkpoint's state (two processes).
+   */
+  private knownAt(parent: string | undefined): StatCache | undefined {
+    const memory = this.statCache;
+    if (memory && (parent === undefined || memory.head?.commit === parent)) return memory;
+    const stored = readStatCache(this.gitDir);
+    return stored?.head?.commit === parent || !memory ? stored : memory;
+  }
+
   /** The workspace now, for a diff or a restore: the files it reads are remembered, not committed. */
   private async captureNow(): Promise<Capture> {
     const known = this.statCache ?? readStatCache(this.gitDir);
@@ -278,8 +289,7 @@ export class CheckpointStore {
     const run = this.queue.then(async () => {
       const release = await acquireLock(join(this.gitDir, 'oxydra.lock'), this.lockTimeoutMs);
       try {
-        await clearLeftovers(this.gitDir);
-        await sweepRestoreLeftovers(this.gitDir, this.workspace);
+        await clearLeftovers(this.gitDir, this.workspace);
         return await operation();
       } finally {
         await release();
