@@ -5,7 +5,7 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
-import { type AbortRacer, createAbortRacer, onAbort, racePending } from '@oxydra/types';
+import { type AbortRacer, createAbortRacer, onAbort } from '@oxydra/types';
 import { abortReason } from './errors.js';
 
 export interface Clock {
@@ -119,7 +119,16 @@ export function deadlineController(
   // The races waiting on the signal (race, below): rejected here, right after the abort, rather
   // than by a listener on the signal (a listener added and removed per call costs more than the
   // race itself: docs/kernel.md, "What a turn costs").
-  const pending = new Set<(reason: unknown) => void>();
+  // Nearly always one at a time (a model call's reads, in turn): that one is kept in a slot, and
+  // only races that overlap it go in a Set. A Set holding one race at a time grew and shrank its
+  // table at every read (~0.5 KB of garbage a turn, kernel-longrun's heap profile). The slot,
+  // when taken, is older than every race in the Set, so they are rejected in the order they came.
+  let waiting: ((reason: unknown) => void) | undefined;
+  let overlapping: Set<(reason: unknown) => void> | undefined;
+  const release = (reject: (reason: unknown) => void) => {
+    if (waiting === reject) waiting = undefined;
+    else overlapping?.delete(reject);
+  };
   // Kept here too: only `abort` aborts the controller, and reading signal.aborted goes through
   // Node's checks of its receiver at every race.
   let aborted = false;
@@ -127,10 +136,14 @@ export function deadlineController(
     if (aborted) return;
     aborted = true;
     controller.abort(reason);
-    if (pending.size === 0) return;
+    if (waiting === undefined && !overlapping?.size) return;
     const why = abortReason(signal);
-    for (const reject of pending) reject(why);
-    pending.clear();
+    const first = waiting;
+    const others = overlapping;
+    waiting = undefined;
+    overlapping = undefined;
+    first?.(why);
+    if (others) for (const reject of others) reject(why);
   };
   let timedOut = false;
   // A run's RunAbort, or through onAbort a signal that every call of a run may listen on in turn:
@@ -178,13 +191,32 @@ export function deadlineController(
         return Promise.reject(abortReason(signal));
       }
       // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
-      return disposed ? promise : racePending(promise, pending);
+      if (disposed) return promise;
+      return new Promise<T>((resolve, reject) => {
+        if (waiting === undefined && !overlapping?.size) waiting = reject;
+        else {
+          overlapping ??= new Set();
+          overlapping.add(reject);
+        }
+        // These handlers also keep a late rejection of a promise the abort left behind handled.
+        promise.then(
+          (value) => {
+            release(reject);
+            resolve(value);
+          },
+          (error: unknown) => {
+            release(reject);
+            reject(error);
+          },
+        );
+      });
     },
     dispose: () => {
       disposed = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       stopListening?.();
-      pending.clear();
+      waiting = undefined;
+      overlapping = undefined;
     },
   };
 }

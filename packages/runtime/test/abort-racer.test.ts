@@ -174,6 +174,37 @@ describe('deadlineController', () => {
     await later(40, null);
     expect(unhandled).toEqual([]);
   });
+
+  it('overlapping races: each settles as its promise until the abort, then every one still waiting rejects, in the order they began', async () => {
+    const run = new AbortController();
+    const deadline = deadlineController(run.signal, 60_000, systemClock, timeout);
+    const order: string[] = [];
+    const watch = (name: string, race: Promise<unknown>) =>
+      race.then(
+        (value) => order.push(`${name}=${String(value)}`),
+        (error: Error) => order.push(`${name}:${error.message}`),
+      );
+    // The first (the one in the slot) settles, then a later one takes the slot while others wait.
+    const first = watch('first', deadline.race(later(2, 'one')));
+    const second = watch('second', deadline.race(later(500, 'two')));
+    const third = watch('third', deadline.race(later(500, 'three')));
+    await first;
+    const fourth = watch('fourth', deadline.race(later(500, 'four')));
+    const fifth = watch('fifth', deadline.race(Promise.resolve('five')));
+    await fifth;
+    run.abort(new Error('cancelled'));
+    await Promise.all([second, third, fourth]);
+    expect(order).toEqual([
+      'first=one',
+      'fifth=five',
+      'second:cancelled',
+      'third:cancelled',
+      'fourth:cancelled',
+    ]);
+    // Alone again after the others: still raced.
+    await expect(deadline.race(later(500, 'late'))).rejects.toThrow('cancelled');
+    deadline.dispose();
+  });
 });
 
 describe('RunAbort', () => {

@@ -28,7 +28,7 @@ import type { KernelServices } from './agent-turn.js';
 import { type AgentRecord, isLive, killSignal, startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
-import { agentScope, capsFor, userScope } from './budgets/caps.js';
+import { agentScope, capsFor, keptCapsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
 
 const MAX_EXITED = 1000;
@@ -225,10 +225,12 @@ export class AgentTable implements KernelServices {
   spendingCaps(record: AgentRecord): SpendingCaps {
     const { config, spending } = this.base;
     const who = { userId: record.info.userId, agent: record.assembly.name };
+    const scopes: [string, string] = [userScope(who.userId), agentScope(who.agent)];
     return {
       ledger: spending,
       caps: () => capsFor(config, spending, who),
-      scopes: [userScope(who.userId), agentScope(who.agent)],
+      keptCaps: () => keptCapsFor(config, spending, who, scopes),
+      scopes,
       // A model declared free (a local server) costs nothing: reserving for it would only make
       // a small cap refuse calls that spend $0.
       minimumUsd: pricedAtZero(record.assembly.model) ? 0 : config.budgets.reserve_usd,
