@@ -119,16 +119,35 @@ export function deadlineController(
   // The races waiting on the signal (race, below): rejected here, right after the abort, rather
   // than by a listener on the signal (a listener added and removed per call costs more than the
   // race itself: docs/kernel.md, "What a turn costs").
-  // Nearly always one at a time (a model call's reads, in turn): that one is kept in a slot, and
-  // only races that overlap it go in a Set. A Set holding one race at a time grew and shrank its
-  // table at every read (~0.5 KB of garbage a turn, kernel-longrun's heap profile). The slot,
-  // when taken, is older than every race in the Set, so they are rejected in the order they came.
-  let waiting: ((reason: unknown) => void) | undefined;
-  let overlapping: Set<(reason: unknown) => void> | undefined;
-  const release = (reject: (reason: unknown) => void) => {
-    if (waiting === reject) waiting = undefined;
-    else overlapping?.delete(reject);
+  // Nearly always one at a time (a model call's reads, in turn): that one is kept in a slot,
+  // settled by handlers made once per deadline, and only races that overlap it get handlers of
+  // their own and go in a Set. A Set holding one race at a time grew and shrank its table at
+  // every read, and each race made three closures: ~2.4 KB of garbage a turn between them
+  // (kernel-longrun, --trace-gc; docs/kernel.md, "Third round"). The slot, when taken, is older
+  // than every race in the Set (it is only taken when the Set is empty), so an abort rejects them
+  // in the order they began. The slot is freed only when its promise settles or the deadline
+  // aborts (after which no race takes it), so its handlers never settle a later race.
+  type Settle = (value: unknown) => void;
+  let slotResolve: Settle | undefined;
+  let slotReject: Settle | undefined;
+  const fillSlot = (resolve: Settle, reject: Settle) => {
+    slotResolve = resolve;
+    slotReject = reject;
   };
+  const slotSettled = (value: unknown) => {
+    const resolve = slotResolve;
+    slotResolve = undefined;
+    slotReject = undefined;
+    resolve?.(value);
+  };
+  // Also keeps a late rejection of a promise the abort left behind handled.
+  const slotFailed = (error: unknown) => {
+    const reject = slotReject;
+    slotResolve = undefined;
+    slotReject = undefined;
+    reject?.(error);
+  };
+  let overlapping: Set<Settle> | undefined;
   // Kept here too: only `abort` aborts the controller, and reading signal.aborted goes through
   // Node's checks of its receiver at every race.
   let aborted = false;
@@ -136,11 +155,12 @@ export function deadlineController(
     if (aborted) return;
     aborted = true;
     controller.abort(reason);
-    if (waiting === undefined && !overlapping?.size) return;
+    if (slotReject === undefined && !overlapping?.size) return;
     const why = abortReason(signal);
-    const first = waiting;
+    const first = slotReject;
     const others = overlapping;
-    waiting = undefined;
+    slotResolve = undefined;
+    slotReject = undefined;
     overlapping = undefined;
     first?.(why);
     if (others) for (const reject of others) reject(why);
@@ -192,30 +212,33 @@ export function deadlineController(
       }
       // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
       if (disposed) return promise;
+      if (slotReject === undefined && !overlapping?.size) {
+        const raced = new Promise<T>(fillSlot as (resolve: (value: T) => void, reject: Settle) => void);
+        promise.then(slotSettled, slotFailed);
+        return raced;
+      }
       return new Promise<T>((resolve, reject) => {
-        if (waiting === undefined && !overlapping?.size) waiting = reject;
-        else {
-          overlapping ??= new Set();
-          overlapping.add(reject);
-        }
+        overlapping ??= new Set();
+        const others = overlapping;
+        others.add(reject);
         // These handlers also keep a late rejection of a promise the abort left behind handled.
         promise.then(
           (value) => {
-            release(reject);
+            others.delete(reject);
             resolve(value);
           },
           (error: unknown) => {
-            release(reject);
+            others.delete(reject);
             reject(error);
           },
         );
       });
     },
+    // The races waiting still settle as their promises: their handlers (the slot's too) stay.
     dispose: () => {
       disposed = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       stopListening?.();
-      waiting = undefined;
       overlapping = undefined;
     },
   };
