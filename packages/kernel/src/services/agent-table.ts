@@ -293,12 +293,14 @@ export class AgentTable implements KernelServices {
   exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void {
     if (!isLive(record)) return;
     record.info.status = status;
-    this.publish(record, {
+    // The reason set on the event only when given (no temporary object for a spread; same fields).
+    const exited: Extract<LifecycleEvent, { type: 'agent_exited' }> = {
       type: 'agent_exited',
       agentId: record.info.id,
       status,
-      ...(reason !== undefined ? { reason } : {}),
-    });
+    };
+    if (reason !== undefined) exited.reason = reason;
+    this.publish(record, exited);
     record.parent?.children.delete(record);
     record.session = undefined;
     record.history = [];
