@@ -11,7 +11,7 @@ import { createAbortRacer, onAbort } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortRacer, deadlineController, RunAbort, systemClock } from '../src/deadline.js';
 import { startAgentRun } from '../src/index.js';
-import { finish, runOptions, scriptedProvider } from './helpers.js';
+import { FakeClock, finish, runOptions, scriptedProvider } from './helpers.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -173,6 +173,30 @@ describe('deadlineController', () => {
     expect(await done.race(later(20, 'after dispose'))).toBe('after dispose');
     await later(40, null);
     expect(unhandled).toEqual([]);
+  });
+
+  it('pause stops the clock (nested pauses until the last resume), keeping the time left; pausedMs counts the pauses', () => {
+    const clock = new FakeClock();
+    const deadline = deadlineController(new AbortController().signal, 100, clock, timeout);
+    clock.advance(60);
+    deadline.pause();
+    deadline.pause();
+    clock.advance(1000);
+    deadline.resume();
+    clock.advance(1000);
+    expect(deadline.timedOut()).toBe(false);
+    expect(deadline.pausedMs()).toBe(2000);
+    deadline.resume();
+    expect(clock.pending).toBe(1);
+    clock.advance(39);
+    expect(deadline.timedOut()).toBe(false);
+    clock.advance(1);
+    expect(deadline.timedOut()).toBe(true);
+    expect(deadline.signal.reason).toEqual(new Error('the call timed out'));
+    deadline.resume();
+    expect(deadline.pausedMs()).toBe(2000);
+    deadline.dispose();
+    expect(clock.pending).toBe(0);
   });
 
   it('overlapping races: each settles as its promise until the abort, then every one still waiting rejects, in the order they began', async () => {
