@@ -66,4 +66,30 @@ describe('CapsMemory', () => {
     await memory.get(SCOPE, read);
     expect(read.calls).toBe(8);
   });
+
+  it('kept() answers what get() would without reading, and undefined whenever get() would read', async () => {
+    let now = 0;
+    const memory = new CapsMemory(() => now);
+    let tell: (news: CapsNews) => void = () => {};
+    memory.follow({
+      watchCaps: (listener) => {
+        tell = listener;
+        return () => {};
+      },
+    });
+    const read = counted(() => ({ daily_usd: 1 }));
+    expect(memory.kept(SCOPE)).toBeUndefined();
+    tell('listening');
+    expect(memory.kept(SCOPE)).toBeUndefined(); // nothing read yet
+    const got = await memory.get(SCOPE, read);
+    expect(memory.kept(SCOPE)).toBe(got);
+    expect(await memory.get(SCOPE, read)).toBe(got);
+    expect(read.calls).toBe(1);
+    now += CAPS_MAX_AGE_MS;
+    expect(memory.kept(SCOPE)).toBeUndefined(); // too old: get() reads
+    await memory.get(SCOPE, read);
+    expect(read.calls).toBe(2);
+    tell('deaf');
+    expect(memory.kept(SCOPE)).toBeUndefined();
+  });
 });

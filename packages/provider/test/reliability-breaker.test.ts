@@ -1,4 +1,4 @@
-import { ProviderError, reliabilitySchema } from '@oxydra/types';
+import { type Provider, ProviderError, reliabilitySchema } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import {
   BreakerRegistry,
@@ -217,5 +217,45 @@ describe('circuit breaker', () => {
       break;
     }
     expect((await collect(provider)).text).toBe('next');
+  });
+
+  it("return() mid-call closes the attempt's stream, then frees the trial; before the first read it takes none", async () => {
+    const time = fakeTime();
+    const breakers = new BreakerRegistry();
+    const closed: string[] = [];
+    const inner: Provider = {
+      name: 'p',
+      type: 'openai',
+      async *stream() {
+        try {
+          yield text('a');
+          yield text('b');
+        } finally {
+          closed.push('attempt closed');
+        }
+      },
+    };
+    const provider = withReliability(
+      inner,
+      reliabilitySchema().parse({
+        max_attempts: 1,
+        circuit_breaker_threshold: 1,
+        circuit_breaker_cooldown_secs: 1,
+      }),
+      { sleep: time.sleep, now: time.now, breakers },
+    );
+    const breaker = breakers.get('p', { threshold: 1, cooldownMs: 1000 });
+    breaker.onFailure(time.now());
+    time.advance(1000);
+    // Half-open: one trial at a time. A call returned before its first read never took it.
+    const unread = provider.stream({ model: 'm', messages: [] })[Symbol.asyncIterator]();
+    expect(await unread.return?.()).toEqual({ done: true, value: undefined });
+    const call = provider.stream({ model: 'm', messages: [] })[Symbol.asyncIterator]();
+    expect(await call.next()).toEqual({ done: false, value: text('a') });
+    expect(() => breaker.acquire(time.now())).toThrow(CircuitOpenError);
+    expect(await call.return?.()).toEqual({ done: true, value: undefined });
+    expect(closed).toEqual(['attempt closed']);
+    expect(await call.next()).toEqual({ done: true, value: undefined });
+    expect(() => breaker.acquire(time.now())).not.toThrow();
   });
 });

@@ -118,3 +118,62 @@ describe('wrapStream', () => {
     expect(log).toEqual(['started', 'finally']);
   });
 });
+
+describe('wrapStream over wrapStream (the provider layers stacked)', () => {
+  const tagged = (tag: string) => (event: ModelEvent) =>
+    event.type === 'text_delta' ? text(`${event.text}${tag}`) : event;
+
+  it("applies the inner layer's map and mapError first, then the outer's; a stop early still ends the source", async () => {
+    const { log, generate } = source([text('a'), text('b'), text('c')], 2);
+    const stacked = wrapStream({
+      open: () =>
+        wrapStream({
+          open: generate,
+          map: tagged('<inner'),
+          mapError: (error) => new Error(`inner(${(error as Error).message})`),
+        }),
+      map: tagged('<outer'),
+      mapError: (error) => new Error(`outer(${(error as Error).message})`),
+    });
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const event of stacked) if (event.type === 'text_delta') seen.push(event.text);
+      })(),
+    ).rejects.toThrow('outer(inner(source failed at 2))');
+    expect(seen).toEqual(['a<inner<outer', 'b<inner<outer']);
+    expect(log).toEqual(['started', 'finally']);
+
+    // An inner map that throws is a failure the outer layer maps; open failures go through both.
+    const throwing = wrapStream({
+      open: () =>
+        wrapStream({
+          open: source([text('x')]).generate,
+          map: () => {
+            throw new Error('inner map broke');
+          },
+        }),
+      mapError: (error) => new Error(`outer(${(error as Error).message})`),
+    });
+    await expect(throwing[Symbol.asyncIterator]().next()).rejects.toThrow('outer(inner map broke)');
+    const refused = wrapStream({
+      open: () =>
+        wrapStream({
+          open: () => {
+            throw new Error('refused');
+          },
+          mapError: (error) => new Error(`inner(${(error as Error).message})`),
+        }),
+      mapError: (error) => new Error(`outer(${(error as Error).message})`),
+    });
+    await expect(refused[Symbol.asyncIterator]().next()).rejects.toThrow('outer(inner(refused))');
+
+    const early = source([text('a'), text('b')]);
+    const stopped = wrapStream({ open: () => wrapStream({ open: early.generate, map: tagged('!') }) });
+    for await (const event of stopped) {
+      expect(event).toEqual(text('a!'));
+      break;
+    }
+    expect(early.log).toEqual(['started', 'finally']);
+  });
+});

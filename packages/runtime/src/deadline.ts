@@ -5,7 +5,7 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
-import { type AbortRacer, createAbortRacer, onAbort, racePending } from '@oxydra/types';
+import { type AbortRacer, createAbortRacer, onAbort } from '@oxydra/types';
 import { abortReason } from './errors.js';
 
 export interface Clock {
@@ -114,79 +114,167 @@ export function deadlineController(
   clock: Clock,
   onTimeout: () => Error,
 ): DeadlineController {
-  const controller = new AbortController();
-  const { signal } = controller;
+  return new CallDeadline(parent, timeoutMs, clock, onTimeout);
+}
+
+type Settle = (value: unknown) => void;
+
+/**
+ * deadlineController's controller: a class, so its methods are shared rather than a dozen
+ * closures made per model call (docs/kernel.md, "Third round"); only the callbacks handed to
+ * others (the parent's abort, the timer, the slot's race) are made per deadline.
+ */
+class CallDeadline implements DeadlineController {
+  readonly signal: AbortSignal;
+  readonly #controller: AbortController;
+  readonly #clock: Clock;
+  readonly #onTimeout: () => Error;
   // The races waiting on the signal (race, below): rejected here, right after the abort, rather
   // than by a listener on the signal (a listener added and removed per call costs more than the
   // race itself: docs/kernel.md, "What a turn costs").
-  const pending = new Set<(reason: unknown) => void>();
-  // Kept here too: only `abort` aborts the controller, and reading signal.aborted goes through
+  // Nearly always one at a time (a model call's reads, in turn): that one is kept in a slot,
+  // settled by handlers made once per deadline, and only races that overlap it get handlers of
+  // their own and go in a Set. A Set holding one race at a time grew and shrank its table at
+  // every read, and each race made three closures: ~2.4 KB of garbage a turn between them
+  // (kernel-longrun, --trace-gc; docs/kernel.md, "Third round"). The slot, when taken, is older
+  // than every race in the Set (it is only taken when the Set is empty), so an abort rejects them
+  // in the order they began. The slot is freed only when its promise settles or the deadline
+  // aborts (after which no race takes it), so its handlers never settle a later race.
+  #slotResolve: Settle | undefined;
+  #slotReject: Settle | undefined;
+  #overlapping: Set<Settle> | undefined;
+  // Kept here too: only `#abort` aborts the controller, and reading signal.aborted goes through
   // Node's checks of its receiver at every race.
-  let aborted = false;
-  const abort = (reason: unknown) => {
-    if (aborted) return;
-    aborted = true;
-    controller.abort(reason);
-    if (pending.size === 0) return;
-    const why = abortReason(signal);
-    for (const reject of pending) reject(why);
-    pending.clear();
+  #aborted = false;
+  #timedOut = false;
+  #disposed = false;
+  /** Removes the listener on the parent (a RunAbort's, or through onAbort a signal's). */
+  #stopListening: (() => void) | undefined;
+  #remainingMs: number;
+  #armedAt: number;
+  #timer: unknown;
+  #pauses = 0;
+  #pausedAt = 0;
+  #paused = 0;
+
+  readonly #fillSlot = (resolve: Settle, reject: Settle) => {
+    this.#slotResolve = resolve;
+    this.#slotReject = reject;
   };
-  let timedOut = false;
-  // A run's RunAbort, or through onAbort a signal that every call of a run may listen on in turn:
-  // one real listener for all of them.
-  let stopListening: (() => void) | undefined;
-  const onParentAbort = () => abort(parent.reason);
-  if (parent.aborted) abort(parent.reason);
-  else
-    stopListening =
-      parent instanceof RunAbort ? parent.onAbort(onParentAbort) : onAbort(parent, onParentAbort);
-  const expire = () => {
-    if (aborted) return;
-    timedOut = true;
-    abort(onTimeout());
+  readonly #slotSettled = (value: unknown) => {
+    const resolve = this.#slotResolve;
+    this.#slotResolve = undefined;
+    this.#slotReject = undefined;
+    resolve?.(value);
   };
-  let remainingMs = timeoutMs;
-  let armedAt = clock.now();
-  let timer: ReturnType<Clock['setTimeout']> | undefined = clock.setTimeout(expire, timeoutMs);
-  let pauses = 0;
-  let pausedAt = 0;
-  let paused = 0;
-  let disposed = false;
-  return {
-    signal,
-    timedOut: () => timedOut,
-    pause: () => {
-      if (pauses++ > 0 || timer === undefined) return;
-      clock.clearTimeout(timer);
-      timer = undefined;
-      pausedAt = clock.now();
-      remainingMs = Math.max(0, remainingMs - (pausedAt - armedAt));
-    },
-    resume: () => {
-      if (pauses === 0 || --pauses > 0) return;
-      paused += clock.now() - pausedAt;
-      if (aborted) return;
-      armedAt = clock.now();
-      timer = clock.setTimeout(expire, remainingMs);
-    },
-    pausedMs: () => paused + (pauses > 0 ? clock.now() - pausedAt : 0),
-    race: <T>(promise: Promise<T>): Promise<T> => {
-      if (aborted) {
-        // Abandoned: a later rejection of it is not an unhandled one.
-        promise.catch(() => {});
-        return Promise.reject(abortReason(signal));
-      }
-      // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
-      return disposed ? promise : racePending(promise, pending);
-    },
-    dispose: () => {
-      disposed = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      stopListening?.();
-      pending.clear();
-    },
+  // Also keeps a late rejection of a promise the abort left behind handled.
+  readonly #slotFailed = (error: unknown) => {
+    const reject = this.#slotReject;
+    this.#slotResolve = undefined;
+    this.#slotReject = undefined;
+    reject?.(error);
   };
+  readonly #expire = () => {
+    if (this.#aborted) return;
+    this.#timedOut = true;
+    this.#abort(this.#onTimeout());
+  };
+
+  constructor(parent: AbortSignal | RunAbort, timeoutMs: number, clock: Clock, onTimeout: () => Error) {
+    this.#controller = new AbortController();
+    this.signal = this.#controller.signal;
+    this.#clock = clock;
+    this.#onTimeout = onTimeout;
+    // A run's RunAbort, or through onAbort a signal that every call of a run may listen on in
+    // turn: one real listener for all of them.
+    if (parent.aborted) this.#abort(parent.reason);
+    else {
+      const onParentAbort = () => this.#abort(parent.reason);
+      this.#stopListening =
+        parent instanceof RunAbort ? parent.onAbort(onParentAbort) : onAbort(parent, onParentAbort);
+    }
+    this.#remainingMs = timeoutMs;
+    this.#armedAt = clock.now();
+    this.#timer = clock.setTimeout(this.#expire, timeoutMs);
+  }
+
+  #abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#controller.abort(reason);
+    if (this.#slotReject === undefined && !this.#overlapping?.size) return;
+    const why = abortReason(this.signal);
+    const first = this.#slotReject;
+    const others = this.#overlapping;
+    this.#slotResolve = undefined;
+    this.#slotReject = undefined;
+    this.#overlapping = undefined;
+    first?.(why);
+    if (others) for (const reject of others) reject(why);
+  }
+
+  timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  pause(): void {
+    if (this.#pauses++ > 0 || this.#timer === undefined) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pausedAt = this.#clock.now();
+    this.#remainingMs = Math.max(0, this.#remainingMs - (this.#pausedAt - this.#armedAt));
+  }
+
+  resume(): void {
+    if (this.#pauses === 0 || --this.#pauses > 0) return;
+    this.#paused += this.#clock.now() - this.#pausedAt;
+    if (this.#aborted) return;
+    this.#armedAt = this.#clock.now();
+    this.#timer = this.#clock.setTimeout(this.#expire, this.#remainingMs);
+  }
+
+  pausedMs(): number {
+    return this.#paused + (this.#pauses > 0 ? this.#clock.now() - this.#pausedAt : 0);
+  }
+
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.#aborted) {
+      // Abandoned: a later rejection of it is not an unhandled one.
+      promise.catch(() => {});
+      return Promise.reject(abortReason(this.signal));
+    }
+    // Disposed: nothing aborts it any more, as a disposed racer's races settle like their promises.
+    if (this.#disposed) return promise;
+    if (this.#slotReject === undefined && !this.#overlapping?.size) {
+      const raced = new Promise<T>(this.#fillSlot as (resolve: (value: T) => void, reject: Settle) => void);
+      promise.then(this.#slotSettled, this.#slotFailed);
+      return raced;
+    }
+    this.#overlapping ??= new Set();
+    const others = this.#overlapping;
+    return new Promise<T>((resolve, reject) => {
+      others.add(reject);
+      // These handlers also keep a late rejection of a promise the abort left behind handled.
+      promise.then(
+        (value) => {
+          others.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          others.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The races waiting still settle as their promises: their handlers (the slot's too) stay. */
+  dispose(): void {
+    this.#disposed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#stopListening?.();
+    this.#overlapping = undefined;
+  }
 }
 
 /** The limits a hook call runs under: the run's signal and the per-call timeout. */

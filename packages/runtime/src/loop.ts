@@ -27,6 +27,7 @@ import {
   type ToolContext,
   type ToolOutcome,
   type ToolSpec,
+  type Usage,
 } from '@oxydra/types';
 import { RepeatedFailureGuard, RunBudget } from './budgets.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext, MemoryRecall } from './context-window.js';
@@ -53,6 +54,12 @@ export class AgentLoop {
   private readonly controller = new RunAbort();
   /** The text of every model call so far: the final answer once the run completes. */
   private readonly answerText = new AnswerText();
+  /**
+   * What every model call of the run streams through and prices with, made once per run rather
+   * than as two closures per call.
+   */
+  private readonly callEmit: (event: StreamEvent) => void;
+  private readonly callPrice = (usage: Usage): Usage => this.budget.price(usage);
   private readonly recall: MemoryRecall | undefined;
   private readonly summary: RollingSummary | undefined;
   private readonly limits: Deadline;
@@ -65,6 +72,7 @@ export class AgentLoop {
     private readonly emit: (event: StreamEvent) => void,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.callEmit = this.answerText.wrap(emit);
     this.messages = [...(options.history ?? [])];
     this.provenance = new ContextProvenance(this.messages, options.onProvenance);
     for (const inherited of options.inheritedProvenance ?? []) this.provenance.add(inherited);
@@ -207,7 +215,8 @@ export class AgentLoop {
       tools,
       model,
       budget,
-      { preamble: [...(this.summary?.preamble() ?? []), ...provided], recall },
+      // The summary's preamble before the context providers' (no copy without a summary).
+      { preamble: this.summary ? [...this.summary.preamble(), ...provided] : provided, recall },
     );
     this.budget.checkAffordable(
       fitted.promptTokens,
@@ -230,8 +239,8 @@ export class AgentLoop {
         signal: this.controller,
         timeoutMs: this.options.budgets.turnTimeoutMs,
         clock: this.clock,
-        emit: this.answerText.wrap(this.emit),
-        price: (usage) => this.budget.price(usage),
+        emit: this.callEmit,
+        price: this.callPrice,
         assembler,
       });
       this.budget.recordUsage(answer.response.usage);

@@ -64,8 +64,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
     while (true) {
       const next = await deadline.race(iterator.next());
       if (next.done) break;
-      const event =
-        next.value.type === 'usage' ? { ...next.value, usage: options.price(next.value.usage) } : next.value;
+      const event = next.value.type === 'usage' ? priced(next.value, options.price) : next.value;
       assembler.add(event);
       emit(event);
       if (event.type === 'tool_call_end' && event.parseError !== undefined) {
@@ -88,6 +87,15 @@ export async function callModel(options: ModelCallOptions): Promise<ModelAnswer>
     // Not awaited: a generator blocked on the network only returns once its read settles.
     if (!finished) iterator?.return?.().catch(() => {});
   }
+}
+
+/**
+ * A usage event with its cost filled in: copied only when pricing changed the usage (the
+ * provider's cost layer has usually priced it already, and its event is a copy of its own).
+ */
+function priced(event: Extract<ModelEvent, { type: 'usage' }>, price: (usage: Usage) => Usage): ModelEvent {
+  const usage = price(event.usage);
+  return usage === event.usage ? event : { ...event, usage };
 }
 
 /**

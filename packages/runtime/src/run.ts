@@ -15,10 +15,24 @@ export function startAgentRun(options: AgentRunOptions): AgentRun {
     : (event: StreamEvent) => events.push(event);
   const inbox = new Inbox();
   const loop = new AgentLoop(options, inbox, emit);
+  // Started a microtask later (a throw becomes a failed run); the channel closes once the run
+  // ended either way. One `then` with both handlers rather than catch then finally: finally makes
+  // two more promises and two closures of its own, on every run.
   const result = Promise.resolve()
     .then(() => loop.run())
-    .catch((error: unknown) => internalFailure(error, events, emit))
-    .finally(() => events.close());
+    .then(
+      (ended) => {
+        events.close();
+        return ended;
+      },
+      (error: unknown) => {
+        try {
+          return internalFailure(error, events, emit);
+        } finally {
+          events.close();
+        }
+      },
+    );
   return {
     events,
     result,
@@ -99,6 +113,9 @@ class EventChannel<T> implements AsyncIterable<T> {
   }
 
   private wake(): void {
+    // Nobody iterates the events in most runs (the kernel takes them through onEvent): no new
+    // array at every event for them.
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

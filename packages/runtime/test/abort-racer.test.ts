@@ -11,7 +11,7 @@ import { createAbortRacer, onAbort } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortRacer, deadlineController, RunAbort, systemClock } from '../src/deadline.js';
 import { startAgentRun } from '../src/index.js';
-import { finish, runOptions, scriptedProvider } from './helpers.js';
+import { FakeClock, finish, runOptions, scriptedProvider } from './helpers.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -173,6 +173,61 @@ describe('deadlineController', () => {
     expect(await done.race(later(20, 'after dispose'))).toBe('after dispose');
     await later(40, null);
     expect(unhandled).toEqual([]);
+  });
+
+  it('pause stops the clock (nested pauses until the last resume), keeping the time left; pausedMs counts the pauses', () => {
+    const clock = new FakeClock();
+    const deadline = deadlineController(new AbortController().signal, 100, clock, timeout);
+    clock.advance(60);
+    deadline.pause();
+    deadline.pause();
+    clock.advance(1000);
+    deadline.resume();
+    clock.advance(1000);
+    expect(deadline.timedOut()).toBe(false);
+    expect(deadline.pausedMs()).toBe(2000);
+    deadline.resume();
+    expect(clock.pending).toBe(1);
+    clock.advance(39);
+    expect(deadline.timedOut()).toBe(false);
+    clock.advance(1);
+    expect(deadline.timedOut()).toBe(true);
+    expect(deadline.signal.reason).toEqual(new Error('the call timed out'));
+    deadline.resume();
+    expect(deadline.pausedMs()).toBe(2000);
+    deadline.dispose();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('overlapping races: each settles as its promise until the abort, then every one still waiting rejects, in the order they began', async () => {
+    const run = new AbortController();
+    const deadline = deadlineController(run.signal, 60_000, systemClock, timeout);
+    const order: string[] = [];
+    const watch = (name: string, race: Promise<unknown>) =>
+      race.then(
+        (value) => order.push(`${name}=${String(value)}`),
+        (error: Error) => order.push(`${name}:${error.message}`),
+      );
+    // The first (the one in the slot) settles, then a later one takes the slot while others wait.
+    const first = watch('first', deadline.race(later(2, 'one')));
+    const second = watch('second', deadline.race(later(500, 'two')));
+    const third = watch('third', deadline.race(later(500, 'three')));
+    await first;
+    const fourth = watch('fourth', deadline.race(later(500, 'four')));
+    const fifth = watch('fifth', deadline.race(Promise.resolve('five')));
+    await fifth;
+    run.abort(new Error('cancelled'));
+    await Promise.all([second, third, fourth]);
+    expect(order).toEqual([
+      'first=one',
+      'fifth=five',
+      'second:cancelled',
+      'third:cancelled',
+      'fourth:cancelled',
+    ]);
+    // Alone again after the others: still raced.
+    await expect(deadline.race(later(500, 'late'))).rejects.toThrow('cancelled');
+    deadline.dispose();
   });
 });
 

@@ -28,7 +28,7 @@ import type { KernelServices } from './agent-turn.js';
 import { type AgentRecord, isLive, killSignal, startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
 import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
-import { agentScope, capsFor, userScope } from './budgets/caps.js';
+import { agentScope, capsFor, keptCapsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
 
 const MAX_EXITED = 1000;
@@ -225,10 +225,12 @@ export class AgentTable implements KernelServices {
   spendingCaps(record: AgentRecord): SpendingCaps {
     const { config, spending } = this.base;
     const who = { userId: record.info.userId, agent: record.assembly.name };
+    const scopes: [string, string] = [userScope(who.userId), agentScope(who.agent)];
     return {
       ledger: spending,
       caps: () => capsFor(config, spending, who),
-      scopes: [userScope(who.userId), agentScope(who.agent)],
+      keptCaps: () => keptCapsFor(config, spending, who, scopes),
+      scopes,
       // A model declared free (a local server) costs nothing: reserving for it would only make
       // a small cap refuse calls that spend $0.
       minimumUsd: pricedAtZero(record.assembly.model) ? 0 : config.budgets.reserve_usd,
@@ -291,12 +293,14 @@ export class AgentTable implements KernelServices {
   exit(record: AgentRecord, status: 'completed' | 'failed' | 'killed', reason?: string): void {
     if (!isLive(record)) return;
     record.info.status = status;
-    this.publish(record, {
+    // The reason set on the event only when given (no temporary object for a spread; same fields).
+    const exited: Extract<LifecycleEvent, { type: 'agent_exited' }> = {
       type: 'agent_exited',
       agentId: record.info.id,
       status,
-      ...(reason !== undefined ? { reason } : {}),
-    });
+    };
+    if (reason !== undefined) exited.reason = reason;
+    this.publish(record, exited);
     record.parent?.children.delete(record);
     record.session = undefined;
     record.history = [];

@@ -26,6 +26,8 @@ import type { AlsoRecord, Reservation, SpendingLedger } from './budgets/spending
 export interface SpendingCaps {
   ledger: SpendingLedger;
   caps: () => Promise<readonly Cap[]>;
+  /** What caps() would answer, when that needs no read (keptCapsFor); else undefined. */
+  keptCaps?: () => readonly Cap[] | undefined;
   /** The scopes a call is charged to: its user's and its agent's. */
   scopes: string[];
   /** Reserved when the call's price cannot be estimated. */
@@ -84,10 +86,10 @@ export class BudgetAccount implements BudgetLedger {
     if (this.spending) {
       // A call that failed without usage left its reservation: it cost nothing we know of.
       this.releaseReservation();
-      const { ledger, caps, scopes, minimumUsd } = this.spending;
+      const { ledger, caps, keptCaps, scopes, minimumUsd } = this.spending;
       const amount = Math.max(this.#estimateUsd, minimumUsd);
       this.#estimateUsd = 0;
-      this.#reservation = await ledger.reserve(await caps(), scopes, amount);
+      this.#reservation = await ledger.reserve(keptCaps?.() ?? (await caps()), scopes, amount);
     }
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) account.turns += 1;
   }

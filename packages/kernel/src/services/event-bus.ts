@@ -84,7 +84,12 @@ class Queue implements Subscription {
  */
 export class EventBus {
   #seq = 0;
-  readonly #byRoot = new Map<string, Set<Queue>>();
+  /**
+   * The subscriptions to each tree, by its root: the one Queue itself while it is alone (nearly
+   * always: a turn's own stream), a Set once there are more (in the order they subscribed). A
+   * Set per turn for its one subscription was garbage made at every spawn.
+   */
+  readonly #byRoot = new Map<string, Queue | Set<Queue>>();
   readonly #others = new Set<Queue>();
   #taps: ((event: KernelEvent) => void)[] = [];
 
@@ -95,8 +100,10 @@ export class EventBus {
     event.seq = ++this.#seq;
     if (this.#byRoot.size > 0) {
       for (const root of this.lineage(event.agentId)) {
-        const queues = this.#byRoot.get(root);
-        if (queues) for (const queue of queues) if (matches(queue.filter, event)) queue.push(event);
+        const held = this.#byRoot.get(root);
+        if (held instanceof Queue) {
+          if (matches(held.filter, event)) held.push(event);
+        } else if (held) for (const queue of held) if (matches(queue.filter, event)) queue.push(event);
       }
     }
     for (const queue of this.#others) if (matches(queue.filter, event)) queue.push(event);
@@ -123,20 +130,25 @@ export class EventBus {
       return queue;
     }
     const queue = new Queue(filter, (closed) => {
-      const queues = this.#byRoot.get(root);
-      queues?.delete(closed);
-      if (queues?.size === 0) this.#byRoot.delete(root);
+      const held = this.#byRoot.get(root);
+      if (held === closed) this.#byRoot.delete(root);
+      else if (held instanceof Set) {
+        held.delete(closed);
+        if (held.size === 0) this.#byRoot.delete(root);
+      }
     });
-    const queues = this.#byRoot.get(root) ?? new Set<Queue>();
-    this.#byRoot.set(root, queues);
-    queues.add(queue);
+    const held = this.#byRoot.get(root);
+    if (held === undefined) this.#byRoot.set(root, queue);
+    else if (held instanceof Set) held.add(queue);
+    else this.#byRoot.set(root, new Set([held, queue]));
     return queue;
   }
 
   /** Ends every subscription (the kernel is closing). */
   closeAll(): void {
     for (const queue of [...this.#others]) queue.close();
-    for (const queues of [...this.#byRoot.values()]) for (const queue of [...queues]) queue.close();
+    for (const held of [...this.#byRoot.values()])
+      for (const queue of held instanceof Queue ? [held] : [...held]) queue.close();
   }
 }
 

@@ -55,72 +55,238 @@ export function withReliability(
     cooldownMs: policy.circuit_breaker_cooldown_secs * 1000,
   });
 
-  async function* stream(context: Context, options?: StreamOptions): AsyncGenerator<ModelEvent> {
-    const maxAttempts = Math.max(1, policy.max_attempts);
-    if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
-    // One permission per call: the breaker judges calls after their retries, not attempts, so a
-    // few failing requests retried by the policy cannot open it for everyone.
-    breaker.acquire(now());
-    let settled = false;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        if (options?.signal?.aborted) throw new Cancelled('cancelled', { cause: options.signal.reason });
-        let sawOutput = false;
-        try {
-          for await (const event of provider.stream(context, options)) {
-            if (!sawOutput && isOutputEvent(event)) sawOutput = true;
-            yield event;
-          }
-          breaker.onSuccess();
-          settled = true;
-          return;
-        } catch (caught) {
-          if (!(caught instanceof ProviderError) || options?.signal?.aborted) throw caught;
-          const error =
-            sawOutput && !caught.partialOutput
-              ? reviseProviderError(caught, { partialOutput: true })
-              : caught;
-          // An inner breaker's refusal is final here; fallbacks act on it.
-          if (!error.retriable || error instanceof CircuitOpenError || attempt >= maxAttempts) {
-            settled = recordOutcome(breaker, error, now());
-            throw error.retriable && !(error instanceof CircuitOpenError)
-              ? exhausted(error, maxAttempts)
-              : error;
-          }
-          let delayMs: number;
-          try {
-            delayMs = retryDelay(provider.name, error, policy, attempt, random);
-          } catch (tooLong) {
-            // The server asked for a longer wait than we allow: the call ends failed here.
-            settled = recordOutcome(breaker, error, now());
-            throw tooLong;
-          }
-          const message = `retrying ${provider.name} after ${error.kind} in ${formatSeconds(delayMs)} (attempt ${attempt + 1}/${maxAttempts})`;
-          hooks.onRetry?.({
-            provider: provider.name,
-            model: context.model,
-            attempt: attempt + 1,
-            maxAttempts,
-            delayMs,
-            error,
-            message,
-          });
-          yield retryProgress(message);
-          await sleep(delayMs, options?.signal);
-          // Other calls opened the breaker while this one waited: its retry would be refused.
-          if (breaker.state(now()) === 'open') {
-            settled = recordOutcome(breaker, error, now());
-            throw breaker.openError(now(), error);
-          }
-        }
-      }
-    } finally {
-      // Cancelled, a bug, or the caller stopped reading: no verdict on the provider's health.
-      if (!settled) breaker.release();
-    }
+  const settings: RetrySettings = { provider, policy, hooks, breaker, sleep, random, now };
+  function stream(context: Context, options?: StreamOptions): AsyncIterableIterator<ModelEvent> {
+    return new ReliableStream(settings, context, options);
   }
 
   return { name: provider.name, type: provider.type, stream };
+}
+
+interface RetrySettings {
+  provider: Provider;
+  policy: ReliabilityPolicy;
+  hooks: ReliabilityHooks;
+  breaker: CircuitBreaker;
+  sleep: Sleep;
+  random: () => number;
+  now: () => number;
+}
+
+type Step = IteratorResult<ModelEvent, undefined>;
+
+const finished = (value?: unknown): IteratorResult<ModelEvent, undefined> =>
+  ({ done: true, value }) as IteratorResult<ModelEvent, undefined>;
+
+/**
+ * One call with its retries, as an iterator written out rather than an async generator: the
+ * generator re-yielded every event through a for-await, a promise and an iterator result per
+ * layer per event (~2.5 KB of garbage per kernel-longrun turn of three events, --trace-gc). Here
+ * a step of the attempt's stream is handed on through one `then`, and only a failure takes the
+ * slow path. What it does is the generator's, step for step:
+ *
+ * - the first next() checks the signal, takes the breaker's permission, and opens the first
+ *   attempt; return() before it ends the call without asking the breaker;
+ * - an attempt ending normally is the breaker's success; one failing with a retriable
+ *   ProviderError before any output event is retried after a progress event and the backoff
+ *   (or the server's retry-after), unless attempts ran out or the breaker opened meanwhile; any
+ *   other failure ends the call, the breaker told what it means (recordOutcome);
+ * - return() while an attempt streams returns its stream first; a call that ends without a
+ *   verdict (cancelled, stopped early, a bug) gives the breaker its permission back.
+ *
+ * Like the provider wrappers' streams (shared/stream.ts), it expects its consumer to await each
+ * next() before the next one (for-await and the runtime do), rather than queueing overlapping ones.
+ */
+class ReliableStream implements AsyncIterableIterator<ModelEvent> {
+  #state: 'new' | 'streaming' | 'waiting' | 'done' = 'new';
+  #source: AsyncIterator<ModelEvent> | undefined;
+  #attempt = 1;
+  #sawOutput = false;
+  /** The breaker was given its verdict (else it gets its permission back when the call ends). */
+  #settled = false;
+  /** Between attempts: the failure being retried and the wait before the next attempt. */
+  #retrying: { error: ProviderError; delayMs: number } | undefined;
+  readonly #maxAttempts: number;
+  readonly #onStep = (step: Step): Step => {
+    if (step.done) {
+      this.#settings.breaker.onSuccess();
+      this.#settled = true;
+      this.#end();
+      return finished();
+    }
+    if (!this.#sawOutput && isOutputEvent(step.value)) this.#sawOutput = true;
+    return step;
+  };
+  readonly #onError = (caught: unknown): Promise<Step> => this.#failed(caught);
+
+  readonly #settings: RetrySettings;
+  readonly #context: Context;
+  readonly #options: StreamOptions | undefined;
+
+  constructor(settings: RetrySettings, context: Context, options: StreamOptions | undefined) {
+    this.#settings = settings;
+    this.#context = context;
+    this.#options = options;
+    this.#maxAttempts = Math.max(1, settings.policy.max_attempts);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<Step> {
+    switch (this.#state) {
+      case 'streaming':
+        return this.#read();
+      case 'new':
+        return this.#begin();
+      case 'waiting':
+        return this.#retry();
+      default:
+        return Promise.resolve(finished());
+    }
+  }
+
+  async return(value?: unknown): Promise<Step> {
+    const state = this.#state;
+    const source = this.#source;
+    this.#state = 'done';
+    this.#source = undefined;
+    if (state === 'new' || state === 'done') return finished(value);
+    try {
+      // As a for-await left early: the attempt's stream is returned before the call ends.
+      if (state === 'streaming') await source?.return?.();
+    } finally {
+      this.#release();
+    }
+    return finished(value);
+  }
+
+  async throw(error?: unknown): Promise<Step> {
+    const state = this.#state;
+    if (state === 'streaming') {
+      // Thrown in at the event being read: the attempt's stream is closed, and the error is
+      // judged as the attempt's own failure would be.
+      const source = this.#source;
+      this.#source = undefined;
+      try {
+        await source?.return?.();
+      } catch {
+        // The error thrown in wins over the close's.
+      }
+      return this.#failed(error);
+    }
+    this.#state = 'done';
+    if (state === 'waiting') this.#release();
+    throw error;
+  }
+
+  #read(): Promise<Step> {
+    return (this.#source as AsyncIterator<ModelEvent>).next().then(this.#onStep, this.#onError);
+  }
+
+  async #begin(): Promise<Step> {
+    const signal = this.#options?.signal;
+    this.#state = 'done';
+    if (signal?.aborted) throw new Cancelled('cancelled', { cause: signal.reason });
+    // One permission per call: the breaker judges calls after their retries, not attempts, so a
+    // few failing requests retried by the policy cannot open it for everyone.
+    this.#settings.breaker.acquire(this.#settings.now());
+    return this.#open();
+  }
+
+  /** Starts the attempt `#attempt` and reads its first step. */
+  #open(): Promise<Step> {
+    const signal = this.#options?.signal;
+    try {
+      if (signal?.aborted) throw new Cancelled('cancelled', { cause: signal.reason });
+      this.#sawOutput = false;
+      this.#source = this.#settings.provider.stream(this.#context, this.#options)[Symbol.asyncIterator]();
+    } catch (caught) {
+      return this.#failed(caught);
+    }
+    this.#state = 'streaming';
+    return this.#read();
+  }
+
+  /** An attempt failed (or could not start): retried, or the call ends with an error. */
+  async #failed(caught: unknown): Promise<Step> {
+    const { breaker, now, policy, provider, random, hooks } = this.#settings;
+    this.#state = 'done';
+    this.#source = undefined;
+    try {
+      if (!(caught instanceof ProviderError) || this.#options?.signal?.aborted) throw caught;
+      const error =
+        this.#sawOutput && !caught.partialOutput
+          ? reviseProviderError(caught, { partialOutput: true })
+          : caught;
+      // An inner breaker's refusal is final here; fallbacks act on it.
+      if (!error.retriable || error instanceof CircuitOpenError || this.#attempt >= this.#maxAttempts) {
+        this.#settled = recordOutcome(breaker, error, now());
+        throw error.retriable && !(error instanceof CircuitOpenError)
+          ? exhausted(error, this.#maxAttempts)
+          : error;
+      }
+      let delayMs: number;
+      try {
+        delayMs = retryDelay(provider.name, error, policy, this.#attempt, random);
+      } catch (tooLong) {
+        // The server asked for a longer wait than we allow: the call ends failed here.
+        this.#settled = recordOutcome(breaker, error, now());
+        throw tooLong;
+      }
+      const message = `retrying ${provider.name} after ${error.kind} in ${formatSeconds(delayMs)} (attempt ${this.#attempt + 1}/${this.#maxAttempts})`;
+      hooks.onRetry?.({
+        provider: provider.name,
+        model: this.#context.model,
+        attempt: this.#attempt + 1,
+        maxAttempts: this.#maxAttempts,
+        delayMs,
+        error,
+        message,
+      });
+      this.#retrying = { error, delayMs };
+      this.#state = 'waiting';
+      return { done: false, value: retryProgress(message) };
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+  }
+
+  /** After the progress event: the wait, then the next attempt (unless the breaker opened). */
+  async #retry(): Promise<Step> {
+    const { breaker, now, sleep } = this.#settings;
+    const { error, delayMs } = this.#retrying!;
+    this.#retrying = undefined;
+    this.#state = 'done';
+    try {
+      await sleep(delayMs, this.#options?.signal);
+      // Other calls opened the breaker while this one waited: its retry would be refused.
+      if (breaker.state(now()) === 'open') {
+        this.#settled = recordOutcome(breaker, error, now());
+        throw breaker.openError(now(), error);
+      }
+    } catch (stopped) {
+      this.#release();
+      throw stopped;
+    }
+    this.#attempt++;
+    return this.#open();
+  }
+
+  /** The call ends: the breaker gets its permission back unless it was given a verdict. */
+  #release(): void {
+    this.#state = 'done';
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settings.breaker.release();
+  }
+
+  #end(): void {
+    this.#state = 'done';
+    this.#source = undefined;
+  }
 }
 
 /**

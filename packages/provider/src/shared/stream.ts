@@ -133,8 +133,8 @@ class WrappedStream implements AsyncIterableIterator<ModelEvent> {
   #opening: Promise<AsyncIterator<ModelEvent>> | undefined;
   #closed = false;
   readonly #wrap: StreamWrap;
-  readonly #onStep: ((step: Step) => Step) | undefined;
-  readonly #onError: ((error: unknown) => never) | undefined;
+  #onStep: ((step: Step) => Step) | undefined;
+  #onError: ((error: unknown) => never) | undefined;
 
   constructor(wrap: StreamWrap) {
     this.#wrap = wrap;
@@ -183,6 +183,49 @@ class WrappedStream implements AsyncIterableIterator<ModelEvent> {
     return this.return().then(() => Promise.reject(error));
   }
 
+  /**
+   * Opened on a wrapper of the same kind that nobody has read (the provider layers stacked: the
+   * usage cost over the auth context): its source is read here directly, through one `then` with
+   * both layers' handlers composed, the inner's first, as its own `then` would have applied them
+   * (a step its map throws on goes to this one's mapError). One promise per event less per
+   * layer. Its opening failures come out through its own mapError, then this one's (#open, which
+   * opens it before adopting it).
+   */
+  #adopt(inner: WrappedStream): void {
+    const innerStep = inner.#onStep;
+    const innerError = inner.#onError;
+    const outerStep = this.#onStep;
+    const outerError = this.#onError;
+    if (innerError)
+      this.#onError = outerError
+        ? (error) => {
+            let mapped: unknown;
+            try {
+              innerError(error);
+            } catch (thrown) {
+              mapped = thrown;
+            }
+            return outerError(mapped);
+          }
+        : innerError;
+    if (innerStep)
+      this.#onStep = (step) => {
+        let inner: Step;
+        try {
+          inner = innerStep(step);
+        } catch (error) {
+          if (outerError) return outerError(error);
+          throw error;
+        }
+        return outerStep ? outerStep(inner) : inner;
+      };
+  }
+
+  /** Nobody has read it, opened it or closed it: #adopt may take its source. */
+  #unread(): boolean {
+    return !this.#source && !this.#opening && !this.#closed;
+  }
+
   #step(step: Promise<Step>): Promise<Step> {
     if (!this.#onStep && !this.#onError) return step;
     return step.then(this.#onStep, this.#onError);
@@ -191,7 +234,11 @@ class WrappedStream implements AsyncIterableIterator<ModelEvent> {
   async #open(): Promise<AsyncIterator<ModelEvent>> {
     try {
       const iterable = await this.#wrap.open();
-      const source = iterable[Symbol.asyncIterator]();
+      let source: AsyncIterator<ModelEvent>;
+      if (iterable instanceof WrappedStream && iterable.#unread()) {
+        source = await iterable.#open();
+        this.#adopt(iterable);
+      } else source = iterable[Symbol.asyncIterator]();
       this.#source = source;
       return source;
     } catch (error) {

@@ -169,9 +169,11 @@ export class KernelAudit {
 
   /** What an agent's events say: its tool calls and results, its spawn, exit and budget stop. */
   observe(agentId: string, event: StreamEvent | LifecycleEvent): void {
-    const actor = `agent:${agentId}`;
+    // Most events (text, usage, progress) record nothing: the actor's text only for those that do.
+    let actor: string;
     switch (event.type) {
       case 'tool_execution_start':
+        actor = `agent:${agentId}`;
         // Committed at once, not grouped: the entry goes in before the tool's work does.
         this.record(
           actor,
@@ -181,6 +183,7 @@ export class KernelAudit {
         ).catch(() => {});
         return;
       case 'tool_execution_end':
+        actor = `agent:${agentId}`;
         this.recordLater(
           actor,
           'tool_result',
@@ -189,6 +192,7 @@ export class KernelAudit {
         );
         return;
       case 'agent_spawned':
+        actor = `agent:${agentId}`;
         this.recordLater(
           actor,
           'agent_spawn',
@@ -200,6 +204,7 @@ export class KernelAudit {
         );
         return;
       case 'agent_exited':
+        actor = `agent:${agentId}`;
         this.recordLater(
           actor,
           'agent_exit',
@@ -209,7 +214,7 @@ export class KernelAudit {
         return;
       case 'run_failed':
         if (event.error?.code === 'budget_exceeded') {
-          this.recordLater(actor, 'budget_stop', { message: event.error.message });
+          this.recordLater(`agent:${agentId}`, 'budget_stop', { message: event.error.message });
         }
         return;
       default:

@@ -146,6 +146,29 @@ export async function capsFor(
   return caps;
 }
 
+/**
+ * capsFor's answer when it needs no read and no new list: both scopes' stored caps fresh in the
+ * ledger's memory and the list made from them kept. Otherwise undefined (then ask capsFor). A
+ * model call takes this path nearly always: no promises, no awaits (docs/kernel.md, "Third round").
+ * `scopes`: the user's and the agent's, as userScope and agentScope make them.
+ */
+export function keptCapsFor(
+  config: AgentConfig,
+  spend: { keptCaps(scope: string): Readonly<Record<string, number>> | undefined },
+  who: { userId?: string | undefined; agent: string },
+  scopes: readonly [string, string],
+): readonly Cap[] | undefined {
+  const userSet = spend.keptCaps(scopes[0]);
+  if (!userSet) return undefined;
+  const agentSet = spend.keptCaps(scopes[1]);
+  if (!agentSet) return undefined;
+  const kept = keptCaps.get(userSet)?.get(agentSet);
+  const user = who.userId ?? LOCAL_USER;
+  return kept && kept.config === config && kept.user === user && kept.agent === who.agent
+    ? kept.caps
+    : undefined;
+}
+
 /** capsFor's answers by the stored caps they were made from (a new read, a new answer). */
 const keptCaps = new WeakMap<
   SetCaps,

@@ -281,6 +281,11 @@ export class SpendingLedger {
     return this.#caps.get(scope, () => this.#store.caps(scope));
   }
 
+  /** `scope`'s caps if memory holds them fresh (what caps() would answer without reading), else undefined. */
+  keptCaps(scope: string): Readonly<StoredCaps> | undefined {
+    return this.#caps.kept(scope);
+  }
+
   /** Spent plus reserved by others, for one cap now. */
   async used(cap: Cap, now = this.now()): Promise<{ spent: number; reserved: number; period: Period }> {
     await this.#batch.flush();
@@ -315,7 +320,11 @@ export class SpendingLedger {
   #targets(scopes: readonly string[], now: number, windowed: boolean): { scope: string; period: string }[] {
     const periods = [this.period('daily_usd', now), this.period('monthly_usd', now)];
     if (windowed) periods.push(this.period('calls_per_window', now));
-    return scopes.flatMap((scope) => periods.map((period) => ({ scope, period: period.key })));
+    // Loops rather than flatMap over map (an array per scope, then the flattened copy): every
+    // model call makes these. The same targets in the same order.
+    const targets: { scope: string; period: string }[] = [];
+    for (const scope of scopes) for (const period of periods) targets.push({ scope, period: period.key });
+    return targets;
   }
 }
 
@@ -386,11 +395,20 @@ export class CapsMemory {
    */
   get(scope: string, read: () => Promise<StoredCaps>): Promise<Readonly<StoredCaps>> {
     const started = this.#now();
-    const kept = this.#entries.get(scope);
+    const kept = this.#fresh(scope, started);
     // Not an async function: a kept answer (nearly every call) costs one resolved promise.
-    if (kept && this.#listening.size > 0 && started - kept.at < CAPS_MAX_AGE_MS)
-      return Promise.resolve(kept.caps);
+    if (kept) return Promise.resolve(kept);
     return this.#read(scope, read, started);
+  }
+
+  /** What get() would answer from memory now, without reading; undefined when it would read. */
+  kept(scope: string): Readonly<StoredCaps> | undefined {
+    return this.#fresh(scope, this.#now());
+  }
+
+  #fresh(scope: string, now: number): Readonly<StoredCaps> | undefined {
+    const kept = this.#entries.get(scope);
+    return kept && this.#listening.size > 0 && now - kept.at < CAPS_MAX_AGE_MS ? kept.caps : undefined;
   }
 
   async #read(
