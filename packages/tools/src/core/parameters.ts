@@ -2,7 +2,8 @@
  * What a built-in tool's definition (catalog.ts) and its code share: the schema of its arguments
  * (and their type), its options and their defaults. The catalog imports its code at the first
  * call; the code imports these from here, so each schema has one home and no module imports the
- * other back.
+ * other back. Each schema is a function that builds it: defineTool calls it at the tool's first
+ * validation or the first read of its JSON Schema, so a start that makes the tools builds none.
  */
 import type { AgentConfig } from '@oxydra/types';
 import { z } from 'zod';
@@ -22,22 +23,24 @@ export interface FileReadOptions {
 export const DEFAULT_READ_LINES = 2000;
 export const DEFAULT_READ_BYTES = 15_000;
 
-export const FILE_READ = z.object({
-  path: z.string(),
-  // The page header says which offset reads on.
-  offset: z.number().int().min(1).optional(),
-  limit: z.number().int().min(1).optional(),
-});
-export type FileReadArgs = z.output<typeof FILE_READ>;
+export const FILE_READ = () =>
+  z.object({
+    path: z.string(),
+    // The page header says which offset reads on.
+    offset: z.number().int().min(1).optional(),
+    limit: z.number().int().min(1).optional(),
+  });
+export type FileReadArgs = z.output<ReturnType<typeof FILE_READ>>;
 
 // ---- file_list
 
 export const MAX_LIST_ENTRIES = 1000;
 
-export const FILE_LIST = z.object({
-  path: z.string().optional().describe('default: workspace root'),
-});
-export type FileListArgs = z.output<typeof FILE_LIST>;
+export const FILE_LIST = () =>
+  z.object({
+    path: z.string().optional().describe('default: workspace root'),
+  });
+export type FileListArgs = z.output<ReturnType<typeof FILE_LIST>>;
 
 // ---- file_search
 
@@ -51,35 +54,39 @@ export interface FileSearchOptions {
   maxMatches?: number;
 }
 
-export const FILE_SEARCH = z.object({
-  path: z.string(),
-  query: z.string().min(1),
-});
-export type FileSearchArgs = z.output<typeof FILE_SEARCH>;
+export const FILE_SEARCH = () =>
+  z.object({
+    path: z.string(),
+    query: z.string().min(1),
+  });
+export type FileSearchArgs = z.output<ReturnType<typeof FILE_SEARCH>>;
 
 // ---- file_write
 
-export const FILE_WRITE = z.object({
-  path: z.string(),
-  content: z.string(),
-});
-export type FileWriteArgs = z.output<typeof FILE_WRITE>;
+export const FILE_WRITE = () =>
+  z.object({
+    path: z.string(),
+    content: z.string(),
+  });
+export type FileWriteArgs = z.output<ReturnType<typeof FILE_WRITE>>;
 
 // ---- file_edit
 
-export const FILE_EDIT = z.object({
-  path: z.string(),
-  old_text: z.string().min(1),
-  new_text: z.string(),
-});
-export type FileEditArgs = z.output<typeof FILE_EDIT>;
+export const FILE_EDIT = () =>
+  z.object({
+    path: z.string(),
+    old_text: z.string().min(1),
+    new_text: z.string(),
+  });
+export type FileEditArgs = z.output<ReturnType<typeof FILE_EDIT>>;
 
 // ---- file_delete
 
-export const FILE_DELETE = z.object({
-  path: z.string(),
-});
-export type FileDeleteArgs = z.output<typeof FILE_DELETE>;
+export const FILE_DELETE = () =>
+  z.object({
+    path: z.string(),
+  });
+export type FileDeleteArgs = z.output<ReturnType<typeof FILE_DELETE>>;
 
 // ---- shell_exec
 
@@ -106,10 +113,11 @@ export interface ShellExecOptions {
 
 export const DEFAULT_SHELL_OUTPUT_BYTES = 12 * 1024;
 
-export const SHELL_EXEC = z.object({
-  command: z.string().min(1),
-});
-export type ShellExecArgs = z.output<typeof SHELL_EXEC>;
+export const SHELL_EXEC = () =>
+  z.object({
+    command: z.string().min(1),
+  });
+export type ShellExecArgs = z.output<ReturnType<typeof SHELL_EXEC>>;
 
 // ---- vault_copyto
 
@@ -120,11 +128,12 @@ export interface VaultCopyOptions {
   maxBytes?: number;
 }
 
-export const VAULT_COPYTO = z.object({
-  source_path: z.string().min(1).describe(`${VAULT_PREFIX}<path>, or relative to the vault`),
-  destination_path: z.string().min(1),
-});
-export type VaultCopyArgs = z.output<typeof VAULT_COPYTO>;
+export const VAULT_COPYTO = () =>
+  z.object({
+    source_path: z.string().min(1).describe(`${VAULT_PREFIX}<path>, or relative to the vault`),
+    destination_path: z.string().min(1),
+  });
+export type VaultCopyArgs = z.output<ReturnType<typeof VAULT_COPYTO>>;
 
 // ---- web_fetch
 
@@ -134,10 +143,11 @@ export interface WebFetchOptions {
   maxChars?: number;
 }
 
-export const WEB_FETCH = z.object({
-  url: z.string().min(1),
-});
-export type WebFetchArgs = z.output<typeof WEB_FETCH>;
+export const WEB_FETCH = () =>
+  z.object({
+    url: z.string().min(1),
+  });
+export type WebFetchArgs = z.output<ReturnType<typeof WEB_FETCH>>;
 
 // ---- web_search
 
@@ -158,9 +168,10 @@ export interface WebSearchOptions {
   fetch: SafeFetch;
 }
 
-export const WEB_SEARCH = z.object({
-  query: z.string().min(1),
-  count: z.number().int().min(1).max(10).default(5),
-  freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
-});
-export type WebSearchArgs = z.output<typeof WEB_SEARCH>;
+export const WEB_SEARCH = () =>
+  z.object({
+    query: z.string().min(1),
+    count: z.number().int().min(1).max(10).default(5),
+    freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
+  });
+export type WebSearchArgs = z.output<ReturnType<typeof WEB_SEARCH>>;
