@@ -1,7 +1,10 @@
 /**
  * defineTool: one zod object schema gives a tool both its JSON Schema (what the model sees) and
  * its argument validation (what the registry enforces), so the two can never drift apart. A
- * tool's code may stay out of start-up: `load` imports it at the first call (see core/catalog.ts).
+ * tool's code may stay out of start-up: `load` imports it at the first call (see core/catalog.ts),
+ * and its schema too: `parameters` may be a function that builds it, called at the first
+ * validation or the first read of the JSON Schema (zod builds each object schema in ~0.1 ms, and
+ * a gateway start makes ~20 tools it never calls before it serves).
  */
 import type { JsonSchema, SafetyTier, Tool, ToolContext, ToolResult } from '@oxydra/types';
 import { ToolError } from '@oxydra/types';
@@ -17,7 +20,8 @@ interface ToolDescription<S extends ObjectSchema> {
   name: string;
   /** Written for the model: what the tool does, its limits, and how to use it well. */
   description: string;
-  parameters: S;
+  /** The schema, or a function that builds it when first needed (then kept). */
+  parameters: S | (() => S);
   safety: SafetyTier;
   timeoutMs?: number;
   /** Offered only when a tool list names it (see Tool.onRequest). */
@@ -55,7 +59,7 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
   const {
     name,
     description,
-    parameters: schema,
+    parameters: given,
     safety,
     timeoutMs,
     onRequest,
@@ -64,8 +68,13 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
   } = definition;
   type Args = z.output<S>;
   const execute = definition.execute ?? atFirstCall(name, definition.load);
+  let built: S | undefined;
+  const schema = (): S => {
+    built ??= typeof given === 'function' ? given() : given;
+    return built;
+  };
   const validate = (args: Record<string, unknown>): Validation<Args> => {
-    const parsed = schema.safeParse(args);
+    const parsed = schema().safeParse(args);
     if (parsed.success) return { ok: true, args: parsed.data };
     return { ok: false, message: `Invalid arguments for ${name}: ${formatIssues(parsed.error.issues)}` };
   };
@@ -76,7 +85,7 @@ export function defineTool<S extends ObjectSchema>(definition: ToolDefinition<S>
     // Converted when first read (~0.5 ms a tool): a tool that is registered but not offered
     // (on request, outside an allowlist) never pays for it.
     get parameters() {
-      parameters ??= toJsonSchema(schema);
+      parameters ??= toJsonSchema(schema());
       return parameters;
     },
     safety,

@@ -45,6 +45,32 @@ describe('defineTool', () => {
     expect(greet.validate({ name: 'Ada', times: 2 ** 60 }).ok).toBe(false);
   });
 
+  it('builds a schema given as a function at its first use, once, and checks with it as with a schema', async () => {
+    let builds = 0;
+    const lazy = defineTool({
+      name: 'lazy',
+      description: 'Echoes a word.',
+      parameters: () => {
+        builds++;
+        return z.object({ word: z.string().min(1) });
+      },
+      safety: 'read_only',
+      execute: async ({ word }) => word,
+    });
+    // Made, not used: nothing built (a gateway start makes ~20 tools and calls none).
+    expect(builds).toBe(0);
+    expect(lazy.validate({ word: '' }).ok).toBe(false);
+    expect(lazy.validate({ word: 'hi' })).toEqual({ ok: true, args: { word: 'hi' } });
+    expect(lazy.parameters).toEqual({
+      type: 'object',
+      properties: { word: { type: 'string', minLength: 1 } },
+      required: ['word'],
+    });
+    await expect(lazy.execute({ word: 7 }, context('/'))).rejects.toBeInstanceOf(ToolError);
+    await expect(lazy.execute({ word: 'ok' }, context('/'))).resolves.toBe('ok');
+    expect(builds).toBe(1);
+  });
+
   it('refuses invalid arguments when executed directly, outside a registry', async () => {
     const call = greet.execute({ times: 1 }, context('/'));
     await expect(call).rejects.toBeInstanceOf(ToolError);

@@ -116,14 +116,15 @@ export function skillTools(skills: HeldSkills | undefined, toolsOf: SkillLoadOpt
 }
 
 // Not strict: unknown arguments are dropped, as for every tool (a strict schema costs every call
-// `additionalProperties: false` in the definition).
-const parameters = z.object({
-  name: z.string().min(1),
-  file: z.string().min(1).optional(),
-  // A long text's page ends with the call that reads on, offset included.
-  offset: z.number().int().min(1).optional(),
-  arguments: z.string().optional().describe('for instructions taking $ARGUMENTS'),
-});
+// `additionalProperties: false` in the definition). Built at the tool's first use, not at start-up.
+const parameters = () =>
+  z.object({
+    name: z.string().min(1),
+    file: z.string().min(1).optional(),
+    // A long text's page ends with the call that reads on, offset included.
+    offset: z.number().int().min(1).optional(),
+    arguments: z.string().optional().describe('for instructions taking $ARGUMENTS'),
+  });
 
 export function skillLoadTool(options: SkillLoadOptions): Tool {
   return defineTool({

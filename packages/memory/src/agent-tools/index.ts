@@ -32,15 +32,16 @@ export function createMemoryTools(deps: MemoryToolDeps): Tool[] {
 export const MAX_TAGS = 16;
 export const MAX_TAG_CHARS = 64;
 
-const tags = z
-  .array(z.string().min(1).max(MAX_TAG_CHARS, `each tag is at most ${MAX_TAG_CHARS} characters`))
-  .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
-  .optional()
-  .describe('labels to find it by');
+// Schemas are built at a tool's first use (defineTool calls `parameters`), not at start-up.
+const tags = () =>
+  z
+    .array(z.string().min(1).max(MAX_TAG_CHARS, `each tag is at most ${MAX_TAG_CHARS} characters`))
+    .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
+    .optional()
+    .describe('labels to find it by');
 
-const noteId = z
-  .string()
-  .regex(/^note-[0-9a-f-]{36}$/, 'a note id looks like note-<uuid>, as memory_save returned it');
+const noteId = () =>
+  z.string().regex(/^note-[0-9a-f-]{36}$/, 'a note id looks like note-<uuid>, as memory_save returned it');
 
 /**
  * What the run's context holds besides the operator's words, kept with the note (a person's yes
@@ -62,12 +63,13 @@ function noteTools(deps: MemoryToolDeps) {
     name: 'memory_search',
     description:
       'Search saved notes (and, with include_conversation, past conversations) by meaning and words: the best matches, with note ids.',
-    parameters: z.object({
-      query: z.string().min(1),
-      top_k: z.number().int().min(1).max(20).optional().describe('default 5'),
-      include_conversation: z.boolean().optional(),
-      tags: tags.describe('only notes with all these tags'),
-    }),
+    parameters: () =>
+      z.object({
+        query: z.string().min(1),
+        top_k: z.number().int().min(1).max(20).optional().describe('default 5'),
+        include_conversation: z.boolean().optional(),
+        tags: tags().describe('only notes with all these tags'),
+      }),
     safety: 'read_only',
     onRequest: true,
     async execute(args, context) {
@@ -88,7 +90,7 @@ function noteTools(deps: MemoryToolDeps) {
     name: 'memory_save',
     description:
       'Remember one fact across sessions (the user, their preferences, decisions, lessons), understandable without context.',
-    parameters: z.object({ content: z.string().min(1), tags }),
+    parameters: () => z.object({ content: z.string().min(1), tags: tags() }),
     safety: 'side_effecting',
     async execute(args, context) {
       const note = await deps.notes.save({
@@ -104,7 +106,7 @@ function noteTools(deps: MemoryToolDeps) {
   const memoryUpdate = defineTool({
     name: 'memory_update',
     description: 'Replace the content (and tags) of a saved note, when the fact changed.',
-    parameters: z.object({ note_id: noteId, content: z.string().min(1), tags }),
+    parameters: () => z.object({ note_id: noteId(), content: z.string().min(1), tags: tags() }),
     safety: 'side_effecting',
     onRequest: true,
     async execute(args, context) {
@@ -124,7 +126,7 @@ function noteTools(deps: MemoryToolDeps) {
   const memoryDelete = defineTool({
     name: 'memory_delete',
     description: 'Delete a saved note that is wrong or no longer wanted.',
-    parameters: z.object({ note_id: noteId }),
+    parameters: () => z.object({ note_id: noteId() }),
     safety: 'side_effecting',
     onRequest: true,
     async execute(args, context) {
@@ -217,7 +219,7 @@ function scratchpadTools(deps: MemoryToolDeps) {
   const scratchpadRead = defineTool({
     name: 'scratchpad_read',
     description: "Read this session's scratchpad.",
-    parameters: z.object({}),
+    parameters: () => z.object({}),
     safety: 'read_only',
     onRequest: true,
     async execute(_args, context) {
@@ -241,20 +243,21 @@ function scratchpadTools(deps: MemoryToolDeps) {
     name: 'scratchpad_write',
     description:
       "Replace this session's scratchpad: your plan, progress and next steps as short items (8 KiB in all).",
-    parameters: z.object({
-      items: z
-        .array(
-          z
-            .string()
-            .min(1)
-            .max(
-              MAX_SCRATCHPAD_ITEM_CHARS,
-              `each item is at most ${MAX_SCRATCHPAD_ITEM_CHARS} characters; split it`,
-            ),
-        )
-        .min(1, 'write at least one item (use scratchpad_clear to empty it)')
-        .max(MAX_SCRATCHPAD_ITEMS, `at most ${MAX_SCRATCHPAD_ITEMS} items; merge or drop finished ones`),
-    }),
+    parameters: () =>
+      z.object({
+        items: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(
+                MAX_SCRATCHPAD_ITEM_CHARS,
+                `each item is at most ${MAX_SCRATCHPAD_ITEM_CHARS} characters; split it`,
+              ),
+          )
+          .min(1, 'write at least one item (use scratchpad_clear to empty it)')
+          .max(MAX_SCRATCHPAD_ITEMS, `at most ${MAX_SCRATCHPAD_ITEMS} items; merge or drop finished ones`),
+      }),
     safety: 'side_effecting',
     onRequest: true,
     async execute(args, context) {
@@ -273,7 +276,7 @@ function scratchpadTools(deps: MemoryToolDeps) {
   const scratchpadClear = defineTool({
     name: 'scratchpad_clear',
     description: "Empty this session's scratchpad.",
-    parameters: z.object({}),
+    parameters: () => z.object({}),
     safety: 'side_effecting',
     onRequest: true,
     async execute(_args, context) {

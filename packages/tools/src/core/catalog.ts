@@ -2,12 +2,14 @@
  * The built-in tools as the model sees them: each one's name, description, parameter schema and
  * safety tier. Every run offers all of them, but a run calls few: each tool's code (and what only
  * it needs: the write machinery, ripgrep, the HTML reader, the shell policy) is its own module,
- * imported at its first call (defineTool's `load`). The schemas are in parameters.ts, which the
- * code imports too. At the end, the set an agent gets from its [tools] section (createCoreTools,
+ * imported at its first call (defineTool's `load`). The schemas are here (below), built at a
+ * tool's first use; parameters.ts has their types, options and defaults, which the code imports
+ * too. At the end, the set an agent gets from its [tools] section (createCoreTools,
  * createWebTools).
  */
 import { DEFAULT_KILL_GRACE_MS, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { type Provenance, sourceOf, type Tool, workspaceFileProvenance } from '@oxydra/types';
+import { z } from 'zod';
 import { type DefinedTool, defineTool } from '../define.js';
 import type { PathPolicy } from '../paths.js';
 import type { CommandRunner } from '../process/run-command.js';
@@ -19,27 +21,111 @@ import {
   DEFAULT_READ_BYTES,
   DEFAULT_READ_LINES,
   DUCKDUCKGO_URL,
-  FILE_DELETE,
-  FILE_EDIT,
-  FILE_LIST,
-  FILE_READ,
-  FILE_SEARCH,
-  FILE_WRITE,
+  type FileDeleteArgs,
+  type FileEditArgs,
+  type FileListArgs,
+  type FileReadArgs,
   type FileReadOptions,
+  type FileSearchArgs,
   type FileSearchOptions,
+  type FileWriteArgs,
   MAX_LIST_ENTRIES,
   MAX_SEARCH_ANSWER_BYTES,
   MAX_SEARCH_MATCHES,
-  SHELL_EXEC,
   type ShellConfig,
+  type ShellExecArgs,
   type ShellExecOptions,
-  VAULT_COPYTO,
+  type VaultCopyArgs,
   type VaultCopyOptions,
-  WEB_FETCH,
-  WEB_SEARCH,
+  type WebFetchArgs,
   type WebFetchOptions,
+  type WebSearchArgs,
   type WebSearchOptions,
 } from './parameters.js';
+
+/**
+ * The tools' argument schemas, each a function that builds it: defineTool calls it at the tool's
+ * first validation or first read of its JSON Schema, so a start that makes the tools builds none.
+ * Here, in the module whose functions make the tools, not in parameters.ts: the argument types
+ * there are these schemas' output.
+ */
+const FILE_READ = () =>
+  z.object({
+    path: z.string(),
+    // The page header says which offset reads on.
+    offset: z.number().int().min(1).optional(),
+    limit: z.number().int().min(1).optional(),
+  });
+
+const FILE_LIST = () =>
+  z.object({
+    path: z.string().optional().describe('default: workspace root'),
+  });
+
+const FILE_SEARCH = () =>
+  z.object({
+    path: z.string(),
+    query: z.string().min(1),
+  });
+
+const FILE_WRITE = () =>
+  z.object({
+    path: z.string(),
+    content: z.string(),
+  });
+
+const FILE_EDIT = () =>
+  z.object({
+    path: z.string(),
+    old_text: z.string().min(1),
+    new_text: z.string(),
+  });
+
+const FILE_DELETE = () =>
+  z.object({
+    path: z.string(),
+  });
+
+const SHELL_EXEC = () =>
+  z.object({
+    command: z.string().min(1),
+  });
+
+const VAULT_COPYTO = () =>
+  z.object({
+    source_path: z.string().min(1).describe(`${VAULT_PREFIX}<path>, or relative to the vault`),
+    destination_path: z.string().min(1),
+  });
+
+const WEB_FETCH = () =>
+  z.object({
+    url: z.string().min(1),
+  });
+
+const WEB_SEARCH = () =>
+  z.object({
+    query: z.string().min(1),
+    count: z.number().int().min(1).max(10).default(5),
+    freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
+  });
+
+/** True when A and B are the same type (each assignable to the other). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Output<F extends () => z.ZodType> = z.output<ReturnType<F>>;
+/** Compile-time: each schema's output is the argument type its code is written against (parameters.ts). */
+const SCHEMAS_MATCH_ARGS: [
+  Same<Output<typeof FILE_READ>, FileReadArgs>,
+  Same<Output<typeof FILE_LIST>, FileListArgs>,
+  Same<Output<typeof FILE_SEARCH>, FileSearchArgs>,
+  Same<Output<typeof FILE_WRITE>, FileWriteArgs>,
+  Same<Output<typeof FILE_EDIT>, FileEditArgs>,
+  Same<Output<typeof FILE_DELETE>, FileDeleteArgs>,
+  Same<Output<typeof SHELL_EXEC>, ShellExecArgs>,
+  Same<Output<typeof VAULT_COPYTO>, VaultCopyArgs>,
+  Same<Output<typeof WEB_FETCH>, WebFetchArgs>,
+  Same<Output<typeof WEB_SEARCH>, WebSearchArgs>,
+] = [true, true, true, true, true, true, true, true, true, true];
+void SCHEMAS_MATCH_ARGS;
 
 /** Registry timeout beyond the command's own: the command's timeout fires first and reports its output. */
 const REGISTRY_SLACK_MS = 5000;

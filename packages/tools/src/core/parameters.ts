@@ -1,13 +1,12 @@
 /**
- * What a built-in tool's definition (catalog.ts) and its code share: the schema of its arguments
- * (and their type), its options and their defaults. The catalog imports its code at the first
- * call; the code imports these from here, so each schema has one home and no module imports the
- * other back.
+ * What a built-in tool's definition (catalog.ts) and its code share: the type of its arguments,
+ * its options and their defaults. The catalog imports its code at the first call; the code
+ * imports these from here, so no module imports the other back. The schemas themselves are in
+ * catalog.ts, built at a tool's first use; it checks at compile time that each one's output is
+ * the type here.
  */
 import type { AgentConfig } from '@oxydra/types';
-import { z } from 'zod';
 import type { CommandRunner } from '../process/run-command.js';
-import { VAULT_PREFIX } from '../vault/config.js';
 import type { SafeFetch } from '../web/safe-fetch.js';
 
 // ---- file_read
@@ -22,22 +21,19 @@ export interface FileReadOptions {
 export const DEFAULT_READ_LINES = 2000;
 export const DEFAULT_READ_BYTES = 15_000;
 
-export const FILE_READ = z.object({
-  path: z.string(),
-  // The page header says which offset reads on.
-  offset: z.number().int().min(1).optional(),
-  limit: z.number().int().min(1).optional(),
-});
-export type FileReadArgs = z.output<typeof FILE_READ>;
+export interface FileReadArgs {
+  path: string;
+  offset?: number | undefined;
+  limit?: number | undefined;
+}
 
 // ---- file_list
 
 export const MAX_LIST_ENTRIES = 1000;
 
-export const FILE_LIST = z.object({
-  path: z.string().optional().describe('default: workspace root'),
-});
-export type FileListArgs = z.output<typeof FILE_LIST>;
+export interface FileListArgs {
+  path?: string | undefined;
+}
 
 // ---- file_search
 
@@ -51,35 +47,31 @@ export interface FileSearchOptions {
   maxMatches?: number;
 }
 
-export const FILE_SEARCH = z.object({
-  path: z.string(),
-  query: z.string().min(1),
-});
-export type FileSearchArgs = z.output<typeof FILE_SEARCH>;
+export interface FileSearchArgs {
+  path: string;
+  query: string;
+}
 
 // ---- file_write
 
-export const FILE_WRITE = z.object({
-  path: z.string(),
-  content: z.string(),
-});
-export type FileWriteArgs = z.output<typeof FILE_WRITE>;
+export interface FileWriteArgs {
+  path: string;
+  content: string;
+}
 
 // ---- file_edit
 
-export const FILE_EDIT = z.object({
-  path: z.string(),
-  old_text: z.string().min(1),
-  new_text: z.string(),
-});
-export type FileEditArgs = z.output<typeof FILE_EDIT>;
+export interface FileEditArgs {
+  path: string;
+  old_text: string;
+  new_text: string;
+}
 
 // ---- file_delete
 
-export const FILE_DELETE = z.object({
-  path: z.string(),
-});
-export type FileDeleteArgs = z.output<typeof FILE_DELETE>;
+export interface FileDeleteArgs {
+  path: string;
+}
 
 // ---- shell_exec
 
@@ -106,10 +98,9 @@ export interface ShellExecOptions {
 
 export const DEFAULT_SHELL_OUTPUT_BYTES = 12 * 1024;
 
-export const SHELL_EXEC = z.object({
-  command: z.string().min(1),
-});
-export type ShellExecArgs = z.output<typeof SHELL_EXEC>;
+export interface ShellExecArgs {
+  command: string;
+}
 
 // ---- vault_copyto
 
@@ -120,11 +111,10 @@ export interface VaultCopyOptions {
   maxBytes?: number;
 }
 
-export const VAULT_COPYTO = z.object({
-  source_path: z.string().min(1).describe(`${VAULT_PREFIX}<path>, or relative to the vault`),
-  destination_path: z.string().min(1),
-});
-export type VaultCopyArgs = z.output<typeof VAULT_COPYTO>;
+export interface VaultCopyArgs {
+  source_path: string;
+  destination_path: string;
+}
 
 // ---- web_fetch
 
@@ -134,10 +124,9 @@ export interface WebFetchOptions {
   maxChars?: number;
 }
 
-export const WEB_FETCH = z.object({
-  url: z.string().min(1),
-});
-export type WebFetchArgs = z.output<typeof WEB_FETCH>;
+export interface WebFetchArgs {
+  url: string;
+}
 
 // ---- web_search
 
@@ -158,9 +147,8 @@ export interface WebSearchOptions {
   fetch: SafeFetch;
 }
 
-export const WEB_SEARCH = z.object({
-  query: z.string().min(1),
-  count: z.number().int().min(1).max(10).default(5),
-  freshness: z.enum(['day', 'week', 'month', 'year']).optional(),
-});
-export type WebSearchArgs = z.output<typeof WEB_SEARCH>;
+export interface WebSearchArgs {
+  query: string;
+  count: number;
+  freshness?: 'day' | 'week' | 'month' | 'year' | undefined;
+}
