@@ -269,6 +269,15 @@ function writeAtomically(path, data) {
 const CHUNK_REQUEST = /^\.\/[^/\\]+-[A-Za-z0-9_-]{8}\.cjs$/;
 
 /**
+ * A preload (`--import`, `--require`, a loader, on the command line or in NODE_OPTIONS) may watch
+ * Node's module loading through Module.prototype.load (an APM agent, a test's module recorder):
+ * then every bundle file goes through it, as before the fast path below, which skips it.
+ */
+const LOAD_OBSERVED = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
+  /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/.test(arg),
+);
+
+/**
  * Another file of the bundle, required by `parent` (a bundle file) as `./<file>`: loaded as
  * Node's Module._load loads a file it has resolved (the same Module and cache entry), without
  * resolving it. The file is the one beside `parent`, whose path Node already made real; Node's
@@ -286,10 +295,13 @@ function requireChunk(parent, request) {
   const mod = new Module(filename, parent);
   Module._cache[filename] = mod;
   try {
-    mod.filename = filename;
-    mod.paths = parent.paths;
-    mod._compile(readFileSync(filename, 'utf8'), filename);
-    mod.loaded = true;
+    if (LOAD_OBSERVED) mod.load(filename);
+    else {
+      mod.filename = filename;
+      mod.paths = parent.paths;
+      mod._compile(readFileSync(filename, 'utf8'), filename);
+      mod.loaded = true;
+    }
   } catch (error) {
     delete Module._cache[filename];
     // A file that is not there fails as Node's own require says it (MODULE_NOT_FOUND).
