@@ -109,6 +109,29 @@ describe('checkpoint snapshots across processes', () => {
     expect(lstatSync(cache).isFile()).toBe(true);
   });
 
+  it('never truncates through a link nor waits on a FIFO standing at the capture clock file', async () => {
+    const root = await workspace();
+    const store = await CheckpointStore.open(root);
+    await store.snapshot('first');
+    const clock = join(store.gitDir, 'oxydra-capture-clock');
+    const outside = join(folder(), 'outside.txt');
+    writeFileSync(outside, 'untouched\n');
+    rmSync(clock, { force: true });
+    symlinkSync(outside, clock);
+    writeFileSync(join(root, 'src', 'b.ts'), 'b2\n');
+    expect((await store.snapshot('second')).changed).toBe(1);
+    // Before: the link's target was truncated (writeFileSync follows it).
+    expect(readFileSync(outside, 'utf8')).toBe('untouched\n');
+    expect(lstatSync(clock).isFile()).toBe(true);
+
+    rmSync(clock);
+    execFileSync('mkfifo', [clock]);
+    writeFileSync(join(root, 'src', 'b.ts'), 'b3\n');
+    // Before: opened for writing with no reader, the snapshot waited forever.
+    expect((await store.snapshot('third')).changed).toBe(1);
+    expect(lstatSync(clock).isFile()).toBe(true);
+  });
+
   it('asks again which folders are ignored once an ignore file changed', async () => {
     const root = await workspace();
     const first = await (await CheckpointStore.open(root)).snapshot('first');

@@ -21,6 +21,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +66,24 @@ export function cachedSha(cache: StatCache | undefined, path: string, info: BigI
 /** The file system's time now, as a file written now sees it (the clock mtimes are taken from). */
 export function fileSystemClock(gitDir: string): bigint {
   const path = join(gitDir, CLOCK_FILE);
-  writeFileSync(path, '');
+  // Truncated, as writing '' does (which moves its mtime), but never through a link and never
+  // waiting on a FIFO: anything but a regular file standing there is replaced by one.
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, flags | constants.O_NONBLOCK, 0o644);
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      fd = undefined;
+    }
+  } catch {
+    fd = undefined;
+  }
+  if (fd === undefined) {
+    rmSync(path, { force: true });
+    fd = openSync(path, flags | constants.O_EXCL, 0o644);
+  }
+  closeSync(fd);
   return lstatSync(path, { bigint: true }).mtimeNs;
 }
 
