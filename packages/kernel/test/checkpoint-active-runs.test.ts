@@ -4,8 +4,9 @@
  * the way out. A run marks itself before its "before" checkpoint and clears the mark when it
  * ends; a mark left by a process that is gone (killed) does not hold anything up.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,31 @@ describe('restores while another run changes the workspace', () => {
     child.kill('SIGKILL');
     await gone;
 
+    await history.undo({ run: first.run, actor: 'test' });
+    expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('before\n');
+  });
+
+  it("a mark made in another place (a runner's container, another machine) holds a restore until it is cleared", async () => {
+    const { root, history, first } = await setUp();
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadHere = child.stdout.toString();
+    const marks = join((await history.store()).gitDir, 'active-runs');
+    mkdirSync(marks, { recursive: true });
+    // Its pid is another namespace's: that it names no process here says nothing.
+    const mark = join(marks, 'r-0000c0de');
+    writeFileSync(mark, `${encodeURIComponent(hostname())}/pid:[1] ${deadHere}`);
+    const refused = history.undo({ run: first.run, actor: 'test' });
+    await expect(refused).rejects.toThrow(
+      'run r-0000c0de is changing this workspace from another machine or container, which cannot be checked from here',
+    );
+    await expect(history.undo({ run: first.run, actor: 'test' })).rejects.toMatchObject({
+      hint: `wait for it to end; if it is gone for good, delete ${mark}`,
+    });
+    // Before: judged by a pid of this namespace, the mark was dropped and the undo went ahead.
+    expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('after the first run\n');
+
+    // A mark of this place whose process is gone is dropped as before.
+    writeFileSync(mark, `${encodeURIComponent(hostname())}/${readlinkSync('/proc/self/ns/pid')} ${deadHere}`);
     await history.undo({ run: first.run, actor: 'test' });
     expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('before\n');
   });

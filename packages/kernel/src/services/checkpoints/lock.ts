@@ -4,22 +4,15 @@
  * was killed is taken over at once, not after a minute of waiting for its refreshes to stop.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isLive, processStamp } from './active-runs.js';
+import { isLive, PLACE, processStamp } from './active-runs.js';
 import { isCode } from './fs-utils.js';
 import { CheckpointError } from './types.js';
 
 /** A lock whose holder stopped refreshing it for this long belongs to a dead process. */
 const LOCK_STALE_MS = 60_000;
 const HOLDER = 'holder ';
-/**
- * Where a pid means something: this machine and this pid namespace. A workspace shared with a
- * container or another machine holds locks whose pids are not ours to look up: those wait.
- */
-const PLACE = `${encodeURIComponent(hostname())}/${pidNamespace()}`;
 
 export async function acquireLock(path: string, timeoutMs: number): Promise<() => Promise<void>> {
   await mkdir(join(path, '..'), { recursive: true });
@@ -63,15 +56,6 @@ function holderGone(content: string): boolean {
   if (!content.startsWith(HOLDER)) return false;
   const [, place, ...stamp] = content.slice(HOLDER.length).split(' ');
   return place === PLACE && !PLACE.endsWith('/-') && stamp.length > 0 && !isLive(stamp.join(' '));
-}
-
-/** The pid namespace's id (`pid:[4026531836]`), or `-` where there is none to read (not Linux). */
-function pidNamespace(): string {
-  try {
-    return readlinkSync('/proc/self/ns/pid').replace(/[^\w:[\]]/g, '');
-  } catch {
-    return '-';
-  }
 }
 
 /**
