@@ -32,7 +32,8 @@ export function requireLazily(code, name, where) {
   const match = imported.exec(code);
   if (!match) return code;
   const [line, binding, required] = match;
-  const bare = new RegExp(`(?<![\\w$.])${escapeRegExp(binding)}(?![\\w$])`, 'g');
+  // Not after a word character or a member access's `.`; after a spread's `...` it is a use.
+  const bare = new RegExp(`(?<![\\w$])(?<!(?<!\\.\\.)\\.)${escapeRegExp(binding)}(?![\\w$])`, 'g');
   let lazy = code.replace(
     line,
     `let ${binding}$loaded;\nconst ${binding} = () => (${binding}$loaded ??= ${required});\n`,

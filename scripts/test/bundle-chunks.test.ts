@@ -93,6 +93,12 @@ describe('bundle-lazy-chunks: a chunk required at its first use', () => {
     expect(requireLazily(chunk, 'semver', 'x.cjs')).toBe(chunk);
   });
 
+  it('makes a use after a spread lazy too (`...binding.f()`), not only after other characters', () => {
+    const spread = chunk.replace('});', '\tuse(...require_ajv$1.list(), other.require_ajv$1);\n});');
+    const lazy = requireLazily(spread, 'ajv', 'x.cjs') as string;
+    expect(lazy).toContain('use(...require_ajv$1().list(), other.require_ajv$1);');
+  });
+
   it('fails on a use it cannot make lazy (the chunk passed whole)', () => {
     const passed = chunk.replace('});', '\tuse(require_ajv$1);\n});');
     expect(() => requireLazily(passed, 'ajv', 'x.cjs')).toThrow(/x\.cjs: uses chunk ajv other than/);
