@@ -5,7 +5,7 @@
  * Waiting on work that may ignore its AbortSignal. A provider stream or a tool that does not
  * honour the signal would otherwise hold the run forever after a timeout or a cancel.
  */
-import { type AbortRacer, createAbortRacer, onAbort } from '@oxydra/types';
+import { type AbortRacer, createAbortRacer, onAbort, racePending } from '@oxydra/types';
 import { abortReason } from './errors.js';
 
 export interface Clock {
@@ -251,21 +251,7 @@ class CallDeadline implements DeadlineController {
       return raced;
     }
     this.#overlapping ??= new Set();
-    const others = this.#overlapping;
-    return new Promise<T>((resolve, reject) => {
-      others.add(reject);
-      // These handlers also keep a late rejection of a promise the abort left behind handled.
-      promise.then(
-        (value) => {
-          others.delete(reject);
-          resolve(value);
-        },
-        (error: unknown) => {
-          others.delete(reject);
-          reject(error);
-        },
-      );
-    });
+    return racePending(promise, this.#overlapping);
   }
 
   /** The races waiting still settle as their promises: their handlers (the slot's too) stay. */

@@ -66,25 +66,34 @@ export function cachedSha(cache: StatCache | undefined, path: string, info: BigI
 /** The file system's time now, as a file written now sees it (the clock mtimes are taken from). */
 export function fileSystemClock(gitDir: string): bigint {
   const path = join(gitDir, CLOCK_FILE);
-  // Truncated, as writing '' does (which moves its mtime), but never through a link and never
-  // waiting on a FIFO: anything but a regular file standing there is replaced by one.
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, flags | constants.O_NONBLOCK, 0o644);
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd);
-      fd = undefined;
-    }
-  } catch {
-    fd = undefined;
-  }
+  // Truncated, as writing '' does (which moves its mtime); anything but a regular file standing
+  // there is replaced by one.
+  let fd = openRegularForWriting(path, constants.O_TRUNC);
   if (fd === undefined) {
     rmSync(path, { force: true });
-    fd = openSync(path, flags | constants.O_EXCL, 0o644);
+    fd = openSync(path, WRITE_FLAGS | constants.O_EXCL, 0o644);
   }
   closeSync(fd);
   return lstatSync(path, { bigint: true }).mtimeNs;
+}
+
+// Opened for writing, created if missing, never through a link.
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/**
+ * The store's own file opened for writing (with `flags` added), or undefined when something else
+ * than a regular file stands there (a link, a FIFO: opened without blocking, never written).
+ */
+function openRegularForWriting(path: string, flags = 0): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, WRITE_FLAGS | constants.O_NONBLOCK | flags, 0o644);
+  } catch {
+    return undefined;
+  }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
 }
 
 export function readStatCache(gitDir: string): StatCache | undefined {
@@ -167,18 +176,9 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
  * nothing written, when something else than a regular file stands there (a link, a FIFO).
  */
 function rewriteInPlace(file: string, text: string): boolean {
-  let fd: number;
+  const fd = openRegularForWriting(file);
+  if (fd === undefined) return false;
   try {
-    fd = openSync(
-      file,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-      0o644,
-    );
-  } catch {
-    return false;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return false;
     ftruncateSync(fd);
     writeFileSync(fd, text);
     return true;
