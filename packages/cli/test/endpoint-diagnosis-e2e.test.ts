@@ -181,4 +181,34 @@ describe('a model server that cannot be used is diagnosed', () => {
       /\[ok\] +other providers +openai, anthropic, gemini: no key, and not used by the selection/,
     );
   });
+
+  it("Gemini's answer to a wrong key (400, not 401) is told as a refused key by doctor and by a run", async () => {
+    // Google answers a listing without a key 403, and a wrong key 400 INVALID_ARGUMENT with the
+    // reason API_KEY_INVALID: before, doctor said "answered HTTP 400" with no fix, and a run
+    // called it a bad request.
+    const gemini = { type: 'gemini' as const, api: 'gemini' as const };
+    env = await AgentEnv.start(gemini, [{ fault: { status: 400, badKey: true } }]);
+    const doctorAgainst = async (modelsKey: string) => {
+      await server?.close();
+      server = await startMockLLM({ api: 'gemini', scenario: [], modelsKey });
+      return env!.run(['doctor', '--set', `providers.registry.mock.base_url=${server.url}`]);
+    };
+    const right = await doctorAgainst(E2E_KEY);
+    expect(right.stdout).toMatch(
+      /\[ok\] +endpoint mock +.*\/v1beta\/models reachable, 4 models, key accepted\n/,
+    );
+    const listings = server!.requests.filter((r) => r.path === '/v1beta/models');
+    expect(listings.map((r) => r.headers['x-goog-api-key'])).toEqual([E2E_KEY, undefined]);
+
+    const wrong = await doctorAgainst('AIza-the-right-one-0123456789');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toMatch(/\[FAIL\] +endpoint mock +.*answered HTTP 400/);
+    expect(wrong.stdout).toContain('the server refused the key (or wants one): check api_key / api_key_env');
+    expect(wrong.stdout).not.toContain(E2E_KEY);
+
+    const run = await env.run(['run', ...ONE_ATTEMPT, 'hello']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('run failed: mock rejected the API key from $MOCK_KEY (400)');
+    expect(run.stderr).not.toContain(E2E_KEY);
+  });
 });

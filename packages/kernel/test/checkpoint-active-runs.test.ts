@@ -5,12 +5,24 @@
  * ends; a mark left by a process that is gone (killed) does not hold anything up.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { UsageError } from '@oxydra/types';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { KernelAudit } from '../src/services/audit/audit-log.js';
+import { HEARTBEAT_MS, STALE_MS } from '../src/services/checkpoints/active-runs.js';
 import { RunCheckpoints } from '../src/services/history/run-checkpoints.js';
 import { WorkspaceHistory } from '../src/services/history/workspace-history.js';
 import { tempFolders } from './temp-folders.js';
@@ -86,7 +98,7 @@ describe('restores while another run changes the workspace', () => {
       'run r-0000c0de is changing this workspace from another machine or container, which cannot be checked from here',
     );
     await expect(history.undo({ run: first.run, actor: 'test' })).rejects.toMatchObject({
-      hint: `wait for it to end; if it is gone for good, delete ${mark}`,
+      hint: `wait for it to end (a mark its run stops refreshing is dropped 3 minutes later); if it is gone for good, delete ${mark}`,
     });
     // Before: judged by a pid of this namespace, the mark was dropped and the undo went ahead.
     expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('after the first run\n');
@@ -95,5 +107,66 @@ describe('restores while another run changes the workspace', () => {
     writeFileSync(mark, `${encodeURIComponent(hostname())}/${readlinkSync('/proc/self/ns/pid')} ${deadHere}`);
     await history.undo({ run: first.run, actor: 'test' });
     expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('before\n');
+  });
+
+  it('a mark made elsewhere that its run stopped refreshing (a killed container) is dropped after a while', async () => {
+    const { root, history, first } = await setUp();
+    const marks = join((await history.store()).gitDir, 'active-runs');
+    mkdirSync(marks, { recursive: true });
+    const mark = join(marks, 'r-0000c0de');
+    writeFileSync(mark, `${encodeURIComponent(hostname())}/pid:[1] 7 12345 beat`);
+    const ago = (ms: number) => (Date.now() - ms) / 1000;
+    // Refreshed a moment ago: its run may be going on.
+    utimesSync(mark, ago(STALE_MS / 2), ago(STALE_MS / 2));
+    await expect(history.undo({ run: first.run, actor: 'test' })).rejects.toThrow(
+      /run r-0000c0de is changing/,
+    );
+    // An older version's mark (no heartbeat) holds the restore however old it is.
+    writeFileSync(mark, `${encodeURIComponent(hostname())}/pid:[1] 7 12345`);
+    utimesSync(mark, ago(10 * STALE_MS), ago(10 * STALE_MS));
+    await expect(history.undo({ run: first.run, actor: 'test' })).rejects.toThrow(
+      /run r-0000c0de is changing/,
+    );
+
+    // Not refreshed for longer than STALE_MS: before, it held every restore until deleted by hand.
+    writeFileSync(mark, `${encodeURIComponent(hostname())}/pid:[1] 7 12345 beat`);
+    utimesSync(mark, ago(STALE_MS + 5000), ago(STALE_MS + 5000));
+    await history.undo({ run: first.run, actor: 'test' });
+    expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('before\n');
+    expect(existsSync(mark)).toBe(false);
+  });
+
+  it("a run's process keeps its mark fresh, and writes it again if it was dropped meanwhile", async () => {
+    const { history, warnings } = await setUp();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const run = new RunCheckpoints(history, 'default', (m) => warnings.push(m));
+      await run.ensureBefore();
+      const marks = join((await history.store()).gitDir, 'active-runs');
+      const [name] = readdirSync(marks);
+      const mark = join(marks, name!);
+      expect(readFileSync(mark, 'utf8')).toMatch(/ beat$/);
+      const old = (Date.now() - 10 * STALE_MS) / 1000;
+      utimesSync(mark, old, old);
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      await pollUntil(
+        () => Date.now() - statSync(mark).mtimeMs < STALE_MS,
+        'the heartbeat to touch the mark',
+      );
+
+      rmSync(mark);
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      await pollUntil(() => existsSync(mark), 'the heartbeat to write the dropped mark again');
+      expect(readFileSync(mark, 'utf8')).toMatch(/ beat$/);
+
+      await run.finish();
+      expect(existsSync(mark)).toBe(false);
+      // The run ended: nothing writes its mark back.
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      await history.list(); // a round trip to the store: a beat started above would have run by now
+      expect(existsSync(mark)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

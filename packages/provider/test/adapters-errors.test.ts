@@ -177,3 +177,24 @@ for (const adapter of ADAPTER_CASES) {
     });
   });
 }
+
+describe("Gemini's answer to a wrong key", () => {
+  it('400 INVALID_ARGUMENT with the reason API_KEY_INVALID is an auth error naming the key, not a bad request', async () => {
+    const gemini = ADAPTER_CASES.find((adapter) => adapter.api === 'gemini')!;
+    const mock = await start('gemini', [{ fault: { status: 400, badKey: true } }]);
+    const error = asProviderError(await streamError(providerFor(gemini, mock).stream(BASIC_CONTEXT)));
+    expect(error.kind).toBe('auth');
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(
+      'gemini (test-model): authentication failed (HTTP 400): API key not valid. Please pass a valid API key.',
+    );
+    expect(error.hint).toBe('check the API key configured for provider "gemini"');
+    expect(error.retriable).toBe(false);
+
+    // Any other 400 stays a bad request.
+    const other = await start('gemini', [{ fault: { status: 400 } }]);
+    const bad = asProviderError(await streamError(providerFor(gemini, other).stream(BASIC_CONTEXT)));
+    expect(bad.kind).toBe('bad_request');
+    expect(bad.hint).toBeUndefined();
+  });
+});

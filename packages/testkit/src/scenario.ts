@@ -72,6 +72,8 @@ export interface StatusFault {
   contextOverflow?: boolean;
   /** With status 400 on openai-responses: the `previous_response_not_found` error. */
   previousResponseNotFound?: boolean;
+  /** With status 400 on gemini: Google's answer to a wrong key (400 INVALID_ARGUMENT, reason API_KEY_INVALID). */
+  badKey?: boolean;
   /** Replaces the provider-like default message. */
   message?: string;
 }
@@ -233,6 +235,7 @@ const STATUS_FAULT_KEYS = [
   'retryAfterMs',
   'contextOverflow',
   'previousResponseNotFound',
+  'badKey',
   'message',
 ] as const;
 const STREAM_FAULT_KEYS = ['cutAfterEvents', 'malformedChunk', 'slowChunksMs', 'streamError'] as const;
@@ -297,8 +300,9 @@ function checkFault(c: Checker, value: unknown, path: string, hasAnswer: boolean
     c.integer(fault, 'retryAfterMs', path, 0);
     c.boolean(fault, 'contextOverflow', path);
     c.boolean(fault, 'previousResponseNotFound', path);
+    c.boolean(fault, 'badKey', path);
     c.string(fault, 'message', path, { nonEmpty: true });
-    for (const flag of ['contextOverflow', 'previousResponseNotFound'] as const) {
+    for (const flag of ['contextOverflow', 'previousResponseNotFound', 'badKey'] as const) {
       if (fault[flag] === true && fault.status !== 400) c.problem(`${path}.${flag}`, 'needs status 400');
     }
     if (hasAnswer) c.problem(path, 'a status fault replaces the answer: remove reply/fixture from this step');

@@ -132,7 +132,11 @@ class MockServer {
 
     const models = modelListing(this.wire.api, record.method, url.pathname, this.models);
     if (models !== undefined && this.modelsKey !== undefined && sentKey(record) !== this.modelsKey) {
-      sendError(res, this.wire.error({ status: 401, message: 'invalid or missing API key' }, undefined));
+      const refusal = this.wire.listingRefusal?.(sentKey(record) !== undefined) ?? {
+        status: 401,
+        message: 'invalid or missing API key',
+      };
+      sendError(res, this.wire.error(refusal, undefined));
       return;
     }
     if (models !== undefined) {

@@ -39,7 +39,8 @@ export interface MockLLMOptions {
   models?: readonly string[];
   /**
    * The key the model listing wants (as a hosted API does): without it, or with another, the
-   * listing answers 401. Unset: it lists to anyone, as many local servers do. Chats take any key.
+   * listing answers as the API does (401; Gemini: 403 without a key, 400 API_KEY_INVALID with
+   * another). Unset: it lists to anyone, as many local servers do. Chats take any key.
    */
   modelsKey?: string;
 }

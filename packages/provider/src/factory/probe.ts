@@ -10,6 +10,7 @@
  */
 
 import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
+import { keyRefusalReason } from '../adapters/gemini/errors.js';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
 import { InStreamError } from '../shared/errors.js';
 import { refusingRedirects } from '../shared/http.js';
@@ -74,9 +75,11 @@ export function servesModel(ids: readonly string[], model: string): boolean {
   return ids.includes(model) || (!model.includes(':') && ids.includes(`${model}:latest`));
 }
 
+const KEY_REFUSED_HINT =
+  'the server refused the key (or wants one): check api_key / api_key_env for this entry';
+
 function statusHint(status: number, entry: ProviderEntry): string | undefined {
-  if (status === 401 || status === 403)
-    return 'the server refused the key (or wants one): check api_key / api_key_env for this entry';
+  if (status === 401 || status === 403) return KEY_REFUSED_HINT;
   if (status === 404 && WIRE_FACTS[entry.provider_type].versionedBaseUrl) {
     return missingVersionHint(entryBaseURL(entry));
   }
@@ -107,8 +110,8 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       : { ok: false, url: shown, problem: `cannot reach ${shown}: ${(error as Error).message}` };
   }
   if (!response.ok) {
-    await response.body?.cancel();
-    const hint = statusHint(response.status, entry);
+    const keyRefused = await refusesKey(response, entry);
+    const hint = keyRefused ? KEY_REFUSED_HINT : statusHint(response.status, entry);
     return {
       ok: false,
       url: shown,
@@ -135,6 +138,45 @@ function get(url: string, headers: Record<string, string>, options: ProbeOptions
     headers,
     signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
   });
+}
+
+/** At most this much of a refusal's body is read: it is another server's text, of any size. */
+const REFUSAL_BODY_BYTES = 16 * 1024;
+
+/**
+ * Whether a failed listing says the key is wrong where its status does not: Gemini answers a key
+ * it does not know with 400 INVALID_ARGUMENT and the reason API_KEY_INVALID in its details. The
+ * body is read (its first REFUSAL_BODY_BYTES) only for that answer; any other is dropped unread.
+ */
+async function refusesKey(response: Response, entry: ProviderEntry): Promise<boolean> {
+  if (response.status !== 400 || entry.provider_type !== 'gemini' || response.body === null) {
+    await response.body?.cancel();
+    return false;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < REFUSAL_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    return false;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks).subarray(0, REFUSAL_BODY_BYTES));
+  try {
+    return (
+      keyRefusalReason((JSON.parse(text) as { error?: { details?: unknown } })?.error?.details) !== undefined
+    );
+  } catch {
+    // Cut at the bound or not JSON: Google's refusal is a few hundred bytes of JSON.
+    return false;
+  }
 }
 
 /** Whether the server that listed its models with the key refuses to without it (a free GET). */

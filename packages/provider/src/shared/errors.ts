@@ -92,6 +92,9 @@ const CONTEXT_OVERFLOW = [
   /too many (?:input )?tokens/i,
 ];
 
+// A key the API does not know, where its status alone does not say so (Gemini answers 400).
+const KEY_REFUSED_CODES = /^(?:invalid_api_key|API_KEY_INVALID)$/;
+
 // Out of credit: retrying cannot help, so these fail at once like a bad key.
 const QUOTA_CODES = /^(?:insufficient_quota|billing_error|billing_not_active|billing_hard_limit_reached)$/i;
 const QUOTA_MESSAGE = /credit balance is too low/i;
@@ -128,6 +131,7 @@ export function classifyKind(facts: ErrorFacts): ProviderErrorKind {
   if (QUOTA_CODES.test(facts.code ?? '') || QUOTA_CODES.test(facts.type ?? '') || QUOTA_MESSAGE.test(text)) {
     return 'auth';
   }
+  if (KEY_REFUSED_CODES.test(facts.code ?? '')) return 'auth';
   if (facts.transport) return 'transport';
   if (facts.status !== undefined) return kindFromStatus(facts.status);
   // In-stream errors have no HTTP status; an unrecognised one is most likely a server hiccup.
@@ -136,7 +140,7 @@ export function classifyKind(facts: ErrorFacts): ProviderErrorKind {
 
 function hintFor(kind: ProviderErrorKind, facts: ErrorFacts, provider: string): string | undefined {
   if (kind === 'auth') {
-    if (facts.status === 401 || facts.status === 403) {
+    if (facts.status === 401 || facts.status === 403 || KEY_REFUSED_CODES.test(facts.code ?? '')) {
       return `check the API key configured for provider "${provider}"`;
     }
     return `check the plan, credit and billing of the account behind provider "${provider}"`;
@@ -173,7 +177,8 @@ export function providerErrorFromFacts(facts: ErrorFacts, scope: ErrorScope, cau
   const problem = endpointProblem(facts, scope, cause);
   const message = problem
     ? `${who}: ${problem}`
-    : kind === 'auth' && (facts.status === 401 || facts.status === 403)
+    : kind === 'auth' &&
+        (facts.status === 401 || facts.status === 403 || KEY_REFUSED_CODES.test(facts.code ?? ''))
       ? `${who}: authentication failed${status}: ${detail}`
       : `${who}: ${detail}${status}`;
   const retryAfterMs = retryAfterFromHeaders(facts.headers) ?? facts.retryAfterMs;

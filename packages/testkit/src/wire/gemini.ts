@@ -48,6 +48,26 @@ function errorObject(spec: ErrorSpec, ctx: CallContext | undefined): JsonObject 
     UNAVAILABLE: 'The model is overloaded. Please try again later.',
     DEADLINE_EXCEEDED: 'The request timed out. Please try again.',
   };
+  if (spec.badKey && spec.status === 400) {
+    // Google's answer to a key it does not know: 400, not 401 (what a client must recognise).
+    const message = spec.message ?? 'API key not valid. Please pass a valid API key.';
+    return {
+      error: {
+        code: 400,
+        message,
+        status,
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'API_KEY_INVALID',
+            domain: 'googleapis.com',
+            metadata: { service: 'generativelanguage.googleapis.com' },
+          },
+          { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
+        ],
+      },
+    };
+  }
   const error: JsonObject = {
     code: spec.status,
     message: spec.message ?? messages[status] ?? 'Error',
@@ -191,6 +211,17 @@ export const gemini: WireApi = {
 
   streamError(spec, ctx) {
     return [jsonEvent(errorObject(spec, ctx))];
+  },
+
+  // Google lists models only to a caller with a key: none is 403, a wrong one 400 API_KEY_INVALID.
+  listingRefusal(keySent) {
+    return keySent
+      ? { status: 400, badKey: true }
+      : {
+          status: 403,
+          message:
+            "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        };
   },
 
   fixtureEvents: dataEvents,

@@ -35,6 +35,8 @@ export interface ErrorSpec {
   message?: string;
   contextOverflow?: boolean;
   previousResponseNotFound?: boolean;
+  /** With status 400 on gemini: Google's wrong-key error (reason API_KEY_INVALID). */
+  badKey?: boolean;
   retryAfter?: number;
   retryAfterMs?: number;
 }
@@ -61,6 +63,11 @@ export interface WireApi {
   /** The reply as one non-streaming body. */
   body(plan: ReplyPlan, ctx: CallContext): unknown;
   error(spec: ErrorSpec, ctx: CallContext | undefined): WireError;
+  /**
+   * How the model listing refuses a request without the key it wants (`keySent` false) or with
+   * another key: the API's own answer. Unset: 401 both ways.
+   */
+  listingRefusal?(keySent: boolean): ErrorSpec;
   /** An in-stream error, sent after `sent` events (Responses numbers its events). */
   streamError(spec: ErrorSpec, ctx: CallContext, sent: number): SseEvent[];
   /** Recorded `data:` lines to events, as the fixtures README frames them. */

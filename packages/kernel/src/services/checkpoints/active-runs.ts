@@ -6,11 +6,14 @@
  * between its looks and its changes, and the restore would undo part of a run still going on.
  * A mark whose process is gone (killed) is dropped when seen. A mark names where its pid means
  * something (this machine and pid namespace): one made elsewhere (a runner's container sharing
- * the folder, another machine) cannot be judged from here, and holds a restore until it is
- * cleared, by its run or by hand.
+ * the folder, another machine) cannot be judged by its pid from here, so the process keeps its
+ * marks' modification times fresh (every HEARTBEAT_MS) and a mark made elsewhere that has not
+ * been touched for STALE_MS is taken as a run that is gone (its container killed, its machine
+ * down). Before the heartbeat such a mark held every restore until it was deleted by hand; a
+ * mark without the heartbeat's word (an older version's) still does.
  */
 import { readlinkSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
@@ -18,6 +21,18 @@ import { UsageError } from '@oxydra/types';
 
 const FOLDER = 'active-runs';
 const RUN_ID = /^[ru]-[0-9a-f]{8}$/;
+
+/** How often a process touches its runs' marks. */
+export const HEARTBEAT_MS = 30_000;
+/**
+ * A mark made elsewhere untouched this long is a run that is gone: six missed heartbeats, room
+ * for a busy machine and for clocks a little apart (another machine's mark carries its own
+ * clock's time). A run paused longer than this (a stopped process, a paused container) loses
+ * its hold on restores; it writes its mark again when it touches it next.
+ */
+export const STALE_MS = 6 * HEARTBEAT_MS;
+/** The last word of a mark whose process keeps it fresh (an older version's marks lack it). */
+const BEAT_WORD = 'beat';
 
 /**
  * Where a pid means something: this machine and this pid namespace (`<host>/<pid:[inode]>`,
@@ -36,14 +51,59 @@ function pidNamespace(): string {
 /** Marks `run` (an id `r-xxxxxxxx`) as changing the workspace, in this process. */
 export async function markRunActive(gitDir: string, run: string): Promise<void> {
   if (!RUN_ID.test(run)) return;
-  await mkdir(join(gitDir, FOLDER), { recursive: true });
-  await writeFile(join(gitDir, FOLDER, run), `${PLACE} ${processStamp(process.pid)}`);
+  const path = join(gitDir, FOLDER, run);
+  await writeMark(path);
+  heartbeat.add(path);
 }
 
 export async function clearRunActive(gitDir: string, run: string): Promise<void> {
   if (!RUN_ID.test(run)) return;
-  await rm(join(gitDir, FOLDER, run), { force: true });
+  const path = join(gitDir, FOLDER, run);
+  heartbeat.delete(path);
+  await rm(path, { force: true });
 }
+
+async function writeMark(path: string): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, `${PLACE} ${processStamp(process.pid)} ${BEAT_WORD}`);
+}
+
+/**
+ * This process's marks, touched every HEARTBEAT_MS by one timer that never keeps the process
+ * alive. Touched without following a link (`.oxydra/` is hidden from sandboxed commands, but
+ * not from another local program); a mark found gone (dropped as stale while this process was
+ * paused, or deleted by hand) is written again, since its run is still going.
+ */
+const heartbeat = new (class Heartbeat {
+  private readonly paths = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(path: string): void {
+    this.paths.add(path);
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  delete(path: string): void {
+    this.paths.delete(path);
+    if (this.paths.size > 0 || this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async beat(): Promise<void> {
+    const now = new Date();
+    for (const path of this.paths) {
+      try {
+        await lutimes(path, now, now);
+      } catch {
+        // Gone (or unreadable): written again while the run lasts, else nothing to keep.
+        if (this.paths.has(path)) await writeMark(path).catch(() => {});
+      }
+    }
+  }
+})();
 
 /** Refuses (a usage error: exit 2) while a run of a live process is marked. */
 export async function refuseWhileRunsActive(gitDir: string, doing: string): Promise<void> {
@@ -52,11 +112,15 @@ export async function refuseWhileRunsActive(gitDir: string, doing: string): Prom
   const elsewhere: string[] = [];
   for (const run of await readdir(folder).catch(() => [])) {
     if (!RUN_ID.test(run)) continue;
-    const mark = (await readFile(join(folder, run), 'utf8').catch(() => '')).trim();
-    const judged = markLive(mark);
+    const path = join(folder, run);
+    const mark = (await readFile(path, 'utf8').catch(() => '')).trim();
+    let judged = markLive(mark);
+    if (judged === 'elsewhere' && mark.endsWith(` ${BEAT_WORD}`) && (await untouchedFor(path)) > STALE_MS) {
+      judged = false;
+    }
     if (judged === 'elsewhere') elsewhere.push(run);
     else if (judged) live.push(run);
-    else await rm(join(folder, run), { force: true });
+    else await rm(path, { force: true });
   }
   if (live.length > 0) {
     throw new UsageError(
@@ -68,9 +132,18 @@ export async function refuseWhileRunsActive(gitDir: string, doing: string): Prom
     throw new UsageError(
       `refusing to ${doing}: run ${elsewhere.join(', ')} is changing this workspace from another machine or container, which cannot be checked from here`,
       {
-        hint: `wait for it to end; if it is gone for good, delete ${elsewhere.map((run) => join(folder, run)).join(' ')}`,
+        hint: `wait for it to end (a mark its run stops refreshing is dropped ${STALE_MS / 60_000} minutes later); if it is gone for good, delete ${elsewhere.map((run) => join(folder, run)).join(' ')}`,
       },
     );
+  }
+}
+
+/** How long ago the mark at `path` was last touched (0 when that cannot be read: kept). */
+async function untouchedFor(path: string): Promise<number> {
+  try {
+    return Date.now() - (await lstat(path)).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

@@ -72,6 +72,17 @@ export function streamErrorOf(chunk: unknown, headers: HeaderSource | undefined)
   );
 }
 
+/**
+ * The reason of a google.rpc.ErrorInfo in error.details, when it is one a client acts on: Google
+ * answers a wrong key with 400 INVALID_ARGUMENT, which only the reason tells from a bad request.
+ */
+export function keyRefusalReason(details: unknown): 'API_KEY_INVALID' | undefined {
+  if (!Array.isArray(details)) return undefined;
+  return details.some((detail) => (detail as { reason?: unknown } | null)?.reason === 'API_KEY_INVALID')
+    ? 'API_KEY_INVALID'
+    : undefined;
+}
+
 /** google.rpc.RetryInfo in error.details: {"@type": ".../google.rpc.RetryInfo", "retryDelay": "37s"}. */
 function retryDelay(details: unknown): number | undefined {
   if (!Array.isArray(details)) return undefined;
@@ -87,7 +98,8 @@ export function describeGeminiError(error: unknown): ErrorFacts | undefined {
   const detail = errorDetail(error.body);
   const message = typeof detail?.message === 'string' && detail.message !== '' ? detail.message : error.text;
   const facts: ErrorFacts = { message, status: error.status };
-  if (typeof detail?.status === 'string') facts.code = detail.status;
+  const code = keyRefusalReason(detail?.details) ?? detail?.status;
+  if (typeof code === 'string') facts.code = code;
   if (error.headers !== undefined) facts.headers = error.headers;
   const delay = retryDelay(detail?.details);
   if (delay !== undefined) facts.retryAfterMs = delay;
