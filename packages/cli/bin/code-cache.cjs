@@ -351,7 +351,9 @@ function requireWithCodeCache(entry, cacheDir, { pack = false } = {}) {
  */
 function compileWithCodeCache(bundleDir, cacheDir, { pack = false } = {}) {
   hooked.add(bundleDir);
-  /** @type {{ name: string, script: Script, had: Buffer | undefined, accepted: boolean, packed: boolean }[]} */
+  // Each file's cached data is kept only for a pack (rewritten from it); otherwise its length
+  // alone: a long-lived program (the library's) would hold ~1.5 MB it never reads again.
+  /** @type {{ name: string, script: Script, had: Buffer | undefined, hadLength: number, accepted: boolean, packed: boolean }[]} */
   const compiled = [];
   const packed = pack && cacheDir !== undefined ? readPack(cacheDir) : undefined;
   const compile = Module.prototype._compile;
@@ -366,7 +368,14 @@ function compileWithCodeCache(bundleDir, cacheDir, { pack = false } = {}) {
     const script = new Script(Module.wrap(content), { filename, cachedData: had });
     const accepted = had !== undefined && !script.cachedDataRejected;
     if (had !== undefined && !accepted) debug('%s: cache rejected', name);
-    compiled.push({ name, script, had, accepted, packed: fromPack !== undefined && accepted });
+    compiled.push({
+      name,
+      script,
+      had: pack ? had : undefined,
+      hadLength: had?.length ?? 0,
+      accepted,
+      packed: fromPack !== undefined && accepted,
+    });
     const wrapper = script.runInThisContext({ displayErrors: true });
     return wrapper.call(this.exports, this.exports, requireOf(this), this, filename, this.path);
   };
@@ -465,11 +474,11 @@ function writeCodeCache(compiled, cacheDir, pack) {
   const packToo = pack !== undefined && !compiled.every((file) => file.packed);
   let written = 0;
   const entries = new Map();
-  for (const { name, script, had, accepted } of compiled) {
+  for (const { name, script, had, hadLength, accepted } of compiled) {
     try {
       const data = script.createCachedData();
-      if (accepted && data.length <= had.length) {
-        entries.set(name, had);
+      if (accepted && data.length <= hadLength) {
+        if (had !== undefined) entries.set(name, had);
         continue;
       }
       entries.set(name, data);
