@@ -423,7 +423,11 @@ function requireLibrary(name, bundleDir = join(__dirname, '..', 'bundle') + sep)
     const { compiled, saveNow } = compileWithCodeCache(bundleDir, codeCacheDir());
     process.once('exit', () => {
       try {
-        debug('%d of %d files from the cache', compiled.filter((file) => file.accepted).length, compiled.length);
+        debug(
+          '%d of %d files from the cache',
+          compiled.filter((file) => file.accepted).length,
+          compiled.length,
+        );
         saveNow();
       } catch (error) {
         debug('not written: %s', error.message);
@@ -439,7 +443,9 @@ const IMPORT_MODULE = Symbol.for('oxydra.importModule');
 /** Whether this run's files need writing: one had no usable cache (or no packed one, with `pack`). */
 function needsSaving(compiled, cacheDir, pack) {
   if (cacheDir === undefined) return false;
-  return !compiled.every((file) => file.accepted) || (pack !== undefined && !compiled.every((file) => file.packed));
+  return (
+    !compiled.every((file) => file.accepted) || (pack !== undefined && !compiled.every((file) => file.packed))
+  );
 }
 
 /**

@@ -439,7 +439,9 @@ process.stdout.write(lib.answer() + ' ' + (typeof importModule === 'function' ? 
 
     it("leaves a program's own import() in place, and a process whose command compiles the bundle already adds nothing", () => {
       const { run, bundle, home } = libraryProgram();
-      const own = run({ before: "globalThis[Symbol.for('oxydra.importModule')] = function mine(url) { return import(url); };" });
+      const own = run({
+        before: "globalThis[Symbol.for('oxydra.importModule')] = function mine(url) { return import(url); };",
+      });
       expect(own.stdout, own.stderr).toBe('42 mine');
       // As under `oxydra run`: the command's requireWithCodeCache compiles the bundle, then a plugin
       // imports oxydra/plugin. The library's files are the command's (one module instance each),
@@ -457,7 +459,10 @@ const lib = c.requireLibrary('lib', ${JSON.stringify(`${bundle}/`)});
 const again = require(${JSON.stringify(join(bundle, 'entry-AAAAAAAA.cjs'))});
 save().then(() => process.stdout.write(String(lib === again && lib.answer())));`,
         ],
-        { encoding: 'utf8', env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(bundle, '..', 'cache'), ...DEBUG } },
+        {
+          encoding: 'utf8',
+          env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(bundle, '..', 'cache'), ...DEBUG },
+        },
       );
       expect(cli.stdout, cli.stderr).toBe('42');
       expect(cli.stderr).toContain('wrote 2 of 2 files');
