@@ -17,6 +17,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -474,9 +475,8 @@ await check('the library starts from its code cache the second time, and refuses
   mkdirSync(join(project, 'node_modules'), { recursive: true });
   cpSync(join(root, 'library', 'main.mjs'), join(project, 'main.mjs'));
   cpSync(join(root, 'library', 'package.json'), join(project, 'package.json'));
-  cpSync(join(root, 'library', 'node_modules', 'oxydra'), join(project, 'node_modules', 'oxydra'), {
-    verbatimSymlinks: true,
-  });
+  const installed = join(root, 'library', 'node_modules', 'oxydra');
+  symlinkSync(readlinkSync(installed), join(project, 'node_modules', 'oxydra'));
   const home = join(root, 'library-home');
   const cacheHome = join(root, 'library-cache');
   const folder = join(cacheHome, 'oxydra', 'code-cache', `${process.version}-${process.arch}`);

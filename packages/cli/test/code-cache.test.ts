@@ -63,6 +63,24 @@ function sandboxWithCache(options: { key?: boolean } = {}): { cacheHome: string;
   return { cacheHome, folder: versionFolder(cacheHome) };
 }
 
+/**
+ * A temporary bundle of two hashed files (an entry exporting `answer`, and the chunk it requires)
+ * and `<stub>.cjs` requiring the entry, as bundle/main.cjs does.
+ */
+function twoFileBundle(prefix: string, stub: string, answer: string): { dir: string; bundle: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  started.push(() => rmSync(dir, { recursive: true, force: true }));
+  const bundle = join(dir, 'bundle');
+  mkdirSync(bundle);
+  writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
+  writeFileSync(
+    join(bundle, 'entry-AAAAAAAA.cjs'),
+    `const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = ${answer};\n`,
+  );
+  writeFileSync(join(bundle, `${stub}.cjs`), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+  return { dir, bundle };
+}
+
 describe('the code cache of the CommonJS bundle', () => {
   it('is written by the first run of a command and serves the next one', () => {
     const { folder } = sandboxWithCache();
@@ -274,16 +292,7 @@ describe('the code cache of the CommonJS bundle', () => {
       folder: string;
       home: string;
     } {
-      const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-pack-'));
-      started.push(() => rmSync(dir, { recursive: true, force: true }));
-      const bundle = join(dir, 'bundle');
-      mkdirSync(bundle);
-      writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
-      writeFileSync(
-        join(bundle, 'entry-AAAAAAAA.cjs'),
-        "const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = leaf(21);\n",
-      );
-      writeFileSync(join(bundle, 'main.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+      const { dir, bundle } = twoFileBundle('oxydra-code-cache-pack-', 'main', 'leaf(21)');
       const home = join(dir, 'home');
       giveLocalKey(home);
       const folder = join(dir, 'cache');
@@ -362,16 +371,7 @@ save().then(() => process.stdout.write(String(exports.answer)));`;
       bundle: string;
       cacheHome: string;
     } {
-      const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-library-'));
-      started.push(() => rmSync(dir, { recursive: true, force: true }));
-      const bundle = join(dir, 'bundle');
-      mkdirSync(bundle);
-      writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
-      writeFileSync(
-        join(bundle, 'entry-AAAAAAAA.cjs'),
-        "const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = () => leaf(21);\n",
-      );
-      writeFileSync(join(bundle, 'lib.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+      const { dir, bundle } = twoFileBundle('oxydra-code-cache-library-', 'lib', '() => leaf(21)');
       const home = join(dir, 'home');
       const cacheHome = join(dir, 'cache');
       const keyFile = join(home, '.config', 'oxydra', 'local.key');
