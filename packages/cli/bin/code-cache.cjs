@@ -1,4 +1,5 @@
-// Runs the CLI's CommonJS bundle (bundle/main.cjs) with V8's compiled code kept between runs.
+// Runs the CLI's CommonJS bundle (bundle/main.cjs) with V8's compiled code kept between runs; in
+// the published package, a program's `oxydra/kernel` (and plugin, testkit) too (requireLibrary).
 //
 // Why: a one-shot command such as `oxydra run` loads ~1.2 MB of JavaScript, and compiling it is
 // the largest single cost of its start-up. Node 20 cannot cache compiled code for ES modules
