@@ -12,13 +12,17 @@
 // the output says which. The mock model is `oxydra mock-llm` in a process of its own.
 // --baseline-root DIR adds a third program, the same library program on DIR's workspace builds
 // (e.g. main's), interleaved with the two others: ratios against it too (an A/B in one session).
+// --baseline-staged DIR does the same with a staged package kept aside (a copy of main's
+// build/oxydra, left inside this clone so its dependencies resolve from this node_modules): its
+// `oxydra/kernel`, as the program imports this tree's.
 // Each program has a workspace (and memory database) of its own, which grows over the rounds as
 // a long-lived program's would, the same for each.
 // --statements adds (c) what a run asks of libSQL: each library program (and the baseline) once
 // more, --runs runs in a workspace of its own, every statement recorded (turn-statements-preload.mjs)
 // between the timed runs' first and last: statements and transactions per run (both databases,
 // the busy-timeout toggles around the kernel database's BEGINs included), and per statement text.
-// Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR] [--statements]
+// Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR | --baseline-staged DIR]
+//   [--statements]
 // (prints one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '7' },
     'baseline-root': { type: 'string' },
+    'baseline-staged': { type: 'string' },
     statements: { type: 'boolean', default: false },
   },
 });
@@ -59,7 +64,9 @@ const steps = [
 const scenario = join(work, 'scenario.json');
 writeFileSync(scenario, JSON.stringify({ steps }));
 const baselineRoot = values['baseline-root'];
-const names = ['library', 'raw', ...(baselineRoot ? ['baseline'] : [])];
+const baselineStaged = values['baseline-staged'];
+if (baselineRoot && baselineStaged) throw new Error('--baseline-root or --baseline-staged, not both');
+const names = ['library', 'raw', ...(baselineRoot || baselineStaged ? ['baseline'] : [])];
 /** A workspace (notes.txt, a home folder inside it) per program. */
 const workspaces = Object.fromEntries(names.map((name) => [name, join(work, `ws-${name}`)]));
 for (const workspace of Object.values(workspaces)) {
@@ -78,6 +85,9 @@ try {
     library: writeLibraryProgram('library-program.mjs'),
     raw: writeRawProgram(new URL(url).origin, recorded),
     ...(baselineRoot ? { baseline: writeLibraryProgram('baseline-program.mjs', baselineRoot) } : {}),
+    ...(baselineStaged
+      ? { baseline: writeLibraryProgram('baseline-program.mjs', undefined, baselineStaged) }
+      : {}),
   };
   const perRun = measure(programs, runs, (result) => result.cpuPerRunMs);
   const whole = measure(programs, 1, (result) => result.cpuMs);
@@ -86,6 +96,7 @@ try {
     node: process.version,
     library_from: source,
     ...(baselineRoot ? { baseline_from: `the workspace builds in ${baselineRoot}` } : {}),
+    ...(baselineStaged ? { baseline_from: `the staged package in ${baselineStaged}` } : {}),
     a_per_run_cpu: {
       runs_per_process: runs,
       ...Object.fromEntries(names.map((name) => [`${name}_ms`, summarize(perRun[name].map((r) => r.value))])),
@@ -98,7 +109,7 @@ try {
               .filter((name) => name !== 'raw')
               .map((name) => [
                 name,
-                statementsPerRun(name, programs[name], name === 'baseline' ? baselineRoot : repo),
+                statementsPerRun(name, programs[name], name === 'baseline' ? (baselineRoot ?? repo) : repo),
               ]),
           ),
         }
@@ -113,7 +124,11 @@ try {
     wall: round(b.library.wall.median_ms / b.raw.wall.median_ms),
     cpu: round(b.library.cpu.median_ms / b.raw.cpu.median_ms),
   };
-  if (baselineRoot) {
+  if (baselineRoot || baselineStaged) {
+    b.baseline_ratio = {
+      wall: round(b.baseline.wall.median_ms / b.raw.wall.median_ms),
+      cpu: round(b.baseline.cpu.median_ms / b.raw.cpu.median_ms),
+    };
     a.baseline_ratio = round(a.baseline_ms.median_ms / a.raw_ms.median_ms);
     a.library_vs_baseline = round(a.library_ms.median_ms / a.baseline_ms.median_ms);
     b.library_vs_baseline = {
@@ -241,22 +256,24 @@ async function captureRequests() {
   return recorder.requests.map((request) => ({ path: request.path, raw: request.raw }));
 }
 
-/** The file the staged package's exports map names for `entry` (what `import 'oxydra/kernel'` loads). */
-function stagedEntry(entry) {
-  const { exports } = JSON.parse(readFileSync(join(staged, 'package.json'), 'utf8'));
+/** The file `dir`'s exports map names for `entry` (what `import 'oxydra/kernel'` loads). */
+function stagedEntry(entry, dir = staged) {
+  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const target = exports?.[entry]?.default ?? exports?.[entry];
-  if (typeof target !== 'string') throw new Error(`build/oxydra/package.json exports no ${entry}`);
-  return join(staged, target);
+  if (typeof target !== 'string') throw new Error(`${dir}/package.json exports no ${entry}`);
+  return join(dir, target);
 }
 
 /**
  * The program a library user writes (docs/kernel.md), timing its runs after a warm-up: on this
- * tree's staged package or workspace builds, or on `root`'s workspace builds.
+ * tree's staged package or workspace builds, on `root`'s workspace builds, or on the staged
+ * package in `stagedDir`.
  */
-function writeLibraryProgram(file, root) {
+function writeLibraryProgram(file, root, stagedDir) {
   const path = join(work, file);
-  const imports =
-    root === undefined && existsSync(join(staged, 'package.json'))
+  const imports = stagedDir
+    ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(stagedEntry('./kernel', stagedDir)).href)};`
+    : root === undefined && existsSync(join(staged, 'package.json'))
       ? `import { loadAgentConfig, openKernel } from ${JSON.stringify(pathToFileURL(stagedEntry('./kernel')).href)};`
       : `import { loadAgentConfig } from ${JSON.stringify(pathToFileURL(join(root ?? repo, 'packages/config/dist/index.js')).href)};
 import { openKernel } from ${JSON.stringify(pathToFileURL(join(root ?? repo, 'packages/kernel/dist/index.js')).href)};`;

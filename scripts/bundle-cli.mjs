@@ -286,16 +286,20 @@ function bundleOptions(input, external, plugins = []) {
 }
 
 /**
- * Bundles the CLI entry `input` into `dir` as CommonJS for bin/code-cache.cjs: every file named
- * with its content hash (the code cache's key), entries included, and `main.cjs` (and
- * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires its entry. LAZY_CHUNKS are
+ * Bundles `input` (the CLI entry, or named entries: the package adds the library's) into `dir` as
+ * CommonJS for bin/code-cache.cjs: every file named with its content hash (the code cache's key),
+ * entries included, and `<name>.cjs` for each entry (`main.cjs` for a single one; and
+ * `schema-worker.cjs`, SCHEMA_WORKER) a one-line stub that requires it. LAZY_CHUNKS are
  * required at their first use (bundle-lazy-chunks.mjs), and every file is checked to hold the
  * bytes its name was hashed from (bundle-hash-check.mjs). Dynamic imports become require() calls: a script V8 restores from
  * its code cache on Node 20 cannot run import() (types' importModule covers the one import of
- * a user's file, a plugin).
+ * a user's file, a plugin). Returns the names each entry exports.
  */
 export async function writeCommonJsBundle({ input, dir, external = [] }) {
-  const entries = { main: input, 'schema-worker': SCHEMA_WORKER };
+  const entries = {
+    ...(typeof input === 'string' ? { main: input } : input),
+    'schema-worker': SCHEMA_WORKER,
+  };
   const hashed = hashedAsWritten();
   const bundle = await rolldown(
     bundleOptions(entries, external, [TUI_IN_ESM_ONLY, LAZY_CHUNK_REQUIRES, hashed.plugin]),
@@ -315,11 +319,14 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
   const unhashed = chunks.filter((chunk) => !HASHED_CHUNK.test(chunk.fileName)).map((c) => c.fileName);
   if (unhashed.length > 0)
     throw new Error(`CommonJS chunks that would never be cached: ${unhashed.join(', ')}`);
+  const exported = {};
   for (const name of Object.keys(entries)) {
     const entry = chunks.find((chunk) => chunk.isEntry && chunk.name === name);
     if (!entry) throw new Error(`the CommonJS bundle has no ${name} entry`);
     await writeFile(join(dir, `${name}.cjs`), `module.exports = require('./${entry.fileName}');\n`);
+    exported[name] = entry.exports;
   }
+  return exported;
 }
 
 export async function bundleCli() {

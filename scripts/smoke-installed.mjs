@@ -5,9 +5,11 @@
 //   --version; `oxydra demo`; `oxydra run` against the mock on all four wire APIs (a file_read
 //   and an answer); a sandboxed shell_exec (PID 1 inside is bubblewrap); a gateway turn with the
 //   official `openai` client; the terminal UI chatting through that gateway under tmux; the
-//   library entry points used by a program, and typechecked by TypeScript.
+//   library entry points used by a program, and typechecked by TypeScript; their exports against
+//   the declaration files'; the library program served from its code cache, a forged one refused.
 // Usage: node scripts/smoke-installed.mjs [--expect-version X]   (exit 0 when all pass)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
@@ -15,6 +17,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -413,6 +416,102 @@ console.log(plugin.name, result.status, answer);
   );
   if (tsc.status !== 0) throw new Error(`tsc found errors:\n${(tsc.stdout + tsc.stderr).slice(0, 1500)}`);
   return 'ran and typechecked';
+});
+
+// The library's ES modules (bundle/<name>.mjs) are generated: each requires its entry of the
+// CommonJS bundle through bin/code-cache.cjs and re-exports the names that entry exports. They
+// must be the names the declaration file gives as values, no more and no fewer.
+await check('the library entry points export what their declaration files declare', () => {
+  const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8', env }).trim();
+  const project = join(root, 'library');
+  const repoModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
+  const ts = module.createRequire(import.meta.url)(join(repoModules, 'typescript'));
+  const names = ['kernel', 'plugin', 'testkit'];
+  const ran = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `for (const name of ${JSON.stringify(names)}) console.log(Object.keys(await import('oxydra/' + name)).sort().join(' '));`,
+    ],
+    { cwd: project, env, encoding: 'utf8', timeout: 60_000 },
+  );
+  if (ran.status !== 0) throw new Error(`importing the entries failed: ${ran.stderr.slice(0, 600)}`);
+  const exported = ran.stdout.trim().split('\n');
+  const counts = [];
+  names.forEach((name, i) => {
+    const file = join(npmRoot, 'oxydra', 'types', `${name}.d.ts`);
+    const program = ts.createProgram([file], {
+      strict: true,
+      noEmit: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: [],
+    });
+    const checker = program.getTypeChecker();
+    const declared = checker
+      .getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)))
+      .filter((symbol) => {
+        const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+        return (target.flags & ts.SymbolFlags.Value) !== 0;
+      })
+      .map((symbol) => symbol.name)
+      .sort()
+      .join(' ');
+    if (exported[i] !== declared)
+      throw new Error(`oxydra/${name} exports [${exported[i]}], its declaration file declares [${declared}]`);
+    counts.push(`${name} ${declared.split(' ').length}`);
+  });
+  return counts.join(', ');
+});
+
+// A program using the library starts from V8's cached code as the CLI does (bin/code-cache.cjs,
+// through requireLibrary): the first run writes the cache when the program exits (openKernel made
+// the local key: this HOME has none to start with), the second is served from it, and a cache
+// file whose MAC does not match (forged) is refused, the program running as usual.
+await check('the library starts from its code cache the second time, and refuses a forged one', () => {
+  // The same program in a project of its own (its state made under this HOME's key).
+  const project = join(root, 'library-cached');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  cpSync(join(root, 'library', 'main.mjs'), join(project, 'main.mjs'));
+  cpSync(join(root, 'library', 'package.json'), join(project, 'package.json'));
+  const installed = join(root, 'library', 'node_modules', 'oxydra');
+  symlinkSync(readlinkSync(installed), join(project, 'node_modules', 'oxydra'));
+  const home = join(root, 'library-home');
+  const cacheHome = join(root, 'library-cache');
+  const folder = join(cacheHome, 'oxydra', 'code-cache', `${process.version}-${process.arch}`);
+  const start = () => {
+    const ran = spawnSync(process.execPath, ['main.mjs'], {
+      cwd: project,
+      env: { ...env, HOME: home, XDG_CACHE_HOME: cacheHome, NODE_DEBUG: 'oxydra_code_cache' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (ran.stdout.trim() !== 'smoke completed library ok')
+      throw new Error(`the program printed ${JSON.stringify(ran.stdout)} ${ran.stderr.slice(0, 600)}`);
+    return ran.stderr;
+  };
+  const fromCache = (stderr) => /(\d+) of (\d+) files from the cache/.exec(stderr);
+  const first = start();
+  const written = /wrote (\d+) of (\d+) files/.exec(first);
+  if (!written || written[1] === '0') throw new Error(`the first run wrote no cache: ${first.slice(-600)}`);
+  // The second run finds the workspace state the first made, so it may load a few files more
+  // (written at its exit); the third loads nothing new.
+  const secondLog = start();
+  const second = fromCache(secondLog);
+  if (!second || second[1] === '0' || /rejected|damaged/.test(secondLog))
+    throw new Error(`the second run was not served from the cache: ${secondLog.slice(-600)}`);
+  const third = fromCache(start());
+  if (!third || third[1] !== third[2])
+    throw new Error(`the third run was not served from the cache alone: ${third?.[0] ?? 'no line'}`);
+  for (const file of readdirSync(folder)) {
+    const path = join(folder, file);
+    writeFileSync(path, randomBytes(statSync(path).size));
+  }
+  const forged = start();
+  if (!forged.includes("cache damaged or not made with this user's key") || fromCache(forged)?.[1] !== '0')
+    throw new Error(`a forged cache was not refused: ${forged.slice(-600)}`);
+  return `${written[1]} files written, ${second[1]} of ${second[2]} from the cache next time, ${third[1]} of ${third[2]} after; forged ones refused`;
 });
 
 process.stdout.write(failures === 0 ? 'smoke: all passed\n' : `smoke: ${failures} failed\n`);

@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -61,6 +61,24 @@ function sandboxWithCache(options: { key?: boolean } = {}): { cacheHome: string;
   Object.assign(sandbox.env, DEBUG, { XDG_CACHE_HOME: cacheHome });
   if (options.key !== false) giveLocalKey(sandbox.home);
   return { cacheHome, folder: versionFolder(cacheHome) };
+}
+
+/**
+ * A temporary bundle of two hashed files (an entry exporting `answer`, and the chunk it requires)
+ * and `<stub>.cjs` requiring the entry, as bundle/main.cjs does.
+ */
+function twoFileBundle(prefix: string, stub: string, answer: string): { dir: string; bundle: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  started.push(() => rmSync(dir, { recursive: true, force: true }));
+  const bundle = join(dir, 'bundle');
+  mkdirSync(bundle);
+  writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
+  writeFileSync(
+    join(bundle, 'entry-AAAAAAAA.cjs'),
+    `const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = ${answer};\n`,
+  );
+  writeFileSync(join(bundle, `${stub}.cjs`), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+  return { dir, bundle };
 }
 
 describe('the code cache of the CommonJS bundle', () => {
@@ -274,16 +292,7 @@ describe('the code cache of the CommonJS bundle', () => {
       folder: string;
       home: string;
     } {
-      const dir = mkdtempSync(join(tmpdir(), 'oxydra-code-cache-pack-'));
-      started.push(() => rmSync(dir, { recursive: true, force: true }));
-      const bundle = join(dir, 'bundle');
-      mkdirSync(bundle);
-      writeFileSync(join(bundle, 'leaf-BBBBBBBB.cjs'), 'exports.leaf = (n) => n * 2;\n');
-      writeFileSync(
-        join(bundle, 'entry-AAAAAAAA.cjs'),
-        "const { leaf } = require('./leaf-BBBBBBBB.cjs');\nexports.answer = leaf(21);\n",
-      );
-      writeFileSync(join(bundle, 'main.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+      const { dir, bundle } = twoFileBundle('oxydra-code-cache-pack-', 'main', 'leaf(21)');
       const home = join(dir, 'home');
       giveLocalKey(home);
       const folder = join(dir, 'cache');
@@ -345,6 +354,119 @@ save().then(() => process.stdout.write(String(exports.answer)));`;
       const { run, folder } = packBundle(false);
       expect(run().stdout).toBe('42');
       expect(readdirSync(folder).sort()).toEqual(['entry-AAAAAAAA.cjs.v8', 'leaf-BBBBBBBB.cjs.v8']);
+    });
+  });
+
+  describe("a library entry (oxydra/kernel's generated ES module calls requireLibrary)", () => {
+    const codeCache = fileURLToPath(new URL('../bin/code-cache.cjs', import.meta.url));
+    /**
+     * A bundle with a library entry `lib` (its stub, an entry file and a chunk), and a program
+     * that requires it through requireLibrary as bundle/lib.mjs does. `makeKey` makes the local
+     * key once the library is loaded, as a program's openKernel does.
+     */
+    function libraryProgram(): {
+      run: (options?: { makeKey?: boolean; before?: string }) => SpawnSyncReturns<string>;
+      folder: string;
+      home: string;
+      bundle: string;
+      cacheHome: string;
+    } {
+      const { dir, bundle } = twoFileBundle('oxydra-code-cache-library-', 'lib', '() => leaf(21)');
+      const home = join(dir, 'home');
+      const cacheHome = join(dir, 'cache');
+      const keyFile = join(home, '.config', 'oxydra', 'local.key');
+      const run = ({ makeKey = false, before = '' } = {}) =>
+        spawnSync(
+          process.execPath,
+          [
+            '-e',
+            `${before}
+const lib = require(${JSON.stringify(codeCache)}).requireLibrary('lib', ${JSON.stringify(`${bundle}/`)});
+if (${makeKey}) {
+  require('node:fs').mkdirSync(${JSON.stringify(dirname(keyFile))}, { recursive: true, mode: 0o700 });
+  require('node:fs').writeFileSync(${JSON.stringify(keyFile)}, require('node:crypto').randomBytes(32), { mode: 0o600 });
+}
+const importModule = globalThis[Symbol.for('oxydra.importModule')];
+process.stdout.write(lib.answer() + ' ' + (typeof importModule === 'function' ? importModule.name || 'set' : 'none'));`,
+          ],
+          { encoding: 'utf8', env: { ...process.env, HOME: home, XDG_CACHE_HOME: cacheHome, ...DEBUG } },
+        );
+      return { run, folder: versionFolder(cacheHome), home, bundle, cacheHome };
+    }
+
+    it('is cached when the program exits once the local key exists (made during the run), and served from it next time', () => {
+      const { run, folder } = libraryProgram();
+      const first = run({ makeKey: true });
+      expect(first.stdout, first.stderr).toBe('42 set');
+      expect(first.stderr).toContain('0 of 2 files from the cache');
+      expect(first.stderr).toContain('wrote 2 of 2 files');
+      expect(readdirSync(folder).sort()).toEqual(['entry-AAAAAAAA.cjs.v8', 'leaf-BBBBBBBB.cjs.v8']);
+      expect(statSync(folder).mode & 0o777).toBe(0o700);
+      for (const file of readdirSync(folder)) expect(statSync(join(folder, file)).mode & 0o777).toBe(0o600);
+      const second = run();
+      expect(second.stdout).toBe('42 set');
+      expect(second.stderr).toContain('2 of 2 files from the cache');
+      expect(second.stderr).not.toMatch(/wrote|rejected|damaged/);
+    });
+
+    it('never runs a forged cache: refused, the program runs as usual, and the file is written anew', () => {
+      const { run, folder } = libraryProgram();
+      expect(run({ makeKey: true }).stdout).toBe('42 set');
+      const path = join(folder, 'entry-AAAAAAAA.cjs.v8');
+      writeFileSync(path, randomBytes(statSync(path).size));
+      const forged = run();
+      expect(forged.stdout, forged.stderr).toBe('42 set');
+      expect(forged.stderr).toContain("entry-AAAAAAAA.cjs: cache damaged or not made with this user's key");
+      expect(forged.stderr).toContain('1 of 2 files from the cache');
+      expect(forged.stderr).toContain('wrote 1 of 2 files');
+      expect(run().stderr).toContain('2 of 2 files from the cache');
+    });
+
+    it('caches nothing without the local key, nor in a folder others may write', () => {
+      const keyless = libraryProgram();
+      const first = keyless.run();
+      expect(first.stdout, first.stderr).toBe('42 set');
+      expect(first.stderr).toContain('no local key');
+      expect(readdirSync(keyless.folder)).toEqual([]);
+      const shared = libraryProgram();
+      mkdirSync(join(shared.cacheHome, 'oxydra', 'code-cache'), { recursive: true });
+      chmodSync(join(shared.cacheHome, 'oxydra', 'code-cache'), 0o777);
+      const open = shared.run({ makeKey: true });
+      expect(open.stdout, open.stderr).toBe('42 set');
+      expect(open.stderr).toContain('not private to this user');
+      expect(readdirSync(join(shared.cacheHome, 'oxydra', 'code-cache'))).toEqual([]);
+    });
+
+    it("leaves a program's own import() in place, and a process whose command compiles the bundle already adds nothing", () => {
+      const { run, bundle, home } = libraryProgram();
+      const own = run({
+        before: "globalThis[Symbol.for('oxydra.importModule')] = function mine(url) { return import(url); };",
+      });
+      expect(own.stdout, own.stderr).toBe('42 mine');
+      // As under `oxydra run`: the command's requireWithCodeCache compiles the bundle, then a plugin
+      // imports oxydra/plugin. The library's files are the command's (one module instance each),
+      // saved with the command's files by its save(), and no 'exit' listener writes a second time.
+      giveLocalKey(home);
+      writeFileSync(join(bundle, 'main.cjs'), "module.exports = require('./entry-AAAAAAAA.cjs');\n");
+      const cli = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const c = require(${JSON.stringify(codeCache)});
+const folder = c.codeCacheDir('cli-test');
+const { save } = c.requireWithCodeCache(${JSON.stringify(join(bundle, 'main.cjs'))}, folder);
+const lib = c.requireLibrary('lib', ${JSON.stringify(`${bundle}/`)});
+const again = require(${JSON.stringify(join(bundle, 'entry-AAAAAAAA.cjs'))});
+save().then(() => process.stdout.write(String(lib === again && lib.answer())));`,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(bundle, '..', 'cache'), ...DEBUG },
+        },
+      );
+      expect(cli.stdout, cli.stderr).toBe('42');
+      expect(cli.stderr).toContain('wrote 2 of 2 files');
+      expect(cli.stderr).not.toContain('from the cache');
     });
   });
 
