@@ -1,4 +1,5 @@
 /** The rerank of the code scan's pool in memory (int16 copies) against libSQL's exact cosine. */
+import type { Client, InStatement } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
@@ -297,5 +298,97 @@ describe('vector candidates reranked in memory', () => {
     }
     await expectSameAsSql(inMemory, inSql, queries);
     expect(inMemory.size).toBe(50);
+  });
+
+  /** db.client, counting the rerank's SQL statements and the vector rows they read. */
+  function countingClient(): { client: Client; statements: number; rows: number } {
+    const counts = { client: db.client, statements: 0, rows: 0 };
+    counts.client = {
+      execute: async (statement: InStatement) => {
+        const result = await db.client.execute(statement);
+        if (typeof statement !== 'string' && statement.sql.includes('vector_distance_cos')) {
+          counts.statements++;
+          counts.rows += result.rows.length;
+        }
+        return result;
+      },
+    } as unknown as Client;
+    return counts;
+  }
+
+  it('gives the same candidates past its int16 budget as within it, and SQL’s similarities to the bit', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    const pick = wordPicker(11);
+    const note = (i: number) =>
+      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 6 }, pick).join(' ')} ${i}.` });
+    for (let i = 0; i < 30; i++) await note(i);
+    const within = new VectorCache(db.client, MODEL, 256);
+    // Room for 40 copies: given up while the notes below are added.
+    const past = new VectorCache(db.client, MODEL, 256, 40 * (2 * 256 + 8));
+    // No memo, no copies: every search reads the whole pool in SQL (the rerank before this change).
+    const reference = new VectorCache(db.client, MODEL, 256, 0, 0);
+    const embedder = createDeterministicEmbedder();
+    const queries = ['harbour lantern', 'billing invoice step 3', 'storage tide keeper', 'harbour lantern'];
+    const vectors = await embedder.embed(queries);
+    let compared = 0;
+    let exact = 0;
+    const expectSame = async () => {
+      // Past its budget (no copies), its similarities are SQL's; within it, the int16 ones.
+      await past.refresh();
+      const isPast = (await past.rerank(vectors[0]!, [1], 1)) === undefined;
+      for (const vector of vectors) {
+        const fromWithin = await vectorCandidates(db.client, within, vector!, 8, NO_FILTER);
+        const fromPast = await vectorCandidates(db.client, past, vector!, 8, NO_FILTER);
+        const fromReference = await vectorCandidates(db.client, reference, vector!, 8, NO_FILTER);
+        expect(fromPast.size).toBe(8);
+        expect([...fromPast.keys()]).toEqual([...fromWithin.keys()]);
+        expect([...fromPast.keys()]).toEqual([...fromReference.keys()]);
+        if (isPast) {
+          expect([...fromPast]).toEqual([...fromReference]);
+          exact++;
+        }
+        compared++;
+      }
+    };
+    await expectSame();
+    // Added in steps, each searched twice (the second from the memo): past 40 the copies go.
+    for (let i = 30; i < 70; i += 10) {
+      for (let j = i; j < i + 10; j++) await note(j);
+      await expectSame();
+      await expectSame();
+    }
+    expect(await past.rerank(vectors[0]!, [1], 1)).toBeUndefined();
+    expect((await within.rerank(vectors[0]!, [1], 1))?.size).toBe(1);
+    // Deletions move slots and start the memos over.
+    for (let i = 0; i < 70; i += 4) await retriever.removeSource('note', `note-${i}`);
+    await expectSame();
+    await expectSame();
+    expect(past.size).toBe(52);
+    expect([compared, exact]).toEqual([44, 32]);
+  });
+
+  it('past its int16 budget, reads in SQL only the pool rows a repeated query has not met', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    const pick = wordPicker(5);
+    const note = (i: number) =>
+      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 5 }, pick).join(' ')} ${i}.` });
+    for (let i = 0; i < 40; i++) await note(i);
+    const cache = new VectorCache(db.client, MODEL, 256, 0);
+    const counting = countingClient();
+    const [query] = await createDeterministicEmbedder().embed(['harbour tide keeper']);
+    const first = await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    // A pool of 128 holds every one of the 40 rows.
+    expect([counting.statements, counting.rows]).toEqual([1, 40]);
+    const again = await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    expect([...again]).toEqual([...first]);
+    expect([counting.statements, counting.rows]).toEqual([1, 40]);
+    for (let i = 40; i < 43; i++) await note(i);
+    await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    // Only the three new rows.
+    expect([counting.statements, counting.rows]).toEqual([2, 43]);
+    // Another query reads its own pool.
+    const [other] = await createDeterministicEmbedder().embed(['billing ledger']);
+    await vectorCandidates(counting.client, cache, other!, 8, NO_FILTER);
+    expect([counting.statements, counting.rows]).toEqual([3, 86]);
   });
 });

@@ -16,6 +16,7 @@ import { isZeroVector } from '../../../store-input.js';
 import { CodeStore, TopK } from './code-scan.js';
 import { codeBytes, vectorBlob } from './codes.js';
 import {
+  type ExactSimilarity,
   Int16Vectors,
   QUANTIZED_BUDGET_BYTES,
   type QueryMemo,
@@ -307,6 +308,46 @@ export class VectorCache {
     return new Map(top.sortedEntries());
   }
 
+  /**
+   * chunk id → exact similarity of `query` with each of `vectorIds` (from search), the best
+   * `limit`: the rerank once the index outgrew the int16 copies. `read` asks SQL for the rows
+   * it is given (libSQL's cosine on the float32 vectors); the query's memo keeps what it
+   * returned by vector row id (never updated nor reused: the same number forever), so a
+   * repeated query reads only the pool's new entrants, and none when the pool is unchanged.
+   * The result is the one a read of the whole pool gave: rows taken in ascending id order (the
+   * order SQL walks its `id IN (json_each)` list in), a stable sort by similarity, the best
+   * `limit`; so ties keep their order. A row deleted after the scan is left out when read and
+   * kept when remembered: the same race as a row deleted between the read and the caller.
+   */
+  async rerankExact(
+    query: Float32Array,
+    vectorIds: readonly number[],
+    limit: number,
+    read: (vectorIds: number[]) => Promise<Iterable<readonly [number, ExactSimilarity]>>,
+  ): Promise<Map<number, number>> {
+    const memo = this.memos.find(query);
+    // Copied before the read: while it runs, the memo may start over for another query.
+    const known = new Map<number, ExactSimilarity>();
+    const missing: number[] = [];
+    for (const vectorId of vectorIds) {
+      const similarity = memo?.exact.get(vectorId);
+      if (similarity === undefined) missing.push(vectorId);
+      else known.set(vectorId, similarity);
+    }
+    if (missing.length > 0) {
+      const fresh = new Map(await read(missing));
+      for (const [vectorId, similarity] of fresh) known.set(vectorId, similarity);
+      if (memo?.matches(query)) memo.keepExact(fresh);
+    }
+    const scored: ExactSimilarity[] = [];
+    for (const vectorId of [...vectorIds].sort((a, b) => a - b)) {
+      const similarity = known.get(vectorId);
+      if (similarity !== undefined && Number.isFinite(similarity.similarity)) scored.push(similarity);
+    }
+    scored.sort((a, b) => b.similarity - a.similarity);
+    return new Map(scored.slice(0, limit).map(({ chunkId, similarity }) => [chunkId, similarity]));
+  }
+
   /** true: every row; undefined: none can match; else a per-row test. */
   private eligibility(filter: ScopeFilter): true | undefined | ((slot: number) => boolean) {
     const sources = [filter.includeNotes, filter.includeConversation];
@@ -447,15 +488,16 @@ export async function vectorCandidates(
   if (pool.length === 0) return new Map();
   const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
-  const exact = await client.execute({
-    sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
-          WHERE id IN (SELECT value FROM json_each(?))`,
-    args: [vectorBlob(query), JSON.stringify(pool)],
+  // The index outgrew the int16 copies: libSQL's cosine, for the rows the query's memo lacks.
+  const blob = vectorBlob(query);
+  return cache.rerankExact(query, pool, limit, async (vectorIds) => {
+    const exact = await client.execute({
+      sql: `SELECT id, chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
+            WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [blob, JSON.stringify(vectorIds)],
+    });
+    return exact.rows.map(
+      (row) => [num(row.id), { chunkId: num(row.chunk_id), similarity: 1 - num(row.distance) }] as const,
+    );
   });
-  const scored = exact.rows
-    .map((row) => [num(row.chunk_id), 1 - num(row.distance)] as const)
-    .filter(([, similarity]) => Number.isFinite(similarity))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, limit);
-  return new Map(scored);
 }
