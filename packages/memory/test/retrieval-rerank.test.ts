@@ -367,6 +367,41 @@ describe('vector candidates reranked in memory', () => {
     expect([compared, exact]).toEqual([44, 32]);
   });
 
+  it('past its int16 budget, orders tied chunks as a read of the whole pool did, from memory too', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    // Five texts, each stored six times: every similarity is tied six ways (a persisted kernel
+    // turn stores the same prompt and reply again and again).
+    const texts = ['harbour lantern', 'harbour tide', 'lantern keeper', 'billing ledger', 'harbour'];
+    for (let i = 0; i < 30; i++) await retriever.indexNote({ id: `note-${i}`, content: texts[(i * 7) % 5]! });
+    const past = new VectorCache(db.client, MODEL, 256, 0);
+    const counting = countingClient();
+    const [query] = await createDeterministicEmbedder().embed(['harbour lantern']);
+    // The pool (128 at least) holds all 30 rows: the rerank before this change read them all in
+    // one statement, its rows in the order SQL gave, and stable-sorted them.
+    const ids = (await db.client.execute('SELECT id FROM chunk_vectors')).rows.map((row) => Number(row.id));
+    const read = await db.client.execute({
+      sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
+            WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [vectorBlob(query!), JSON.stringify(ids.reverse())],
+    });
+    const sorted = read.rows
+      .map((row) => [Number(row.chunk_id), 1 - Number(row.distance)] as const)
+      .filter(([, similarity]) => Number.isFinite(similarity))
+      .sort((a, b) => b[1] - a[1]);
+    for (const limit of [3, 8, 14, 30]) {
+      const expected = sorted.slice(0, limit);
+      // The first read by SQL (or from what an earlier limit left), the next ones from memory.
+      for (let round = 0; round < 3; round++) {
+        expect([...(await vectorCandidates(counting.client, past, query!, limit, NO_FILTER))]).toEqual(
+          expected,
+        );
+      }
+    }
+    // Cut inside ties: which of the tied rows make it is SQL's order, not the pool's.
+    expect(new Set(sorted.map(([, similarity]) => similarity)).size).toBe(5);
+    expect(counting.statements).toBe(1);
+  });
+
   it('past its int16 budget, reads in SQL only the pool rows a repeated query has not met', async () => {
     const retriever = new Retriever(db.client, createDeterministicEmbedder());
     const pick = wordPicker(5);
