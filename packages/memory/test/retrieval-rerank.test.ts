@@ -215,6 +215,18 @@ describe('vector candidates reranked in memory', () => {
     };
   }
 
+  /** A retriever and `note(i)`: note-i, `words` words drawn with `seed`, then its number. */
+  function noteWriter(seed: number, words: number) {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    const pick = wordPicker(seed);
+    const note = (i: number) =>
+      retriever.indexNote({
+        id: `note-${i}`,
+        content: `${Array.from({ length: words }, pick).join(' ')} ${i}.`,
+      });
+    return { retriever, note };
+  }
+
   /** The same candidates from the int16 rerank and from SQL's (a cache with no room for copies). */
   async function expectSameAsSql(
     inMemory: VectorCache,
@@ -257,10 +269,7 @@ describe('vector candidates reranked in memory', () => {
   });
 
   it('keeps its copies while the budget holds every vector, though the cache’s room is larger', async () => {
-    const retriever = new Retriever(db.client, createDeterministicEmbedder());
-    const pick = wordPicker(3);
-    const note = (i: number) =>
-      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 5 }, pick).join(' ')} ${i}.` });
+    const { note } = noteWriter(3, 5);
     for (let i = 0; i < 5; i++) await note(i);
     // Room for 5 copies; the cache's own room is 1,024 slots from its first row.
     const cache = new VectorCache(db.client, MODEL, 256, 5 * (2 * 256 + 8));
@@ -317,10 +326,7 @@ describe('vector candidates reranked in memory', () => {
   }
 
   it('gives the same candidates past its int16 budget as within it, and SQL’s similarities to the bit', async () => {
-    const retriever = new Retriever(db.client, createDeterministicEmbedder());
-    const pick = wordPicker(11);
-    const note = (i: number) =>
-      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 6 }, pick).join(' ')} ${i}.` });
+    const { retriever, note } = noteWriter(11, 6);
     for (let i = 0; i < 30; i++) await note(i);
     const within = new VectorCache(db.client, MODEL, 256);
     // Room for 40 copies: given up while the notes below are added.
@@ -403,10 +409,7 @@ describe('vector candidates reranked in memory', () => {
   });
 
   it('past its int16 budget, reads in SQL only the pool rows a repeated query has not met', async () => {
-    const retriever = new Retriever(db.client, createDeterministicEmbedder());
-    const pick = wordPicker(5);
-    const note = (i: number) =>
-      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 5 }, pick).join(' ')} ${i}.` });
+    const { note } = noteWriter(5, 5);
     for (let i = 0; i < 40; i++) await note(i);
     const cache = new VectorCache(db.client, MODEL, 256, 0);
     const counting = countingClient();
