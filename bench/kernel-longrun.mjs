@@ -113,6 +113,10 @@ while (done < total) {
       cpu_us_per_turn: Math.round((cpu.user + cpu.system) / sliceDone),
       rss_mb: mb(memory.rss),
       heap_mb: mb(memory.heapUsed),
+      // Typed arrays' and WebAssembly memories' backing stores (the vector cache's codes, ids
+      // and int16 copies live there), outside the heap.
+      array_buffers_mb: mb(memory.arrayBuffers),
+      external_mb: mb(memory.external),
     });
     process.stderr.write(`  ${done} turns: ${JSON.stringify(slices.at(-1))}\n`);
     sliceDone = 0;

@@ -1,4 +1,5 @@
 /** The rerank of the code scan's pool in memory (int16 copies) against libSQL's exact cosine. */
+import type { Client, InStatement } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeterministicEmbedder } from '../src/embedders/deterministic.js';
 import { Retriever } from '../src/retrieval/index.js';
@@ -214,6 +215,18 @@ describe('vector candidates reranked in memory', () => {
     };
   }
 
+  /** A retriever and `note(i)`: note-i, `words` words drawn with `seed`, then its number. */
+  function noteWriter(seed: number, words: number) {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    const pick = wordPicker(seed);
+    const note = (i: number) =>
+      retriever.indexNote({
+        id: `note-${i}`,
+        content: `${Array.from({ length: words }, pick).join(' ')} ${i}.`,
+      });
+    return { retriever, note };
+  }
+
   /** The same candidates from the int16 rerank and from SQL's (a cache with no room for copies). */
   async function expectSameAsSql(
     inMemory: VectorCache,
@@ -256,10 +269,7 @@ describe('vector candidates reranked in memory', () => {
   });
 
   it('keeps its copies while the budget holds every vector, though the cache’s room is larger', async () => {
-    const retriever = new Retriever(db.client, createDeterministicEmbedder());
-    const pick = wordPicker(3);
-    const note = (i: number) =>
-      retriever.indexNote({ id: `note-${i}`, content: `${Array.from({ length: 5 }, pick).join(' ')} ${i}.` });
+    const { note } = noteWriter(3, 5);
     for (let i = 0; i < 5; i++) await note(i);
     // Room for 5 copies; the cache's own room is 1,024 slots from its first row.
     const cache = new VectorCache(db.client, MODEL, 256, 5 * (2 * 256 + 8));
@@ -297,5 +307,126 @@ describe('vector candidates reranked in memory', () => {
     }
     await expectSameAsSql(inMemory, inSql, queries);
     expect(inMemory.size).toBe(50);
+  });
+
+  /** db.client, counting the rerank's SQL statements and the vector rows they read. */
+  function countingClient(): { client: Client; statements: number; rows: number } {
+    const counts = { client: db.client, statements: 0, rows: 0 };
+    counts.client = {
+      execute: async (statement: InStatement) => {
+        const result = await db.client.execute(statement);
+        if (typeof statement !== 'string' && statement.sql.includes('vector_distance_cos')) {
+          counts.statements++;
+          counts.rows += result.rows.length;
+        }
+        return result;
+      },
+    } as unknown as Client;
+    return counts;
+  }
+
+  it('gives the same candidates past its int16 budget as within it, and SQL’s similarities to the bit', async () => {
+    const { retriever, note } = noteWriter(11, 6);
+    for (let i = 0; i < 30; i++) await note(i);
+    const within = new VectorCache(db.client, MODEL, 256);
+    // Room for 40 copies: given up while the notes below are added.
+    const past = new VectorCache(db.client, MODEL, 256, 40 * (2 * 256 + 8));
+    // No memo, no copies: every search reads the whole pool in SQL (the rerank before this change).
+    const reference = new VectorCache(db.client, MODEL, 256, 0, 0);
+    const embedder = createDeterministicEmbedder();
+    const queries = ['harbour lantern', 'billing invoice step 3', 'storage tide keeper', 'harbour lantern'];
+    const vectors = await embedder.embed(queries);
+    let compared = 0;
+    let exact = 0;
+    const expectSame = async () => {
+      // Past its budget (no copies), its similarities are SQL's; within it, the int16 ones.
+      await past.refresh();
+      const isPast = (await past.rerank(vectors[0]!, [1], 1)) === undefined;
+      for (const vector of vectors) {
+        const fromWithin = await vectorCandidates(db.client, within, vector!, 8, NO_FILTER);
+        const fromPast = await vectorCandidates(db.client, past, vector!, 8, NO_FILTER);
+        const fromReference = await vectorCandidates(db.client, reference, vector!, 8, NO_FILTER);
+        expect(fromPast.size).toBe(8);
+        expect([...fromPast.keys()]).toEqual([...fromWithin.keys()]);
+        expect([...fromPast.keys()]).toEqual([...fromReference.keys()]);
+        if (isPast) {
+          expect([...fromPast]).toEqual([...fromReference]);
+          exact++;
+        }
+        compared++;
+      }
+    };
+    await expectSame();
+    // Added in steps, each searched twice (the second from the memo): past 40 the copies go.
+    for (let i = 30; i < 70; i += 10) {
+      for (let j = i; j < i + 10; j++) await note(j);
+      await expectSame();
+      await expectSame();
+    }
+    expect(await past.rerank(vectors[0]!, [1], 1)).toBeUndefined();
+    expect((await within.rerank(vectors[0]!, [1], 1))?.size).toBe(1);
+    // Deletions move slots and start the memos over.
+    for (let i = 0; i < 70; i += 4) await retriever.removeSource('note', `note-${i}`);
+    await expectSame();
+    await expectSame();
+    expect(past.size).toBe(52);
+    expect([compared, exact]).toEqual([44, 32]);
+  });
+
+  it('past its int16 budget, orders tied chunks as a read of the whole pool did, from memory too', async () => {
+    const retriever = new Retriever(db.client, createDeterministicEmbedder());
+    // Five texts, each stored six times: every similarity is tied six ways (a persisted kernel
+    // turn stores the same prompt and reply again and again).
+    const texts = ['harbour lantern', 'harbour tide', 'lantern keeper', 'billing ledger', 'harbour'];
+    for (let i = 0; i < 30; i++) await retriever.indexNote({ id: `note-${i}`, content: texts[(i * 7) % 5]! });
+    const past = new VectorCache(db.client, MODEL, 256, 0);
+    const counting = countingClient();
+    const [query] = await createDeterministicEmbedder().embed(['harbour lantern']);
+    // The pool (128 at least) holds all 30 rows: the rerank before this change read them all in
+    // one statement, its rows in the order SQL gave, and stable-sorted them.
+    const ids = (await db.client.execute('SELECT id FROM chunk_vectors')).rows.map((row) => Number(row.id));
+    const read = await db.client.execute({
+      sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
+            WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [vectorBlob(query!), JSON.stringify(ids.reverse())],
+    });
+    const sorted = read.rows
+      .map((row) => [Number(row.chunk_id), 1 - Number(row.distance)] as const)
+      .filter(([, similarity]) => Number.isFinite(similarity))
+      .sort((a, b) => b[1] - a[1]);
+    for (const limit of [3, 8, 14, 30]) {
+      const expected = sorted.slice(0, limit);
+      // The first read by SQL (or from what an earlier limit left), the next ones from memory.
+      for (let round = 0; round < 3; round++) {
+        expect([...(await vectorCandidates(counting.client, past, query!, limit, NO_FILTER))]).toEqual(
+          expected,
+        );
+      }
+    }
+    // Cut inside ties: which of the tied rows make it is SQL's order, not the pool's.
+    expect(new Set(sorted.map(([, similarity]) => similarity)).size).toBe(5);
+    expect(counting.statements).toBe(1);
+  });
+
+  it('past its int16 budget, reads in SQL only the pool rows a repeated query has not met', async () => {
+    const { note } = noteWriter(5, 5);
+    for (let i = 0; i < 40; i++) await note(i);
+    const cache = new VectorCache(db.client, MODEL, 256, 0);
+    const counting = countingClient();
+    const [query] = await createDeterministicEmbedder().embed(['harbour tide keeper']);
+    const first = await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    // A pool of 128 holds every one of the 40 rows.
+    expect([counting.statements, counting.rows]).toEqual([1, 40]);
+    const again = await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    expect([...again]).toEqual([...first]);
+    expect([counting.statements, counting.rows]).toEqual([1, 40]);
+    for (let i = 40; i < 43; i++) await note(i);
+    await vectorCandidates(counting.client, cache, query!, 8, NO_FILTER);
+    // Only the three new rows.
+    expect([counting.statements, counting.rows]).toEqual([2, 43]);
+    // Another query reads its own pool.
+    const [other] = await createDeterministicEmbedder().embed(['billing ledger']);
+    await vectorCandidates(counting.client, cache, other!, 8, NO_FILTER);
+    expect([counting.statements, counting.rows]).toEqual([3, 86]);
   });
 });

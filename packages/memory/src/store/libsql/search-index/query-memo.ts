@@ -30,6 +30,12 @@ const SELECTIONS = 8;
 /** How many rerank similarities one query keeps (a pool is 512): more start the list over. */
 const SIMILARITIES = 4096;
 
+/** A pooled vector row's chunk and its exact similarity to the query (libSQL's cosine). */
+export interface ExactSimilarity {
+  readonly chunkId: number;
+  readonly similarity: number;
+}
+
 /** A selection of the best slots for one filter and pool size, and how many slots it has seen. */
 export interface Selection {
   readonly top: TopK;
@@ -54,6 +60,12 @@ export class QueryMemo {
   prepared: RerankQuery | undefined;
   /** Rerank similarity per slot (copies never change while slots stay where they are). */
   readonly similarities = new Map<number, number>();
+  /**
+   * The SQL rerank's similarities (the index outgrew the int16 copies) per vector row id: a
+   * row is never updated nor its id reused, so its similarity to this query never changes, and
+   * a repeated query asks SQL only for the pool's new entrants (vector-cache.ts, rerankExact).
+   */
+  readonly exact = new Map<number, ExactSimilarity>();
   private readonly selections = new Map<string, Selection>();
 
   constructor(query: Float32Array, removals: number) {
@@ -78,6 +90,7 @@ export class QueryMemo {
     this.scored = 0;
     this.prepared = undefined;
     this.similarities.clear();
+    this.exact.clear();
     this.selections.clear();
   }
 
@@ -117,6 +130,13 @@ export class QueryMemo {
       this.selections.set(key, selection);
     }
     return selection;
+  }
+
+  /** Keep the SQL rerank's `similarities` (by vector row id), up to SIMILARITIES in all. */
+  keepExact(similarities: ReadonlyMap<number, ExactSimilarity>): void {
+    if (this.exact.size + similarities.size > SIMILARITIES) this.exact.clear();
+    if (similarities.size > SIMILARITIES) return;
+    for (const [vectorId, similarity] of similarities) this.exact.set(vectorId, similarity);
   }
 
   /** The rerank query, made once per memo. */
@@ -159,6 +179,11 @@ export class QueryMemos {
   /** `kept` queries at most; 0 keeps none (every memo starts empty: a full scan). */
   constructor(private readonly kept = MEMOS) {}
 
+  /** The memo kept for `query`, if any, left where it is in the order. */
+  find(query: Float32Array): QueryMemo | undefined {
+    return this.memos.find((memo) => memo.matches(query));
+  }
+
   /** The memo of `query`, valid for a cache that has removed `removals` slots so far. */
   for(query: Float32Array, removals: number): QueryMemo {
     const at = this.memos.findIndex((memo) => memo.matches(query));
@@ -193,8 +218,10 @@ export class QueryMemos {
  * against the exact top 32 (0.941 vs 0.944); int16 gives exactly the SQL rerank's figures.
  *
  * Bounded: 2·`dimensions` + 8 bytes per vector (520 B at 256 dimensions), and no more than
- * QUANTIZED_BUDGET_BYTES in all. Past that the cache gives up its copies and the caller
- * reranks in SQL as before, so a very large index costs no more memory than the codes.
+ * QUANTIZED_BUDGET_BYTES in all. Past that the cache gives up its copies and the pool is
+ * reranked in SQL on the float32 vectors, so a very large index costs no more memory than the
+ * codes; a repeated query's SQL similarities are kept in its memo (QueryMemo.exact), so it
+ * asks SQL only for the pool's new entrants, as the int16 path computes only theirs.
  *
  * From WASM_FROM slots of room the values live in a WebAssembly memory, behind the query's
  * coordinates at address 0, and the dot products run there (wasm-kernels.ts's `dot`: the same

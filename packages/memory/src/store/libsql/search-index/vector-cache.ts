@@ -16,6 +16,7 @@ import { isZeroVector } from '../../../store-input.js';
 import { CodeStore, TopK } from './code-scan.js';
 import { codeBytes, vectorBlob } from './codes.js';
 import {
+  type ExactSimilarity,
   Int16Vectors,
   QUANTIZED_BUDGET_BYTES,
   type QueryMemo,
@@ -200,7 +201,8 @@ export class VectorCache {
    * to vector ids and back (a sort of 512 and two Map lookups per pooled row were a fifth of
    * the vector side of a recall). When a pooled row's copy is not in memory (not read yet, or
    * the index outgrew the copies' budget) it returns the pool instead, as search would, for
-   * the caller's rerank: the scan, the costly part, is never run twice.
+   * the caller's rerank: the scan, the costly part, is never run twice. Past the budget, a pool
+   * whose every SQL similarity the query's memo kept is reranked here too (rerankExact's result).
    */
   nearest(
     query: Float32Array,
@@ -213,7 +215,9 @@ export class VectorCache {
     if (slots === undefined) return new Map();
     const copies = this.rerankCopies;
     const pooled = slots.unordered();
-    if (copies === undefined || pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
+    // Past the copies' budget: the SQL similarities the memo kept, when it has the whole pool's.
+    if (copies === undefined) return this.rememberedExact(memo, pooled, limit) ?? this.vectorIdsOf(slots);
+    if (pooled.some((slot) => !copies.has(slot))) return this.vectorIdsOf(slots);
     // A slot's copy does not change while it stays in its slot: the memo computes each once.
     const similarityOf = (slot: number, prepared: Parameters<Int16Vectors['similarity']>[1]) =>
       copies.similarity(slot, prepared);
@@ -224,6 +228,25 @@ export class VectorCache {
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
+  }
+
+  /**
+   * rerankExact's result for a pool of `slots` whose every SQL similarity `memo` kept; undefined
+   * when one is missing (the caller reads it).
+   */
+  private rememberedExact(
+    memo: QueryMemo,
+    slots: Float64Array,
+    limit: number,
+  ): Map<number, number> | undefined {
+    const best = new BestExact(limit);
+    for (let i = 0; i < slots.length; i++) {
+      const vectorId = this.vectorIds[slots[i]!]!;
+      const similarity = memo.exact.get(vectorId);
+      if (similarity === undefined) return undefined;
+      best.push(vectorId, similarity);
+    }
+    return best.result();
   }
 
   /** The vector row ids of a scan's slots, best first. */
@@ -305,6 +328,41 @@ export class VectorCache {
       if (Number.isFinite(similarity)) top.push(this.chunkIds[slot]!, similarity);
     }
     return new Map(top.sortedEntries());
+  }
+
+  /**
+   * chunk id → exact similarity of `query` with each of `vectorIds` (from search), the best
+   * `limit`: the rerank once the index outgrew the int16 copies. `read` asks SQL for the rows
+   * it is given (libSQL's cosine on the float32 vectors); the query's memo keeps what it
+   * returned by vector row id (never updated nor reused: the same number forever), so a
+   * repeated query reads only the pool's new entrants, and none when the pool is unchanged.
+   * The result is the one a read of the whole pool gave (BestExact). When the memo already has
+   * every pooled row, `nearest` gives this result itself, with no read. A row deleted after the scan is left out when read and
+   * kept when remembered: the same race as a row deleted between the read and the caller.
+   */
+  async rerankExact(
+    query: Float32Array,
+    vectorIds: readonly number[],
+    limit: number,
+    read: (vectorIds: number[]) => Promise<Iterable<readonly [number, ExactSimilarity]>>,
+  ): Promise<Map<number, number>> {
+    const memo = this.memos.find(query);
+    // Copied before the read: while it runs, the memo may start over for another query.
+    const known = new Map<number, ExactSimilarity>();
+    const missing: number[] = [];
+    for (const vectorId of vectorIds) {
+      const similarity = memo?.exact.get(vectorId);
+      if (similarity === undefined) missing.push(vectorId);
+      else known.set(vectorId, similarity);
+    }
+    if (missing.length > 0) {
+      const fresh = new Map(await read(missing));
+      for (const [vectorId, similarity] of fresh) known.set(vectorId, similarity);
+      if (memo?.matches(query)) memo.keepExact(fresh);
+    }
+    const best = new BestExact(limit);
+    for (const [vectorId, similarity] of known) best.push(vectorId, similarity);
+    return best.result();
   }
 
   /** true: every row; undefined: none can match; else a per-row test. */
@@ -413,6 +471,45 @@ export class VectorCache {
 }
 
 /**
+ * The best `limit` of the SQL rerank's rows, as chunk id → similarity, in the order a read of the
+ * whole pool gave them: SQL returns an `id IN (json_each)` list's rows in ascending id order, and
+ * the rows with a finite similarity were stable-sorted by it, best first, and cut at `limit`;
+ * that is the order (similarity descending, then vector row id ascending), which holds whatever
+ * order the rows are pushed in. A bounded insertion: a pool of 512 costs ~512 comparisons with
+ * the worst kept, not a sort.
+ */
+class BestExact {
+  private readonly ids: number[] = [];
+  private readonly kept: ExactSimilarity[] = [];
+  constructor(private readonly limit: number) {}
+
+  push(vectorId: number, row: ExactSimilarity): void {
+    const similarity = row.similarity;
+    if (!Number.isFinite(similarity)) return;
+    const ids = this.ids;
+    const kept = this.kept;
+    let at = kept.length;
+    while (at > 0) {
+      const before = kept[at - 1]!.similarity;
+      // 0 and -0 are equal here, as they were to the sort's `b - a`.
+      if (before > similarity || (before === similarity && ids[at - 1]! < vectorId)) break;
+      at--;
+    }
+    if (at >= this.limit) return;
+    kept.splice(at, 0, row);
+    ids.splice(at, 0, vectorId);
+    if (kept.length > this.limit) {
+      kept.pop();
+      ids.pop();
+    }
+  }
+
+  result(): Map<number, number> {
+    return new Map(this.kept.map(({ chunkId, similarity }) => [chunkId, similarity]));
+  }
+}
+
+/**
  * The vector half of the search: the in-memory code scan proposes a pool several times larger
  * than needed, and the pool is reranked by cosine on the cache's int16 copies of the vectors
  * (Int16Vectors, query-memo.ts), or in SQL on the stored float32 vectors once the index outgrew them.
@@ -440,22 +537,22 @@ export async function vectorCandidates(
   if (isZeroVector(query)) return new Map();
   await cache.refresh();
   const poolSize = Math.max(MIN_POOL, limit * POOL_FACTOR);
-  // Usually the whole pool's copies are in memory: scan and rerank at once, on slots; else
-  // the pool, reranked below.
+  // Usually the whole pool's copies (or, past their budget, its remembered SQL similarities) are
+  // in memory: scan and rerank at once, on slots; else the pool, reranked below.
   const pool = cache.nearest(query, poolSize, limit, filter);
   if (pool instanceof Map) return pool;
   if (pool.length === 0) return new Map();
   const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
-  const exact = await client.execute({
-    sql: `SELECT chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
-          WHERE id IN (SELECT value FROM json_each(?))`,
-    args: [vectorBlob(query), JSON.stringify(pool)],
+  // The index outgrew the int16 copies: libSQL's cosine, for the rows the query's memo lacks.
+  return cache.rerankExact(query, pool, limit, async (vectorIds) => {
+    const exact = await client.execute({
+      sql: `SELECT id, chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
+            WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [vectorBlob(query), JSON.stringify(vectorIds)],
+    });
+    return exact.rows.map(
+      (row) => [num(row.id), { chunkId: num(row.chunk_id), similarity: 1 - num(row.distance) }] as const,
+    );
   });
-  const scored = exact.rows
-    .map((row) => [num(row.chunk_id), 1 - num(row.distance)] as const)
-    .filter(([, similarity]) => Number.isFinite(similarity))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, limit);
-  return new Map(scored);
 }
