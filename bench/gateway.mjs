@@ -89,14 +89,12 @@ const { url: mockUrl, child: mock } = await startMockProcess(bin, scenarioPath);
 children.add(mock);
 
 // The per-connection frame limit (50/s by default) is a flood guard; one client sending turns
-// back to back as fast as the gateway answers them (section e) is what is measured here.
+// back to back as fast as the gateway answers them (sections e and g) is what is measured here.
+const BENCH_TOML =
+  '\n[tools]\napproval = "auto"\n\n[gateway]\nrate_limit_per_sec = 100000\nrate_limit_burst = 100000\n';
+
 function workspace(name) {
-  return mockWorkspace(
-    join(root, name),
-    mockUrl,
-    '\n[tools]\napproval = "auto"\n\n[gateway]\nrate_limit_per_sec = 100000\nrate_limit_burst = 100000\n',
-    gatewayEnv,
-  );
+  return mockWorkspace(join(root, name), mockUrl, BENCH_TOML, gatewayEnv);
 }
 
 function freePort() {
@@ -399,7 +397,9 @@ async function sectionG() {
   const { url, child } = await startMockProcess(bin, scenario);
   children.add(child);
   try {
-    const dir = mockWorkspace(join(root, 'tool-session'), url, '\n[tools]\napproval = "auto"\n', gatewayEnv);
+    // Its own workspace, with section e's raised frame limit: at ~13 ms a turn it sends more than
+    // the default 50 frames/s, and a refused send_turn (before its error named the request) hung it.
+    const dir = mockWorkspace(join(root, 'tool-session'), url, BENCH_TOML, gatewayEnv);
     writeFileSync(join(dir, 'big.txt'), payload);
     return { g_one_session_with_tools: await oneSession('g', dir, 'read the big file') };
   } finally {

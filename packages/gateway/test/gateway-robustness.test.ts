@@ -97,7 +97,7 @@ describe('malformed frames', () => {
 });
 
 describe('rate limit', () => {
-  it('refuses frames over the burst with one rate_limited error, then accepts again once the bucket refills', async () => {
+  it('refuses frames over the burst, each request answered with a rate_limited error naming it, then accepts again once the bucket refills', async () => {
     let now = 1_000_000;
     env = await startTestGateway({
       limits: { rateLimitBurst: 5, rateLimitPerSec: 20 },
@@ -109,12 +109,22 @@ describe('rate limit', () => {
     expect(limited.payload.code).toBe('rate_limited');
     expect(limited.payload.message).toContain('at most 20 per second');
     await client.take('health_status', (f) => f.payload.request_id === 'h4');
+    // Before: one error without a request_id for the three, so a client waiting for h6's answer
+    // (as one waits for a send_turn's end) waited forever.
+    await client.take('error', (f) => f.payload.request_id === 'h7');
+    expect(
+      client.frames.filter((f) => f.type === 'error').map((f) => [f.payload.code, f.payload.request_id]),
+    ).toEqual([
+      ['rate_limited', 'h5'],
+      ['rate_limited', 'h6'],
+      ['rate_limited', 'h7'],
+    ]);
     now += 1000; // the bucket refills (to its burst of 5)
     client.send({ type: 'health_check', payload: { request_id: 'later' } });
     await client.take('health_status', (f) => f.payload.request_id === 'later');
     const answered = client.frames.filter((f) => f.type === 'health_status').length;
     expect(answered).toBe(6); // 5 from the burst, then the later one
-    expect(client.frames.filter((f) => f.type === 'error')).toHaveLength(1);
+    expect(client.frames.filter((f) => f.type === 'error')).toHaveLength(3);
     expect(client.closed).toBeUndefined();
   });
 

@@ -140,11 +140,17 @@ export class GatewayConnection implements Subscriber {
     if (this.#closed) return;
     const { limits, log } = this.hub.options;
     if (!this.#bucket.take()) {
-      if (this.#bucket.refusedInARow === 1) {
+      // A refused request is answered with its request_id, so a client waiting for that answer
+      // (a send_turn's end) learns it was refused instead of waiting forever; other refused
+      // frames get one error per run of refusals. Bounded either way: a connection refused
+      // rateLimitBurst times in a row is closed.
+      const requestId = refusedRequestId(data, isBinary);
+      if (requestId !== undefined || this.#bucket.refusedInARow === 1) {
         this.send(
           errorFrame(
             'rate_limited',
             `too many frames: at most ${limits.rateLimitPerSec} per second (bursts of ${limits.rateLimitBurst}); slow down`,
+            { requestId },
           ),
         );
       }
@@ -168,9 +174,7 @@ export class GatewayConnection implements Subscriber {
       this.send(errorFrame('invalid_frame', 'binary frames are not supported: send JSON text frames'));
       return;
     }
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = frameText(data);
     this.#queue = this.#queue
       .then(() => this.#handle(text))
       .catch((error: unknown) => log('error', 'frame handling failed', { error: String(error) }));
@@ -391,4 +395,24 @@ export class GatewayConnection implements Subscriber {
 function byteLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
   return (data as Buffer | ArrayBuffer).byteLength;
+}
+
+/** Refused frames larger than this are not read for their request_id (an accepted one would be parsed whole). */
+const REFUSED_READ_BYTES = 64 * 1024;
+
+/** The request_id of a refused text frame of at most REFUSED_READ_BYTES, if it names one. */
+function refusedRequestId(data: RawData, isBinary: boolean): string | undefined {
+  if (isBinary || byteLength(data) > REFUSED_READ_BYTES) return undefined;
+  try {
+    return requestIdOf(JSON.parse(frameText(data)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A text frame's data as a string (ws hands it over as a Buffer, fragments or an ArrayBuffer). */
+function frameText(data: RawData): string {
+  return Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8');
 }
