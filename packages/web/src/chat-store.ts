@@ -8,6 +8,7 @@ import { browserSocket, type ConnectionState, GatewayClient } from '@oxydra/gate
 import type { ServerFrame, ServerPayload, SessionSummary } from '@oxydra/types/gateway';
 import { api, errorText } from './api.js';
 import type { ConfiguredAgent, TranscriptMessage } from './api-types.js';
+import { type ChatTurn, errorOutcome } from './chat-errors.js';
 import { Store } from './store.js';
 import { toast } from './toasts.js';
 
@@ -39,7 +40,7 @@ export interface ChatState {
   agents: ConfiguredAgent[];
   items: ChatItem[];
   /** The turn this session is running, if any (this client's or another's). */
-  turn?: { turnId: string; state: 'queued' | 'running' };
+  turn?: ChatTurn;
   sandbox?: ServerPayload<'hello_ack'>['sandbox'];
   loading: boolean;
 }
@@ -135,8 +136,9 @@ export class ChatStore extends Store<ChatState> {
     const session = this.state.session;
     if (!session || this.state.turn || prompt.trim() === '') return false;
     const turnId = this.socket.newTurnId();
+    let requestId: string;
     try {
-      this.socket.send('send_turn', { session_id: session.session_id, turn_id: turnId, prompt });
+      requestId = this.socket.send('send_turn', { session_id: session.session_id, turn_id: turnId, prompt });
     } catch (error) {
       this.#notice(errorText(error), 'error');
       return false;
@@ -144,7 +146,7 @@ export class ChatStore extends Store<ChatState> {
     this.update((s) => ({
       ...s,
       items: [...s.items, { id: nextId(), kind: 'user', text: prompt }],
-      turn: { turnId, state: 'queued' },
+      turn: { turnId, state: 'queued', requestId },
     }));
     return true;
   }
@@ -316,12 +318,10 @@ export class ChatStore extends Store<ChatState> {
         this.#notice('Turn cancelled.', 'info');
         return;
       case 'error': {
-        const p = frame.payload;
-        if (p.turn) this.#finishTurn(p.turn.turn_id);
-        else if (p.code === 'turn_active' || p.code === 'session_deleted')
-          this.update((s) => ({ ...s, turn: undefined }));
-        if (p.code === 'rate_limited' || p.request_id?.startsWith('hello')) return;
-        this.#notice(p.message, 'error');
+        const { ends, notify } = errorOutcome(frame.payload, this.state.turn);
+        if (ends === 'current') this.update((s) => ({ ...s, turn: undefined }));
+        else if (ends) this.#finishTurn(ends.turnId);
+        if (notify) this.#notice(frame.payload.message, 'error');
         return;
       }
       default:
