@@ -418,3 +418,42 @@ export function vectorNorm(vector: Float32Array): number {
   for (let i = 0; i < vector.length; i++) squares += vector[i]! * vector[i]!;
   return Math.sqrt(squares);
 }
+
+/**
+ * The best `limit` of the SQL rerank's rows, as chunk id → similarity, in the order a read of the
+ * whole pool gave them: SQL returns an `id IN (json_each)` list's rows in ascending id order, and
+ * the rows with a finite similarity were stable-sorted by it, best first, and cut at `limit`;
+ * that is the order (similarity descending, then vector row id ascending), which holds whatever
+ * order the rows are pushed in. A bounded insertion: a pool of 512 costs ~512 comparisons with
+ * the worst kept, not a sort.
+ */
+export class BestExact {
+  private readonly ids: number[] = [];
+  private readonly kept: ExactSimilarity[] = [];
+  constructor(private readonly limit: number) {}
+
+  push(vectorId: number, row: ExactSimilarity): void {
+    const similarity = row.similarity;
+    if (!Number.isFinite(similarity)) return;
+    const ids = this.ids;
+    const kept = this.kept;
+    let at = kept.length;
+    while (at > 0) {
+      const before = kept[at - 1]!.similarity;
+      // 0 and -0 are equal here, as they were to the sort's `b - a`.
+      if (before > similarity || (before === similarity && ids[at - 1]! < vectorId)) break;
+      at--;
+    }
+    if (at >= this.limit) return;
+    kept.splice(at, 0, row);
+    ids.splice(at, 0, vectorId);
+    if (kept.length > this.limit) {
+      kept.pop();
+      ids.pop();
+    }
+  }
+
+  result(): Map<number, number> {
+    return new Map(this.kept.map(({ chunkId, similarity }) => [chunkId, similarity]));
+  }
+}

@@ -56,3 +56,25 @@ export function scopeSql(filter: ScopeFilter): { sql: string; args: InValue[] } 
 export function hasAllTags(chunkTags: readonly string[], wanted: readonly string[]): boolean {
   return wanted.every((tag) => chunkTags.includes(tag));
 }
+
+/** Interned "no value" (a chunk saved without user or session). */
+export const NONE = 0;
+
+/** Strings ↔ small integers, so the scan compares numbers. */
+export class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [''];
+  id(value: string | null): number {
+    if (value === null) return NONE;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.ids.set(value, id);
+      this.values.push(value);
+    }
+    return id;
+  }
+  find(value: string): number | undefined {
+    return this.ids.get(value);
+  }
+}

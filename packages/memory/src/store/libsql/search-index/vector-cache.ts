@@ -16,6 +16,7 @@ import { isZeroVector } from '../../../store-input.js';
 import { CodeStore, TopK } from './code-scan.js';
 import { codeBytes, vectorBlob } from './codes.js';
 import {
+  BestExact,
   type ExactSimilarity,
   Int16Vectors,
   QUANTIZED_BUDGET_BYTES,
@@ -23,13 +24,10 @@ import {
   QueryMemos,
   rerankQuery,
 } from './query-memo.js';
-import { hasAllTags, type ScopeFilter } from './scope.js';
+import { hasAllTags, Interner, NONE, type ScopeFilter } from './scope.js';
 
 const NOTE = 0;
 const CONVERSATION = 1;
-/** Interned "no value" (a chunk saved without user or session). */
-const NONE = 0;
-
 function toNumber(value: unknown): number {
   return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
 }
@@ -38,25 +36,6 @@ function toBytes(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (value instanceof Uint8Array) return value;
   return new Uint8Array(0);
-}
-
-/** Strings ↔ small integers, so the scan compares numbers. */
-class Interner {
-  private readonly ids = new Map<string, number>();
-  readonly values: string[] = [''];
-  id(value: string | null): number {
-    if (value === null) return NONE;
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.ids.set(value, id);
-      this.values.push(value);
-    }
-    return id;
-  }
-  find(value: string): number | undefined {
-    return this.ids.get(value);
-  }
 }
 
 export class VectorCache {
@@ -471,45 +450,6 @@ export class VectorCache {
 }
 
 /**
- * The best `limit` of the SQL rerank's rows, as chunk id → similarity, in the order a read of the
- * whole pool gave them: SQL returns an `id IN (json_each)` list's rows in ascending id order, and
- * the rows with a finite similarity were stable-sorted by it, best first, and cut at `limit`;
- * that is the order (similarity descending, then vector row id ascending), which holds whatever
- * order the rows are pushed in. A bounded insertion: a pool of 512 costs ~512 comparisons with
- * the worst kept, not a sort.
- */
-class BestExact {
-  private readonly ids: number[] = [];
-  private readonly kept: ExactSimilarity[] = [];
-  constructor(private readonly limit: number) {}
-
-  push(vectorId: number, row: ExactSimilarity): void {
-    const similarity = row.similarity;
-    if (!Number.isFinite(similarity)) return;
-    const ids = this.ids;
-    const kept = this.kept;
-    let at = kept.length;
-    while (at > 0) {
-      const before = kept[at - 1]!.similarity;
-      // 0 and -0 are equal here, as they were to the sort's `b - a`.
-      if (before > similarity || (before === similarity && ids[at - 1]! < vectorId)) break;
-      at--;
-    }
-    if (at >= this.limit) return;
-    kept.splice(at, 0, row);
-    ids.splice(at, 0, vectorId);
-    if (kept.length > this.limit) {
-      kept.pop();
-      ids.pop();
-    }
-  }
-
-  result(): Map<number, number> {
-    return new Map(this.kept.map(({ chunkId, similarity }) => [chunkId, similarity]));
-  }
-}
-
-/**
  * The vector half of the search: the in-memory code scan proposes a pool several times larger
  * than needed, and the pool is reranked by cosine on the cache's int16 copies of the vectors
  * (Int16Vectors, query-memo.ts), or in SQL on the stored float32 vectors once the index outgrew them.
@@ -520,10 +460,6 @@ class BestExact {
 
 const POOL_FACTOR = 16;
 const MIN_POOL = 128;
-
-function num(value: unknown): number {
-  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
-}
 
 /** chunk id → cosine similarity, for the best `limit` chunks by vector that `filter` allows. */
 export async function vectorCandidates(
@@ -552,7 +488,11 @@ export async function vectorCandidates(
       args: [vectorBlob(query), JSON.stringify(vectorIds)],
     });
     return exact.rows.map(
-      (row) => [num(row.id), { chunkId: num(row.chunk_id), similarity: 1 - num(row.distance) }] as const,
+      (row) =>
+        [
+          toNumber(row.id),
+          { chunkId: toNumber(row.chunk_id), similarity: 1 - toNumber(row.distance) },
+        ] as const,
     );
   });
 }
