@@ -140,39 +140,20 @@ function get(url: string, headers: Record<string, string>, options: ProbeOptions
   });
 }
 
-/** At most this much of a refusal's body is read: it is another server's text, of any size. */
-const REFUSAL_BODY_BYTES = 16 * 1024;
-
 /**
  * Whether a failed listing says the key is wrong where its status does not: Gemini answers a key
  * it does not know with 400 INVALID_ARGUMENT and the reason API_KEY_INVALID in its details. The
- * body is read (its first REFUSAL_BODY_BYTES) only for that answer; any other is dropped unread.
+ * body (no more than its first REFUSAL_BODY_BYTES, which is all `get` keeps of a refusal) is read
+ * only for that answer; any other is dropped unread.
  */
 async function refusesKey(response: Response, entry: ProviderEntry): Promise<boolean> {
-  if (response.status !== 400 || entry.provider_type !== 'gemini' || response.body === null) {
+  if (response.status !== 400 || entry.provider_type !== 'gemini') {
     await response.body?.cancel();
     return false;
   }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    while (size < REFUSAL_BODY_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    return false;
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const text = new TextDecoder().decode(Buffer.concat(chunks).subarray(0, REFUSAL_BODY_BYTES));
-  try {
-    return (
-      keyRefusalReason((JSON.parse(text) as { error?: { details?: unknown } })?.error?.details) !== undefined
-    );
+    const body = JSON.parse(await response.text()) as { error?: { details?: unknown } } | null;
+    return keyRefusalReason(body?.error?.details) !== undefined;
   } catch {
     // Cut at the bound or not JSON: Google's refusal is a few hundred bytes of JSON.
     return false;

@@ -69,14 +69,56 @@ export interface HttpTransport {
  */
 export function refusingRedirects(fetcher?: typeof fetch): typeof fetch {
   return async (input, init) => {
+    let response: Response;
     try {
-      return await (fetcher ?? globalThis.fetch)(input, { ...init, redirect: 'error', window: null });
+      response = await (fetcher ?? globalThis.fetch)(input, { ...init, redirect: 'error', window: null });
     } catch (error) {
       if (isRedirectRefusal(error))
         throw redirectRefused(String(input instanceof Request ? input.url : input));
       throw error;
     }
+    return response.ok ? response : withBoundedBody(response);
   };
+}
+
+/**
+ * At most this much of a refusal's body (a non-2xx answer) is kept. Every reader of one (our
+ * adapters' error makers, the Anthropic SDK's, the endpoint probe) reads it whole to word an
+ * error message, and it is another server's text, of any size: a gigabyte error page would
+ * otherwise be held in memory, twice as a string.
+ */
+export const REFUSAL_BODY_BYTES = 64 * 1024;
+
+/**
+ * `response` with only the first REFUSAL_BODY_BYTES of its body, the rest left unread (the
+ * connection is let go). A read that fails midway keeps what came. A status the Response
+ * constructor refuses (a server may answer 999) is kept as the status text and said as 502, the
+ * status for an upstream answer that is not valid HTTP.
+ */
+async function withBoundedBody(response: Response): Promise<Response> {
+  const chunks: Uint8Array[] = [];
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    let size = 0;
+    try {
+      while (size < REFUSAL_BODY_BYTES) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+      }
+    } catch {
+      // Cut or aborted: the error is worded from what arrived.
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+  const valid = response.status >= 200 && response.status <= 599;
+  return new Response(Buffer.concat(chunks).subarray(0, REFUSAL_BODY_BYTES), {
+    status: valid ? response.status : 502,
+    statusText: valid ? response.statusText : `HTTP ${response.status} ${response.statusText}`.trim(),
+    headers: response.headers,
+  });
 }
 
 /** The global fetch (looked up per call) with redirects refused: built once, not per request. */
