@@ -171,6 +171,14 @@ function redirectRefused(url: string): InStreamError {
 
 const NO_EVENTS: readonly string[] = Object.freeze([]);
 
+/**
+ * The most characters one event may hold before its end arrives (eventsource-parser's
+ * `maxBufferSize`: an unended line plus an unended event's data). No API sends events near it (a
+ * Responses API `response.completed` repeats the whole answer, a few hundred KB for a long one);
+ * a server sending one endless line would otherwise grow the buffer until the process died.
+ */
+export const MAX_EVENT_CHARS = 32 * 1024 * 1024;
+
 export class SseReader {
   readonly headers: Headers;
   protected readonly parser: EventSourceParser;
@@ -178,13 +186,20 @@ export class SseReader {
   private readonly decoder = new TextDecoder();
   private pending: string[] = [];
   private finished = false;
+  private overflowed = false;
 
   constructor(response: Response) {
     // @google/genai's words for it: a 204 answer, or a fetch that gave no stream.
     if (response.body === null) throw new Error('Response body is empty');
     this.headers = response.headers;
     this.reader = response.body.getReader();
-    this.parser = createParser({ onEvent: (event) => this.pending.push(event.data) });
+    this.parser = createParser({
+      onEvent: (event) => this.pending.push(event.data),
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.overflowed = true;
+      },
+      maxBufferSize: MAX_EVENT_CHARS,
+    });
   }
 
   /** The data of the events completed by the next read ([] if none); undefined at the end. */
@@ -199,6 +214,14 @@ export class SseReader {
       return this.take();
     }
     this.feed(this.decoder.decode(value, { stream: true }));
+    if (this.overflowed) {
+      this.cancel();
+      throw new InStreamError(
+        `the server sent over ${MAX_EVENT_CHARS / 1024 / 1024} MiB without ending an event, which no ` +
+          'model API does: the answer was dropped (is base_url the API, not another kind of server?)',
+        { code: 'unsupported_stream' },
+      );
+    }
     return this.take();
   }
 

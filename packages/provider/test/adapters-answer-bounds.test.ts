@@ -1,8 +1,10 @@
 /**
- * A refused request's answer is another server's text, of any size: every adapter (and doctor's
- * endpoint probe) reads only its first REFUSAL_BODY_BYTES to word the error, then lets the
- * connection go. Before, each read the body whole: an error page that never ends held the run
- * (and its memory) for as long as the server kept sending. Real HTTP servers on loopback.
+ * What a server sends is bounded where nothing else bounds it. A refused request's answer is
+ * another server's text, of any size: every adapter (and doctor's endpoint probe) reads only its
+ * first REFUSAL_BODY_BYTES to word the error, then lets the connection go. Before, each read the
+ * body whole: an error page that never ends held the run (and its memory) for as long as the
+ * server kept sending. And a stream's one event may not grow past MAX_EVENT_CHARS: an endless
+ * line grew the SSE parser's buffer until the process died. Real HTTP servers on loopback.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +16,7 @@ import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { probeEndpoint } from '../src/factory/probe.js';
-import { REFUSAL_BODY_BYTES } from '../src/shared/http.js';
+import { MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
@@ -30,22 +32,30 @@ interface Endless {
   closed: Promise<number>;
 }
 
-/** A server answering `status` with a body that never ends: `head`, then 16 KiB of words every 5 ms. */
-async function endlessRefusal(status: number, head: string): Promise<Endless> {
+/** A server answering `status` with a body that never ends: `head`, then `repeat` x 35 bytes of words every 1 ms the socket is not full. */
+async function endlessAnswer(
+  status: number,
+  head: string,
+  contentType = 'application/json',
+  repeat = 400,
+): Promise<Endless> {
   let closedWith: (sent: number) => void = () => {};
   const closed = new Promise<number>((resolve) => {
     closedWith = resolve;
   });
   const server = createServer((req, res) => {
     req.resume();
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': contentType });
     let sent = 0;
     const write = (text: string) => {
       sent += Buffer.byteLength(text);
       res.write(text);
     };
     write(head);
-    const timer = setInterval(() => write('more words of an error page that never ends '.repeat(372)), 5);
+    // Only what the socket takes: bytes queued in this process would count as sent.
+    const timer = setInterval(() => {
+      if (!res.writableNeedDrain) write('words of an answer that never ends '.repeat(repeat));
+    }, 1);
     res.on('close', () => {
       clearInterval(timer);
       closedWith(sent);
@@ -55,6 +65,9 @@ async function endlessRefusal(status: number, head: string): Promise<Endless> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed };
 }
+
+/** More than loopback send and receive buffers hold between the server's writes and the reader. */
+const SOCKET_SLACK_BYTES = 32 * 1024 * 1024;
 
 const context: Context = { ...BASIC_CONTEXT, model: 'test-model' };
 
@@ -68,21 +81,22 @@ const ADAPTERS: [string, (options: AdapterOptions) => Provider, string][] = [
 describe('a refusal whose body never ends', () => {
   for (const [name, create, path] of ADAPTERS) {
     it(`${name}: fails as the refusal it is, from the body's first bytes, and lets the connection go`, async () => {
-      const server = await endlessRefusal(400, '{"error": {"message": "model gone; ');
+      const server = await endlessAnswer(400, '{"error": {"message": "model gone; ');
       const provider = create({ name: 'endless', baseURL: `${server.base}${path}`, apiKey: TEST_KEY });
       const error = await collectResponse(provider.stream(context)).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ProviderError);
       expect(error).toMatchObject({ kind: 'bad_request' });
       expect((error as Error).message).toContain('model gone');
-      // The server saw the client leave; what it sent is the bound plus what socket buffers took.
+      // The server saw the client leave (before, it never did). What it sent is the bound plus
+      // what the loopback socket's buffers took, which Linux grows to several MiB.
       const sent = await server.closed;
       expect(sent).toBeGreaterThan(REFUSAL_BODY_BYTES);
-      expect(sent).toBeLessThan(64 * REFUSAL_BODY_BYTES);
+      expect(sent).toBeLessThan(SOCKET_SLACK_BYTES);
     });
   }
 
   it("doctor's probe: a Gemini listing refused with 400 and an endless body is a failed listing, promptly", async () => {
-    const server = await endlessRefusal(400, '{"error": {"code": 400, "details": [');
+    const server = await endlessAnswer(400, '{"error": {"code": 400, "details": [');
     const entry = providerEntrySchema().parse({
       provider_type: 'gemini',
       base_url: server.base,
@@ -90,7 +104,7 @@ describe('a refusal whose body never ends', () => {
     });
     const result = await probeEndpoint(entry, { env: {} });
     expect(result).toMatchObject({ ok: false, problem: expect.stringContaining('answered HTTP 400') });
-    expect(await server.closed).toBeLessThan(64 * REFUSAL_BODY_BYTES);
+    expect(await server.closed).toBeLessThan(SOCKET_SLACK_BYTES);
   });
 });
 
@@ -109,4 +123,26 @@ describe('a status outside 200-599', () => {
     expect((error as Error).message).toContain('odd thing');
     expect(error).toMatchObject({ status: 502 });
   });
+});
+
+describe('a streamed answer whose one event never ends', () => {
+  // Anthropic's SDK reads its stream with a parser of its own, which has no such bound.
+  for (const [name, create, path] of ADAPTERS.slice(0, 3)) {
+    it(`${name}: fails once the event passes the bound, and lets the connection go`, async () => {
+      const server = await endlessAnswer(
+        200,
+        'data: {"choices": [{"delta": {"content": "',
+        'text/event-stream',
+        8000,
+      );
+      const provider = create({ name: 'endless', baseURL: `${server.base}${path}`, apiKey: TEST_KEY });
+      const error = await collectResponse(provider.stream(context)).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect((error as Error).message).toContain('without ending an event');
+      expect(error).toMatchObject({ kind: 'bad_request' });
+      const sent = await server.closed;
+      expect(sent).toBeGreaterThan(MAX_EVENT_CHARS);
+      expect(sent).toBeLessThan(MAX_EVENT_CHARS + SOCKET_SLACK_BYTES);
+    });
+  }
 });
