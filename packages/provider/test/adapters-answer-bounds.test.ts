@@ -4,7 +4,7 @@
  * first REFUSAL_BODY_BYTES to word the error, then lets the connection go. Before, each read the
  * body whole: an error page that never ends held the run (and its memory) for as long as the
  * server kept sending. And a stream's one event may not grow past MAX_EVENT_CHARS: an endless
- * line grew the SSE parser's buffer until the process died. Real HTTP servers on loopback.
+ * line grew the SSE parser's buffer (ours, or the Anthropic SDK's) until the process died. Real HTTP servers on loopback.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +16,7 @@ import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { probeEndpoint } from '../src/factory/probe.js';
-import { MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
+import { boundingEvents, MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
@@ -126,15 +126,13 @@ describe('a status outside 200-599', () => {
 });
 
 describe('a streamed answer whose one event never ends', () => {
-  // Anthropic's SDK reads its stream with a parser of its own, which has no such bound.
-  for (const [name, create, path] of ADAPTERS.slice(0, 3)) {
+  // Anthropic's SDK reads its stream with a parser of its own: its fetch bounds the events for it.
+  for (const [name, create, path] of ADAPTERS) {
     it(`${name}: fails once the event passes the bound, and lets the connection go`, async () => {
-      const server = await endlessAnswer(
-        200,
-        'data: {"choices": [{"delta": {"content": "',
-        'text/event-stream',
-        8000,
-      );
+      const head = name.startsWith('anthropic')
+        ? 'event: message_start\ndata: {"type": "message_start", "message": {"content": "'
+        : 'data: {"choices": [{"delta": {"content": "';
+      const server = await endlessAnswer(200, head, 'text/event-stream', 8000);
       const provider = create({ name: 'endless', baseURL: `${server.base}${path}`, apiKey: TEST_KEY });
       const error = await collectResponse(provider.stream(context)).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ProviderError);
@@ -145,4 +143,26 @@ describe('a streamed answer whose one event never ends', () => {
       expect(sent).toBeLessThan(MAX_EVENT_CHARS + SOCKET_SLACK_BYTES);
     });
   }
+});
+
+describe('boundingEvents', () => {
+  it('passes a long stream of ordinary events untouched, whatever its line ends and read sizes', async () => {
+    for (const end of ['\n\n', '\r\n\r\n', '\r\r']) {
+      const event = `data: ${'x'.repeat(1000)}${end}`;
+      const whole = Buffer.from(event.repeat(Math.ceil((MAX_EVENT_CHARS * 1.25) / event.length)));
+      // Reads of 65,537 bytes: ends fall across every split position in turn.
+      const reads: Buffer[] = [];
+      for (let at = 0; at < whole.length; at += 65_537) reads.push(whole.subarray(at, at + 65_537));
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = reads.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(next);
+        },
+      });
+      const fetcher = boundingEvents(async () => new Response(body, { status: 200 }));
+      const received = Buffer.from(await (await fetcher('http://unused.invalid/')).arrayBuffer());
+      expect(received.equals(whole)).toBe(true);
+    }
+  });
 });

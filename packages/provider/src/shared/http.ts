@@ -121,6 +121,48 @@ async function withBoundedBody(response: Response): Promise<Response> {
   });
 }
 
+/**
+ * `fetcher`'s answers with a stream bound for a reader that has none of its own (the Anthropic
+ * SDK's SSE decoder): a 2xx body errors with the same `unsupported_stream` refusal as SseReader's
+ * once MAX_EVENT_CHARS bytes pass without an event's end (a blank line, in any of SSE's three
+ * line ends). Only the ends are looked for, with native searches: no copy, no decoding.
+ */
+export function boundingEvents(fetcher: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetcher(input, init);
+    if (!response.ok || response.body === null) return response;
+    let since = 0;
+    let tail = Buffer.alloc(0);
+    const bounded = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          let end = afterLastEventEnd(bytes);
+          // An end split between two reads: the previous read's last bytes and this one's first.
+          if (
+            end < 0 &&
+            tail.length > 0 &&
+            afterLastEventEnd(Buffer.concat([tail, bytes.subarray(0, 3)])) >= 0
+          )
+            end = 0;
+          since = end >= 0 ? bytes.length - end : since + bytes.length;
+          if (since > MAX_EVENT_CHARS) {
+            controller.error(eventTooLarge());
+            return;
+          }
+          tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 3)));
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(bounded, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
 /** The global fetch (looked up per call) with redirects refused: built once, not per request. */
 const refusingGlobalFetch = refusingRedirects();
 
@@ -216,11 +258,7 @@ export class SseReader {
     this.feed(this.decoder.decode(value, { stream: true }));
     if (this.overflowed) {
       this.cancel();
-      throw new InStreamError(
-        `the server sent over ${MAX_EVENT_CHARS / 1024 / 1024} MiB without ending an event, which no ` +
-          'model API does: the answer was dropped (is base_url the API, not another kind of server?)',
-        { code: 'unsupported_stream' },
-      );
+      throw eventTooLarge();
     }
     return this.take();
   }
@@ -249,4 +287,20 @@ export class SseReader {
     this.pending = [];
     return events;
   }
+}
+
+/** Where the text after `bytes`' last blank line (\n\n, \r\n\r\n or \r\r) starts; -1 if it has none. */
+function afterLastEventEnd(bytes: Buffer): number {
+  const lf = bytes.lastIndexOf('\n\n');
+  const crlf = bytes.lastIndexOf('\n\r\n');
+  const cr = bytes.lastIndexOf('\r\r');
+  return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3, cr < 0 ? -1 : cr + 2);
+}
+
+function eventTooLarge(): InStreamError {
+  return new InStreamError(
+    `the server sent over ${MAX_EVENT_CHARS / 1024 / 1024} MiB without ending an event, which no ` +
+      'model API does: the answer was dropped (is base_url the API, not another kind of server?)',
+    { code: 'unsupported_stream' },
+  );
 }

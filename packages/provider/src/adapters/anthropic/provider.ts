@@ -1,7 +1,7 @@
 /** Anthropic Messages API (`type: anthropic`). */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Context, ModelEvent, Provider } from '@oxydra/types';
-import { refusingRedirects } from '../../shared/http.js';
+import { boundingEvents, refusingRedirects } from '../../shared/http.js';
 import { translate } from '../../shared/translate.js';
 import { type AdapterOptions, apiKeyOf, defineAdapter } from '../define.js';
 import { describeAnthropicError } from './errors.js';
@@ -24,7 +24,8 @@ export function createAnthropicClient(options: AdapterOptions): Anthropic {
     defaultHeaders: { 'x-api-key': key, ...options.extraHeaders },
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     // Redirects refused, as on our own transport: a followed one would carry x-api-key elsewhere.
-    fetch: refusingRedirects(options.fetch),
+    // Events bounded: the SDK's own SSE decoder would buffer an endless line whole.
+    fetch: boundingEvents(refusingRedirects(options.fetch)),
   });
 }
 
