@@ -82,9 +82,11 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     const secretPaths = [...homeSecretPaths(ws.root), ...homeGuardedPaths(ws.root, ws.root)];
     const tools = coreRegistry({ secretPaths });
     expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+    // The module object, written to (its type says read-only, as for an ES module's exports).
+    const writable = fs as { lstatSync: typeof fs.lstatSync };
     const lstatSync = fs.lstatSync;
     const looked: string[] = [];
-    fs.lstatSync = ((...args: Parameters<typeof lstatSync>) => {
+    writable.lstatSync = ((...args: Parameters<typeof lstatSync>) => {
       looked.push(String(args[0]));
       return lstatSync(...args);
     }) as typeof lstatSync;
@@ -93,7 +95,7 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     try {
       expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
     } finally {
-      fs.lstatSync = lstatSync;
+      writable.lstatSync = lstatSync;
       syncBuiltinESMExports();
     }
     const atOrAboveRoot = looked.filter((path) => !path.startsWith(`${ws.root}/`));
