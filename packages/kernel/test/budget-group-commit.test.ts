@@ -55,6 +55,47 @@ describe('grouped settles', () => {
   });
 });
 
+describe('the statements of a settle', () => {
+  /** How many times each kind of statement ran on `db` from now on (prepared from now on). */
+  function countRuns(db: KernelDb): Map<string, number> {
+    const runs = new Map<string, number>();
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      const run = statement.run.bind(statement);
+      const kind = sql.trim().split('(')[0]!.trim();
+      statement.run = ((...args: unknown[]) => {
+        runs.set(kind, (runs.get(kind) ?? 0) + 1);
+        return run(...(args as []));
+      }) as typeof statement.run;
+      return statement;
+    }) as typeof db.prepare;
+    return runs;
+  }
+
+  const spendTable = (db: KernelDb) =>
+    db.prepare('SELECT scope, period, usd, tokens, calls FROM budget_spend ORDER BY scope, period').all();
+
+  it("writes a tick's totals (two scopes, two periods each) in one statement, with the sums of one a row", async () => {
+    const folder = scratch.folder();
+    const db = await scratch.open(folder);
+    const runs = countRuns(db);
+    const ledger = new SpendingLedger(db, { windowSecs: 3600 });
+    const scopes = ['user:ann', 'agent:helper'];
+    // Two ticks: the second adds to the rows the first inserted (the ON CONFLICT arm).
+    for (const usd of [0.25, 0.5]) {
+      ledger.settle(await ledger.reserve([], scopes, 0), { usd, tokens: 10 });
+      ledger.settle(await ledger.reserve([], scopes, 0), { usd, tokens: 5 });
+      await ledger.current('user:ann');
+    }
+    // Four totals a tick (summed per scope and period first): one statement each tick, not four.
+    expect(runs.get('INSERT INTO budget_spend')).toBe(2);
+    const rows = spendTable(db) as { scope: string; usd: number; tokens: number; calls: number }[];
+    expect(rows.map((row) => row.scope)).toEqual(['agent:helper', 'agent:helper', 'user:ann', 'user:ann']);
+    for (const row of rows) expect(row).toMatchObject({ usd: 1.5, tokens: 30, calls: 4 });
+  });
+});
+
 describe("caps kept in the ledger's memory", () => {
   /** A cap written on the connection behind the store's back: no store tells of it. */
   const writeUntold = (db: KernelDb, scope: string, value: number) =>

@@ -111,6 +111,17 @@ interface DeniedRecord {
   stamp?: string;
   real: string;
 }
+/**
+ * For the real paths resolved in one synchronous call (physicalPathSync's `known`): Linux only.
+ * There realpath keeps each name as written (it follows links, nothing else), so a parent's real
+ * path joined with the name is the same answer. Windows' realpath also settles a name's case and
+ * short (8.3) form, and macOS's the case stored on disk (a case-insensitive volume): there a name
+ * as written could differ from the real path a tool's target resolves to, and a denied folder
+ * would no longer match.
+ */
+const newKnown = (): Map<string, string> | undefined =>
+  process.platform === 'linux' ? new Map<string, string>() : undefined;
+
 const deniedRecords = new WeakMap<PathPolicy, Map<string, DeniedRecord[]>>();
 
 function stampOf(path: string): string {
@@ -132,7 +143,11 @@ function settle(record: DeniedRecord, realRoot: string, known: Map<string, strin
   else delete record.stamp;
 }
 
-function realDenied(policy: PathPolicy, realRoot: string): DeniedEntry[] {
+function realDenied(
+  policy: PathPolicy,
+  realRoot: string,
+  known: Map<string, string> | undefined = newKnown(),
+): DeniedEntry[] {
   const entries = policy.deny ?? [];
   if (entries.length === 0) return [];
   let byRoot = deniedRecords.get(policy);
@@ -143,13 +158,8 @@ function realDenied(policy: PathPolicy, realRoot: string): DeniedEntry[] {
   let records = byRoot.get(realRoot);
   // The denied folders mostly share their parents (the home folder): each is resolved once per
   // call, not once per folder (a workspace that is the home folder resolved ~30 folders each time,
-  // ~250 system calls a file tool call, ~45 now: one lstat per folder).
-  // Linux only: there realpath keeps each name as written (it follows links, nothing else), so a
-  // parent's real path joined with the name is the same answer. Windows' realpath also settles a
-  // name's case and short (8.3) form, and macOS's the case stored on disk (a case-insensitive
-  // volume): there a name as written could differ from the real path a tool's target resolves
-  // to, and a denied folder would no longer match.
-  const known = process.platform === 'linux' ? new Map<string, string>() : undefined;
+  // ~250 system calls a file tool call, ~45 now: one lstat per folder). `known` (newKnown) holds
+  // the folders resolved so far in this call.
   if (!records) {
     records = entries.map((denied) => {
       const record: DeniedRecord = { denied, named: resolve(denied.path), real: '' };
@@ -200,9 +210,15 @@ export async function resolveWorkspacePath(
   else throw escapes(named, 'paths are relative to the workspace root');
 
   const absolute = join(root, rel);
+  // The folders resolved in this call, starting from the root's real path (kept, as above): the
+  // target's walk and the denied folders' stop there, or at a folder one of them resolved
+  // already, instead of each going up to / (a workspace holding the home folder: ~70 system
+  // calls a file tool call, ~40 now). Everything below the root is looked at again on every call.
+  const known = newKnown();
+  known?.set(root, realRoot);
   // Resolved now, on every call: a link made since the last call is followed to where it leads.
-  const real = physicalPathOrError(absolute, named);
-  const denied = realDenied(policy, realRoot);
+  const real = physicalPathOrError(absolute, named, known);
+  const denied = realDenied(policy, realRoot, known);
   const confirm = (physical: string): void => {
     // Before the escape check, so a vault outside the workspace reached through a link gets the
     // message that names the right tool.
@@ -242,9 +258,9 @@ function lstatQuiet(path: string): Stats | undefined {
  * host path). Synchronous like the rest: a realpath of a path that exists is one system call of
  * ~10 µs, where a thread-pool round trip cost twice that and a promise.
  */
-function physicalPathOrError(absolute: string, named: string): string {
+function physicalPathOrError(absolute: string, named: string, known?: Map<string, string>): string {
   try {
-    return physicalPathSync(absolute);
+    return physicalPathSync(absolute, 0, known);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new WorkspacePathError(`too many symbolic links: ${named}`);
@@ -265,14 +281,27 @@ function physicalPathOrError(absolute: string, named: string): string {
  */
 function physicalPathSync(path: string, hops = 0, known?: Map<string, string>): string {
   const rest: string[] = [];
+  /** The paths found missing on the way up, deepest first (each is where its rest names lead). */
+  const missing: string[] = [];
+  // `base` (the real path of the deepest existing ancestor) joined with the missing names; each
+  // missing path's own answer is kept in `known`, so another denied folder below it stops there.
+  const answer = (base: string): string => {
+    if (known)
+      for (const [index, gone] of missing.entries())
+        known.set(gone, join(base, ...rest.slice(0, rest.length - index)));
+    return join(base, ...rest);
+  };
   let current = path;
   for (;;) {
+    // Resolved earlier in this call (the parent of a denied folder resolved before it).
+    const already = known?.get(current);
+    if (already !== undefined) return answer(already);
     const stats = lstatQuiet(current);
     if (stats !== undefined) {
       if (!stats.isSymbolicLink())
-        return join(known ? realOfNonLink(current, known) : realpathSync.native(current), ...rest);
+        return answer(known ? realOfNonLink(current, known) : realpathSync.native(current));
       try {
-        return join(realpathSync.native(current), ...rest);
+        return answer(realpathSync.native(current));
       } catch (error) {
         if (!isMissing(error)) throw error;
       }
@@ -285,7 +314,8 @@ function physicalPathSync(path: string, hops = 0, known?: Map<string, string>): 
       // The link went away meanwhile: as for a missing path, go up.
     }
     const parent = dirname(current);
-    if (parent === current) return join(current, ...rest);
+    if (parent === current) return answer(current);
+    missing.push(current);
     rest.unshift(basename(current));
     current = parent;
   }

@@ -1,4 +1,5 @@
-import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { homeSecretPaths } from '@oxydra/sandbox';
 import { homeGuardedPaths } from '@oxydra/sandbox/detect';
@@ -72,6 +73,35 @@ describe('secrets folders inside the workspace (a workspace that is the home dir
     expect(realpaths).toBeLessThanOrEqual(3);
     const refused = await callTool(tools, ws.root, 'file_read', { path: '.ssh/id_ed25519' });
     expect(refused.content).toMatch(/secrets folder/);
+  });
+
+  it('looks at each secrets folder once a call, and at nothing at or above the workspace root', async () => {
+    // The kernel's list, most of it missing (a home folder holding few of them): each missing
+    // folder is one lstat; its parent, and the workspace root above it, are known in the call.
+    ws.write('notes.txt', 'ordinary');
+    const secretPaths = [...homeSecretPaths(ws.root), ...homeGuardedPaths(ws.root, ws.root)];
+    const tools = coreRegistry({ secretPaths });
+    expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+    // The module object, written to (its type says read-only, as for an ES module's exports).
+    const writable = fs as { lstatSync: typeof fs.lstatSync };
+    const lstatSync = fs.lstatSync;
+    const looked: string[] = [];
+    writable.lstatSync = ((...args: Parameters<typeof lstatSync>) => {
+      looked.push(String(args[0]));
+      return lstatSync(...args);
+    }) as typeof lstatSync;
+    // paths.ts imports lstatSync by name: the ES module's binding follows the change once synced.
+    syncBuiltinESMExports();
+    try {
+      expect((await callTool(tools, ws.root, 'file_read', { path: 'notes.txt' })).content).toBe('ordinary');
+    } finally {
+      writable.lstatSync = lstatSync;
+      syncBuiltinESMExports();
+    }
+    const atOrAboveRoot = looked.filter((path) => !path.startsWith(`${ws.root}/`));
+    expect(atOrAboveRoot).toEqual([]);
+    // Each folder looked at once: the secrets folders, the folders between them and the root, and the file.
+    expect(looked.length).toBe(new Set(looked).size);
   });
 
   // The same registry serves every call of a run (and of a gateway's runs): nothing learned at
