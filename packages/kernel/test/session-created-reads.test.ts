@@ -93,4 +93,30 @@ describe('a session created for the run', () => {
     expect(await store(false).load()).toMatchObject({ text: 'so far' });
     expect(reads).toHaveLength(2);
   });
+
+  it('indexes its first turn as a fresh session (no stored-hashes read), later turns and other sessions not', async () => {
+    const { memory } = await countingMemory();
+    const marks: (boolean | undefined)[] = [];
+    const index = memory.retriever.indexConversation.bind(memory.retriever);
+    memory.retriever.indexConversation = (input) => {
+      marks.push(input.fresh);
+      return index(input);
+    };
+    const hooks = (sessionId: string, created: boolean) =>
+      sessionHooks(memory, {
+        sessionId,
+        ...(created ? { created } : {}),
+        config,
+        warn: () => {},
+        secrets: [],
+      });
+    const created = await memory.db.sessions.create({});
+    const run = hooks(created.id, true);
+    await run.persist!([{ role: 'user', content: 'Read notes.txt' }]);
+    await run.persist!([{ role: 'assistant', content: 'The file has two lines.' }]);
+    const continued = hooks(created.id, false);
+    await continued.persist!([{ role: 'user', content: 'And the third?' }]);
+    // Marked as each turn is handed to indexing, right after its append commits.
+    expect(marks).toEqual([true, undefined, undefined]);
+  });
 });

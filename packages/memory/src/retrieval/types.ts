@@ -42,6 +42,12 @@ export interface ConversationInput extends ConversationTextOptions {
    * with their chunks besides what the messages' own provenance says (conversationTexts, chunking.ts).
    */
   taint?: readonly Provenance[];
+  /**
+   * The first indexing of a session created just now (by this process, for the run that writes
+   * it): it has no chunks yet. The index then remembers what it adds to that session and skips
+   * the stored-hashes read while every text is new to it (ConversationIndex).
+   */
+  fresh?: boolean;
 }
 
 export interface RetrievalQuery extends SearchQuery {
