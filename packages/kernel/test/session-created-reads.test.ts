@@ -94,12 +94,12 @@ describe('a session created for the run', () => {
     expect(reads).toHaveLength(2);
   });
 
-  it('indexes its first turn as a fresh session (no stored-hashes read), later turns and other sessions not', async () => {
+  it('indexes the turns of the run that created the session with one set of its texts, a later run without', async () => {
     const { memory } = await countingMemory();
-    const marks: (boolean | undefined)[] = [];
+    const sets: (Set<string> | undefined)[] = [];
     const index = memory.retriever.indexConversation.bind(memory.retriever);
     memory.retriever.indexConversation = (input) => {
-      marks.push(input.fresh);
+      sets.push(input.indexed);
       return index(input);
     };
     const hooks = (sessionId: string, created: boolean) =>
@@ -116,7 +116,12 @@ describe('a session created for the run', () => {
     await run.persist!([{ role: 'assistant', content: 'The file has two lines.' }]);
     const continued = hooks(created.id, false);
     await continued.persist!([{ role: 'user', content: 'And the third?' }]);
-    // Marked as each turn is handed to indexing, right after its append commits.
-    expect(marks).toEqual([true, undefined, undefined]);
+    // Handed to indexing right after each append commits: the creating run's two, then the next run's.
+    expect(sets).toHaveLength(3);
+    expect(sets[0]).toBeInstanceOf(Set);
+    expect(sets[1]).toBe(sets[0]);
+    expect(sets[2]).toBeUndefined();
+    await memory.retriever.stats(); // waits for the queued indexing
+    expect([...sets[0]!]).toHaveLength(2);
   });
 });

@@ -335,8 +335,8 @@ export function sessionHooks(
   const append = options.writes?.relaxed ? { relaxed: true } : {};
   /** A session created for this run has no summary until the run saves one: its load reads nothing. */
   let nothingSaved = options.created === true;
-  /** A session created for this run has no chunks until its first turn is indexed (ConversationInput.fresh). */
-  let unindexed = options.created === true;
+  /** A session created for this run: the texts its chunks hold, all indexed by this run (ConversationInput.indexed). */
+  const indexed = options.created === true ? new Set<string>() : undefined;
   const end = options.writes?.end;
   /** The answer handed to the caller's end of the turn (SpawnSpec.sessionWrites.end), while it holds it. */
   let handed:
@@ -347,8 +347,6 @@ export function sessionHooks(
     | undefined;
   const stored = (appended: AppendedTurn, messages: Message[], taint: Provenance[] | undefined) => {
     memory.histories.appended(sessionId, appended, messages);
-    const fresh = unindexed;
-    unindexed = false;
     // The turn is committed; making it searchable is best effort and never loses it. It runs
     // behind the next model call (or after the answer is shown) instead of before it: every
     // search waits for the retriever's queued writes, and closing the memory waits for it.
@@ -359,7 +357,7 @@ export function sessionHooks(
           ...(userId ? { userId } : {}),
           messages,
           ...(taint ? { taint } : {}),
-          ...(fresh ? { fresh } : {}),
+          ...(indexed ? { indexed } : {}),
         })
         .catch((error: unknown) => {
           options.warn(`could not index the conversation for search: ${(error as Error).message}`);

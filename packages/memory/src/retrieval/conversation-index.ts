@@ -28,24 +28,11 @@ interface Waiting {
 
 const NOTHING: IndexResult = { chunks: 0, embedded: 0 };
 
-/** How many fresh sessions' hashes the index keeps (least recently indexed go first). */
-const FRESH_SESSIONS = 64;
-
 export class ConversationIndex {
   readonly #deps: ConversationIndexDeps;
   #queue: Waiting[] = [];
   /** The sessions of the batch not started yet: its job's label, so a recall can tell it apart. */
   #sessions = new Set<string>();
-  /**
-   * Per session created for its run (`fresh`): every text hash this index has added to it since
-   * (added when prepared, so a failed write leaves one too many, never one too few). While none
-   * of a turn's texts is there, none is stored either, and the read asking which are is skipped:
-   * a stored library run asked it twice, each a statement, for texts always new. A text found
-   * here is asked about as before (its chunk may have been removed since). Chunks that another
-   * process adds to the session meanwhile are not seen; the read outside the write transaction
-   * could miss them as well (both processes prepare before either commits).
-   */
-  readonly #fresh = new Map<string, Set<string>>();
 
   constructor(deps: ConversationIndexDeps) {
     this.#deps = deps;
@@ -113,8 +100,12 @@ export class ConversationIndex {
         chunkText(text, chunking).map((c) => ({ text: c.text, hash: contentHash(c.text), taint })),
       ),
     );
-    const known = this.#known(input);
     if (candidates.length === 0) return { chunks: [], result: NOTHING };
+    // A session created for its run: what its chunks hold is known (ConversationInput.indexed).
+    // Texts said before are asked about as ever (a chunk may have been removed since); texts
+    // that another process adds meanwhile are not seen, as the read outside the write
+    // transaction can miss them too (both processes prepare before either commits).
+    const known = input.indexed;
     const source: SearchSource = { type: 'conversation', id: input.sessionId };
     const stored =
       known !== undefined && !candidates.some((piece) => known.has(piece.hash))
@@ -146,18 +137,6 @@ export class ConversationIndex {
       chunks.push(chunk);
     });
     return { chunks, result: { chunks: pieces.length, embedded: pieces.length } };
-  }
-
-  /** What this index added to `input`'s session since its fresh start (see #fresh); undefined: unknown. */
-  #known(input: ConversationInput): Set<string> | undefined {
-    const { sessionId } = input;
-    const known = this.#fresh.get(sessionId) ?? (input.fresh === true ? new Set<string>() : undefined);
-    if (known === undefined) return undefined;
-    // Re-inserted: the map's first key is the least recently indexed session.
-    this.#fresh.delete(sessionId);
-    this.#fresh.set(sessionId, known);
-    if (this.#fresh.size > FRESH_SESSIONS) this.#fresh.delete(this.#fresh.keys().next().value as string);
-    return known;
   }
 }
 

@@ -43,11 +43,12 @@ export interface ConversationInput extends ConversationTextOptions {
    */
   taint?: readonly Provenance[];
   /**
-   * The first indexing of a session created just now (by this process, for the run that writes
-   * it): it has no chunks yet. The index then remembers what it adds to that session and skips
-   * the stored-hashes read while every text is new to it (ConversationIndex).
+   * For a session created for the run that writes it: the hashes of every text its chunks hold,
+   * kept by that run, which passes the same set (empty at the session's creation) to each of its
+   * indexings; the index adds each text it stores. While none of a turn's texts is in it, none is
+   * stored either and the read asking which are is skipped (ConversationIndex).
    */
-  fresh?: boolean;
+  indexed?: Set<string>;
 }
 
 export interface RetrievalQuery extends SearchQuery {
