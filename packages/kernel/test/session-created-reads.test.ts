@@ -93,4 +93,35 @@ describe('a session created for the run', () => {
     expect(await store(false).load()).toMatchObject({ text: 'so far' });
     expect(reads).toHaveLength(2);
   });
+
+  it('indexes the turns of the run that created the session with one set of its texts, a later run without', async () => {
+    const { memory } = await countingMemory();
+    const sets: (Set<string> | undefined)[] = [];
+    const index = memory.retriever.indexConversation.bind(memory.retriever);
+    memory.retriever.indexConversation = (input) => {
+      sets.push(input.indexed);
+      return index(input);
+    };
+    const hooks = (sessionId: string, created: boolean) =>
+      sessionHooks(memory, {
+        sessionId,
+        ...(created ? { created } : {}),
+        config,
+        warn: () => {},
+        secrets: [],
+      });
+    const created = await memory.db.sessions.create({});
+    const run = hooks(created.id, true);
+    await run.persist!([{ role: 'user', content: 'Read notes.txt' }]);
+    await run.persist!([{ role: 'assistant', content: 'The file has two lines.' }]);
+    const continued = hooks(created.id, false);
+    await continued.persist!([{ role: 'user', content: 'And the third?' }]);
+    // Handed to indexing right after each append commits: the creating run's two, then the next run's.
+    expect(sets).toHaveLength(3);
+    expect(sets[0]).toBeInstanceOf(Set);
+    expect(sets[1]).toBe(sets[0]);
+    expect(sets[2]).toBeUndefined();
+    await memory.retriever.stats(); // waits for the queued indexing
+    expect([...sets[0]!]).toHaveLength(2);
+  });
 });

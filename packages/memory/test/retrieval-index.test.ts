@@ -241,6 +241,64 @@ describe('indexConversation', () => {
   });
 });
 
+describe('indexConversation of a session created for its run (indexed)', () => {
+  /** A retriever whose index records how many hashes each stored-hashes read asks about. */
+  function counting() {
+    const asked: number[] = [];
+    const embedder = createDeterministicEmbedder();
+    class Counting extends LibsqlSearchIndex {
+      override presentHashes(...args: Parameters<LibsqlSearchIndex['presentHashes']>) {
+        asked.push(args[1].length);
+        return super.presentHashes(...args);
+      }
+    }
+    const index = new Counting(db.client, { id: embedder.modelId, dimensions: embedder.dimensions });
+    return { asked, retriever: new Retriever(index, embedder) };
+  }
+  const user = (content: string) => ({ role: 'user' as const, content });
+  const assistant = (content: string) => ({ role: 'assistant' as const, content });
+  const turns = [
+    [user('Where does the nightly backup go?')],
+    [assistant('It goes to the NAS.')],
+    [user('Where does the nightly backup go?'), assistant('Thirty days.')],
+  ];
+  const rows = async (sessionId: string) =>
+    (
+      await db.client.execute({
+        sql: 'SELECT text, ordinal FROM chunks WHERE session_id = ? ORDER BY ordinal',
+        args: [sessionId],
+      })
+    ).rows.map((row) => [row.text, row.ordinal]);
+
+  it('asks which texts it has only once one was said before, and stores what an unmarked session does', async () => {
+    const { asked, retriever: marked } = counting();
+    await addSession(db.client, 'fresh');
+    await addSession(db.client, 'plain');
+    const indexed = new Set<string>();
+    const results = [];
+    for (const messages of turns) {
+      results.push(await marked.indexConversation({ sessionId: 'fresh', messages, indexed }));
+    }
+    // New texts: nothing read. The third turn repeats the first question: asked, as before.
+    expect(asked).toEqual([2]);
+    expect(indexed.size).toBe(3);
+    const plain = counting();
+    const expected = [];
+    for (const messages of turns)
+      expected.push(await plain.retriever.indexConversation({ sessionId: 'plain', messages }));
+    expect(plain.asked).toEqual([1, 1, 2]);
+    expect(results).toEqual(expected);
+    expect(await rows('fresh')).toEqual(await rows('plain'));
+    // A chunk removed since is asked about and added again (a hash in the set is not trusted).
+    await marked.removeSource('conversation', 'fresh');
+    expect(
+      (await marked.indexConversation({ sessionId: 'fresh', messages: turns[1]!, indexed })).chunks,
+    ).toBe(1);
+    expect(asked).toEqual([2, 1]);
+    expect((await rows('fresh')).map(([text]) => text)).toEqual(['It goes to the NAS.']);
+  });
+});
+
 describe('a search made for a session (ownSession, recall)', () => {
   /** The deterministic embedder, holding any request with "held" in it until `release`. */
   function heldEmbedder(): { embedder: Embedder; release(): void } {

@@ -11,6 +11,7 @@ import {
   PAGE_CACHE_KIB,
   serialClient,
 } from '../src/index.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from '../src/store/libsql/db.js';
 import { type TempDir, tempDir } from './store-helpers.js';
 
 let tmp: TempDir;
@@ -32,6 +33,9 @@ describe('openDatabase', () => {
       expect(await pragma(client, 'foreign_keys')).toBe(1);
       expect(await pragma(client, 'synchronous')).toBe(1); // NORMAL
       expect(await pragma(client, 'cache_size')).toBe(-PAGE_CACHE_KIB);
+      // Checkpointed a quarter as often as SQLite's default (db.ts: the periodic heavy COMMIT).
+      expect(WAL_AUTOCHECKPOINT_PAGES).toBe(4000);
+      expect(await pragma(client, 'wal_autocheckpoint')).toBe(WAL_AUTOCHECKPOINT_PAGES);
       await client.execute('CREATE TABLE t (x)');
       await client.execute('INSERT INTO t VALUES (1)');
       for (const file of ['memory.db', 'memory.db-wal', 'memory.db-shm']) {

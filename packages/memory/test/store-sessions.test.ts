@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Message } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -13,8 +14,9 @@ import { everyKindOfMessage, tempMemory } from './store-helpers.js';
 
 let memory: MemoryDatabase;
 let cleanup: () => Promise<void>;
+let dbPath: string;
 beforeEach(async () => {
-  ({ memory, cleanup } = await tempMemory());
+  ({ memory, cleanup, dbPath } = await tempMemory());
 });
 afterEach(() => cleanup());
 
@@ -260,6 +262,37 @@ describe('SessionStore', () => {
     await memory.sessions.create({ id });
     await memory.sessions.appendTurn(id, [{ role: 'user', content: 'new' }]);
     expect((await memory.sessions.stamp(id))?.generation).not.toBe(empty!.generation);
+  });
+
+  it('an append rewrites no index whose key it leaves alone, and still makes an archived session active', async () => {
+    const { id } = await memory.sessions.create({ id: 'pages', userId: 'u' });
+    await memory.sessions.appendTurn(id, [{ role: 'user', content: 'first' }]);
+    /** The b-trees (tables and indexes) whose pages `write` put in the write-ahead log. */
+    const written = async (write: () => Promise<unknown>) => {
+      await memory.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+      await write();
+      const wal = readFileSync(`${dbPath}-wal`);
+      const pageSize = wal.readUInt32BE(8);
+      const pages = new Set<number>();
+      // A 32-byte header, then frames: a 24-byte header (the page's number first) and the page.
+      for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize)
+        pages.add(wal.readUInt32BE(at));
+      const names = await memory.client.execute('SELECT name, pageno FROM dbstat');
+      return new Set(
+        names.rows.filter((row) => pages.has(Number(row.pageno))).map((row) => String(row.name)),
+      );
+    };
+    const active = await written(() => memory.sessions.appendTurn(id, [{ role: 'user', content: 'more' }]));
+    expect(active).toContain('sessions');
+    expect(active).toContain('sessions_active_by_updated'); // updated_at moved
+    // Its key (user_id, while not archived) did not change: an append must not rewrite it.
+    expect(active).not.toContain('sessions_active_by_user');
+    expect(await memory.sessions.archive(id)).toBe(true);
+    const revived = await written(() => memory.sessions.appendTurn(id, [{ role: 'user', content: 'back' }]));
+    expect(revived).toContain('sessions_active_by_user');
+    expect((await memory.sessions.get(id))?.archivedAt).toBeUndefined();
+    expect(await memory.sessions.count({ userId: 'u', archived: false })).toBe(1);
+    expect((await memory.sessions.loadMessages(id)).map((m) => m.content)).toEqual(['first', 'more', 'back']);
   });
 
   it('names the session and seq of a payload that no longer parses', async () => {

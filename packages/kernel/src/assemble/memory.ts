@@ -335,6 +335,8 @@ export function sessionHooks(
   const append = options.writes?.relaxed ? { relaxed: true } : {};
   /** A session created for this run has no summary until the run saves one: its load reads nothing. */
   let nothingSaved = options.created === true;
+  /** A session created for this run: the texts its chunks hold, all indexed by this run (ConversationInput.indexed). */
+  const indexed = options.created === true ? new Set<string>() : undefined;
   const end = options.writes?.end;
   /** The answer handed to the caller's end of the turn (SpawnSpec.sessionWrites.end), while it holds it. */
   let handed:
@@ -355,6 +357,7 @@ export function sessionHooks(
           ...(userId ? { userId } : {}),
           messages,
           ...(taint ? { taint } : {}),
+          ...(indexed ? { indexed } : {}),
         })
         .catch((error: unknown) => {
           options.warn(`could not index the conversation for search: ${(error as Error).message}`);

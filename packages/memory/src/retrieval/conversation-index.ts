@@ -101,17 +101,26 @@ export class ConversationIndex {
       ),
     );
     if (candidates.length === 0) return { chunks: [], result: NOTHING };
+    // A session created for its run: what its chunks hold is known (ConversationInput.indexed).
+    // Texts said before are asked about as ever (a chunk may have been removed since); texts
+    // that another process adds meanwhile are not seen, as the read outside the write
+    // transaction can miss them too (both processes prepare before either commits).
+    const known = input.indexed;
     const source: SearchSource = { type: 'conversation', id: input.sessionId };
-    const stored = await index.presentHashes(
-      source,
-      candidates.map((piece) => piece.hash),
-    );
+    const stored =
+      known !== undefined && !candidates.some((piece) => known.has(piece.hash))
+        ? new Set<string>()
+        : await index.presentHashes(
+            source,
+            candidates.map((piece) => piece.hash),
+          );
     let seen = added.get(input.sessionId);
     if (seen === undefined) {
       seen = new Set();
       added.set(input.sessionId, seen);
     }
     const pieces = candidates.filter((piece) => !stored.has(piece.hash) && !seen.has(piece.hash));
+    for (const piece of pieces) known?.add(piece.hash);
     if (pieces.length === 0) return { chunks: [], result: NOTHING };
     const vectors = await embedChecked(
       embedder,

@@ -42,6 +42,13 @@ export interface ConversationInput extends ConversationTextOptions {
    * with their chunks besides what the messages' own provenance says (conversationTexts, chunking.ts).
    */
   taint?: readonly Provenance[];
+  /**
+   * For a session created for the run that writes it: the hashes of every text its chunks hold,
+   * kept by that run, which passes the same set (empty at the session's creation) to each of its
+   * indexings; the index adds each text it stores. While none of a turn's texts is in it, none is
+   * stored either and the read asking which are is skipped (ConversationIndex).
+   */
+  indexed?: Set<string>;
 }
 
 export interface RetrievalQuery extends SearchQuery {

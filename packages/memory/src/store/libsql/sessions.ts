@@ -430,14 +430,20 @@ async function appendIn(
   now: string,
 ): Promise<AppendedTurn> {
   const touched = await tx.execute({
-    // A new turn is activity: an archived session becomes active again. The same statement
-    // returns where the log ends (events.ts: one statement, not two).
-    sql: `UPDATE sessions SET updated_at = ?, archived_at = NULL, title = COALESCE(title, ?) WHERE id = ?
-          RETURNING ${LAST_SEQ} AS seq, ${LAST_TURN} AS turn`,
+    // The same statement returns where the log ends (events.ts: one statement, not two) and
+    // whether the session is archived. A new turn is activity: an archived session becomes
+    // active again, by a second statement only then. Not `archived_at = NULL` here: a column
+    // in SET makes SQLite rewrite every index that column filters (sessions_active_by_user,
+    // whose key does not change), one more page written by every append of an active session.
+    sql: `UPDATE sessions SET updated_at = ?, title = COALESCE(title, ?) WHERE id = ?
+          RETURNING ${LAST_SEQ} AS seq, ${LAST_TURN} AS turn, archived_at IS NOT NULL AS archived`,
     args: [now, title, sessionId],
   });
   const row = touched.rows[0];
   if (row === undefined) throw new SessionNotFoundError(sessionId);
+  if (integer(row, 'archived') !== 0) {
+    await tx.execute({ sql: 'UPDATE sessions SET archived_at = NULL WHERE id = ?', args: [sessionId] });
+  }
   const last =
     row.seq === null ? { seq: 0, turn: 0 } : { seq: integer(row, 'seq'), turn: integer(row, 'turn') };
   const turn = last.turn + 1;
