@@ -357,7 +357,7 @@ await check('the library: oxydra/kernel, oxydra/plugin, oxydra/testkit (run and 
   symlinkSync(join(npmRoot, 'oxydra'), join(project, 'node_modules', 'oxydra'));
   writeFileSync(join(project, 'package.json'), '{"type": "module"}\n');
   const program = `import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadAgentConfig, openKernel } from 'oxydra/kernel';
+import { agentConfigSchema, loadAgentConfig, openKernel } from 'oxydra/kernel';
 import { definePlugin } from 'oxydra/plugin';
 import { startMockLLM } from 'oxydra/testkit';
 
@@ -374,6 +374,9 @@ api_key = "sk-smoke-0123456789"
 \`);
 // The program wrote this workspace's config itself, so it trusts it for this load.
 const { config } = await loadAgentConfig({ cwd: process.cwd(), trust: 'this-run' });
+// The configuration schema the entry exports, built at its first parse (docs/kernel.md).
+if (agentConfigSchema.safeParse({ scheduler: { notify: 'nowhere:1' } }).success)
+  throw new Error('agentConfigSchema accepted a notify naming no channel');
 const kernel = await openKernel({ workspace: process.cwd(), config, host: 'cli' });
 const result = await kernel.agents.spawn({ prompt: 'hi' }).result;
 await kernel.close();

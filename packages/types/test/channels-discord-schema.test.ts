@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { channelsSchema } from '../src/config/channels-schema.js';
 
-const parse = (discord: Record<string, unknown>) => channelsSchema.safeParse({ discord });
+const parse = (discord: Record<string, unknown>) => channelsSchema().safeParse({ discord });
 const problems = (discord: Record<string, unknown>) =>
   parse(discord).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
 describe('[channels.discord]', () => {
   it("is off by default, with Discord's API and 2000-character messages", () => {
-    expect(channelsSchema.parse({}).discord).toEqual({
+    expect(channelsSchema().parse({}).discord).toEqual({
       enabled: false,
       max_message_length: 2000,
       senders: [],

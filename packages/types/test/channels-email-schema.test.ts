@@ -11,13 +11,13 @@ const enabled = {
   smtp: server,
 };
 const problems = (value: unknown) => {
-  const result = emailChannelSchema.safeParse(value);
+  const result = emailChannelSchema().safeParse(value);
   return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 };
 
 describe('emailChannelSchema', () => {
   it('defaults to off, TLS, INBOX and authentication required', () => {
-    const parsed = emailChannelSchema.parse({});
+    const parsed = emailChannelSchema().parse({});
     expect(parsed).toMatchObject({
       enabled: false,
       mailbox: 'INBOX',
@@ -51,7 +51,7 @@ describe('emailChannelSchema', () => {
   });
 
   it('sender addresses are lower-cased, and one address maps to one user', () => {
-    const parsed = emailChannelSchema.parse({ senders: [{ platform_ids: ['Alice@Example.COM'] }] });
+    const parsed = emailChannelSchema().parse({ senders: [{ platform_ids: ['Alice@Example.COM'] }] });
     expect(parsed.senders[0]!.platform_ids).toEqual(['alice@example.com']);
     expect(
       problems({ senders: [{ platform_ids: ['a@x.test'] }, { platform_ids: ['A@X.test'] }] })[0],

@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { channelsSchema } from '../src/config/channels-schema.js';
 
-const parse = (plugin: Record<string, unknown>) => channelsSchema.safeParse({ plugin });
+const parse = (plugin: Record<string, unknown>) => channelsSchema().safeParse({ plugin });
 const problems = (plugin: Record<string, unknown>) =>
   parse(plugin).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
 describe('[channels.plugin.<name>]', () => {
   it('is empty by default; an entry is off, with no sender, and the shared defaults', () => {
-    expect(channelsSchema.parse({}).plugin).toEqual({});
-    expect(channelsSchema.parse({ plugin: { matrix: {} } }).plugin.matrix).toEqual({
+    expect(channelsSchema().parse({}).plugin).toEqual({});
+    expect(channelsSchema().parse({ plugin: { matrix: {} } }).plugin.matrix).toEqual({
       enabled: false,
       senders: [],
       unknown_senders: 'ignore',

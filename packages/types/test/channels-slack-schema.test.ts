@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { channelsSchema } from '../src/config/channels-schema.js';
 
-const slack = (fields: Record<string, unknown>) => channelsSchema.safeParse({ slack: fields });
+const slack = (fields: Record<string, unknown>) => channelsSchema().safeParse({ slack: fields });
 const messages = (fields: Record<string, unknown>) =>
   (slack(fields).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
 
 describe('[channels.slack]', () => {
   it('defaults to Socket Mode on slack.com, disabled, listening on loopback for http mode', () => {
-    expect(channelsSchema.parse({}).slack).toMatchObject({
+    expect(channelsSchema().parse({}).slack).toMatchObject({
       enabled: false,
       mode: 'socket',
       api_url: 'https://slack.com/api/',

@@ -6,17 +6,23 @@
  * rejects it (so every error is this schema's).
  */
 import { z } from 'zod';
-import { agentConfigHeadShape, agentConfigTailShape, checkAgentConfig } from './agent-schema.js';
+import { once } from '../once.js';
+import { agentConfigShape, checkAgentConfig } from './agent-schema.js';
 import { channelsSchema } from './channels-schema.js';
 import { schedulerNotifyProblem, schedulerSchema } from './scheduler-schema.js';
 
+/**
+ * Made at import, cheaply: each section of its shape (and so the `[scheduler]` and `[channels]`
+ * schemas) is built at its first parse or `.shape` read (agentConfigShape), so a program that
+ * imports `oxydra/kernel` and never validates a configuration itself builds none of them.
+ */
 export const agentConfigSchema = z
-  .strictObject({
-    ...agentConfigHeadShape(),
-    scheduler: schedulerSchema.prefault({}),
-    channels: channelsSchema.prefault({}),
-    ...agentConfigTailShape(),
-  })
+  .strictObject(
+    agentConfigShape({
+      scheduler: once(() => schedulerSchema().prefault({})),
+      channels: once(() => channelsSchema().prefault({})),
+    }),
+  )
   .superRefine((config, ctx) =>
     checkAgentConfig(config, ctx, () => {
       const { plugin, ...builtinChannels } = config.channels;

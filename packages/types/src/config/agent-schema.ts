@@ -331,13 +331,21 @@ const tailSections = {
 
 type Built<S> = { [K in keyof S]: S[K] extends () => infer T ? T : never };
 
-/** Every section of `sections` built: the shape of an object schema holding them. */
-function built<S extends Record<string, () => z.ZodType>>(sections: S): Built<S> {
-  return Object.fromEntries(Object.entries(sections).map(([key, schema]) => [key, schema()])) as Built<S>;
+/**
+ * The full schema's shape: the core sections with `middle` (the full-only ones) between the head
+ * and the tail, each key a getter that builds its section. zod reads a shape's getters at the
+ * object's first parse or `.shape` (how it takes recursive schemas), so making the object builds
+ * no section: `oxydra/kernel` exports the full schema, and its import builds nothing.
+ */
+export function agentConfigShape<M extends Record<string, () => z.ZodType>>(
+  middle: M,
+): Built<typeof headSections & M & typeof tailSections> {
+  const shape = {};
+  for (const [key, schema] of Object.entries({ ...headSections, ...middle, ...tailSections })) {
+    Object.defineProperty(shape, key, { get: schema, enumerable: true, configurable: true });
+  }
+  return shape as Built<typeof headSections & M & typeof tailSections>;
 }
-
-export const agentConfigHeadShape = once(() => built(headSections));
-export const agentConfigTailShape = once(() => built(tailSections));
 
 /** The schema of each section but the full-only ones, by its key, built at its first use. */
 export const CORE_SECTION_SCHEMAS: Readonly<Record<string, () => z.ZodType>> = {
@@ -356,9 +364,7 @@ export const AGENT_CONFIG_SECTIONS: readonly string[] = [
 ];
 
 /** What the core checks read of a configuration: every section but the full-only ones. */
-type CoreConfig = z.output<
-  z.ZodObject<ReturnType<typeof agentConfigHeadShape> & ReturnType<typeof agentConfigTailShape>>
->;
+type CoreConfig = z.output<z.ZodObject<Built<typeof headSections & typeof tailSections>>>;
 
 /**
  * The checks across sections, in the order their issues are reported. `sectionChecks` runs the

@@ -8,6 +8,7 @@
  * or DKIM or SPF aligned with the From domain, as passed (docs/channels.md, "Email").
  */
 import { z } from 'zod';
+import { once } from '../once.js';
 import { channelHostKeys, channelSenderSchema, checkSenderIds, ENV_NAME } from './channels-schema-parts.js';
 
 /** A server name or address; `tls = "none"` is accepted only for a loopback one. */
@@ -45,98 +46,106 @@ function serverSchema(what: 'IMAP' | 'SMTP', defaultPort: number) {
 
 const ADDRESS = /^[^\s@<>"]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 
-const emailSenderSchema = channelSenderSchema(
-  'Email',
-  z.string().regex(ADDRESS, 'an email address, e.g. "alice@example.com"').toLowerCase(),
+const emailSenderSchema = once(() =>
+  channelSenderSchema(
+    'Email',
+    z.string().regex(ADDRESS, 'an email address, e.g. "alice@example.com"').toLowerCase(),
+  ),
 );
 
-export const emailChannelSchema = z
-  .strictObject({
-    enabled: z.boolean().default(false).describe('`oxydra channels run` answers this mailbox'),
-    address: z
-      .string()
-      .regex(ADDRESS, 'an email address, e.g. "agent@example.com"')
-      .optional()
-      .describe("the bot's address: the From of every answer; mail from it is never answered"),
-    aliases: z
-      .array(z.string().regex(ADDRESS, 'an email address, e.g. "agent@old.example.com"').toLowerCase())
-      .max(50)
-      .default([])
-      .describe(
-        'other addresses whose mail arrives in this mailbox (an alias, a forwarding address): mail addressed to one counts as addressed to the bot',
-      ),
-    require_addressed: z
-      .boolean()
-      .default(true)
-      .describe(
-        "answer only mail whose To or Cc names the bot's address or an alias; false also answers Bcc'd mail, and with it a signed mail an allowed person wrote to someone else that was sent on to this mailbox (a DKIM replay)",
-      ),
-    imap: serverSchema('IMAP', 993).prefault({}).describe('where mail is read'),
-    smtp: serverSchema('SMTP', 465).prefault({}).describe('where answers are sent'),
-    mailbox: z.string().min(1).max(200).default('INBOX').describe('the IMAP mailbox read'),
-    poll_interval_secs: z
-      .int()
-      .min(1)
-      .max(1740)
-      .default(60)
-      .describe('how long one wait for new mail lasts (IMAP IDLE when the server has it, else a poll)'),
-    require_authentication: z
-      .boolean()
-      .default(true)
-      .describe(
-        'answer only mail whose Authentication-Results (from trusted_authserv_id) pass for the From domain; false is DANGEROUS: anyone can forge an allowed From',
-      ),
-    trusted_authserv_id: z
-      .string()
-      .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name, e.g. "mx.example.com"')
-      .optional()
-      .describe(
-        "the receiving server's authserv-id in Authentication-Results (the first word of the header it adds); required unless require_authentication = false",
-      ),
-    max_message_bytes: z
-      .int()
-      .min(1024)
-      .max(50_000_000)
-      .default(10_000_000)
-      .describe('larger messages are not downloaded (nor answered)'),
-    max_message_length: z
-      .int()
-      .min(1000)
-      .max(1_000_000)
-      .default(100_000)
-      .describe('longer answers are split into several emails'),
-    senders: z
-      .array(emailSenderSchema)
-      .default([])
-      .describe('who may write (addresses, any case); anyone else gets no answer (logged once per sender)'),
-    // What the host does with the channel's messages, the same keys on every platform.
-    ...channelHostKeys,
-  })
-  .superRefine((email, ctx) => {
-    if (email.enabled) {
-      const needs: [string[], unknown, string][] = [
-        [['address'], email.address, 'the address answers come from'],
-        [['imap', 'host'], email.imap.host, 'the IMAP server'],
-        [['imap', 'user'], email.imap.user, 'the IMAP login'],
-        [['imap', 'password_env'], email.imap.password_env, 'the variable holding the IMAP password'],
-        [['smtp', 'host'], email.smtp.host, 'the SMTP server'],
-        [['smtp', 'user'], email.smtp.user, 'the SMTP login'],
-        [['smtp', 'password_env'], email.smtp.password_env, 'the variable holding the SMTP password'],
-      ];
-      for (const [path, value, what] of needs) {
-        if (value === undefined)
-          ctx.addIssue({ code: 'custom', path, message: `enabled = true needs ${path.join('.')}: ${what}` });
+export const emailChannelSchema = once(() =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(false).describe('`oxydra channels run` answers this mailbox'),
+      address: z
+        .string()
+        .regex(ADDRESS, 'an email address, e.g. "agent@example.com"')
+        .optional()
+        .describe("the bot's address: the From of every answer; mail from it is never answered"),
+      aliases: z
+        .array(z.string().regex(ADDRESS, 'an email address, e.g. "agent@old.example.com"').toLowerCase())
+        .max(50)
+        .default([])
+        .describe(
+          'other addresses whose mail arrives in this mailbox (an alias, a forwarding address): mail addressed to one counts as addressed to the bot',
+        ),
+      require_addressed: z
+        .boolean()
+        .default(true)
+        .describe(
+          "answer only mail whose To or Cc names the bot's address or an alias; false also answers Bcc'd mail, and with it a signed mail an allowed person wrote to someone else that was sent on to this mailbox (a DKIM replay)",
+        ),
+      imap: serverSchema('IMAP', 993).prefault({}).describe('where mail is read'),
+      smtp: serverSchema('SMTP', 465).prefault({}).describe('where answers are sent'),
+      mailbox: z.string().min(1).max(200).default('INBOX').describe('the IMAP mailbox read'),
+      poll_interval_secs: z
+        .int()
+        .min(1)
+        .max(1740)
+        .default(60)
+        .describe('how long one wait for new mail lasts (IMAP IDLE when the server has it, else a poll)'),
+      require_authentication: z
+        .boolean()
+        .default(true)
+        .describe(
+          'answer only mail whose Authentication-Results (from trusted_authserv_id) pass for the From domain; false is DANGEROUS: anyone can forge an allowed From',
+        ),
+      trusted_authserv_id: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name, e.g. "mx.example.com"')
+        .optional()
+        .describe(
+          "the receiving server's authserv-id in Authentication-Results (the first word of the header it adds); required unless require_authentication = false",
+        ),
+      max_message_bytes: z
+        .int()
+        .min(1024)
+        .max(50_000_000)
+        .default(10_000_000)
+        .describe('larger messages are not downloaded (nor answered)'),
+      max_message_length: z
+        .int()
+        .min(1000)
+        .max(1_000_000)
+        .default(100_000)
+        .describe('longer answers are split into several emails'),
+      senders: z
+        .array(emailSenderSchema())
+        .default([])
+        .describe('who may write (addresses, any case); anyone else gets no answer (logged once per sender)'),
+      // What the host does with the channel's messages, the same keys on every platform.
+      ...channelHostKeys(),
+    })
+    .superRefine((email, ctx) => {
+      if (email.enabled) {
+        const needs: [string[], unknown, string][] = [
+          [['address'], email.address, 'the address answers come from'],
+          [['imap', 'host'], email.imap.host, 'the IMAP server'],
+          [['imap', 'user'], email.imap.user, 'the IMAP login'],
+          [['imap', 'password_env'], email.imap.password_env, 'the variable holding the IMAP password'],
+          [['smtp', 'host'], email.smtp.host, 'the SMTP server'],
+          [['smtp', 'user'], email.smtp.user, 'the SMTP login'],
+          [['smtp', 'password_env'], email.smtp.password_env, 'the variable holding the SMTP password'],
+        ];
+        for (const [path, value, what] of needs) {
+          if (value === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `enabled = true needs ${path.join('.')}: ${what}`,
+            });
+        }
+        if (email.require_authentication && email.trusted_authserv_id === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['trusted_authserv_id'],
+            message:
+              'enabled = true needs trusted_authserv_id, the id your mail server writes in Authentication-Results (e.g. "mx.example.com"), so forged From addresses are refused',
+          });
+        }
       }
-      if (email.require_authentication && email.trusted_authserv_id === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['trusted_authserv_id'],
-          message:
-            'enabled = true needs trusted_authserv_id, the id your mail server writes in Authentication-Results (e.g. "mx.example.com"), so forged From addresses are refused',
-        });
-      }
-    }
-    checkSenderIds(email.senders, ctx);
-  });
+      checkSenderIds(email.senders, ctx);
+    }),
+);
 
-export type EmailChannelConfig = z.output<typeof emailChannelSchema>;
+export type EmailChannelConfig = z.output<ReturnType<typeof emailChannelSchema>>;

@@ -7,6 +7,7 @@
  * (its server, the variable holding its token) stay in `[plugins.load.<plugin>] config`.
  */
 import { z } from 'zod';
+import { once } from '../once.js';
 import { channelHostKeys, channelSenderSchema, checkSenderIds } from './channels-schema-parts.js';
 
 /** The built-in platforms' names, which a plugin's channel may not take. */
@@ -15,37 +16,43 @@ export const BUILTIN_CHANNEL_NAMES = ['telegram', 'slack', 'discord', 'email'] a
 /** A plugin channel's name: letters, digits and "-" (it keys the channel's cursor and sessions). */
 export const PLUGIN_CHANNEL_NAME = /^[A-Za-z0-9-]{1,64}$/;
 
-const pluginSenderSchema = channelSenderSchema(
-  'the platform',
-  z.string().min(1).max(256).describe("the platform's stable id of the person, as the plugin reports it"),
+const pluginSenderSchema = once(() =>
+  channelSenderSchema(
+    'the platform',
+    z.string().min(1).max(256).describe("the platform's stable id of the person, as the plugin reports it"),
+  ),
 );
 
-export const pluginChannelSchema = z
-  .strictObject({
-    enabled: z
-      .boolean()
-      .default(false)
-      .describe('`oxydra channels run` answers this channel (a loaded plugin must provide it)'),
-    senders: z
-      .array(pluginSenderSchema)
-      .default([])
-      .describe('who may talk to the channel; anyone else gets no answer (logged once per sender)'),
-    // What the host does with the channel's messages, the same keys on every platform.
-    ...channelHostKeys,
-  })
-  .superRefine((section, ctx) => checkSenderIds(section.senders, ctx));
+export const pluginChannelSchema = once(() =>
+  z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('`oxydra channels run` answers this channel (a loaded plugin must provide it)'),
+      senders: z
+        .array(pluginSenderSchema())
+        .default([])
+        .describe('who may talk to the channel; anyone else gets no answer (logged once per sender)'),
+      // What the host does with the channel's messages, the same keys on every platform.
+      ...channelHostKeys(),
+    })
+    .superRefine((section, ctx) => checkSenderIds(section.senders, ctx)),
+);
 
 /** `[channels.plugin]`: one entry per plugin channel, by the name its plugin gives it. */
-export const pluginChannelsSchema = z
-  .record(z.string(), pluginChannelSchema)
-  .default({})
-  .superRefine((entries, ctx) => {
-    for (const name of Object.keys(entries)) {
-      const problem = pluginChannelNameProblem(name);
-      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-    }
-  })
-  .describe("channels plugins provide, by channel name; the plugin's own settings stay in its config");
+export const pluginChannelsSchema = once(() =>
+  z
+    .record(z.string(), pluginChannelSchema())
+    .default({})
+    .superRefine((entries, ctx) => {
+      for (const name of Object.keys(entries)) {
+        const problem = pluginChannelNameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+      }
+    })
+    .describe("channels plugins provide, by channel name; the plugin's own settings stay in its config"),
+);
 
 /** Why `name` cannot be a plugin channel's name, or undefined when it can. */
 export function pluginChannelNameProblem(name: string): string | undefined {
@@ -58,4 +65,4 @@ export function pluginChannelNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export type PluginChannelConfig = z.output<typeof pluginChannelSchema>;
+export type PluginChannelConfig = z.output<ReturnType<typeof pluginChannelSchema>>;

@@ -4,6 +4,7 @@
  * (which gathers them) import it without importing each other.
  */
 import { z } from 'zod';
+import { once } from '../once.js';
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -53,22 +54,26 @@ export function checkSenderIds(
  * `unknown_senders`, every platform's (its sender section): what a stranger's direct message
  * gets. Group messages from strangers are never answered.
  */
-export const channelUnknownSendersSchema = z
-  .enum(['ignore', 'pair'])
-  .default('ignore')
-  .describe(
-    'what a direct message from a sender not in senders gets: "ignore" (nothing), or "pair" (a one-time code the owner approves with `oxydra channels pair`)',
-  );
+export const channelUnknownSendersSchema = once(() =>
+  z
+    .enum(['ignore', 'pair'])
+    .default('ignore')
+    .describe(
+      'what a direct message from a sender not in senders gets: "ignore" (nothing), or "pair" (a one-time code the owner approves with `oxydra channels pair`)',
+    ),
+);
 
 /** `max_file_bytes`, every platform's: the largest file taken from a chat or sent to it. */
-export const channelMaxFileBytesSchema = z
-  .int()
-  .min(1)
-  .max(2 * 1024 * 1024 * 1024)
-  .default(20 * 1024 * 1024)
-  .describe(
-    'the largest file taken from a chat (saved under inbox/<channel>/ in the workspace) or sent to it, in bytes; larger ones are refused without being read',
-  );
+export const channelMaxFileBytesSchema = once(() =>
+  z
+    .int()
+    .min(1)
+    .max(2 * 1024 * 1024 * 1024)
+    .default(20 * 1024 * 1024)
+    .describe(
+      'the largest file taken from a chat (saved under inbox/<channel>/ in the workspace) or sent to it, in bytes; larger ones are refused without being read',
+    ),
+);
 
 /**
  * `max_concurrent_turns`, every platform's: how many of the channel's turns run at once, across
@@ -76,45 +81,47 @@ export const channelMaxFileBytesSchema = z
  * cost the process (memory, CPU, model calls in flight). More wait in arrival order, their "…"
  * already shown; a restart runs a waiting one again (its model was never asked).
  */
-const channelMaxConcurrentTurnsSchema = z
-  .int()
-  .min(1)
-  .max(1000)
-  .default(16)
-  .describe(
-    "how many of this channel's answers are written at once, across its chats; more wait, served in turn across users (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too; a turn waiting on it holds no slot of the channel)",
-  );
+const channelMaxConcurrentTurnsSchema = once(() =>
+  z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(16)
+    .describe(
+      "how many of this channel's answers are written at once, across its chats; more wait, served in turn across users (each user's own limit, [gateway] max_concurrent_turns_per_user, applies too; a turn waiting on it holds no slot of the channel)",
+    ),
+);
 
 /**
  * `download_timeout_secs`, every platform's: how long one file a person sent may take to
  * download. A file host that sends its headers and then stalls would otherwise hold the
  * conversation until the process stops.
  */
-const channelDownloadTimeoutSchema = z
-  .int()
-  .min(1)
-  .max(86_400)
-  .default(300)
-  .describe(
-    'how long one file taken from a chat may take to download, in seconds; a slower one is refused ("send it again") and its download ended',
-  );
+const channelDownloadTimeoutSchema = once(() =>
+  z
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'how long one file taken from a chat may take to download, in seconds; a slower one is refused ("send it again") and its download ended',
+    ),
+);
 
 /** The `agent` key every platform has. */
-export const channelAgentSchema = z
-  .string()
-  .min(1)
-  .optional()
-  .describe('the `[agents.<name>]` answering; default: the default agent');
+export const channelAgentSchema = once(() =>
+  z.string().min(1).optional().describe('the `[agents.<name>]` answering; default: the default agent'),
+);
 
 /**
  * The keys of every `[channels.<platform>]` (and `[channels.plugin.<name>]`) that say what the
  * host does with the channel's messages: spread into each platform's schema, so a new host key
  * is added once.
  */
-export const channelHostKeys = {
-  unknown_senders: channelUnknownSendersSchema,
-  max_file_bytes: channelMaxFileBytesSchema,
-  max_concurrent_turns: channelMaxConcurrentTurnsSchema,
-  download_timeout_secs: channelDownloadTimeoutSchema,
-  agent: channelAgentSchema,
-};
+export const channelHostKeys = once(() => ({
+  unknown_senders: channelUnknownSendersSchema(),
+  max_file_bytes: channelMaxFileBytesSchema(),
+  max_concurrent_turns: channelMaxConcurrentTurnsSchema(),
+  download_timeout_secs: channelDownloadTimeoutSchema(),
+  agent: channelAgentSchema(),
+}));
