@@ -8,17 +8,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Context, type Provider, ProviderError, providerEntrySchema } from '@oxydra/types';
+import { type Context, ProviderError, providerEntrySchema } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
-import type { AdapterOptions } from '../src/adapters/define.js';
-import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
-import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { probeEndpoint } from '../src/factory/probe.js';
 import { boundingEvents, MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
 import { collectResponse } from '../src/shared/stream.js';
-import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
+import { ADAPTERS_AT_PATHS, BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -71,15 +67,8 @@ const SOCKET_SLACK_BYTES = 32 * 1024 * 1024;
 
 const context: Context = { ...BASIC_CONTEXT, model: 'test-model' };
 
-const ADAPTERS: [string, (options: AdapterOptions) => Provider, string][] = [
-  ['openai chat', createOpenAIChatProvider, '/v1'],
-  ['openai responses', createOpenAIResponsesProvider, '/v1'],
-  ['gemini', createGeminiProvider, '/v1beta'],
-  ['anthropic (its SDK, given our fetch)', createAnthropicProvider, ''],
-];
-
 describe('a refusal whose body never ends', () => {
-  for (const [name, create, path] of ADAPTERS) {
+  for (const [name, create, path] of ADAPTERS_AT_PATHS) {
     it(`${name}: fails as the refusal it is, from the body's first bytes, and lets the connection go`, async () => {
       const server = await endlessAnswer(400, '{"error": {"message": "model gone; ');
       const provider = create({ name: 'endless', baseURL: `${server.base}${path}`, apiKey: TEST_KEY });
@@ -127,7 +116,7 @@ describe('a status outside 200-599', () => {
 
 describe('a streamed answer whose one event never ends', () => {
   // Anthropic's SDK reads its stream with a parser of its own: its fetch bounds the events for it.
-  for (const [name, create, path] of ADAPTERS) {
+  for (const [name, create, path] of ADAPTERS_AT_PATHS) {
     it(`${name}: fails once the event passes the bound, and lets the connection go`, async () => {
       const head = name.startsWith('anthropic')
         ? 'event: message_start\ndata: {"type": "message_start", "message": {"content": "'

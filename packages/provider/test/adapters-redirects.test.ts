@@ -6,16 +6,11 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Context, type Provider, ProviderError, providerEntrySchema } from '@oxydra/types';
+import { type Context, ProviderError, providerEntrySchema } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAnthropicProvider } from '../src/adapters/anthropic/provider.js';
-import type { AdapterOptions } from '../src/adapters/define.js';
-import { createGeminiProvider } from '../src/adapters/gemini/provider.js';
-import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
-import { createOpenAIResponsesProvider } from '../src/adapters/openai-responses/provider.js';
 import { probeEndpoint } from '../src/factory/probe.js';
 import { collectResponse } from '../src/shared/stream.js';
-import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
+import { ADAPTERS_AT_PATHS, BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -51,15 +46,8 @@ const redirecting = (target: string) =>
 
 const context: Context = { ...BASIC_CONTEXT, model: 'test-model' };
 
-const ADAPTERS: [string, (options: AdapterOptions) => Provider, string][] = [
-  ['openai chat', createOpenAIChatProvider, '/v1'],
-  ['openai responses', createOpenAIResponsesProvider, '/v1'],
-  ['gemini', createGeminiProvider, '/v1beta'],
-  ['anthropic (its SDK, given our fetch)', createAnthropicProvider, ''],
-];
-
 describe('a base URL that redirects', () => {
-  for (const [name, create, path] of ADAPTERS) {
+  for (const [name, create, path] of ADAPTERS_AT_PATHS) {
     it(`${name}: refused at once, naming the fix; the other server never sees the key`, async () => {
       const other = await elsewhere();
       const base = await redirecting(other.origin);

@@ -122,6 +122,14 @@ export const ADAPTER_CASES: readonly AdapterCase[] = [
   { api: 'gemini', name: 'gemini', make: createGeminiProvider },
 ];
 
+/** Each adapter as a test title names it, with the path its base URL ends in (for servers of a test's own). */
+export const ADAPTERS_AT_PATHS: readonly [string, (options: AdapterOptions) => Provider, string][] = [
+  ['openai chat', createOpenAIChatProvider, '/v1'],
+  ['openai responses', createOpenAIResponsesProvider, '/v1'],
+  ['gemini', createGeminiProvider, '/v1beta'],
+  ['anthropic (its SDK, given our fetch)', createAnthropicProvider, ''],
+];
+
 export function providerFor(
   adapter: AdapterCase,
   server: MockLLM,
