@@ -20,8 +20,6 @@ import {
   Cancelled,
   type Context,
   type Message,
-  type Provenance,
-  provenanceKey,
   type StreamEvent,
   type ToolCall,
   type ToolContext,
@@ -30,6 +28,7 @@ import {
   type Usage,
 } from '@oxydra/types';
 import { RepeatedFailureGuard, RunBudget } from './budgets.js';
+import { ContextProvenance } from './context-provenance.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext, MemoryRecall } from './context-window.js';
 import { type Clock, type Deadline, RunAbort, systemClock } from './deadline.js';
 import { dispatchToolCalls, providerCallProgress, type TurnPosition, toolImages } from './dispatch.js';
@@ -74,7 +73,7 @@ export class AgentLoop {
     this.clock = options.clock ?? systemClock;
     this.callEmit = this.answerText.wrap(emit);
     this.messages = [...(options.history ?? [])];
-    this.provenance = new ContextProvenance(this.messages, options.onProvenance);
+    this.provenance = new ContextProvenance(options.history ?? [], options.onProvenance);
     for (const inherited of options.inheritedProvenance ?? []) this.provenance.add(inherited);
     this.state = new TurnStateMachine(options.onStateChange);
     this.budget = new RunBudget(options.budgets, options.model, this.clock, options.ledger);
@@ -427,46 +426,4 @@ export class Inbox {
   takeFollowUp(): string | undefined {
     return this.followUps.shift();
   }
-}
-
-/**
- * What a run's context holds besides the operator's own words: the distinct provenances of its
- * messages (a fetched page, an MCP server's answer, another sender's message), gathered once
- * from the history and then as results arrive, so each tool call is handed the list without a
- * scan of the conversation. Whether a kind is untrusted is the kernel's policy, not this class's.
- */
-/** A run holds at most this many distinct sources; past it, new ones are still counted as their kind. */
-const MAX_SOURCES = 64;
-
-class ContextProvenance {
-  readonly #keys = new Set<string>();
-  readonly #list: Provenance[] = [];
-
-  constructor(
-    history: readonly Message[],
-    private readonly onNew?: (provenance: Provenance) => void,
-  ) {
-    for (const message of history) this.add(provenanceOf(message), false);
-  }
-
-  /** The distinct provenances so far, oldest first (the same array, grown in place). */
-  get list(): readonly Provenance[] {
-    return this.#list;
-  }
-
-  /** Records a message's provenance; the operator's and Oxydra's own are not recorded. */
-  add(provenance: Provenance | undefined, report = true): void {
-    if (provenance === undefined || provenance.kind === 'user' || provenance.kind === 'system') return;
-    // A page fetched twice, or a hundred MCP calls to one server, is one source.
-    const bounded = this.#list.length < MAX_SOURCES ? provenance : { kind: provenance.kind };
-    const key = provenanceKey(bounded);
-    if (this.#keys.has(key)) return;
-    this.#keys.add(key);
-    this.#list.push(bounded);
-    if (report) this.onNew?.(bounded);
-  }
-}
-
-function provenanceOf(message: Message): Provenance | undefined {
-  return message.role === 'tool' || message.role === 'user' ? message.provenance : undefined;
 }
