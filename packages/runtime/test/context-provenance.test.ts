@@ -1,7 +1,7 @@
 /**
  * A run's sources (the provenances handed to each tool call) start from the history's: the last
  * fold is kept per conversation, so a stored session's next turn does not re-read every message
- * (src/context-provenance.ts). Same list, same order, as a scan of the whole history.
+ * (src/loop.ts, ContextProvenance). Same list, same order, as a scan of the whole history.
  */
 
 import { scriptedProvider } from '@oxydra/testkit';
