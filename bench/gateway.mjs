@@ -8,8 +8,9 @@
 //      connections then closed), per session above idle (target <= 50 KB per session);
 //  (d) 100 concurrent WebSocket clients (one user and session each) sending turns back to back
 //      for --seconds: turns/s and assistant_delta frames/s received (target >= 10,000 deltas/s).
-//  (e) one stored session over the protocol, turn after turn: median latency around turns 10,
-//      100, 220 and 1,000 (target: no more than 1.2x turn 10's);
+//  (e) one stored session over the protocol, turn after turn: median latency of the 30 turns
+//      around turns 10, 100, 220 and 1,000 (target: no more than 1.2x turn 10's), and the
+//      gateway's CPU ms per turn over the 50 around each (/proc: a busy machine's waits not in it);
 //  (f) stateless turns over the OpenAI-compatible HTTP API, 10 clients: RSS after 100, 1,000 and
 //      10,000 (target: within 10% of the RSS after 100, and <= 120 MB);
 //  (g) as (e), but every turn carries a tool call and its result (file_read of a ~2 KB file, so
@@ -18,7 +19,7 @@
 //      result with a sentence (target: turn 1,000 no more than 1.2x turn 10's).
 // Usage: node bench/gateway.mjs [--starts N] [--seconds S] [--clients N] [--chunks N]
 //                               [--session-turns N] [--stateless-turns N] [--only abcdefg]
-//                               [--gateway-node-args='--max-semi-space-size=4']
+//                               [--gateway-node-args='--max-semi-space-size=4'] [--root DIR]
 // (--only runs those sections alone: `--only f` is the memory run; b and c share a gateway.
 // The gateway runs as a user runs it, `oxydra gateway` through the bin's launcher (which sizes
 // the process for a daemon: docs/gateway.md, "Performance"), with this runtime's `node` first on PATH;
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'stateless-turns': { type: 'string', default: '10000' },
     only: { type: 'string', default: 'abcdefg' },
     'gateway-node-args': { type: 'string', default: '' },
+    root: { type: 'string' },
   },
 });
 const only = new Set(values.only.toLowerCase());
@@ -58,7 +60,10 @@ const seconds = Number(values.seconds);
 const clientCount = Number(values.clients);
 const chunkCount = Number(values.chunks);
 const gatewayNodeArgs = values['gateway-node-args'].split(/\s+/).filter(Boolean);
-const bin = fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
+// --root DIR: another checkout's build (e.g. /work/main) run by this copy of the benchmark, for A/B.
+const bin = values.root
+  ? join(values.root, 'packages/cli/bin/oxydra.js')
+  : fileURLToPath(new URL('../packages/cli/bin/oxydra.js', import.meta.url));
 const TOKEN = 'bench-gateway-token-0123456789';
 const root = mkdtempSync(join(tmpdir(), 'oxydra-bench-gateway-'));
 const round = (x) => Math.round(x * 10) / 10;
@@ -94,7 +99,7 @@ const BENCH_TOML =
   '\n[tools]\napproval = "auto"\n\n[gateway]\nrate_limit_per_sec = 100000\nrate_limit_burst = 100000\n';
 
 function workspace(name) {
-  return mockWorkspace(join(root, name), mockUrl, BENCH_TOML, gatewayEnv);
+  return mockWorkspace(join(root, name), mockUrl, BENCH_TOML, gatewayEnv, bin);
 }
 
 function freePort() {
@@ -105,6 +110,14 @@ function freePort() {
     });
   });
 }
+
+/** A process's CPU time so far, user and system, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicksOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+const MS_PER_TICK = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
 function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -399,7 +412,7 @@ async function sectionG() {
   try {
     // Its own workspace, with section e's raised frame limit: at ~13 ms a turn it sends more than
     // the default 50 frames/s, and a refused send_turn (before its error named the request) hung it.
-    const dir = mockWorkspace(join(root, 'tool-session'), url, BENCH_TOML, gatewayEnv);
+    const dir = mockWorkspace(join(root, 'tool-session'), url, BENCH_TOML, gatewayEnv, bin);
     writeFileSync(join(dir, 'big.txt'), payload);
     return { g_one_session_with_tools: await oneSession('g', dir, 'read the big file') };
   } finally {
@@ -422,26 +435,49 @@ async function oneSession(section, dir, prompt) {
     throw new Error(`create_session failed: ${created.payload.message}`);
   sessionClient.sessionId = created.payload.session.session_id;
   const turnMs = [];
+  // The gateway's CPU time (user + system, clock ticks) before each turn and after the last.
+  const cpuTicks = [];
+  const pid = sessionGateway.child.pid;
   for (let i = 0; i < sessionTurns; i++) {
     const began = performance.now();
+    cpuTicks.push(cpuTicksOf(pid));
     await turn(sessionClient, prompt);
     turnMs.push(performance.now() - began);
     if ((i + 1) % 250 === 0)
       process.stderr.write(`(${section}) ${i + 1}/${sessionTurns} turns in one session\n`);
   }
+  cpuTicks.push(cpuTicksOf(pid));
   sessionClient.socket.close();
   await sessionGateway.stop();
-  /** The median latency of the ten turns around turn `n` (1-based). */
+  /** Turns [from, to) of a window of `size` around turn `n` (1-based), inside the run. */
+  const windowAt = (n, size) => {
+    const from = Math.max(0, Math.min(n - 1 - Math.floor(size / 2), sessionTurns - size));
+    return [from, Math.min(sessionTurns, from + size)];
+  };
+  /** The median latency of the 30 turns around turn `n` (10 were too few on a busy machine). */
   const turnAt = (n) => {
-    const window = turnMs.slice(Math.max(0, n - 6), n + 4).sort((a, b) => a - b);
+    const [from, to] = windowAt(n, 30);
+    const window = turnMs.slice(from, to).sort((a, b) => a - b);
     return window[Math.floor(window.length / 2)];
   };
-  const sessionPoints = [10, 100, 220, 1000].filter((n) => n <= sessionTurns);
+  /** The gateway's CPU ms per turn over the 50 turns around turn `n`: time spent waiting for a core is not in it. */
+  const cpuAt = (n) => {
+    const [from, to] = windowAt(n, 50);
+    return ((cpuTicks[to] - cpuTicks[from]) * MS_PER_TICK) / (to - from);
+  };
+  // --session-turns past 1,000: its last turn too.
+  const sessionPoints = [...new Set([10, 100, 220, 1000, Math.max(1000, sessionTurns)])].filter(
+    (n) => n <= sessionTurns,
+  );
+  const ratio = (f, n) => Math.round((f(n) / f(sessionPoints[0])) * 100) / 100;
   const growth = turnAt(sessionPoints.at(-1)) / turnAt(10);
   return {
     turns: sessionTurns,
     median_ms_at_turn: Object.fromEntries(sessionPoints.map((n) => [n, round(turnAt(n))])),
+    ratio_to_turn_10: Object.fromEntries(sessionPoints.map((n) => [n, ratio(turnAt, n)])),
     growth_last_over_turn_10: Math.round(growth * 100) / 100,
+    gateway_cpu_ms_per_turn_at: Object.fromEntries(sessionPoints.map((n) => [n, round(cpuAt(n))])),
+    gateway_cpu_ratio_to_turn_10: Object.fromEntries(sessionPoints.map((n) => [n, ratio(cpuAt, n)])),
     target: 'turn 220 (and 1,000) <= 1.2x turn 10',
     meets_target: growth <= 1.2 && (sessionTurns < 220 || turnAt(220) / turnAt(10) <= 1.2),
   };
