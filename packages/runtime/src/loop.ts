@@ -37,7 +37,7 @@ import { abortReason, toRunFailure } from './errors.js';
 import { persistUnit } from './persist.js';
 import { providedContext } from './provided-context.js';
 import { AnswerText, callModel, type ModelAnswer } from './provider-call.js';
-import { type TurnState, TurnStateMachine } from './state.js';
+import { type Inbox, type TurnState, TurnStateMachine } from './state.js';
 import { RollingSummary } from './summarize.js';
 import type { AgentRunOptions, RunResult, RunStatus } from './types.js';
 
@@ -402,47 +402,17 @@ export class AgentLoop {
 }
 
 /**
- * Messages a caller sends into a running run. Steering is urgent (it reaches the model at the
- * next chance, after the current tool batch); follow-ups wait until the current task's final
- * answer and then each starts a new task in the same run.
- */
-export class Inbox {
-  private readonly steering: string[] = [];
-  private readonly followUps: string[] = [];
-
-  steer(text: string): void {
-    this.steering.push(text);
-  }
-
-  followUp(text: string): void {
-    this.followUps.push(text);
-  }
-
-  /** All pending steering messages, oldest first; the queue is emptied. */
-  takeSteering(): string[] {
-    return this.steering.splice(0, this.steering.length);
-  }
-
-  /** The oldest pending follow-up, if any. */
-  takeFollowUp(): string | undefined {
-    return this.followUps.shift();
-  }
-}
-
-/**
  * What a run's context holds besides the operator's own words: the distinct provenances of its
  * messages (a fetched page, an MCP server's answer, another sender's message), gathered from the
  * history and then as results arrive, so each tool call is handed the list without a scan of
  * the conversation. Whether a kind is untrusted is the kernel's policy, not this module's.
  *
- * A stored session's history grows by each turn and was scanned whole at every run's start: a
- * key string built and looked up per message with a provenance, ~1 ms a turn after 2,000 turns of
- * tool calls (bench/gateway.mjs section g's profile). The last fold is now kept per conversation
- * with the messages it covered; a run whose history begins with those same message objects (the
- * kernel's held history hands each turn the same objects, and the new ones after them) only
- * compares them and folds what is new. Same list, same order as the whole scan.
+ * The last fold is kept per conversation with the messages it covered: a run whose history
+ * begins with those same objects (as the kernel's held history does) folds only what is new, where
+ * a scan of the whole cost ~1 ms a turn after 2,000 tool-call turns. Same list, same order.
+ *
+ * A run holds at most MAX_SOURCES distinct sources; past it, new ones are still counted as their kind.
  */
-/** A run holds at most this many distinct sources; past it, new ones are still counted as their kind. */
 const MAX_SOURCES = 64;
 
 /** The fold of a history's provenances, oldest first, as a scan from its first message gives it. */

@@ -1,7 +1,8 @@
 /** startAgentRun: the AgentRun a caller holds (events, result, steer, followUp, cancel) around one AgentLoop. */
 import type { StreamEvent } from '@oxydra/types';
 import { toRunFailure } from './errors.js';
-import { AgentLoop, Inbox } from './loop.js';
+import { AgentLoop } from './loop.js';
+import { Inbox } from './state.js';
 import type { AgentRun, AgentRunOptions, RunResult } from './types.js';
 
 export function startAgentRun(options: AgentRunOptions): AgentRun {
