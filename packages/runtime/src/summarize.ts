@@ -110,12 +110,19 @@ export class RollingSummary {
 
   /** The conversation the model still sees: `messages` without the covered ones (system messages stay). */
   view(messages: readonly Message[]): Message[] {
+    // Only the covered head is walked (roles read, no copy); the rest is one slice, not a filter
+    // over the whole session every model call.
+    const kept: Message[] = [];
     let skip = this.covered;
-    return messages.filter((message) => {
-      if (message.role === 'system' || skip === 0) return true;
-      skip -= 1;
-      return false;
-    });
+    let at = 0;
+    for (; at < messages.length && skip > 0; at++) {
+      const message = messages[at] as Message;
+      if (message.role === 'system') kept.push(message);
+      else skip -= 1;
+    }
+    if (kept.length === 0) return messages.slice(at);
+    for (; at < messages.length; at++) kept.push(messages[at] as Message);
+    return kept;
   }
 
   /** Condenses the oldest messages when the prompt is over the trigger; otherwise does nothing. */
@@ -197,10 +204,25 @@ export class RollingSummary {
    * call was summarized (a store written by an older version, a history cut differently).
    */
   private adopt(stored: StoredSummary, messages: readonly Message[]): void {
-    const conversation = messages.filter((message) => message.role !== 'system');
-    const latestUser = conversation.findLastIndex((message) => message.role === 'user');
+    // Positions count conversation messages (system ones skipped), read in place, not copied.
+    let latestUser = -1;
+    let position = 0;
+    for (const message of messages) {
+      if (message.role === 'system') continue;
+      if (message.role === 'user') latestUser = position;
+      position += 1;
+    }
     let covered = Math.max(0, Math.min(Math.floor(stored.covered), Math.max(0, latestUser)));
-    while (covered > 0 && conversation[covered]?.role === 'tool') covered += 1;
+    position = 0;
+    for (const message of messages) {
+      if (covered === 0) break;
+      if (message.role === 'system') continue;
+      if (position === covered) {
+        if (message.role !== 'tool') break;
+        covered += 1;
+      }
+      position += 1;
+    }
     this.epoch = stored.epoch;
     this.set(stored.text, covered);
   }
