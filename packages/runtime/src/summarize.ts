@@ -86,6 +86,10 @@ export class RollingSummary {
   private text: string | undefined;
   /** The summary's system message, kept as one object so its tokens are counted once. */
   private message: Message | undefined;
+  /** Where view's covered head ends in the conversation it was last given, and its system messages. */
+  private head:
+    | { messages: readonly Message[]; covered: number; at: number; system: readonly Message[] }
+    | undefined;
   /** The stored epoch this run last saw: the compare-and-set's expected value. */
   private epoch: number | null = null;
 
@@ -110,19 +114,24 @@ export class RollingSummary {
 
   /** The conversation the model still sees: `messages` without the covered ones (system messages stay). */
   view(messages: readonly Message[]): Message[] {
-    // Only the covered head is walked (roles read, no copy); the rest is one slice, not a filter
-    // over the whole session every model call.
-    const kept: Message[] = [];
-    let skip = this.covered;
-    let at = 0;
-    for (; at < messages.length && skip > 0; at++) {
-      const message = messages[at] as Message;
-      if (message.role === 'system') kept.push(message);
-      else skip -= 1;
+    // The covered head is walked once per conversation and count (a run's conversation only
+    // grows at the end), and the rest is one slice: not a filter over the whole session per call.
+    let head = this.head;
+    if (head?.messages !== messages || head.covered !== this.covered) {
+      const system: Message[] = [];
+      let skip = this.covered;
+      let at = 0;
+      for (; at < messages.length && skip > 0; at++) {
+        const message = messages[at] as Message;
+        if (message.role === 'system') system.push(message);
+        else skip -= 1;
+      }
+      head = { messages, covered: this.covered, at, system };
+      // A conversation shorter than the count would grow into the head: kept only when complete.
+      this.head = skip === 0 ? head : undefined;
     }
-    if (kept.length === 0) return messages.slice(at);
-    for (; at < messages.length; at++) kept.push(messages[at] as Message);
-    return kept;
+    const rest = messages.slice(head.at);
+    return head.system.length === 0 ? rest : [...head.system, ...rest];
   }
 
   /** Condenses the oldest messages when the prompt is over the trigger; otherwise does nothing. */

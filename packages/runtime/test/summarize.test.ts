@@ -502,7 +502,45 @@ describe('rolling summarization: the view and the stored summary read in place',
         const expected = oldView(messages, oldAdopt(messages, stored));
         expect(view).toEqual(expected);
         expect(view.every((message, i) => message === expected[i])).toBe(true);
+        // The run's conversation grows at the end between calls: still the old filter's view.
+        messages.push({ ...(kinds[random(kinds.length)] as Message) });
+        const grown = oldView(messages, oldAdopt(messages.slice(0, -1), stored));
+        expect(summary.view(messages)).toEqual(grown);
+        messages.pop();
       }
     }
+  });
+});
+
+describe('rolling summarization: per model call', () => {
+  it('reads only the messages after the covered head, once the head is known', async () => {
+    const history: Message[] = Array.from({ length: 400 }, (_, i) =>
+      i % 2 === 0 ? user(`u${i}`) : answer(`a${i}`),
+    );
+    let reads = 0;
+    const counted = new Proxy(history, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const summary = new RollingSummary(
+      {
+        triggerRatio: 0.8,
+        targetRatio: 0.5,
+        minTurns: 1,
+        store: { load: async () => ({ text: 's', covered: 390, epoch: 1 }), save: async () => true },
+      },
+      { signal: new AbortController().signal, timeoutMs: 1000, clock: new FakeClock() },
+      () => {},
+    );
+    await summary.load(counted);
+    summary.view(counted);
+    counted.push(user('next'));
+    reads = 0;
+    const view = summary.view(counted);
+    expect(view).toEqual(history.slice(390));
+    // The 11 messages after the head, not the 401 of the session (the old filter read them all).
+    expect(reads).toBe(11);
   });
 });
