@@ -86,6 +86,10 @@ export class RollingSummary {
   private text: string | undefined;
   /** The summary's system message, kept as one object so its tokens are counted once. */
   private message: Message | undefined;
+  /** Where view's covered head ends in the conversation it was last given, and its system messages. */
+  private head:
+    | { messages: readonly Message[]; covered: number; at: number; system: readonly Message[] }
+    | undefined;
   /** The stored epoch this run last saw: the compare-and-set's expected value. */
   private epoch: number | null = null;
 
@@ -110,12 +114,24 @@ export class RollingSummary {
 
   /** The conversation the model still sees: `messages` without the covered ones (system messages stay). */
   view(messages: readonly Message[]): Message[] {
-    let skip = this.covered;
-    return messages.filter((message) => {
-      if (message.role === 'system' || skip === 0) return true;
-      skip -= 1;
-      return false;
-    });
+    // The covered head is walked once per conversation and count (a run's conversation only
+    // grows at the end), and the rest is one slice: not a filter over the whole session per call.
+    let head = this.head;
+    if (head?.messages !== messages || head.covered !== this.covered) {
+      const system: Message[] = [];
+      let skip = this.covered;
+      let at = 0;
+      for (; at < messages.length && skip > 0; at++) {
+        const message = messages[at] as Message;
+        if (message.role === 'system') system.push(message);
+        else skip -= 1;
+      }
+      head = { messages, covered: this.covered, at, system };
+      // A conversation shorter than the count would grow into the head: kept only when complete.
+      this.head = skip === 0 ? head : undefined;
+    }
+    const rest = messages.slice(head.at);
+    return head.system.length === 0 ? rest : [...head.system, ...rest];
   }
 
   /** Condenses the oldest messages when the prompt is over the trigger; otherwise does nothing. */
@@ -197,10 +213,25 @@ export class RollingSummary {
    * call was summarized (a store written by an older version, a history cut differently).
    */
   private adopt(stored: StoredSummary, messages: readonly Message[]): void {
-    const conversation = messages.filter((message) => message.role !== 'system');
-    const latestUser = conversation.findLastIndex((message) => message.role === 'user');
+    // Positions count conversation messages (system ones skipped), read in place, not copied.
+    let latestUser = -1;
+    let position = 0;
+    for (const message of messages) {
+      if (message.role === 'system') continue;
+      if (message.role === 'user') latestUser = position;
+      position += 1;
+    }
     let covered = Math.max(0, Math.min(Math.floor(stored.covered), Math.max(0, latestUser)));
-    while (covered > 0 && conversation[covered]?.role === 'tool') covered += 1;
+    position = 0;
+    for (const message of messages) {
+      if (covered === 0) break;
+      if (message.role === 'system') continue;
+      if (position === covered) {
+        if (message.role !== 'tool') break;
+        covered += 1;
+      }
+      position += 1;
+    }
     this.epoch = stored.epoch;
     this.set(stored.text, covered);
   }

@@ -11,6 +11,7 @@ import {
   startAgentRun,
   summaryMessage,
 } from '../src/index.js';
+import { RollingSummary } from '../src/summarize.js';
 import {
   deferred,
   expectPairsIntact,
@@ -447,5 +448,99 @@ describe('rolling summarization: the stored summary', () => {
       code: 'persistence_error',
       message: 'could not save the rolling summary: readonly database',
     });
+  });
+});
+
+describe('rolling summarization: the view and the stored summary read in place', () => {
+  // The filters these replaced (whole-conversation copies every run): the results must not change.
+  const oldView = (messages: readonly Message[], covered: number) => {
+    let skip = covered;
+    return messages.filter((message) => {
+      if (message.role === 'system' || skip === 0) return true;
+      skip -= 1;
+      return false;
+    });
+  };
+  const oldAdopt = (messages: readonly Message[], stored: number) => {
+    const conversation = messages.filter((message) => message.role !== 'system');
+    const latestUser = conversation.findLastIndex((message) => message.role === 'user');
+    let covered = Math.max(0, Math.min(Math.floor(stored), Math.max(0, latestUser)));
+    while (covered > 0 && conversation[covered]?.role === 'tool') covered += 1;
+    return covered;
+  };
+
+  it('gives the old filters’ messages for every stored summary over mixed conversations', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const kinds: Message[] = [
+      SYSTEM,
+      user('u'),
+      answer('a'),
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'file_read', arguments: {} }] },
+      { role: 'tool', toolCallId: 'c', toolName: 'file_read', content: 'r' },
+    ];
+    for (let trial = 0; trial < 300; trial++) {
+      const messages = Array.from({ length: random(14) }, () => ({
+        ...(kinds[random(kinds.length)] as Message),
+      }));
+      for (const stored of [0, 1, 2, 3, 5, 8, 13, 20, 2.5]) {
+        const summary = new RollingSummary(
+          {
+            triggerRatio: 0.8,
+            targetRatio: 0.5,
+            minTurns: 1,
+            store: { load: async () => ({ text: 's', covered: stored, epoch: 1 }), save: async () => true },
+          },
+          { signal: new AbortController().signal, timeoutMs: 1000, clock: new FakeClock() },
+          () => {},
+        );
+        await summary.load(messages);
+        const view = summary.view(messages);
+        const expected = oldView(messages, oldAdopt(messages, stored));
+        expect(view).toEqual(expected);
+        expect(view.every((message, i) => message === expected[i])).toBe(true);
+        // The run's conversation grows at the end between calls: still the old filter's view.
+        messages.push({ ...(kinds[random(kinds.length)] as Message) });
+        const grown = oldView(messages, oldAdopt(messages.slice(0, -1), stored));
+        expect(summary.view(messages)).toEqual(grown);
+        messages.pop();
+      }
+    }
+  });
+});
+
+describe('rolling summarization: per model call', () => {
+  it('reads only the messages after the covered head, once the head is known', async () => {
+    const history: Message[] = Array.from({ length: 400 }, (_, i) =>
+      i % 2 === 0 ? user(`u${i}`) : answer(`a${i}`),
+    );
+    let reads = 0;
+    const counted = new Proxy(history, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const summary = new RollingSummary(
+      {
+        triggerRatio: 0.8,
+        targetRatio: 0.5,
+        minTurns: 1,
+        store: { load: async () => ({ text: 's', covered: 390, epoch: 1 }), save: async () => true },
+      },
+      { signal: new AbortController().signal, timeoutMs: 1000, clock: new FakeClock() },
+      () => {},
+    );
+    await summary.load(counted);
+    summary.view(counted);
+    counted.push(user('next'));
+    reads = 0;
+    const view = summary.view(counted);
+    expect(view).toEqual(history.slice(390));
+    // The 11 messages after the head, not the 401 of the session (the old filter read them all).
+    expect(reads).toBe(11);
   });
 });

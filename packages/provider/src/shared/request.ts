@@ -135,12 +135,15 @@ export function asObjectSchema(schema: JsonSchema | undefined): JsonSchema {
  *
  * The returned function takes the tools and the adapter's body builder, which puts the list it is
  * handed at `tools` (keeping the body's key order): without tools the body is stringified as is.
+ * With `messages` (the messages' JSON text, made by the adapter) the builder's body has its
+ * `messages` set to JSON_MARK, and the text is spliced in there too.
  */
 export function toolsJsonOnce<T>(
   convert: (tool: ToolSpec) => T,
 ): (
   tools: readonly ToolSpec[] | undefined,
   build: (list: (tools: readonly ToolSpec[]) => T[]) => object,
+  messages?: string,
 ) => string {
   const texts = new WeakMap<ToolSpec, string>();
   const listJson = (tools: readonly ToolSpec[]): string => {
@@ -155,14 +158,14 @@ export function toolsJsonOnce<T>(
     }
     return `${json}]`;
   };
-  return (tools, build) =>
-    tools === undefined || tools.length === 0
-      ? JSON.stringify(build((specs) => specs.map(convert)))
-      : stringifyWith(
-          build(() => JSON_MARK as unknown as T[]),
-          'tools',
-          listJson(tools),
-        );
+  return (tools, build, messages) => {
+    const listed = tools !== undefined && tools.length > 0;
+    const body = build(listed ? () => JSON_MARK as unknown as T[] : (specs) => specs.map(convert));
+    const splices: [string, string][] = [];
+    if (messages !== undefined) splices.push(['messages', messages]);
+    if (listed) splices.push(['tools', listJson(tools)]);
+    return splices.length === 0 ? JSON.stringify(body) : stringifyWith(body, ...splices);
+  };
 }
 
 /**
@@ -174,19 +177,29 @@ export const JSON_MARK = '\u0000oxydra:json';
 const MARK_JSON = JSON.stringify(JSON_MARK);
 
 /**
- * JSON.stringify(body), where the value of `key` (set to JSON_MARK by the caller, wherever the
- * key belongs in the object's order) is replaced by `json`, valid JSON text: the same bytes
- * JSON.stringify would give with that value in place.
+ * JSON.stringify(body), where the value of each `key` (set to JSON_MARK by the caller, wherever the
+ * key belongs in the object's order) is replaced by its `json`, valid JSON text: the same bytes
+ * JSON.stringify would give with those values in place. Every mark is found in the body's own
+ * text before anything is spliced in, so no spliced text is ever searched.
  */
-export function stringifyWith(body: object, key: string, json: string): string {
+export function stringifyWith(body: object, ...splices: [key: string, json: string][]): string {
   const text = JSON.stringify(body);
-  const name = `${JSON.stringify(key)}:`;
-  // From the end: a request's tool list comes after its messages (the only place for the mark to
-  // be found by mistake, were the argument above wrong), so the search is short as well.
-  const at = text.lastIndexOf(name + MARK_JSON);
-  if (at === -1) throw new Error(`stringifyWith: the body has no ${key} set to JSON_MARK`);
-  const from = at + name.length;
-  return text.slice(0, from) + json + text.slice(from + MARK_JSON.length);
+  const found = splices.map(([key, json]) => {
+    const name = `${JSON.stringify(key)}:`;
+    // From the end: a request's tool list comes after its messages (the only place for the mark
+    // to be found by mistake, were the argument above wrong), so the search is short as well.
+    const at = text.lastIndexOf(name + MARK_JSON);
+    if (at === -1) throw new Error(`stringifyWith: the body has no ${key} set to JSON_MARK`);
+    return { from: at + name.length, json };
+  });
+  found.sort((a, b) => a.from - b.from);
+  let out = '';
+  let done = 0;
+  for (const { from, json } of found) {
+    out += text.slice(done, from) + json;
+    done = from + MARK_JSON.length;
+  }
+  return out + text.slice(done);
 }
 
 /**

@@ -30,6 +30,8 @@ import {
   argumentsText,
   asObjectSchema,
   convertedOnce,
+  JSON_MARK,
+  type SplitSystem,
   splitSystem,
   toolsJsonOnce,
   withoutKeywords,
@@ -127,20 +129,46 @@ function assistantParam(message: AssistantMessage): ChatAssistantMessage {
 }
 
 function chatMessages(context: Context, provider: string): ChatMessage[] {
-  const scope: AttachmentScope = {
-    provider,
-    model: context.model,
-    api: 'the OpenAI Chat Completions API',
-    accepted: 'images',
-  };
   const { system, messages } = splitSystem(context.messages);
+  const scope = chatScope(context, provider);
   const out: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
-  for (const message of messages) {
-    if (message.role === 'user') out.push({ role: 'user', content: userContent(message, scope) });
-    else if (message.role === 'assistant') out.push(assistantParam(message));
-    else out.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.content });
-  }
+  for (const message of messages) out.push(chatMessage(message, scope));
   return out;
+}
+
+function chatScope(context: Context, provider: string): AttachmentScope {
+  return { provider, model: context.model, api: 'the OpenAI Chat Completions API', accepted: 'images' };
+}
+
+function chatMessage(message: ConversationMessage, scope: AttachmentScope): ChatMessage {
+  if (message.role === 'user') return { role: 'user', content: userContent(message, scope) };
+  if (message.role === 'assistant') return assistantParam(message);
+  return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+}
+
+/**
+ * Each conversation message's JSON, made once per message object: messages never change once in
+ * a conversation (the context window's token counts rely on it too), and a session's context is
+ * the same objects call after call, so a call serialises its new messages only, not the window.
+ * The scope only names the request in an error, and a message that fails is not kept.
+ */
+type ConversationMessage = SplitSystem['messages'][number];
+const messageJson = new WeakMap<ConversationMessage, string>();
+
+/** JSON.stringify(chatMessages(context, provider)), the same bytes. */
+function chatMessagesJson(context: Context, provider: string): string {
+  const { system, messages } = splitSystem(context.messages);
+  const scope = chatScope(context, provider);
+  const parts: string[] = system === undefined ? [] : [JSON.stringify({ role: 'system', content: system })];
+  for (const message of messages) {
+    let text = messageJson.get(message);
+    if (text === undefined) {
+      text = JSON.stringify(chatMessage(message, scope));
+      messageJson.set(message, text);
+    }
+    parts.push(text);
+  }
+  return `[${parts.join(',')}]`;
 }
 
 /**
@@ -162,17 +190,22 @@ export function chatRequest(context: Context, scope: ChatRequestScope): ChatRequ
 
 /** The request body as sent: JSON.stringify(chatRequest(...)), each tool's schema written once. */
 export function chatRequestJson(context: Context, scope: ChatRequestScope): string {
-  return chatBodyJson(context.tools, (list) => buildChatRequest(context, scope, list));
+  return chatBodyJson(
+    context.tools,
+    (list) => buildChatRequest(context, scope, list, JSON_MARK as unknown as ChatMessage[]),
+    chatMessagesJson(context, scope.provider),
+  );
 }
 
 function buildChatRequest(
   context: Context,
   scope: ChatRequestScope,
   toolList: (tools: readonly ToolSpec[]) => ChatFunctionTool[],
+  messages: ChatMessage[] = chatMessages(context, scope.provider),
 ): ChatRequest {
   const body: ChatRequest = {
     model: context.model,
-    messages: chatMessages(context, scope.provider),
+    messages,
     stream: true,
     stream_options: { include_usage: true },
   };
