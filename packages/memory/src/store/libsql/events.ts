@@ -1,9 +1,11 @@
 /**
- * SQL of conversation_events: the append-only log of a session's messages. seq numbers a
- * session's messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls.
+ * The SQL of a session's own tables, below its sessions row (the session store's helpers):
+ * conversation_events, the append-only log of a session's messages (seq numbers a session's
+ * messages 1, 2, 3... with no gaps; turn numbers the appendTurn calls), and session_state, its
+ * small named values (at the end).
  */
-import type { Client, InStatement, Row } from '@libsql/client';
-import type { Role, StoredEvent } from '@oxydra/types';
+import type { Client, InStatement, Row, Transaction } from '@libsql/client';
+import type { Role, SessionStateValue, StoredEvent } from '@oxydra/types';
 import { CorruptEventError } from '../../errors.js';
 import { decodePayload } from '../../store-input.js';
 import { integer, text } from './db.js';
@@ -64,4 +66,56 @@ export async function countEvents(db: Client, sessionId: string): Promise<number
 
 export function deleteEventsStatement(sessionId: string): InStatement {
   return { sql: 'DELETE FROM conversation_events WHERE session_id = ?', args: [sessionId] };
+}
+
+/**
+ * SQL of session_state: small named values per session with an epoch for compare-and-set.
+ * A rolling summary is read, recomputed slowly (a model call), then written back only if
+ * nobody wrote in between; the loser re-reads instead of overwriting newer work.
+ */
+
+export async function selectState(
+  db: Client,
+  sessionId: string,
+  key: string,
+): Promise<SessionStateValue | undefined> {
+  const result = await db.execute({
+    sql: 'SELECT value, epoch FROM session_state WHERE session_id = ? AND key = ?',
+    args: [sessionId, key],
+  });
+  const row = result.rows[0];
+  return row ? { value: text(row, 'value'), epoch: integer(row, 'epoch') } : undefined;
+}
+
+/**
+ * Writes `value` if the stored epoch is `expectedEpoch` (null: no value yet). One statement
+ * each way, so the check and the write are atomic without a transaction. True if written.
+ */
+export async function compareAndSetState(
+  db: Client | Transaction,
+  sessionId: string,
+  key: string,
+  value: string,
+  expectedEpoch: number | null,
+  now: string,
+): Promise<boolean> {
+  const result =
+    expectedEpoch === null
+      ? await db.execute({
+          // WHERE EXISTS: no state for a missing session, even where foreign keys are not enforced.
+          sql: `INSERT INTO session_state (session_id, key, value, epoch, updated_at)
+                SELECT ?, ?, ?, 1, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
+                ON CONFLICT (session_id, key) DO NOTHING`,
+          args: [sessionId, key, value, now, sessionId],
+        })
+      : await db.execute({
+          sql: `UPDATE session_state SET value = ?, epoch = epoch + 1, updated_at = ?
+                WHERE session_id = ? AND key = ? AND epoch = ?`,
+          args: [value, now, sessionId, key, expectedEpoch],
+        });
+  return result.rowsAffected === 1;
+}
+
+export function deleteStateStatement(sessionId: string): InStatement {
+  return { sql: 'DELETE FROM session_state WHERE session_id = ?', args: [sessionId] };
 }
