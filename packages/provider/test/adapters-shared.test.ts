@@ -183,6 +183,36 @@ describe('error classification', () => {
     expect(classifyKind(facts)).toBe(kind);
   });
 
+  // The key refused (by its status, or by a code that says so where the status does not: Gemini's
+  // 400 API_KEY_INVALID) against the account out of credit: each hint points at its own fix.
+  const KEY_HINT = 'check the API key configured for provider "acme"';
+  const BILLING_HINT = 'check the plan, credit and billing of the account behind provider "acme"';
+  it.each([
+    [{ status: 401, message: 'no' }, KEY_HINT, 'acme (m1): authentication failed (HTTP 401): no'],
+    [{ status: 403, message: 'no' }, KEY_HINT, 'acme (m1): authentication failed (HTTP 403): no'],
+    [
+      { status: 400, code: 'API_KEY_INVALID', message: 'API key not valid.' },
+      KEY_HINT,
+      'acme (m1): authentication failed (HTTP 400): API key not valid.',
+    ],
+    [
+      { code: 'invalid_api_key', message: 'in stream' },
+      KEY_HINT,
+      'acme (m1): authentication failed: in stream',
+    ],
+    [
+      { status: 429, code: 'insufficient_quota', message: 'You exceeded your current quota' },
+      BILLING_HINT,
+      'acme (m1): You exceeded your current quota (HTTP 429)',
+    ],
+    [{ status: 402, message: 'pay up' }, BILLING_HINT, 'acme (m1): pay up (HTTP 402)'],
+  ] as const)('auth %j: hint and message', (facts, hint, message) => {
+    const error = providerErrorFromFacts(facts, scope);
+    expect(error.kind).toBe('auth');
+    expect(error.hint).toBe(hint);
+    expect(error.message).toBe(message);
+  });
+
   it('names provider and model, redacts the key, carries status and retry-after', () => {
     const error = providerErrorFromFacts(
       {

@@ -95,6 +95,11 @@ const CONTEXT_OVERFLOW = [
 // A key the API does not know, where its status alone does not say so (Gemini answers 400).
 const KEY_REFUSED_CODES = /^(?:invalid_api_key|API_KEY_INVALID)$/;
 
+/** Whether the server refused the key itself (401, 403, or a code that says so), not the account behind it. */
+function keyRefused(facts: ErrorFacts): boolean {
+  return facts.status === 401 || facts.status === 403 || KEY_REFUSED_CODES.test(facts.code ?? '');
+}
+
 // Out of credit: retrying cannot help, so these fail at once like a bad key.
 const QUOTA_CODES = /^(?:insufficient_quota|billing_error|billing_not_active|billing_hard_limit_reached)$/i;
 const QUOTA_MESSAGE = /credit balance is too low/i;
@@ -140,7 +145,7 @@ export function classifyKind(facts: ErrorFacts): ProviderErrorKind {
 
 function hintFor(kind: ProviderErrorKind, facts: ErrorFacts, provider: string): string | undefined {
   if (kind === 'auth') {
-    if (facts.status === 401 || facts.status === 403 || KEY_REFUSED_CODES.test(facts.code ?? '')) {
+    if (keyRefused(facts)) {
       return `check the API key configured for provider "${provider}"`;
     }
     return `check the plan, credit and billing of the account behind provider "${provider}"`;
@@ -177,8 +182,7 @@ export function providerErrorFromFacts(facts: ErrorFacts, scope: ErrorScope, cau
   const problem = endpointProblem(facts, scope, cause);
   const message = problem
     ? `${who}: ${problem}`
-    : kind === 'auth' &&
-        (facts.status === 401 || facts.status === 403 || KEY_REFUSED_CODES.test(facts.code ?? ''))
+    : kind === 'auth' && keyRefused(facts)
       ? `${who}: authentication failed${status}: ${detail}`
       : `${who}: ${detail}${status}`;
   const retryAfterMs = retryAfterFromHeaders(facts.headers) ?? facts.retryAfterMs;
