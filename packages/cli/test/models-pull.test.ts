@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,13 +22,40 @@ let server: Server;
 let base: string;
 let models: string;
 const ranges: (string | undefined)[] = [];
+/** The bytes of the endless sidecar sent once its connection closed. */
+let sidecarClosed: Promise<number>;
+/** Where the endless sidecar stops on its own: far past the few KiB a pull reads of it. */
+const SIDECAR_STOP = 64 * 1024 * 1024;
+
+/** `<digest>  tiny.gguf`, then lines of padding until SIDECAR_STOP or the client leaves. */
+function endlessSidecar(response: ServerResponse): void {
+  let sent = 0;
+  const write = (text: string) => {
+    sent += text.length;
+    response.write(text);
+  };
+  write(`${DIGEST}  tiny.gguf\n`);
+  const timer = setInterval(() => {
+    if (sent >= SIDECAR_STOP) response.end();
+    else if (!response.writableNeedDrain)
+      write('# padding of a checksum file that never ends\n'.repeat(2000));
+  }, 1);
+  sidecarClosed = new Promise((resolve) =>
+    response.on('close', () => {
+      clearInterval(timer);
+      resolve(sent);
+    }),
+  );
+}
 
 beforeEach(async () => {
   ranges.length = 0;
   server = createServer((request, response) => {
     const path = request.url ?? '';
     if (path === '/m/tiny.gguf.sha256') return void response.end(`${DIGEST}  tiny.gguf\n`);
-    if (path !== '/m/tiny.gguf' && path !== '/bare/tiny.gguf') return void response.writeHead(404).end();
+    if (path === '/endless/tiny.gguf.sha256') return endlessSidecar(response);
+    if (!['/m/tiny.gguf', '/bare/tiny.gguf', '/endless/tiny.gguf'].includes(path))
+      return void response.writeHead(404).end();
     ranges.push(request.headers.range);
     const start = Number(/^bytes=(\d+)-$/.exec(request.headers.range ?? '')?.[1] ?? 0);
     if (start >= MODEL.length) return void response.writeHead(416).end();
@@ -78,6 +105,14 @@ describe('oxydra models pull', () => {
     ]);
     // The built-in `local` entry runs models in process: its list is the local files too.
     expect((await oxydra('models', 'list', '--provider', 'local')).stdout).toMatch(/^tiny\.gguf +0\.\d MB\n/);
+  });
+
+  it('reads only the start of a sidecar that never ends, and lets its connection go', async () => {
+    const result = await oxydra('models', 'pull', `${base}/endless/tiny.gguf`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(join(models, 'tiny.gguf')).equals(MODEL)).toBe(true);
+    // Before, the pull read the sidecar whole (here until the server stopped, at 64 MiB).
+    expect(await sidecarClosed).toBeLessThan(SIDECAR_STOP / 2);
   });
 
   it('resumes a partial download with a Range request', async () => {

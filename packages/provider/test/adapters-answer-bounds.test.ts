@@ -6,7 +6,7 @@
  * server kept sending. And a stream's one event may not grow past MAX_EVENT_CHARS: an endless
  * line grew the SSE parser's buffer (ours, or the Anthropic SDK's) until the process died. Real HTTP servers on loopback.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Context, ProviderError, providerEntrySchema } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,55 +15,9 @@ import { probeEndpoint } from '../src/factory/probe.js';
 import { boundingEvents, MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { ADAPTERS_AT_PATHS, BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
+import { closeEndlessServers, endlessAnswer, SOCKET_SLACK_BYTES, servers } from './helpers-endless.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) server.closeAllConnections();
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-interface Endless {
-  base: string;
-  /** Resolves with the bytes sent once the client has closed the connection. */
-  closed: Promise<number>;
-}
-
-/** A server answering `status` with a body that never ends: `head`, then `repeat` x 35 bytes of words every 1 ms the socket is not full. */
-async function endlessAnswer(
-  status: number,
-  head: string,
-  contentType = 'application/json',
-  repeat = 400,
-): Promise<Endless> {
-  let closedWith: (sent: number) => void = () => {};
-  const closed = new Promise<number>((resolve) => {
-    closedWith = resolve;
-  });
-  const server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(status, { 'content-type': contentType });
-    let sent = 0;
-    const write = (text: string) => {
-      sent += Buffer.byteLength(text);
-      res.write(text);
-    };
-    write(head);
-    // Only what the socket takes: bytes queued in this process would count as sent.
-    const timer = setInterval(() => {
-      if (!res.writableNeedDrain) write('words of an answer that never ends '.repeat(repeat));
-    }, 1);
-    res.on('close', () => {
-      clearInterval(timer);
-      closedWith(sent);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed };
-}
-
-/** More than loopback send and receive buffers hold between the server's writes and the reader. */
-const SOCKET_SLACK_BYTES = 32 * 1024 * 1024;
+afterEach(closeEndlessServers);
 
 const context: Context = { ...BASIC_CONTEXT, model: 'test-model' };
 

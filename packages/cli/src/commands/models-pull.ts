@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localModelsDir } from '@oxydra/provider';
+import { localModelsDir, readTextPrefix } from '@oxydra/provider';
 import { UsageError } from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { PullProgress } from './models-progress.js';
@@ -131,7 +131,8 @@ async function sidecarChecksum(source: URL): Promise<string | undefined> {
       await response.body?.cancel();
       return undefined;
     }
-    const text = (await response.text()).slice(0, 4096);
+    // Only its start: the sidecar's server is any the URL names, and may send without end.
+    const text = await readTextPrefix(response, 4096);
     return text.toLowerCase().match(/\b[0-9a-f]{64}\b/)?.[0];
   } catch {
     return undefined;

@@ -29,6 +29,9 @@ async function probe(record: GatewayRecord): Promise<GatewayStatus> {
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
       redirect: 'error',
     });
+    // Read whole, unlike a model server's answer (readJsonBounded): the loopback address is the
+    // one our own gateway wrote, whose pid and start time were just checked alive, and the read
+    // ends with PROBE_TIMEOUT_MS.
     const body = (await response.json().catch(() => ({}))) as {
       status?: string;
       reason?: string;

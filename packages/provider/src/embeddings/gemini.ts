@@ -16,10 +16,11 @@ import {
 } from '../adapters/gemini/wire.js';
 import { InStreamError } from '../shared/errors.js';
 import { field } from '../shared/events.js';
+import { readJsonBounded } from '../shared/http.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import { embeddingUsage, type GeminiEmbedderOptions } from './options.js';
+import { embeddingAnswerBytes, embeddingUsage, type GeminiEmbedderOptions } from './options.js';
 
 /** batchEmbedContents takes at most 100 requests. */
 export const GEMINI_MAX_INPUTS = 100;
@@ -72,7 +73,8 @@ export function geminiEmbedBatch(
       let answer: unknown;
       try {
         const response = await postGemini(transport, url, batchBody(batch, modelPath, options.dimensions));
-        answer = await response.json();
+        const bound = embeddingAnswerBytes(batch.length, options.dimensions);
+        answer = await readJsonBounded(response, bound, 'an embeddings answer');
       } catch (error) {
         throw toProviderError(error, scope);
       }

@@ -4,10 +4,11 @@
  */
 import { describeOpenAIError, openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
 import { field } from '../shared/events.js';
+import { readJsonBounded } from '../shared/http.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import { embeddingUsage, type OpenAIEmbedderOptions } from './options.js';
+import { embeddingAnswerBytes, embeddingUsage, type OpenAIEmbedderOptions } from './options.js';
 import { embeddingVector } from './vectors.js';
 
 /** OpenAI's limit of inputs per request. */
@@ -52,7 +53,8 @@ export function openAIEmbedBatch(
           url,
           embeddingsBody(options.model, batch, options.dimensions),
         );
-        answer = await response.json();
+        const bound = embeddingAnswerBytes(batch.length, options.dimensions);
+        answer = await readJsonBounded(response, bound, 'an embeddings answer');
       } catch (error) {
         throw toProviderError(error, scope);
       }

@@ -68,3 +68,27 @@ export function expectedDimensions(model: string, asked: number | undefined): nu
   }
   return KNOWN_DIMENSIONS[model.replace(/^models\//, '')] ?? 0;
 }
+
+/**
+ * The most vector numbers an answer's embedding is allowed room for, unless more are asked: the
+ * largest served embedding models (Qwen3-Embedding-8B, NV-Embed-v2, e5-mistral) have 4096.
+ */
+const ANSWER_DIMENSIONS = 4096;
+/**
+ * The most bytes one number of a vector takes: a float32 written as JSON with 17 digits, sign,
+ * point and exponent (23), on a line of its own as Google's pretty-printed answers put it (a line
+ * end, 8 spaces of indent, a comma).
+ */
+const NUMBER_BYTES = 40;
+
+/**
+ * The most an answer to `inputs` texts may hold before it is refused (see readJsonBounded):
+ * every vector as a list of numbers (what servers that ignore `encoding_format: base64` send,
+ * about 4 times its base64), 1 KiB more per item for its other fields, and 64 KiB for the rest
+ * (usage, model). OpenAI's full batch (2048 inputs) gets 322 MiB, under the ~512 MiB V8 can make
+ * a string of at all; a Gemini batch (100) 16 MiB; one text 225 KiB.
+ */
+export function embeddingAnswerBytes(inputs: number, dimensions: number | undefined): number {
+  const numbers = Math.max(dimensions ?? 0, ANSWER_DIMENSIONS);
+  return 64 * 1024 + inputs * (numbers * NUMBER_BYTES + 1024);
+}

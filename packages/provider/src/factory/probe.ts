@@ -13,7 +13,7 @@ import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
 import { keyRefusalReason } from '../adapters/gemini/errors.js';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
 import { InStreamError } from '../shared/errors.js';
-import { refusingRedirects } from '../shared/http.js';
+import { readJsonBounded, refusingRedirects } from '../shared/http.js';
 import { entryBaseURL, resolveCredential } from './credentials.js';
 
 /**
@@ -86,6 +86,13 @@ function statusHint(status: number, entry: ProviderEntry): string | undefined {
   return undefined;
 }
 
+/**
+ * The most a model listing may hold: a listing is ids with a few fields each, and this is
+ * several times the largest we know of (OpenRouter's: some hundreds of models, each with a
+ * description and prices).
+ */
+export const MAX_LISTING_BYTES = 8 * 1024 * 1024;
+
 export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions = {}): Promise<ProbeResult> {
   const credential = resolveCredential(entry, options.env ?? process.env);
   const { url, headers } = listing(entry, credential?.apiKey);
@@ -119,7 +126,13 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       ...(hint ? { hint } : {}),
     };
   }
-  const ids = modelIds(await response.json().catch(() => undefined));
+  let listed: unknown;
+  try {
+    listed = await readJsonBounded(response, MAX_LISTING_BYTES, 'a model listing');
+  } catch (error) {
+    if (error instanceof InStreamError) return { ok: false, url: shown, problem: error.message };
+  }
+  const ids = modelIds(listed);
   if (ids === undefined) {
     return {
       ok: false,

@@ -96,29 +96,89 @@ export const REFUSAL_BODY_BYTES = 64 * 1024;
  * status for an upstream answer that is not valid HTTP.
  */
 async function withBoundedBody(response: Response): Promise<Response> {
-  const chunks: Uint8Array[] = [];
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    let size = 0;
-    try {
-      while (size < REFUSAL_BODY_BYTES) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        size += value.byteLength;
-      }
-    } catch {
-      // Cut or aborted: the error is worded from what arrived.
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
-  }
+  const { chunks } = await readUpTo(response.body, REFUSAL_BODY_BYTES - 1, true);
   const valid = response.status >= 200 && response.status <= 599;
   return new Response(Buffer.concat(chunks).subarray(0, REFUSAL_BODY_BYTES), {
     status: valid ? response.status : 502,
     statusText: valid ? response.statusText : `HTTP ${response.status} ${response.statusText}`.trim(),
     headers: response.headers,
   });
+}
+
+/**
+ * `body` read until it ends or holds more than `maxBytes`: the chunks as they came (no copy) and
+ * their size. Past the bound the rest is left unread and the stream cancelled, which lets the
+ * connection go. A read that fails is rethrown, unless `keepOnFailure`: then what came is kept.
+ */
+async function readUpTo(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  keepOnFailure = false,
+): Promise<{ chunks: Uint8Array[]; size: number }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (body === null) return { chunks, size };
+  const reader = body.getReader();
+  try {
+    while (size <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch (error) {
+    // Cut or aborted: a refusal is worded from what arrived; an answer fails as before.
+    if (!keepOnFailure) throw error;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { chunks, size };
+}
+
+/** UTF-8 with a leading BOM dropped, as `Response.json()` and `text()` decode. */
+const UTF8 = new TextDecoder();
+
+/**
+ * A 2xx answer's JSON, read as `response.json()` reads it (the same value, the same SyntaxError
+ * for a malformed one) but refused once its body passes `maxBytes`: a server sending an endless
+ * or multi-GB answer would otherwise be buffered until the process died. The refusal is an
+ * `unsupported_stream` error like an overlong SSE event's: a `bad_request`, never retried, one
+ * line naming the bound and the server (its origin: no path, query or body). The chunks are
+ * joined and decoded once.
+ */
+export async function readJsonBounded(response: Response, maxBytes: number, what: string): Promise<unknown> {
+  const { chunks, size } = await readUpTo(response.body, maxBytes);
+  if (size > maxBytes) throw answerTooLarge(response.url, maxBytes, what);
+  return JSON.parse(UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+}
+
+/**
+ * At most the first `maxBytes` of a body, as text (UTF-8), the rest left unread: for an answer
+ * of which only the start matters (a checksum file's first hash).
+ */
+export async function readTextPrefix(response: Response, maxBytes: number): Promise<string> {
+  const { chunks } = await readUpTo(response.body, maxBytes - 1);
+  return UTF8.decode(Buffer.concat(chunks).subarray(0, maxBytes));
+}
+
+/** `bytes` as a size in messages: "32 MiB", "224 KiB", "1.5 MiB". */
+function shownSize(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+function answerTooLarge(url: string, maxBytes: number, what: string): InStreamError {
+  let server = 'the server';
+  try {
+    server = new URL(url).origin;
+  } catch {
+    // A Response made in this process (a test's fetch) has no URL.
+  }
+  return new InStreamError(
+    `${server} sent ${what} over ${shownSize(maxBytes)}, more than any model API sends: the answer ` +
+      'was dropped (is base_url the API, not another kind of server?)',
+    { code: 'unsupported_stream' },
+  );
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '../../shared/attachments.js';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { field, makeUsage, ToolCallAssembler, type ToolCallUpdate } from '../../shared/events.js';
-import type { HttpTransport } from '../../shared/http.js';
+import { type HttpTransport, MAX_EVENT_CHARS, readJsonBounded } from '../../shared/http.js';
 import {
   argumentsText,
   asObjectSchema,
@@ -45,6 +45,12 @@ import {
   translateOpenAIStream,
 } from '../openai/wire.js';
 
+/**
+ * The most a completion answered as one JSON body may hold: what one streamed event may
+ * (MAX_EVENT_CHARS), since it carries what the stream's events would.
+ */
+export const MAX_COMPLETION_BYTES = MAX_EVENT_CHARS;
+
 async function* streamChat(
   transport: HttpTransport,
   url: string,
@@ -58,7 +64,8 @@ async function* streamChat(
   // Some compatible servers ignore `stream: true` and answer with one JSON body: read as SSE it
   // would hold no events, an empty answer.
   if (response.headers.get('content-type')?.includes('application/json')) {
-    yield* translator.handleCompletion((await response.json()) as ChatCompletion);
+    const completion = await readJsonBounded(response, MAX_COMPLETION_BYTES, 'a chat completion');
+    yield* translator.handleCompletion(completion as ChatCompletion);
     yield* translator.end();
     return;
   }
