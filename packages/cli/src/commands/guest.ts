@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@oxydra/config';
+import { requireGlobalFetch } from '@oxydra/provider';
 import {
   type BootstrapEnvelope,
   forwardingServer,
@@ -84,6 +85,8 @@ export async function runGuest(flags: GuestFlags): Promise<number> {
   if (flags.egressSocket !== undefined && !(await routeFetchThroughProxy(flags.egressSocket))) {
     throw new Error("this Node's fetch cannot be sent through the egress proxy");
   }
+  // The model calls too: they go out on node:http unless told to use fetch (and so the proxy).
+  if (flags.egressSocket !== undefined) requireGlobalFetch();
   const stopped = untilStopped(flags.exitOnStdinClose ?? false);
   log(`user ${envelope.user_id}, tier ${envelope.sandbox_tier}: starting`);
   const endpointFile = join(envelope.workspace_root, 'ipc', 'gateway-endpoint');

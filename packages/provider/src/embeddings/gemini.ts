@@ -60,7 +60,7 @@ export function geminiEmbedBatch(
   };
   return async (texts, onUsage) => {
     const out: Float32Array[] = [];
-    const transport = { fetch: options.fetch ?? globalThis.fetch, timeoutMs: options.timeoutMs, headers };
+    const transport = { fetch: options.fetch, timeoutMs: options.timeoutMs, headers };
     let url: string;
     try {
       const problem = invalidModel(options.model);

@@ -7,6 +7,7 @@
 
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { InStreamError } from './errors.js';
+import { httpFetch } from './http-fetch.js';
 
 /** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
 export const USER_AGENT = 'oxydra/0.1.0';
@@ -71,7 +72,7 @@ export function refusingRedirects(fetcher?: typeof fetch): typeof fetch {
   return async (input, init) => {
     let response: Response;
     try {
-      response = await (fetcher ?? globalThis.fetch)(input, { ...init, redirect: 'error', window: null });
+      response = await (fetcher ?? defaultFetch())(input, { ...init, redirect: 'error', window: null });
     } catch (error) {
       if (isRedirectRefusal(error))
         throw redirectRefused(String(input instanceof Request ? input.url : input));
@@ -79,6 +80,45 @@ export function refusingRedirects(fetcher?: typeof fetch): typeof fetch {
     }
     return response.ok ? response : withBoundedBody(response);
   };
+}
+
+/** The global fetch as Node made it, to tell whether a program (or a test) swapped its own in. */
+const nodeFetch = globalThis.fetch;
+/** Where Node's fetch (undici) keeps the dispatcher every fetch goes through. */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+/** fetch's own dispatcher as found at the first request (null: it was already the program's). */
+let fetchDispatcher: unknown;
+let globalFetchRequired = false;
+
+/**
+ * Sends every later provider request through the global fetch, and so through whatever dispatcher
+ * the process gave it: the runner guest calls this after routing fetch through its egress proxy
+ * (a container guest has no network of its own, so a request on node:http would fail there).
+ */
+export function requireGlobalFetch(): void {
+  globalFetchRequired = true;
+}
+
+/**
+ * Where a request goes when no fetch was configured: httpFetch (http-fetch.ts says why), unless
+ * the process routes fetch somewhere node:http would not follow. That is: the program replaced the
+ * global fetch (instrumentation, a test's interceptor), or its dispatcher (undici's
+ * setGlobalDispatcher, e.g. a proxy agent: fetch's own is an `Agent`, installed when fetch's
+ * module loads, and any other object there, or a later change, is the program's), or asked Node
+ * to use the environment's proxy (NODE_USE_ENV_PROXY), or requireGlobalFetch was called.
+ */
+function defaultFetch(): typeof fetch {
+  if (globalFetchRequired || globalThis.fetch !== nodeFetch || process.env.NODE_USE_ENV_PROXY)
+    return globalThis.fetch;
+  const slot = globalThis as unknown as Record<symbol, unknown>;
+  if (fetchDispatcher === undefined) {
+    void globalThis.Headers; // loads fetch's module, which installs its dispatcher if none is set
+    const found = slot[GLOBAL_DISPATCHER];
+    fetchDispatcher = (found as object | undefined)?.constructor?.name === 'Agent' ? found : null;
+  }
+  return fetchDispatcher !== null && slot[GLOBAL_DISPATCHER] === fetchDispatcher
+    ? httpFetch
+    : globalThis.fetch;
 }
 
 /**

@@ -19,7 +19,7 @@ export {
   ToolCallAssembler,
   type ToolCallUpdate,
 } from './events.js';
-export { readJsonBounded, readTextPrefix } from './http.js';
+export { readJsonBounded, readTextPrefix, requireGlobalFetch } from './http.js';
 export { redactSecrets } from './redact.js';
 export { type HeaderSource, retryAfterFromHeaders } from './retry-after.js';
 export {

@@ -97,8 +97,7 @@ export function createGeminiProvider(options: AdapterOptions): Provider {
     describe: describeGeminiError,
     run: (signal) =>
       streamGemini(
-        // Looked up per call, so a fetch swapped in later (tests, instrumentation) is used.
-        { fetch: options.fetch ?? globalThis.fetch, timeoutMs: options.timeoutMs, headers },
+        { fetch: options.fetch, timeoutMs: options.timeoutMs, headers },
         root,
         context,
         signal,
