@@ -12,10 +12,20 @@ import type {
   JsonSchema,
   Message,
   ToolCall,
+  ToolMessage,
   ToolSpec,
   UserMessage,
 } from '@oxydra/types';
-import { convertedOnce, mergeSameRole, splitSystem } from '../../shared/request.js';
+import {
+  type ConversationMessage,
+  convertedOnce,
+  itemsJsonOnce,
+  JSON_MARK,
+  jsonList,
+  mergeSameRole,
+  splitSystem,
+  toolsJsonOnce,
+} from '../../shared/request.js';
 import type { PartialArg } from './partial-args.js';
 import { geminiParameters, geminiWireSchema } from './schema.js';
 
@@ -148,35 +158,89 @@ function callsById(messages: readonly Message[]): Map<string, ToolCall> {
   return calls;
 }
 
-function geminiContents(context: Context): { systemInstruction?: string; contents: GeminiContent[] } {
-  const { system, messages } = splitSystem(context.messages);
+/** The function response answering a call: with the id Gemini gave that call, when it gave one. */
+function responsePart(message: ToolMessage, id: string | undefined): GeminiPart {
+  return {
+    functionResponse: {
+      name: message.toolName,
+      response: message.isError ? { error: message.content } : { output: message.content },
+      ...(id !== undefined ? { id } : {}),
+    },
+  };
+}
+
+/** The id Gemini gave the call a tool result answers (calls: the window's, callsById). */
+function responseId(message: ToolMessage, calls: Map<string, ToolCall>): string | undefined {
+  const call = calls.get(message.toolCallId);
+  return call === undefined ? undefined : metadataString(call, GEMINI_CALL_ID);
+}
+
+/** What a message contributes: a content of its own role, or nothing (a model turn without parts). */
+function messageContent(
+  message: ConversationMessage,
+  calls: Map<string, ToolCall>,
+): GeminiContent | undefined {
+  if (message.role === 'user') return { parts: userParts(message), role: 'user' };
+  if (message.role === 'tool')
+    return { parts: [responsePart(message, responseId(message, calls))], role: 'user' };
+  const parts = modelParts(message);
+  return parts.length > 0 ? { parts, role: 'model' } : undefined;
+}
+
+function geminiContents(messages: readonly ConversationMessage[]): GeminiContent[] {
   const calls = callsById(messages);
   const contents: GeminiContent[] = [];
   for (const message of messages) {
-    if (message.role === 'user') contents.push({ parts: userParts(message), role: 'user' });
-    else if (message.role === 'assistant') {
-      const parts = modelParts(message);
-      if (parts.length > 0) contents.push({ parts, role: 'model' });
-    } else {
-      const call = calls.get(message.toolCallId);
-      const id = call === undefined ? undefined : metadataString(call, GEMINI_CALL_ID);
-      contents.push({
-        parts: [
-          {
-            functionResponse: {
-              name: message.toolName,
-              response: message.isError ? { error: message.content } : { output: message.content },
-              ...(id !== undefined ? { id } : {}),
-            },
-          },
-        ],
-        role: 'user',
-      });
-    }
+    const content = messageContent(message, calls);
+    if (content !== undefined) contents.push(content);
   }
   // Parallel calls are answered by one user turn holding every functionResponse.
-  const merged = mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
-  return { ...(system !== undefined ? { systemInstruction: system } : {}), contents: merged };
+  return mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
+}
+
+/**
+ * Each message's parts' JSON, made once per message object (itemsJsonOnce). A tool result's
+ * part is kept without the call's id: that id is the answered call's (another message of the
+ * window), added when the body is written.
+ */
+const messagePartsJson = itemsJsonOnce((message): GeminiPart[] => {
+  if (message.role === 'user') return userParts(message);
+  if (message.role === 'assistant') return modelParts(message);
+  return [responsePart(message, undefined)];
+});
+
+/** A function response part's JSON with the call's id: the id is the last key of functionResponse. */
+function withResponseId(part: string, id: string): string {
+  return `${part.slice(0, -2)},"id":${JSON.stringify(id)}}}`;
+}
+
+/**
+ * JSON.stringify(geminiContents(messages)), the same bytes, from each message's kept parts:
+ * a run of messages of one role is one content (mergeSameRole), a model turn without parts none.
+ */
+function geminiContentsJson(messages: readonly ConversationMessage[]): string {
+  let calls: Map<string, ToolCall> | undefined;
+  const contents: string[] = [];
+  let role: GeminiContent['role'] | undefined;
+  let parts: string[] = [];
+  for (const message of messages) {
+    let texts = messagePartsJson(message, undefined);
+    if (message.role === 'assistant' && texts.length === 0) continue;
+    if (message.role === 'tool') {
+      calls ??= callsById(messages);
+      const id = responseId(message, calls);
+      if (id !== undefined) texts = [withResponseId(texts[0] as string, id)];
+    }
+    const next = message.role === 'assistant' ? 'model' : 'user';
+    if (next !== role) {
+      if (role !== undefined) contents.push(`{"parts":${jsonList(parts)},"role":"${role}"}`);
+      role = next;
+      parts = [];
+    }
+    for (const text of texts) parts.push(text);
+  }
+  if (role !== undefined) contents.push(`{"parts":${jsonList(parts)},"role":"${role}"}`);
+  return jsonList(contents);
 }
 
 function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
@@ -196,17 +260,44 @@ function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
 
 /** The request body; `continuationToken` resumes a reply cut at the per-request token limit. */
 export function geminiRequest(context: Context, continuationToken?: string): GeminiRequest {
-  const { systemInstruction, contents } = geminiContents(context);
+  const { system, messages } = splitSystem(context.messages);
+  return buildGeminiRequest(context, geminiContents(messages), system, continuationToken, (tools) =>
+    tools.map(geminiFunction),
+  );
+}
+
+/** The body's JSON with the declarations as geminiFunction gives them, each one's text made once. */
+const geminiBodyJson = toolsJsonOnce(geminiFunction, 'functionDeclarations');
+
+/**
+ * The request body as sent: JSON.stringify(geminiRequest(...)), each message's parts and each
+ * tool's declaration written once.
+ */
+export function geminiRequestJson(context: Context, continuationToken?: string): string {
+  const { system, messages } = splitSystem(context.messages);
+  return geminiBodyJson(
+    context.tools,
+    (list) =>
+      buildGeminiRequest(context, JSON_MARK as unknown as GeminiContent[], system, continuationToken, list),
+    ['contents', geminiContentsJson(messages)],
+  );
+}
+
+function buildGeminiRequest(
+  context: Context,
+  contents: GeminiContent[],
+  system: string | undefined,
+  continuationToken: string | undefined,
+  declarations: (tools: readonly ToolSpec[]) => GeminiFunctionDeclaration[],
+): GeminiRequest {
   // Keys are added in wire order; generationConfig goes last.
   const body: Omit<GeminiRequest, 'generationConfig'> & { generationConfig?: GeminiGenerationConfig } = {
     contents,
   };
-  if (systemInstruction !== undefined) {
-    body.systemInstruction = { parts: [{ text: systemInstruction }], role: 'user' };
-  }
+  if (system !== undefined) body.systemInstruction = { parts: [{ text: system }], role: 'user' };
   const tools = context.tools ?? [];
   // Plain declarations only: we run the tools ourselves (nothing asks for automatic calling).
-  if (tools.length > 0) body.tools = [{ functionDeclarations: tools.map(geminiFunction) }];
+  if (tools.length > 0) body.tools = [{ functionDeclarations: declarations(tools) }];
   if (continuationToken !== undefined) body.continuationToken = continuationToken;
   body.generationConfig = geminiGenerationConfig(context);
   return body as GeminiRequest;
