@@ -115,8 +115,8 @@ const SPELLED = [JSON_MARK, ...['messages', 'input', 'contents', 'tools', 'funct
 
 /**
  * Exchange `i` of a session: a user turn (text, or text with an image, and a PDF where the wire
- * takes one), an assistant turn with reasoning of every kind and two parallel calls (Gemini
- * metadata on one), their results (one an error), an answer; exchange 2 adds an assistant turn
+ * takes one), an assistant turn with reasoning of every kind and one call or two parallel ones
+ * (Gemini metadata on some), their results (one an error), an answer; exchange 2 adds a turn
  * that maps to nothing on Responses and Gemini. The first call's arguments count their writes.
  */
 function exchange(i: number, pdf: boolean, counted: () => void): Message[] {
@@ -127,6 +127,8 @@ function exchange(i: number, pdf: boolean, counted: () => void): Message[] {
       ? { role: 'user', content: `read ${i} ${SPELLED}` }
       : { role: 'user', content: [{ type: 'text', text: SPELLED }, image, ...(pdf ? [document] : [])] };
   const args = { path: `f${i}.txt`, note: SPELLED };
+  // Odd exchanges make one call (its result a content alone on Gemini), even ones two.
+  const second = i % 2 === 0;
   return [
     user,
     {
@@ -150,11 +152,23 @@ function exchange(i: number, pdf: boolean, counted: () => void): Message[] {
           },
           ...(i % 3 === 0 ? { metadata: { geminiCallId: `g_${i}`, thoughtSignature: `ts${i}` } } : {}),
         },
-        { id: `call_${i}b`, name: 'file_read', arguments: args, rawArguments: JSON.stringify(args) },
+        ...(second
+          ? [{ id: `call_${i}b`, name: 'file_read', arguments: args, rawArguments: JSON.stringify(args) }]
+          : []),
       ],
     },
     { role: 'tool', toolCallId: `call_${i}`, toolName: 'file_read', content: `contents ${i} ${SPELLED}` },
-    { role: 'tool', toolCallId: `call_${i}b`, toolName: 'file_read', content: SPELLED, isError: true },
+    ...(second
+      ? [
+          {
+            role: 'tool' as const,
+            toolCallId: `call_${i}b`,
+            toolName: 'file_read',
+            content: SPELLED,
+            isError: true,
+          },
+        ]
+      : []),
     ...(i === 2 ? [{ role: 'assistant' as const, content: '' }] : []),
     { role: 'assistant', content: `file ${i} read` },
   ];
@@ -257,8 +271,9 @@ describe('openai-responses chaining', () => {
       spy.mockRestore();
       await server.close();
     }
-    // Six exchanges of two calls and two results; the old chain wrote each again per call.
-    expect(items).toHaveLength(24);
+    // Six exchanges, three of one call and three of two, each call and result written once (the
+    // old chain wrote each again per call).
+    expect(items).toHaveLength(18);
     expect(server.requests[1]?.raw).toContain('"previous_response_id":"resp_mock_0"');
   });
 });

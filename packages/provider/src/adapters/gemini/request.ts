@@ -214,6 +214,14 @@ function withResponseId(part: string, id: string): string {
   return `${part.slice(0, -2)},"id":${JSON.stringify(id)}}}`;
 }
 
+/** A content's JSON from its parts' texts, one flat string (joining contents copies, no rope walk). */
+function contentJson(parts: readonly string[], role: GeminiContent['role']): string {
+  return ['{"parts":[', parts.join(','), '],"role":"', role, '"}'].join('');
+}
+
+/** A message's content when it is alone in its run of one role (most are), kept as messagePartsJson. */
+const aloneJson = new WeakMap<ConversationMessage, string>();
+
 /**
  * JSON.stringify(geminiContents(messages)), the same bytes, from each message's kept parts:
  * a run of messages of one role is one content (mergeSameRole), a model turn without parts none.
@@ -223,23 +231,43 @@ function geminiContentsJson(messages: readonly ConversationMessage[]): string {
   const contents: string[] = [];
   let role: GeminiContent['role'] | undefined;
   let parts: string[] = [];
+  // The run's first message, while the run is that message alone and its parts are as kept.
+  let alone: ConversationMessage | undefined;
+  const flush = () => {
+    if (role === undefined) return;
+    if (alone === undefined) contents.push(contentJson(parts, role));
+    else {
+      let text = aloneJson.get(alone);
+      if (text === undefined) {
+        text = contentJson(parts, role);
+        aloneJson.set(alone, text);
+      }
+      contents.push(text);
+    }
+  };
   for (const message of messages) {
     let texts = messagePartsJson(message, undefined);
     if (message.role === 'assistant' && texts.length === 0) continue;
+    let kept = true;
     if (message.role === 'tool') {
       calls ??= callsById(messages);
       const id = responseId(message, calls);
-      if (id !== undefined) texts = [withResponseId(texts[0] as string, id)];
+      if (id !== undefined) {
+        texts = [withResponseId(texts[0] as string, id)];
+        kept = false;
+      }
     }
     const next = message.role === 'assistant' ? 'model' : 'user';
-    if (next !== role) {
-      if (role !== undefined) contents.push(`{"parts":${jsonList(parts)},"role":"${role}"}`);
+    if (next === role) alone = undefined;
+    else {
+      flush();
       role = next;
       parts = [];
+      alone = kept ? message : undefined;
     }
     for (const text of texts) parts.push(text);
   }
-  if (role !== undefined) contents.push(`{"parts":${jsonList(parts)},"role":"${role}"}`);
+  flush();
   return jsonList(contents);
 }
 
