@@ -182,17 +182,24 @@ export type ConversationMessage = SplitSystem['messages'][number];
  */
 export function itemsJsonOnce<S>(
   convert: (message: ConversationMessage, scope: S) => readonly object[],
-): (message: ConversationMessage, scope: S) => readonly string[] {
-  const texts = new WeakMap<ConversationMessage, readonly string[]>();
+): (message: ConversationMessage, scope: S) => ItemsJson {
+  const texts = new WeakMap<ConversationMessage, ItemsJson>();
   return (message, scope) => {
     let items = texts.get(message);
     if (items === undefined) {
-      items = convert(message, scope).map((item) => JSON.stringify(item));
+      const list = convert(message, scope).map((item) => JSON.stringify(item));
+      items = list.length === 1 ? (list[0] as string) : list;
       texts.set(message, items);
     }
     return items;
   };
 }
+
+/**
+ * A message's items' JSON texts: the one text itself when there is one item, as for most
+ * messages (a window's walk then reads one object less a message: measured, it shows).
+ */
+export type ItemsJson = string | readonly string[];
 
 /**
  * Every message's item texts, in order: JSON.stringify of the list of their items is these
@@ -201,13 +208,13 @@ export function itemsJsonOnce<S>(
 export function conversationJson<S>(
   messages: readonly ConversationMessage[],
   scope: S,
-  itemsJson: (message: ConversationMessage, scope: S) => readonly string[],
+  itemsJson: (message: ConversationMessage, scope: S) => ItemsJson,
   head?: string,
 ): string[] {
   const texts: string[] = head === undefined ? [] : [head];
   for (const message of messages) {
     const items = itemsJson(message, scope);
-    if (items.length === 1) texts.push(items[0] as string);
+    if (typeof items === 'string') texts.push(items);
     else for (const item of items) texts.push(item);
   }
   return texts;

@@ -247,13 +247,13 @@ function geminiContentsJson(messages: readonly ConversationMessage[]): string {
   };
   for (const message of messages) {
     let texts = messagePartsJson(message, undefined);
-    if (message.role === 'assistant' && texts.length === 0) continue;
+    if (message.role === 'assistant' && typeof texts !== 'string' && texts.length === 0) continue;
     let kept = true;
     if (message.role === 'tool') {
       calls ??= callsById(messages);
       const id = responseId(message, calls);
       if (id !== undefined) {
-        texts = [withResponseId(texts[0] as string, id)];
+        texts = withResponseId(texts as string, id);
         kept = false;
       }
     }
@@ -265,7 +265,8 @@ function geminiContentsJson(messages: readonly ConversationMessage[]): string {
       parts = [];
       alone = kept ? message : undefined;
     }
-    for (const text of texts) parts.push(text);
+    if (typeof texts === 'string') parts.push(texts);
+    else for (const text of texts) parts.push(text);
   }
   flush();
   return jsonList(contents);
