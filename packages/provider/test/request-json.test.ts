@@ -116,8 +116,9 @@ const SPELLED = [JSON_MARK, ...['messages', 'input', 'contents', 'tools', 'funct
 /**
  * Exchange `i` of a session: a user turn (text, or text with an image, and a PDF where the wire
  * takes one), an assistant turn with reasoning of every kind and one call or two parallel ones
- * (Gemini metadata on some), their results (one an error), an answer; exchange 2 adds a turn
- * that maps to nothing on Responses and Gemini. The first call's arguments count their writes.
+ * (Gemini metadata on some), their results (one an error), an answer; exchange 2 adds an empty
+ * user turn and an assistant turn that maps to nothing on Responses and Gemini. The first call's
+ * arguments count their writes.
  */
 function exchange(i: number, pdf: boolean, counted: () => void): Message[] {
   const image = { type: 'attachment' as const, mimeType: 'image/png', data: PNG_BASE64 };
@@ -169,7 +170,12 @@ function exchange(i: number, pdf: boolean, counted: () => void): Message[] {
           },
         ]
       : []),
-    ...(i === 2 ? [{ role: 'assistant' as const, content: '' }] : []),
+    ...(i === 2
+      ? [
+          { role: 'user' as const, content: [] },
+          { role: 'assistant' as const, content: '' },
+        ]
+      : []),
     { role: 'assistant', content: `file ${i} read` },
   ];
 }

@@ -198,75 +198,70 @@ function geminiContents(messages: readonly ConversationMessage[]): GeminiContent
   return mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
 }
 
+/** No calls: a tool result's content kept without the id of the call it answers. */
+const NO_CALLS = new Map<string, ToolCall>();
+
 /**
- * Each message's parts' JSON, made once per message object (itemsJsonOnce). A tool result's
- * part is kept without the call's id: that id is the answered call's (another message of the
- * window), added when the body is written.
+ * Each message's content as if alone in its run of one role (most are), made once per message
+ * object (itemsJsonOnce); nothing for a model turn without parts. A tool result's is kept
+ * without the call's id: that id is the answered call's (another message of the window), added
+ * when the body is written.
  */
-const messagePartsJson = itemsJsonOnce((message): GeminiPart[] => {
-  if (message.role === 'user') return userParts(message);
-  if (message.role === 'assistant') return modelParts(message);
-  return [responsePart(message, undefined)];
+const contentJsonOnce = itemsJsonOnce((message): GeminiContent[] => {
+  const content = messageContent(message, NO_CALLS);
+  return content === undefined ? [] : [content];
 });
 
-/** A function response part's JSON with the call's id: the id is the last key of functionResponse. */
-function withResponseId(part: string, id: string): string {
-  return `${part.slice(0, -2)},"id":${JSON.stringify(id)}}}`;
+/** `{"parts":[`, before a content's parts. */
+const PARTS_START = 10;
+
+/** A content's parts' JSON, joined: between `{"parts":[` and `],"role":"<role>"}`. */
+function partsJson(content: string, role: GeminiContent['role']): string {
+  return content.slice(PARTS_START, content.length - role.length - 12);
 }
 
-/** A content's JSON from its parts' texts, one flat string (joining contents copies, no rope walk). */
-function contentJson(parts: readonly string[], role: GeminiContent['role']): string {
-  return ['{"parts":[', parts.join(','), '],"role":"', role, '"}'].join('');
+function contentJson(parts: string, role: GeminiContent['role']): string {
+  return `{"parts":[${parts}],"role":"${role}"}`;
 }
 
-/** A message's content when it is alone in its run of one role (most are), kept as messagePartsJson. */
-const aloneJson = new WeakMap<ConversationMessage, string>();
+/** A tool result's content with the call's id: the id is the last key of functionResponse. */
+function withResponseId(content: string, id: string): string {
+  const part = partsJson(content, 'user');
+  return contentJson(`${part.slice(0, -2)},"id":${JSON.stringify(id)}}}`, 'user');
+}
 
 /**
- * JSON.stringify(geminiContents(messages)), the same bytes, from each message's kept parts:
- * a run of messages of one role is one content (mergeSameRole), a model turn without parts none.
+ * JSON.stringify(geminiContents(messages)), the same bytes, from each message's kept content:
+ * a run of messages of one role is one content holding their parts (mergeSameRole), a model turn
+ * without parts none; a message alone in its run is its kept text as it is.
  */
 function geminiContentsJson(messages: readonly ConversationMessage[]): string {
   let calls: Map<string, ToolCall> | undefined;
   const contents: string[] = [];
-  let role: GeminiContent['role'] | undefined;
-  let parts: string[] = [];
-  // The run's first message, while the run is that message alone and its parts are as kept.
-  let alone: ConversationMessage | undefined;
+  let role: GeminiContent['role'] = 'user';
+  let run: string[] = [];
   const flush = () => {
-    if (role === undefined) return;
-    if (alone === undefined) contents.push(contentJson(parts, role));
-    else {
-      let text = aloneJson.get(alone);
-      if (text === undefined) {
-        text = contentJson(parts, role);
-        aloneJson.set(alone, text);
-      }
-      contents.push(text);
+    if (run.length === 1) contents.push(run[0] as string);
+    else if (run.length > 1) {
+      const parts = run.map((content) => partsJson(content, role)).filter((text) => text !== '');
+      contents.push(contentJson(parts.join(','), role));
     }
   };
   for (const message of messages) {
-    let texts = messagePartsJson(message, undefined);
-    if (message.role === 'assistant' && typeof texts !== 'string' && texts.length === 0) continue;
-    let kept = true;
+    let content = contentJsonOnce(message, undefined);
+    if (typeof content !== 'string') continue;
     if (message.role === 'tool') {
       calls ??= callsById(messages);
       const id = responseId(message, calls);
-      if (id !== undefined) {
-        texts = withResponseId(texts as string, id);
-        kept = false;
-      }
+      if (id !== undefined) content = withResponseId(content, id);
     }
     const next = message.role === 'assistant' ? 'model' : 'user';
-    if (next === role) alone = undefined;
-    else {
+    if (next !== role) {
       flush();
       role = next;
-      parts = [];
-      alone = kept ? message : undefined;
+      run = [];
     }
-    if (typeof texts === 'string') parts.push(texts);
-    else for (const text of texts) parts.push(text);
+    run.push(content);
   }
   flush();
   return jsonList(contents);
