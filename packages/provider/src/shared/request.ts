@@ -134,16 +134,17 @@ export function asObjectSchema(schema: JsonSchema | undefined): JsonSchema {
  * instructions of a library run with the ten default tools, measured with cachegrind).
  *
  * The returned function takes the tools and the adapter's body builder, which puts the list it is
- * handed at `tools` (keeping the body's key order): without tools the body is stringified as is.
- * With `messages` (the messages' JSON text, made by the adapter) the builder's body has its
- * `messages` set to JSON_MARK, and the text is spliced in there too.
+ * handed at `key` (keeping the body's key order): without tools the body is stringified as is.
+ * With `conversation` (the key of the body's message list, set to JSON_MARK by the builder, and
+ * the list's JSON text, made by the adapter with conversationJson) that text is spliced in too.
  */
 export function toolsJsonOnce<T>(
   convert: (tool: ToolSpec) => T,
+  key = 'tools',
 ): (
   tools: readonly ToolSpec[] | undefined,
   build: (list: (tools: readonly ToolSpec[]) => T[]) => object,
-  messages?: string,
+  conversation?: [key: string, json: string],
 ) => string {
   const texts = new WeakMap<ToolSpec, string>();
   const listJson = (tools: readonly ToolSpec[]): string => {
@@ -158,14 +159,70 @@ export function toolsJsonOnce<T>(
     }
     return `${json}]`;
   };
-  return (tools, build, messages) => {
+  return (tools, build, conversation) => {
     const listed = tools !== undefined && tools.length > 0;
     const body = build(listed ? () => JSON_MARK as unknown as T[] : (specs) => specs.map(convert));
     const splices: [string, string][] = [];
-    if (messages !== undefined) splices.push(['messages', messages]);
-    if (listed) splices.push(['tools', listJson(tools)]);
+    if (conversation !== undefined) splices.push(conversation);
+    if (listed) splices.push([key, listJson(tools)]);
     return splices.length === 0 ? JSON.stringify(body) : stringifyWith(body, ...splices);
   };
+}
+
+/** A message of the conversation proper (system prompts go elsewhere, see splitSystem). */
+export type ConversationMessage = SplitSystem['messages'][number];
+
+/**
+ * What a conversation message contributes to a request, as the JSON text of each wire item
+ * `convert` maps it to (none, one, or several: a Responses assistant turn is its reasoning, text
+ * and calls), made once per message object: messages never change once in a conversation (the
+ * context window's token counts rely on it too), and a session's context is the same objects call
+ * after call, so a call serialises its new messages only, not the window. `scope` only names the
+ * request in an error, and a message that fails is not kept.
+ */
+export function itemsJsonOnce<S>(
+  convert: (message: ConversationMessage, scope: S) => readonly object[],
+): (message: ConversationMessage, scope: S) => ItemsJson {
+  const texts = new WeakMap<ConversationMessage, ItemsJson>();
+  return (message, scope) => {
+    let items = texts.get(message);
+    if (items === undefined) {
+      const list = convert(message, scope).map((item) => JSON.stringify(item));
+      items = list.length === 1 ? (list[0] as string) : list;
+      texts.set(message, items);
+    }
+    return items;
+  };
+}
+
+/**
+ * A message's items' JSON texts: the one text itself when there is one item, as for most
+ * messages (a window's walk then reads one object less a message: measured, it shows).
+ */
+export type ItemsJson = string | readonly string[];
+
+/**
+ * Every message's item texts, in order: JSON.stringify of the list of their items is these
+ * joined by commas in brackets (`jsonList`). `head` (a system message's text) goes first.
+ */
+export function conversationJson<S>(
+  messages: readonly ConversationMessage[],
+  scope: S,
+  itemsJson: (message: ConversationMessage, scope: S) => ItemsJson,
+  head?: string,
+): string[] {
+  const texts: string[] = head === undefined ? [] : [head];
+  for (const message of messages) {
+    const items = itemsJson(message, scope);
+    if (typeof items === 'string') texts.push(items);
+    else for (const item of items) texts.push(item);
+  }
+  return texts;
+}
+
+/** A JSON array's text from its elements' texts. */
+export function jsonList(texts: readonly string[]): string {
+  return `[${texts.join(',')}]`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { InStreamError } from '../../shared/errors.js';
 import { type AdapterOptions, apiKeyOf, defineAdapter } from '../define.js';
 import { describeGeminiError } from './errors.js';
 import { type GeminiChunk, GeminiStreamTranslator } from './events.js';
-import { geminiRequest } from './request.js';
+import { geminiRequestJson } from './request.js';
 import {
   GeminiEventReader,
   type GeminiTransport,
@@ -69,7 +69,7 @@ async function* streamGemini(
   const translator = new GeminiStreamTranslator();
   let token: string | undefined;
   for (let request = 1; ; request++) {
-    const body = JSON.stringify(geminiRequest(context, token));
+    const body = geminiRequestJson(context, token);
     const reader = new GeminiEventReader(await postGemini(transport, url, body, signal));
     const continuation = new Continuation(token);
     try {

@@ -12,10 +12,20 @@ import type {
   JsonSchema,
   Message,
   ToolCall,
+  ToolMessage,
   ToolSpec,
   UserMessage,
 } from '@oxydra/types';
-import { convertedOnce, mergeSameRole, splitSystem } from '../../shared/request.js';
+import {
+  type ConversationMessage,
+  convertedOnce,
+  itemsJsonOnce,
+  JSON_MARK,
+  jsonList,
+  mergeSameRole,
+  splitSystem,
+  toolsJsonOnce,
+} from '../../shared/request.js';
 import type { PartialArg } from './partial-args.js';
 import { geminiParameters, geminiWireSchema } from './schema.js';
 
@@ -148,35 +158,113 @@ function callsById(messages: readonly Message[]): Map<string, ToolCall> {
   return calls;
 }
 
-function geminiContents(context: Context): { systemInstruction?: string; contents: GeminiContent[] } {
-  const { system, messages } = splitSystem(context.messages);
+/** The function response answering a call: with the id Gemini gave that call, when it gave one. */
+function responsePart(message: ToolMessage, id: string | undefined): GeminiPart {
+  return {
+    functionResponse: {
+      name: message.toolName,
+      response: message.isError ? { error: message.content } : { output: message.content },
+      ...(id !== undefined ? { id } : {}),
+    },
+  };
+}
+
+/** The id Gemini gave the call a tool result answers (calls: the window's, callsById). */
+function responseId(message: ToolMessage, calls: Map<string, ToolCall>): string | undefined {
+  const call = calls.get(message.toolCallId);
+  return call === undefined ? undefined : metadataString(call, GEMINI_CALL_ID);
+}
+
+/** What a message contributes: a content of its own role, or nothing (a model turn without parts). */
+function messageContent(
+  message: ConversationMessage,
+  calls: Map<string, ToolCall>,
+): GeminiContent | undefined {
+  if (message.role === 'user') return { parts: userParts(message), role: 'user' };
+  if (message.role === 'tool')
+    return { parts: [responsePart(message, responseId(message, calls))], role: 'user' };
+  const parts = modelParts(message);
+  return parts.length > 0 ? { parts, role: 'model' } : undefined;
+}
+
+function geminiContents(messages: readonly ConversationMessage[]): GeminiContent[] {
   const calls = callsById(messages);
   const contents: GeminiContent[] = [];
   for (const message of messages) {
-    if (message.role === 'user') contents.push({ parts: userParts(message), role: 'user' });
-    else if (message.role === 'assistant') {
-      const parts = modelParts(message);
-      if (parts.length > 0) contents.push({ parts, role: 'model' });
-    } else {
-      const call = calls.get(message.toolCallId);
-      const id = call === undefined ? undefined : metadataString(call, GEMINI_CALL_ID);
-      contents.push({
-        parts: [
-          {
-            functionResponse: {
-              name: message.toolName,
-              response: message.isError ? { error: message.content } : { output: message.content },
-              ...(id !== undefined ? { id } : {}),
-            },
-          },
-        ],
-        role: 'user',
-      });
-    }
+    const content = messageContent(message, calls);
+    if (content !== undefined) contents.push(content);
   }
   // Parallel calls are answered by one user turn holding every functionResponse.
-  const merged = mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
-  return { ...(system !== undefined ? { systemInstruction: system } : {}), contents: merged };
+  return mergeSameRole(contents, (a, b) => ({ parts: [...a.parts, ...b.parts], role: a.role }));
+}
+
+/** No calls: a tool result's content kept without the id of the call it answers. */
+const NO_CALLS = new Map<string, ToolCall>();
+
+/**
+ * Each message's content as if alone in its run of one role (most are), made once per message
+ * object (itemsJsonOnce); nothing for a model turn without parts. A tool result's is kept
+ * without the call's id: that id is the answered call's (another message of the window), added
+ * when the body is written.
+ */
+const contentJsonOnce = itemsJsonOnce((message): GeminiContent[] => {
+  const content = messageContent(message, NO_CALLS);
+  return content === undefined ? [] : [content];
+});
+
+/** `{"parts":[`, before a content's parts. */
+const PARTS_START = 10;
+
+/** A content's parts' JSON, joined: between `{"parts":[` and `],"role":"<role>"}`. */
+function partsJson(content: string, role: GeminiContent['role']): string {
+  return content.slice(PARTS_START, content.length - role.length - 12);
+}
+
+function contentJson(parts: string, role: GeminiContent['role']): string {
+  return `{"parts":[${parts}],"role":"${role}"}`;
+}
+
+/** A tool result's content with the call's id: the id is the last key of functionResponse. */
+function withResponseId(content: string, id: string): string {
+  const part = partsJson(content, 'user');
+  return contentJson(`${part.slice(0, -2)},"id":${JSON.stringify(id)}}}`, 'user');
+}
+
+/**
+ * JSON.stringify(geminiContents(messages)), the same bytes, from each message's kept content:
+ * a run of messages of one role is one content holding their parts (mergeSameRole), a model turn
+ * without parts none; a message alone in its run is its kept text as it is.
+ */
+function geminiContentsJson(messages: readonly ConversationMessage[]): string {
+  let calls: Map<string, ToolCall> | undefined;
+  const contents: string[] = [];
+  let role: GeminiContent['role'] = 'user';
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length === 1) contents.push(run[0] as string);
+    else if (run.length > 1) {
+      const parts = run.map((content) => partsJson(content, role)).filter((text) => text !== '');
+      contents.push(contentJson(parts.join(','), role));
+    }
+  };
+  for (const message of messages) {
+    let content = contentJsonOnce(message, undefined);
+    if (typeof content !== 'string') continue;
+    if (message.role === 'tool') {
+      calls ??= callsById(messages);
+      const id = responseId(message, calls);
+      if (id !== undefined) content = withResponseId(content, id);
+    }
+    const next = message.role === 'assistant' ? 'model' : 'user';
+    if (next !== role) {
+      flush();
+      role = next;
+      run = [];
+    }
+    run.push(content);
+  }
+  flush();
+  return jsonList(contents);
 }
 
 function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
@@ -196,17 +284,44 @@ function geminiGenerationConfig(context: Context): GeminiGenerationConfig {
 
 /** The request body; `continuationToken` resumes a reply cut at the per-request token limit. */
 export function geminiRequest(context: Context, continuationToken?: string): GeminiRequest {
-  const { systemInstruction, contents } = geminiContents(context);
+  const { system, messages } = splitSystem(context.messages);
+  return buildGeminiRequest(context, geminiContents(messages), system, continuationToken, (tools) =>
+    tools.map(geminiFunction),
+  );
+}
+
+/** The body's JSON with the declarations as geminiFunction gives them, each one's text made once. */
+const geminiBodyJson = toolsJsonOnce(geminiFunction, 'functionDeclarations');
+
+/**
+ * The request body as sent: JSON.stringify(geminiRequest(...)), each message's parts and each
+ * tool's declaration written once.
+ */
+export function geminiRequestJson(context: Context, continuationToken?: string): string {
+  const { system, messages } = splitSystem(context.messages);
+  return geminiBodyJson(
+    context.tools,
+    (list) =>
+      buildGeminiRequest(context, JSON_MARK as unknown as GeminiContent[], system, continuationToken, list),
+    ['contents', geminiContentsJson(messages)],
+  );
+}
+
+function buildGeminiRequest(
+  context: Context,
+  contents: GeminiContent[],
+  system: string | undefined,
+  continuationToken: string | undefined,
+  declarations: (tools: readonly ToolSpec[]) => GeminiFunctionDeclaration[],
+): GeminiRequest {
   // Keys are added in wire order; generationConfig goes last.
   const body: Omit<GeminiRequest, 'generationConfig'> & { generationConfig?: GeminiGenerationConfig } = {
     contents,
   };
-  if (systemInstruction !== undefined) {
-    body.systemInstruction = { parts: [{ text: systemInstruction }], role: 'user' };
-  }
+  if (system !== undefined) body.systemInstruction = { parts: [{ text: system }], role: 'user' };
   const tools = context.tools ?? [];
   // Plain declarations only: we run the tools ourselves (nothing asks for automatic calling).
-  if (tools.length > 0) body.tools = [{ functionDeclarations: tools.map(geminiFunction) }];
+  if (tools.length > 0) body.tools = [{ functionDeclarations: declarations(tools) }];
   if (continuationToken !== undefined) body.continuationToken = continuationToken;
   body.generationConfig = geminiGenerationConfig(context);
   return body as GeminiRequest;

@@ -29,9 +29,12 @@ import { type HttpTransport, MAX_EVENT_CHARS, readJsonBounded } from '../../shar
 import {
   argumentsText,
   asObjectSchema,
+  type ConversationMessage,
+  conversationJson,
   convertedOnce,
+  itemsJsonOnce,
   JSON_MARK,
-  type SplitSystem,
+  jsonList,
   splitSystem,
   toolsJsonOnce,
   withoutKeywords,
@@ -153,29 +156,14 @@ function chatMessage(message: ConversationMessage, scope: AttachmentScope): Chat
   return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
 }
 
-/**
- * Each conversation message's JSON, made once per message object: messages never change once in
- * a conversation (the context window's token counts rely on it too), and a session's context is
- * the same objects call after call, so a call serialises its new messages only, not the window.
- * The scope only names the request in an error, and a message that fails is not kept.
- */
-type ConversationMessage = SplitSystem['messages'][number];
-const messageJson = new WeakMap<ConversationMessage, string>();
+/** Each conversation message's JSON, made once per message object (itemsJsonOnce). */
+const chatMessageJson = itemsJsonOnce((message, scope: AttachmentScope) => [chatMessage(message, scope)]);
 
 /** JSON.stringify(chatMessages(context, provider)), the same bytes. */
 function chatMessagesJson(context: Context, provider: string): string {
   const { system, messages } = splitSystem(context.messages);
-  const scope = chatScope(context, provider);
-  const parts: string[] = system === undefined ? [] : [JSON.stringify({ role: 'system', content: system })];
-  for (const message of messages) {
-    let text = messageJson.get(message);
-    if (text === undefined) {
-      text = JSON.stringify(chatMessage(message, scope));
-      messageJson.set(message, text);
-    }
-    parts.push(text);
-  }
-  return `[${parts.join(',')}]`;
+  const head = system === undefined ? undefined : JSON.stringify({ role: 'system', content: system });
+  return jsonList(conversationJson(messages, chatScope(context, provider), chatMessageJson, head));
 }
 
 /**
@@ -200,7 +188,7 @@ export function chatRequestJson(context: Context, scope: ChatRequestScope): stri
   return chatBodyJson(
     context.tools,
     (list) => buildChatRequest(context, scope, list, JSON_MARK as unknown as ChatMessage[]),
-    chatMessagesJson(context, scope.provider),
+    ['messages', chatMessagesJson(context, scope.provider)],
   );
 }
 

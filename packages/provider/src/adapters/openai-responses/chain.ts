@@ -9,8 +9,9 @@
  */
 import type { ResponsesInputItem } from './types.js';
 
+/** `items` are the input items' JSON texts (responsesInputJson), compared as they are sent. */
 export interface ChainPlan {
-  items: ResponsesInputItem[];
+  items: readonly string[];
   previousResponseId?: string;
 }
 
@@ -25,23 +26,20 @@ export class ResponseChain {
   private last: Exchange | undefined;
   private disabled = false;
 
-  plan(model: string, items: ResponsesInputItem[]): ChainPlan {
+  plan(model: string, items: readonly string[]): ChainPlan {
     const last = this.last;
     if (this.disabled || last === undefined || last.model !== model || items.length <= last.items.length)
       return { items };
+    // The texts of messages sent before are the same strings (one per message object), so this
+    // is mostly a pointer comparison; a context rebuilt from storage compares text.
     for (let i = 0; i < last.items.length; i++) {
-      if (JSON.stringify(items[i]) !== last.items[i]) return { items };
+      if (items[i] !== last.items[i]) return { items };
     }
     return { items: items.slice(last.items.length), previousResponseId: last.responseId };
   }
 
-  remember(
-    model: string,
-    responseId: string,
-    input: ResponsesInputItem[],
-    output: ResponsesInputItem[],
-  ): void {
-    this.last = { model, responseId, items: [...input, ...output].map((item) => JSON.stringify(item)) };
+  remember(model: string, responseId: string, input: readonly string[], output: ResponsesInputItem[]): void {
+    this.last = { model, responseId, items: [...input, ...output.map((item) => JSON.stringify(item))] };
   }
 
   forget(): void {

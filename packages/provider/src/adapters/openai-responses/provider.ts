@@ -16,8 +16,8 @@ import {
 } from '../openai/wire.js';
 import { ResponseChain } from './chain.js';
 import { ResponsesStreamTranslator } from './events.js';
-import { assistantItems, responsesInput, responsesRequestJson } from './request.js';
-import type { ResponsesInputItem, ResponsesStreamEvent } from './types.js';
+import { assistantItems, responsesInputJson, responsesRequestJson } from './request.js';
+import type { ResponsesStreamEvent } from './types.js';
 
 /** The server no longer has (or never stored) the response we chained to. */
 function chainRejected(error: unknown): boolean {
@@ -34,8 +34,8 @@ async function* streamResponses(
   context: Context,
   signal: AbortSignal,
 ): AsyncGenerator<ModelEvent> {
-  const { instructions, items } = responsesInput(context, options.name);
-  const open = (input: ResponsesInputItem[], previousResponseId: string | undefined) =>
+  const { instructions, items } = responsesInputJson(context, options.name);
+  const open = (input: readonly string[], previousResponseId: string | undefined) =>
     postOpenAI(
       transport,
       url,

@@ -9,7 +9,12 @@ import {
 import {
   argumentsText,
   asObjectSchema,
+  type ConversationMessage,
+  conversationJson,
   convertedOnce,
+  itemsJsonOnce,
+  JSON_MARK,
+  jsonList,
   splitSystem,
   toolsJsonOnce,
   withoutKeywords,
@@ -70,26 +75,43 @@ export function assistantItems(message: AssistantMessage): ResponsesInputItem[] 
   return items;
 }
 
+/** What one conversation message becomes: a Responses assistant turn may be several items, or none. */
+function messageItems(message: ConversationMessage, scope: AttachmentScope): ResponsesInputItem[] {
+  if (message.role === 'user') return [userItem(message, scope)];
+  if (message.role === 'assistant') return assistantItems(message);
+  return [{ type: 'function_call_output', call_id: message.toolCallId, output: message.content }];
+}
+
+function responsesScope(context: Context, provider: string): AttachmentScope {
+  return { provider, model: context.model, api: 'the OpenAI Responses API', accepted: 'images and PDFs' };
+}
+
 export interface ResponsesInput {
   instructions: string | undefined;
   items: ResponsesInputItem[];
 }
 
 export function responsesInput(context: Context, provider: string): ResponsesInput {
-  const scope: AttachmentScope = {
-    provider,
-    model: context.model,
-    api: 'the OpenAI Responses API',
-    accepted: 'images and PDFs',
-  };
+  const scope = responsesScope(context, provider);
   const { system, messages } = splitSystem(context.messages);
-  const items: ResponsesInputItem[] = [];
-  for (const message of messages) {
-    if (message.role === 'user') items.push(userItem(message, scope));
-    else if (message.role === 'assistant') items.push(...assistantItems(message));
-    else items.push({ type: 'function_call_output', call_id: message.toolCallId, output: message.content });
-  }
-  return { instructions: system, items };
+  return { instructions: system, items: messages.flatMap((message) => messageItems(message, scope)) };
+}
+
+/** Each message's items' JSON, made once per message object (itemsJsonOnce). */
+const messageItemsJson = itemsJsonOnce(messageItems);
+
+/** responsesInput with each item as its JSON text: the texts the body and the chain's comparison share. */
+export interface ResponsesInputJson {
+  instructions: string | undefined;
+  items: readonly string[];
+}
+
+export function responsesInputJson(context: Context, provider: string): ResponsesInputJson {
+  const { system, messages } = splitSystem(context.messages);
+  return {
+    instructions: system,
+    items: conversationJson(messages, responsesScope(context, provider), messageItemsJson),
+  };
 }
 
 export function responsesRequest(
@@ -106,15 +128,27 @@ export function responsesRequest(
 /** The body's JSON with the tool list as responsesTool gives it, each tool's text made once. */
 const responsesBodyJson = toolsJsonOnce(responsesTool);
 
-/** The request body as sent: JSON.stringify(responsesRequest(...)), each tool's schema written once. */
+/**
+ * The request body as sent: JSON.stringify(responsesRequest(...)) for the items whose JSON texts
+ * `input` holds (responsesInputJson), each tool's schema written once.
+ */
 export function responsesRequestJson(
   context: Context,
-  input: ResponsesInputItem[],
+  input: readonly string[],
   instructions: string | undefined,
   previousResponseId: string | undefined,
 ): string {
-  return responsesBodyJson(context.tools, (list) =>
-    buildResponsesRequest(context, input, instructions, previousResponseId, list),
+  return responsesBodyJson(
+    context.tools,
+    (list) =>
+      buildResponsesRequest(
+        context,
+        JSON_MARK as unknown as ResponsesInputItem[],
+        instructions,
+        previousResponseId,
+        list,
+      ),
+    ['input', jsonList(input)],
   );
 }
 
