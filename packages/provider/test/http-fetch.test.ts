@@ -248,7 +248,8 @@ describe("the providers' default fetch", () => {
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       res.writeHead(200, { 'content-encoding': 'gzip', 'x-one': 'one' }).end(gzipSync('hello, compressed'));
     });
-    const response = await httpFetch(`${base}/gz`);
+    const response = await httpFetch(`${base}/gz#part`);
+    expect(response.url).toBe(`${base}/gz`);
     expect(await response.text()).toBe('hello, compressed');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
     expect(response.headers.get('x-one')).toBe('one');

@@ -82,7 +82,7 @@ export function createHttpFetch(idleMs: number): typeof fetch {
         { method: init?.method ?? 'GET', headers, agent: transport.agent },
         (message) => {
           answering = message;
-          const answered = answer(message, stopListening);
+          const answered = answer(message, url, stopListening);
           if (answered instanceof Error) reject(answered);
           else resolve(answered);
         },
@@ -124,7 +124,7 @@ function timeoutError(code: string, part: string, idleMs: number): Error {
 }
 
 /** The Response for `message`, or the redirect refusal fetch's `redirect: 'error'` gives. */
-function answer(message: IncomingMessage, stopListening: () => void): Response | Error {
+function answer(message: IncomingMessage, url: URL, stopListening: () => void): Response | Error {
   message.once('close', stopListening);
   const status = message.statusCode ?? 0;
   if (REDIRECT_STATUSES.has(status) && message.headers.location !== undefined) {
@@ -145,9 +145,18 @@ function answer(message: IncomingMessage, stopListening: () => void): Response |
   };
   if (NULL_BODY_STATUSES.has(status)) {
     message.resume();
-    return new Response(null, init);
+    return withUrl(new Response(null, init), url);
   }
-  return new Response(Readable.toWeb(decoded(message)) as ReadableStream<Uint8Array>, init);
+  return withUrl(new Response(Readable.toWeb(decoded(message)) as ReadableStream<Uint8Array>, init), url);
+}
+
+/**
+ * The response's `url`, as fetch's names the address it answered for (errors name its origin): a
+ * constructed Response has none, so it is an own property over the prototype's empty getter.
+ */
+function withUrl(response: Response, url: URL): Response {
+  const href = url.hash === '' ? url.href : url.href.slice(0, -url.hash.length);
+  return Object.defineProperty(response, 'url', { value: href, enumerable: true });
 }
 
 /** The body as sent, or decompressed when the server compressed it (fetch decodes these too). */
