@@ -12,7 +12,7 @@ import { type Context, ProviderError, providerEntrySchema } from '@oxydra/types'
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { probeEndpoint } from '../src/factory/probe.js';
-import { boundingEvents, MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/http.js';
+import { boundingEvents, MAX_EVENT_CHARS, REFUSAL_BODY_BYTES } from '../src/shared/bounded.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { ADAPTERS_AT_PATHS, BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 import { closeEndlessServers, endlessAnswer, SOCKET_SLACK_BYTES, servers } from './helpers-endless.js';

@@ -14,7 +14,7 @@ import { createOpenAIChatProvider, MAX_COMPLETION_BYTES } from '../src/adapters/
 import { createGeminiEmbedder, createOpenAIEmbedder } from '../src/embeddings/index.js';
 import { embeddingAnswerBytes } from '../src/embeddings/options.js';
 import { MAX_LISTING_BYTES, probeEndpoint } from '../src/factory/probe.js';
-import { readJsonBounded } from '../src/shared/http.js';
+import { readJsonBounded } from '../src/shared/bounded.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 import { closeEndlessServers, endlessAnswer, SOCKET_SLACK_BYTES, servers } from './helpers-endless.js';

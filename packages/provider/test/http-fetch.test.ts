@@ -1,5 +1,5 @@
 /**
- * The providers' default fetch (shared/http-fetch.ts) keeps the parts of fetch's contract our
+ * The providers' default fetch (httpFetch in shared/http.ts) keeps the parts of fetch's contract our
  * requests rely on, on node:http instead of undici: the model call leaves undici's WebAssembly
  * parser idle. Real servers on loopback; the process-exit case in a real child process.
  */
@@ -16,8 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { diagnoseNetworkError } from '../src/shared/diagnose.js';
-import { refusingRedirects } from '../src/shared/http.js';
-import { createHttpFetch, httpFetch } from '../src/shared/http-fetch.js';
+import { createHttpFetch, httpFetch, refusingRedirects } from '../src/shared/http.js';
 import { collectResponse } from '../src/shared/stream.js';
 import { BASIC_CONTEXT, TEST_KEY } from './helpers-adapters.js';
 
@@ -319,7 +318,7 @@ describe("the providers' default fetch", () => {
         reason: expect.stringMatching(/^TLS handshake failed/),
         hint: expect.stringContaining('http:// URL'),
       });
-      const module = fileURLToPath(new URL('../dist/shared/http-fetch.js', import.meta.url));
+      const module = fileURLToPath(new URL('../dist/shared/http.js', import.meta.url));
       const script = `const { httpFetch } = await import(process.argv[1]);
         console.log(await (await httpFetch(process.argv[2])).text());`;
       expect(await childOutput(script, [module, url], { NODE_EXTRA_CA_CERTS: certFile })).toBe(
@@ -340,7 +339,7 @@ describe("the providers' default fetch", () => {
     });
     const server = servers.at(-1);
     if (server) server.keepAliveTimeout = 60_000;
-    const module = fileURLToPath(new URL('../dist/shared/http-fetch.js', import.meta.url));
+    const module = fileURLToPath(new URL('../dist/shared/http.js', import.meta.url));
     const script = `const { httpFetch } = await import(process.argv[1]);
       console.log(await (await httpFetch(process.argv[2])).text());`;
     expect(await childOutput(script, [module, `${base}/x`])).toBe('done');

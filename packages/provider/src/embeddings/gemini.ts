@@ -14,9 +14,9 @@ import {
   invalidModel,
   postGemini,
 } from '../adapters/gemini/wire.js';
+import { readJsonBounded } from '../shared/bounded.js';
 import { InStreamError } from '../shared/errors.js';
 import { field } from '../shared/events.js';
-import { readJsonBounded } from '../shared/http.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';

@@ -3,8 +3,8 @@
  * OpenAI-compatible server (Ollama, vLLM, LM Studio...). Loaded lazily by index.ts.
  */
 import { describeOpenAIError, openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
+import { readJsonBounded } from '../shared/bounded.js';
 import { field } from '../shared/events.js';
-import { readJsonBounded } from '../shared/http.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';

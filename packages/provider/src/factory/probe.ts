@@ -11,9 +11,10 @@
 
 import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
 import { keyRefusalReason } from '../adapters/gemini/errors.js';
+import { readJsonBounded } from '../shared/bounded.js';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
 import { InStreamError } from '../shared/errors.js';
-import { readJsonBounded, refusingRedirects } from '../shared/http.js';
+import { refusingRedirects } from '../shared/http.js';
 import { entryBaseURL, resolveCredential } from './credentials.js';
 
 /**

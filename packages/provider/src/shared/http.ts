@@ -1,14 +1,18 @@
 /**
  * What the adapters that speak their API on plain `fetch` (Gemini, OpenAI) send with every
  * request: our user agent, the configured extra headers over ours, and a timeout on the wait for
- * the response to start. Redirects are not followed (see postJson). And how they read the
- * streamed answer (SseReader, below).
+ * the response to start. Redirects are not followed (see postJson). How they read the streamed
+ * answer (SseReader). And where requests go when no fetch is configured: httpFetch, on node:http
+ * (at the end). The bounds on what a server sends are in bounded.ts.
  */
 
+import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { pipeline, Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { eventTooLarge, MAX_EVENT_CHARS, withBoundedBody } from './bounded.js';
 import { InStreamError } from './errors.js';
-import { httpFetch } from './http-fetch.js';
-
 /** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
 export const USER_AGENT = 'oxydra/0.1.0';
 
@@ -100,7 +104,7 @@ export function requireGlobalFetch(): void {
 }
 
 /**
- * Where a request goes when no fetch was configured: httpFetch (http-fetch.ts says why), unless
+ * Where a request goes when no fetch was configured: httpFetch (below, which says why), unless
  * the process routes fetch somewhere node:http would not follow. That is: the program replaced the
  * global fetch (instrumentation, a test's interceptor), or its dispatcher (undici's
  * setGlobalDispatcher, e.g. a proxy agent: fetch's own is an `Agent`, installed when fetch's
@@ -119,148 +123,6 @@ function defaultFetch(): typeof fetch {
   return fetchDispatcher !== null && slot[GLOBAL_DISPATCHER] === fetchDispatcher
     ? httpFetch
     : globalThis.fetch;
-}
-
-/**
- * At most this much of a refusal's body (a non-2xx answer) is kept. Every reader of one (our
- * adapters' error makers, the Anthropic SDK's, the endpoint probe) reads it whole to word an
- * error message, and it is another server's text, of any size: a gigabyte error page would
- * otherwise be held in memory, twice as a string.
- */
-export const REFUSAL_BODY_BYTES = 64 * 1024;
-
-/**
- * `response` with only the first REFUSAL_BODY_BYTES of its body, the rest left unread (the
- * connection is let go). A read that fails midway keeps what came. A status the Response
- * constructor refuses (a server may answer 999) is kept as the status text and said as 502, the
- * status for an upstream answer that is not valid HTTP.
- */
-async function withBoundedBody(response: Response): Promise<Response> {
-  const { chunks } = await readUpTo(response.body, REFUSAL_BODY_BYTES - 1, true);
-  const valid = response.status >= 200 && response.status <= 599;
-  return new Response(Buffer.concat(chunks).subarray(0, REFUSAL_BODY_BYTES), {
-    status: valid ? response.status : 502,
-    statusText: valid ? response.statusText : `HTTP ${response.status} ${response.statusText}`.trim(),
-    headers: response.headers,
-  });
-}
-
-/**
- * `body` read until it ends or holds more than `maxBytes`: the chunks as they came (no copy) and
- * their size. Past the bound the rest is left unread and the stream cancelled, which lets the
- * connection go. A read that fails is rethrown, unless `keepOnFailure`: then what came is kept.
- */
-async function readUpTo(
-  body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-  keepOnFailure = false,
-): Promise<{ chunks: Uint8Array[]; size: number }> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (body === null) return { chunks, size };
-  const reader = body.getReader();
-  try {
-    while (size <= maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch (error) {
-    // Cut or aborted: a refusal is worded from what arrived; an answer fails as before.
-    if (!keepOnFailure) throw error;
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return { chunks, size };
-}
-
-/** UTF-8 with a leading BOM dropped, as `Response.json()` and `text()` decode. */
-const UTF8 = new TextDecoder();
-
-/**
- * A 2xx answer's JSON, read as `response.json()` reads it (the same value, the same SyntaxError
- * for a malformed one) but refused once its body passes `maxBytes`: a server sending an endless
- * or multi-GB answer would otherwise be buffered until the process died. The refusal is an
- * `unsupported_stream` error like an overlong SSE event's: a `bad_request`, never retried, one
- * line naming the bound and the server (its origin: no path, query or body). The chunks are
- * joined and decoded once.
- */
-export async function readJsonBounded(response: Response, maxBytes: number, what: string): Promise<unknown> {
-  const { chunks, size } = await readUpTo(response.body, maxBytes);
-  if (size > maxBytes) throw answerTooLarge(response.url, maxBytes, what);
-  return JSON.parse(UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-}
-
-/**
- * At most the first `maxBytes` of a body, as text (UTF-8), the rest left unread: for an answer
- * of which only the start matters (a checksum file's first hash).
- */
-export async function readTextPrefix(response: Response, maxBytes: number): Promise<string> {
-  const { chunks } = await readUpTo(response.body, maxBytes - 1);
-  return UTF8.decode(Buffer.concat(chunks).subarray(0, maxBytes));
-}
-
-/** `bytes` as a size in messages: "32 MiB", "224 KiB", "1.5 MiB". */
-function shownSize(bytes: number): string {
-  const mib = bytes / (1024 * 1024);
-  return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
-}
-
-function answerTooLarge(url: string, maxBytes: number, what: string): InStreamError {
-  let server = 'the server';
-  try {
-    server = new URL(url).origin;
-  } catch {
-    // A Response made in this process (a test's fetch) has no URL.
-  }
-  return new InStreamError(
-    `${server} sent ${what} over ${shownSize(maxBytes)}, more than any model API sends: the answer ` +
-      'was dropped (is base_url the API, not another kind of server?)',
-    { code: 'unsupported_stream' },
-  );
-}
-
-/**
- * `fetcher`'s answers with a stream bound for a reader that has none of its own (the Anthropic
- * SDK's SSE decoder): a 2xx body errors with the same `unsupported_stream` refusal as SseReader's
- * once MAX_EVENT_CHARS bytes pass without an event's end (a blank line, in any of SSE's three
- * line ends). Only the ends are looked for, with native searches: no copy, no decoding.
- */
-export function boundingEvents(fetcher: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const response = await fetcher(input, init);
-    if (!response.ok || response.body === null) return response;
-    let since = 0;
-    let tail = Buffer.alloc(0);
-    const bounded = response.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          let end = afterLastEventEnd(bytes);
-          // An end split between two reads: the previous read's last bytes and this one's first.
-          if (
-            end < 0 &&
-            tail.length > 0 &&
-            afterLastEventEnd(Buffer.concat([tail, bytes.subarray(0, 3)])) >= 0
-          )
-            end = 0;
-          since = end >= 0 ? bytes.length - end : since + bytes.length;
-          if (since > MAX_EVENT_CHARS) {
-            controller.error(eventTooLarge());
-            return;
-          }
-          tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 3)));
-          controller.enqueue(chunk);
-        },
-      }),
-    );
-    return new Response(bounded, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
 }
 
 /** The global fetch (looked up per call) with redirects refused: built once, not per request. */
@@ -312,14 +174,6 @@ function redirectRefused(url: string): InStreamError {
  */
 
 const NO_EVENTS: readonly string[] = Object.freeze([]);
-
-/**
- * The most characters one event may hold before its end arrives (eventsource-parser's
- * `maxBufferSize`: an unended line plus an unended event's data). No API sends events near it (a
- * Responses API `response.completed` repeats the whole answer, a few hundred KB for a long one);
- * a server sending one endless line would otherwise grow the buffer until the process died.
- */
-export const MAX_EVENT_CHARS = 32 * 1024 * 1024;
 
 export class SseReader {
   readonly headers: Headers;
@@ -389,18 +243,173 @@ export class SseReader {
   }
 }
 
-/** Where the text after `bytes`' last blank line (\n\n, \r\n\r\n or \r\r) starts; -1 if it has none. */
-function afterLastEventEnd(bytes: Buffer): number {
-  const lf = bytes.lastIndexOf('\n\n');
-  const crlf = bytes.lastIndexOf('\n\r\n');
-  const cr = bytes.lastIndexOf('\r\r');
-  return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3, cr < 0 ? -1 : cr + 2);
+/**
+ * httpFetch, the providers' default `fetch`: the subset of fetch's contract our requests use, on node:http
+ * and node:https with keep-alive agents, answering with a standard `Response`.
+ *
+ * Why not the global fetch: Node's fetch (undici) parses every response with llhttp compiled to
+ * WebAssembly, which V8 recompiles with its optimising tier after a couple of responses. For a
+ * program that makes a few model calls that compile is most of what the HTTP path costs: ~28 MB
+ * of peak RSS and ~120 ms of CPU in a one-run process, and ~1 ms of CPU a run (two streamed
+ * requests) in a long-lived one, against node:http's parser, built into Node. The CLI avoided it
+ * with a V8 flag, which a library must not set in its host program's process.
+ *
+ * What it keeps of fetch: the request (method, headers, a string or bytes body, the signal), the
+ * answer as a Response whose body streams, a failure to connect as `TypeError('fetch failed')`
+ * with the system error as its cause (what the error wording reads), an abort as the signal's
+ * reason, fetch's idle timeouts (300 s for the head, 300 s between body bytes), a compressed
+ * body decompressed. Redirects are refused as fetch's `redirect: 'error'` refuses them: this is
+ * only ever called by refusingRedirects (http.ts), which says why. Whatever else fetch takes (a
+ * Request object, a streamed or form body, a non-HTTP URL) goes to the global fetch.
+ */
+
+type Transport = {
+  request: (url: URL, options: RequestOptions, answer: (response: IncomingMessage) => void) => ClientRequest;
+  agent: HttpAgent | HttpsAgent;
+};
+
+/** undici's defaults (headersTimeout, bodyTimeout), which our callers were written against. */
+const IDLE_MS = 300_000;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Statuses whose answer has no body (the Fetch standard's null body statuses). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+const transports = new Map<string, Promise<Transport>>();
+
+/** One agent per protocol for the process; https (and so tls) is loaded only when used. */
+function transportFor(protocol: 'http:' | 'https:'): Promise<Transport> {
+  let transport = transports.get(protocol);
+  if (transport === undefined) {
+    transport = (protocol === 'http:' ? import('node:http') : import('node:https')).then((module) => ({
+      request: module.request,
+      // Free sockets are unref'd by the agent, so a kept connection never holds the process open.
+      agent: new module.Agent({ keepAlive: true }),
+    }));
+    transports.set(protocol, transport);
+  }
+  return transport;
 }
 
-function eventTooLarge(): InStreamError {
-  return new InStreamError(
-    `the server sent over ${MAX_EVENT_CHARS / 1024 / 1024} MiB without ending an event, which no ` +
-      'model API does: the answer was dropped (is base_url the API, not another kind of server?)',
-    { code: 'unsupported_stream' },
-  );
+/** The body as bytes or text, or undefined when it is of a kind only the global fetch takes. */
+function plainBody(body: RequestInit['body']): string | Uint8Array | null | undefined {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  return undefined;
+}
+
+export const httpFetch = createHttpFetch(IDLE_MS);
+
+/** httpFetch with another idle timeout (a test's, so it need not wait five minutes). */
+export function createHttpFetch(idleMs: number): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? safeUrl(input) : input instanceof URL ? input : undefined;
+    const body = plainBody(init?.body);
+    if (url === undefined || body === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      return globalThis.fetch(input, init);
+    const signal = init?.signal ?? undefined;
+    const transport = await transportFor(url.protocol);
+    signal?.throwIfAborted(); // after the await: an abort during it has no listener to hear it
+
+    return new Promise<Response>((resolve, reject) => {
+      let answering: IncomingMessage | undefined;
+      const headers: Record<string, string> = { accept: '*/*' };
+      for (const [name, value] of new Headers(init?.headers)) headers[name] = value;
+      if (body !== null || init?.method === 'POST' || init?.method === 'PUT')
+        headers['content-length'] = String(body === null ? 0 : Buffer.byteLength(body));
+      const request = transport.request(
+        url,
+        { method: init?.method ?? 'GET', headers, agent: transport.agent },
+        (message) => {
+          answering = message;
+          const answered = answer(message, url, stopListening);
+          if (answered instanceof Error) reject(answered);
+          else resolve(answered);
+        },
+      );
+      // Once the answer began, a failure errors its body (as fetch's does), not just the request.
+      const fail = (error: unknown) => {
+        answering?.destroy(error as Error);
+        request.destroy(error as Error);
+      };
+      const onAbort = () => fail(signal?.reason);
+      const stopListening = () => signal?.removeEventListener('abort', onAbort);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.setTimeout(idleMs, () =>
+        fail(
+          answering === undefined
+            ? timeoutError('UND_ERR_HEADERS_TIMEOUT', 'headers', idleMs)
+            : timeoutError('UND_ERR_BODY_TIMEOUT', 'body', idleMs),
+        ),
+      );
+      request.on('error', (error) => {
+        stopListening();
+        reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
+      });
+      request.end(body ?? undefined);
+    });
+  };
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function timeoutError(code: string, part: string, idleMs: number): Error {
+  return Object.assign(new Error(`the server sent no ${part} for ${idleMs / 1000} s`), { code });
+}
+
+/** The Response for `message`, or the redirect refusal fetch's `redirect: 'error'` gives. */
+function answer(message: IncomingMessage, url: URL, stopListening: () => void): Response | Error {
+  message.once('close', stopListening);
+  const status = message.statusCode ?? 0;
+  if (REDIRECT_STATUSES.has(status) && message.headers.location !== undefined) {
+    message.destroy();
+    return new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+  }
+  const headers = new Headers();
+  const raw = message.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2)
+    headers.append(raw[index] ?? '', raw[index + 1] ?? '');
+  const valid = status >= 200 && status <= 599;
+  const init: ResponseInit = {
+    status: valid ? status : 502,
+    statusText: valid
+      ? (message.statusMessage ?? '')
+      : `HTTP ${status} ${message.statusMessage ?? ''}`.trim(),
+    headers,
+  };
+  if (NULL_BODY_STATUSES.has(status)) {
+    message.resume();
+    return withUrl(new Response(null, init), url);
+  }
+  return withUrl(new Response(Readable.toWeb(decoded(message)) as ReadableStream<Uint8Array>, init), url);
+}
+
+/**
+ * The response's `url`, as fetch's names the address it answered for (errors name its origin): a
+ * constructed Response has none, so it is an own property over the prototype's empty getter.
+ */
+function withUrl(response: Response, url: URL): Response {
+  const href = url.hash === '' ? url.href : url.href.slice(0, -url.hash.length);
+  return Object.defineProperty(response, 'url', { value: href, enumerable: true });
+}
+
+/** The body as sent, or decompressed when the server compressed it (fetch decodes these too). */
+function decoded(message: IncomingMessage): Readable {
+  const encoding = message.headers['content-encoding']?.trim().toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : undefined;
+  if (decoder === undefined) return message;
+  return pipeline(message, decoder, () => undefined);
 }

@@ -2,6 +2,8 @@
  * What other layers may use from the adapters' shared machinery: assembling a response from a
  * stream, and classifying failures the way the adapters do (for wrappers and custom adapters).
  */
+
+export { readJsonBounded, readTextPrefix } from './bounded.js';
 export { diagnoseNetworkError, missingVersionHint, type NetworkDiagnosis } from './diagnose.js';
 export {
   classifyKind,
@@ -19,7 +21,7 @@ export {
   ToolCallAssembler,
   type ToolCallUpdate,
 } from './events.js';
-export { readJsonBounded, readTextPrefix, requireGlobalFetch } from './http.js';
+export { requireGlobalFetch } from './http.js';
 export { redactSecrets } from './redact.js';
 export { type HeaderSource, retryAfterFromHeaders } from './retry-after.js';
 export {

@@ -1,7 +1,8 @@
 /** Anthropic Messages API (`type: anthropic`). */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Context, ModelEvent, Provider } from '@oxydra/types';
-import { boundingEvents, refusingRedirects } from '../../shared/http.js';
+import { boundingEvents } from '../../shared/bounded.js';
+import { refusingRedirects } from '../../shared/http.js';
 import { translate } from '../../shared/translate.js';
 import { type AdapterOptions, apiKeyOf, defineAdapter } from '../define.js';
 import { describeAnthropicError } from './errors.js';

@@ -96,11 +96,6 @@ export function createGeminiProvider(options: AdapterOptions): Provider {
   return defineAdapter(options, 'gemini', (context) => ({
     describe: describeGeminiError,
     run: (signal) =>
-      streamGemini(
-        { fetch: options.fetch, timeoutMs: options.timeoutMs, headers },
-        root,
-        context,
-        signal,
-      ),
+      streamGemini({ fetch: options.fetch, timeoutMs: options.timeoutMs, headers }, root, context, signal),
   }));
 }

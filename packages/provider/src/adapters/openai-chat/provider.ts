@@ -23,9 +23,10 @@ import {
   dataUrl,
   unsupportedAttachment,
 } from '../../shared/attachments.js';
+import { MAX_EVENT_CHARS, readJsonBounded } from '../../shared/bounded.js';
 import { streamEndedEarly } from '../../shared/errors.js';
 import { field, makeUsage, ToolCallAssembler, type ToolCallUpdate } from '../../shared/events.js';
-import { type HttpTransport, MAX_EVENT_CHARS, readJsonBounded } from '../../shared/http.js';
+import type { HttpTransport } from '../../shared/http.js';
 import {
   argumentsText,
   asObjectSchema,
