@@ -1,5 +1,9 @@
 // Reading a model's stream (a provider's reply, a tool) without what the reading would keep alive:
-// the abort races of each read, and the rope a streamed string is built as.
+// the abort races of each read, and the rope a streamed string is built as. And an HTTP answer's
+// body as sent, whichever compression the server chose (the providers' and web_fetch's clients).
+import type { IncomingMessage } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /**
  * Waiting, read after read, on promises that may ignore an AbortSignal (a provider's stream, a
@@ -113,4 +117,25 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
 export function flatString(text: string): string {
   if (text.length > 1) text.charCodeAt(0);
   return text;
+}
+
+/**
+ * `message`'s body decompressed when the server compressed it (gzip, deflate or br, as fetch
+ * decodes them), else the message itself; an error of either stream destroys both. Whoever caps
+ * what they read counts decompressed bytes, so a small compressed bomb stops at the cap.
+ */
+export function decodedBody(message: IncomingMessage): Readable {
+  const encoding = String(message.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : undefined;
+  if (decoder === undefined) return message;
+  return pipeline(message, decoder, () => undefined);
 }

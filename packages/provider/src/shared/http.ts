@@ -8,8 +8,8 @@
 
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { pipeline, Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { decodedBody } from '@oxydra/types';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { eventTooLarge, MAX_EVENT_CHARS, withBoundedBody } from './bounded.js';
 import { InStreamError } from './errors.js';
@@ -387,7 +387,7 @@ function answer(message: IncomingMessage, url: URL, stopListening: () => void): 
     message.resume();
     return withUrl(new Response(null, init), url);
   }
-  return withUrl(new Response(Readable.toWeb(decoded(message)) as ReadableStream<Uint8Array>, init), url);
+  return withUrl(new Response(Readable.toWeb(decodedBody(message)) as ReadableStream<Uint8Array>, init), url);
 }
 
 /**
@@ -397,19 +397,4 @@ function answer(message: IncomingMessage, url: URL, stopListening: () => void): 
 function withUrl(response: Response, url: URL): Response {
   const href = url.hash === '' ? url.href : url.href.slice(0, -url.hash.length);
   return Object.defineProperty(response, 'url', { value: href, enumerable: true });
-}
-
-/** The body as sent, or decompressed when the server compressed it (fetch decodes these too). */
-function decoded(message: IncomingMessage): Readable {
-  const encoding = message.headers['content-encoding']?.trim().toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? createGunzip()
-      : encoding === 'deflate'
-        ? createInflate()
-        : encoding === 'br'
-          ? createBrotliDecompress()
-          : undefined;
-  if (decoder === undefined) return message;
-  return pipeline(message, decoder, () => undefined);
 }

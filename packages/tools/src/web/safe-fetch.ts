@@ -9,8 +9,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { shownUrl } from '@oxydra/types';
+import { decodedBody, shownUrl } from '@oxydra/types';
 import { canonicalIp, EgressPolicy, urlPort } from './address-policy.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
@@ -209,7 +208,7 @@ function requestOnce(
   const send = https ? httpsRequest : httpRequest;
   return new Promise<SafeResponse>((resolvePromise, reject) => {
     const req = send(options, (res) => {
-      readCapped(decoded(res), maxBytes).then(({ body, truncated }) => {
+      readCapped(decodedBody(res), maxBytes).then(({ body, truncated }) => {
         if (truncated) res.destroy();
         const contentType = res.headers['content-type'] ?? '';
         resolvePromise({
@@ -231,22 +230,6 @@ function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') return new Error('the request timed out');
   return reason instanceof Error ? reason : new Error('the request was aborted');
-}
-
-/** The body stream, decompressed; the cap counts decompressed bytes, so a zip bomb stops at it. */
-function decoded(res: IncomingMessage): Readable {
-  const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? createGunzip()
-      : encoding === 'deflate'
-        ? createInflate()
-        : encoding === 'br'
-          ? createBrotliDecompress()
-          : undefined;
-  if (!decoder) return res;
-  res.on('error', (error) => decoder.destroy(error));
-  return res.pipe(decoder);
 }
 
 async function readCapped(stream: Readable, maxBytes: number): Promise<{ body: Buffer; truncated: boolean }> {
