@@ -3,7 +3,6 @@
 // body as sent, whichever compression the server chose (the providers' and web_fetch's clients).
 import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /**
  * Waiting, read after read, on promises that may ignore an AbortSignal (a provider's stream, a
@@ -128,14 +127,15 @@ export function decodedBody(message: IncomingMessage): Readable {
   const encoding = String(message.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase();
+  if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate' && encoding !== 'br')
+    return message;
+  // Loaded only for a compressed body: a gateway listens without node:zlib (gateway-builtins test).
+  const zlib = process.getBuiltinModule('node:zlib');
   const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? createGunzip()
-      : encoding === 'deflate'
-        ? createInflate()
-        : encoding === 'br'
-          ? createBrotliDecompress()
-          : undefined;
-  if (decoder === undefined) return message;
+    encoding === 'deflate'
+      ? zlib.createInflate()
+      : encoding === 'br'
+        ? zlib.createBrotliDecompress()
+        : zlib.createGunzip();
   return pipeline(message, decoder, () => undefined);
 }
