@@ -231,7 +231,10 @@ describe("the providers' default fetch", () => {
       if (req.url === '/body') res.writeHead(200).write('partial');
     });
     await expect(quickIdle(`${base}/head`)).rejects.toMatchObject({
-      cause: { code: 'UND_ERR_HEADERS_TIMEOUT' },
+      cause: {
+        code: 'UND_ERR_HEADERS_TIMEOUT',
+        message: "the server sent nothing for 0.2 s while the answer's head was awaited",
+      },
     });
     const response = await quickIdle(`${base}/body`);
     await expect(response.text()).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });

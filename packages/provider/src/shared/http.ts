@@ -338,7 +338,7 @@ export function createHttpFetch(idleMs: number): typeof fetch {
       request.setTimeout(idleMs, () =>
         fail(
           answering === undefined
-            ? timeoutError('UND_ERR_HEADERS_TIMEOUT', 'headers', idleMs)
+            ? timeoutError('UND_ERR_HEADERS_TIMEOUT', 'head', idleMs)
             : timeoutError('UND_ERR_BODY_TIMEOUT', 'body', idleMs),
         ),
       );
@@ -359,8 +359,10 @@ function safeUrl(text: string): URL | undefined {
   }
 }
 
+/** The socket was idle for `idleMs`: before the answer's head, or between bytes of its body. */
 function timeoutError(code: string, part: string, idleMs: number): Error {
-  return Object.assign(new Error(`the server sent no ${part} for ${idleMs / 1000} s`), { code });
+  const message = `the server sent nothing for ${idleMs / 1000} s while the answer's ${part} was awaited`;
+  return Object.assign(new Error(message), { code });
 }
 
 /** The Response for `message`, or the redirect refusal fetch's `redirect: 'error'` gives. */
