@@ -10,7 +10,7 @@ import { requireGatewayToken } from '@oxydra/config/admin';
 import { UsageError } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { gatewayAddress, httpOrigin } from '../run/gateway-address.js';
-import { runningGateways } from '../run/gateway-registry.js';
+import { localGatewayOrigin, runningGateways } from '../run/gateway-registry.js';
 
 interface DashboardOptions {
   print?: boolean;
@@ -21,12 +21,19 @@ interface DashboardOptions {
 function gatewayUrl(options: DashboardOptions): string {
   if (options.gateway !== undefined) return httpOrigin(gatewayAddress(options.gateway));
   const workspace = findWorkspaceRoot();
-  const running = runningGateways(workspace).filter((record) => record.url !== undefined);
-  if (running.length === 0)
+  const recorded = runningGateways(workspace).filter((record) => record.url !== undefined);
+  if (recorded.length === 0)
     throw new UsageError(`no gateway is running for ${workspace}`, {
       hint: 'start one with `oxydra gateway`, or name one with --gateway URL',
     });
-  return running[0]!.url!;
+  // The token goes to this address: only one on this machine (the record is a file in the folder).
+  const origin = recorded.map((record) => localGatewayOrigin(record.url!)).find((url) => url !== undefined);
+  if (origin === undefined)
+    throw new UsageError(
+      `the gateway record in ${workspace}/.oxydra/gateways names ${recorded[0]!.url}, not an address on this machine: the token is not sent there`,
+      { hint: 'name the gateway yourself with --gateway URL' },
+    );
+  return origin;
 }
 
 function openInBrowser(url: string): boolean {
@@ -69,7 +76,13 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
     });
   if (!response.ok)
     throw new UsageError(`the gateway at ${base} answered HTTP ${response.status} for a login code`);
-  const { path } = (await response.json()) as { path: string };
+  const { path } = (await response.json()) as { path?: unknown };
+  // Opened in the browser after the origin: only the gateway's own page with its code, so an
+  // answer cannot turn the link into another host's (`@host/...`) or a script.
+  if (typeof path !== 'string' || !/^\/#code=[\w-]{1,200}$/.test(path))
+    throw new UsageError(`the gateway at ${base} answered a login code this version does not know`, {
+      hint: 'is it an oxydra gateway of the same version? `oxydra status` tells',
+    });
   const url = `${base}${path}`;
   const opened = !options.print && openInBrowser(url);
   process.stdout.write(`${url}\n`);

@@ -7,7 +7,7 @@
 import { findWorkspaceRoot } from '@oxydra/config';
 import { visibleLine } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
-import { type GatewayRecord, runningGateways } from '../run/gateway-registry.js';
+import { type GatewayRecord, localGatewayOrigin, runningGateways } from '../run/gateway-registry.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 
@@ -21,17 +21,18 @@ interface GatewayStatus {
 
 async function probe(record: GatewayRecord): Promise<GatewayStatus> {
   const base = { pid: record.pid, url: record.url ?? null };
-  // Only the loopback address the gateway wrote itself: a record cannot send us elsewhere.
-  if (record.url === undefined || !/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+$/.test(record.url))
+  // Only an address on this machine (loopback, or the gateway's own): a record cannot send us elsewhere.
+  const origin = record.url === undefined ? undefined : localGatewayOrigin(record.url);
+  if (origin === undefined)
     return { ...base, ready: false, detail: 'starting (no address yet), or listening off this machine' };
   try {
-    const response = await fetch(`${record.url}/readyz`, {
+    const response = await fetch(`${origin}/readyz`, {
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
       redirect: 'error',
     });
-    // Read whole, unlike a model server's answer (readJsonBounded): the loopback address is the
-    // one our own gateway wrote, whose pid and start time were just checked alive, and the read
-    // ends with PROBE_TIMEOUT_MS.
+    // Read whole, unlike a model server's answer (readJsonBounded): the address is on this
+    // machine and the record one our own gateway wrote (ours, 0600, its pid and start time just
+    // checked alive), and the read ends with PROBE_TIMEOUT_MS.
     const body = (await response.json().catch(() => ({}))) as {
       status?: string;
       reason?: string;

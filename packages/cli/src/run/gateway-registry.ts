@@ -17,7 +17,10 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+// The light subpath: the package's root loads the gateway server (fastify).
+import { isLoopbackHost, isWildcardHost, urlHost } from '@oxydra/gateway/bind';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
 import { readSmallFile } from '@oxydra/types/fs';
 
@@ -54,9 +57,13 @@ export function gatewaysDir(workspace: string): string {
  */
 const ADDRESS = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,100}$/;
 
-/** A record, read without following a link or waiting on a FIFO; undefined if not one. */
+/**
+ * A record, read without following a link or waiting on a FIFO; undefined if not one. Only one
+ * a gateway of this user could have written: owned by this user and private (writeRecord makes
+ * it 0600), so a record checked out of a cloned repository (0644) is not taken.
+ */
 function readRecord(path: string): GatewayRecord | undefined {
-  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES });
+  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES, ownedByMe: true, refuseModeBits: 0o077 });
   if (!file.ok) return undefined;
   try {
     const parsed = JSON.parse(file.bytes.toString('utf8')) as Partial<GatewayRecord>;
@@ -71,9 +78,43 @@ function readRecord(path: string): GatewayRecord | undefined {
   }
 }
 
-/** Whether the gateway that wrote `record` is still running. */
+/**
+ * Whether the gateway that wrote `record` is still running. A gateway records its start time
+ * wherever this platform tells one, so a record without it that names a live process (pid 1 is
+ * always one) was not written by a gateway here.
+ */
 function alive(record: GatewayRecord): boolean {
+  if (record.started === null && processStartTime(record.pid) !== null) return false;
   return sameProcessAlive(record.pid, record.started);
+}
+
+/**
+ * Where a recorded gateway is reached without its token leaving this machine: the recorded origin
+ * when its host is a loopback address or one of this machine's own interface addresses,
+ * loopback for a gateway bound to every interface (0.0.0.0, ::); undefined for any other host.
+ * `oxydra dashboard` sends the gateway token to this origin, so a record naming another machine
+ * (planted, or stale after the network changed) must never be followed.
+ */
+export function localGatewayOrigin(recorded: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(recorded);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port ? `:${url.port}` : '';
+  if (isWildcardHost(host)) return `${url.protocol}//${host === '0.0.0.0' ? '127.0.0.1' : '[::1]'}${port}`;
+  if (isLoopbackHost(host) || ownAddress(host)) return `${url.protocol}//${urlHost(host)}${port}`;
+  return undefined;
+}
+
+/** Whether `host` is an address of one of this machine's network interfaces. */
+function ownAddress(host: string): boolean {
+  return Object.values(networkInterfaces()).some((addresses) =>
+    addresses?.some((address) => address.address === host),
+  );
 }
 
 function writeRecord(path: string, record: GatewayRecord): void {
