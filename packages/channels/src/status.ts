@@ -6,6 +6,7 @@
  * the sends given up on. It asks no platform anything and never creates the database.
  */
 import { existsSync } from 'node:fs';
+import { stateStanding } from '@oxydra/kernel/local-db';
 import type { AgentConfig, ChannelReport, ChannelStore } from '@oxydra/types';
 import { STALE_AFTER_MS } from './health.js';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
@@ -52,8 +53,12 @@ export async function channelReports(options: {
   now?: number;
 }): Promise<ChannelReport[]> {
   const path = channelDbPath(options.workspace);
-  // Never creates the file: a channel that never ran has nothing stored.
-  const store = existsSync(path) ? openChannelStore(path) : undefined;
+  // Never creates the file: a channel that never ran has nothing stored. One that came with the
+  // folder is not read (the next channel host sets it aside): its counts are not this user's.
+  const store =
+    existsSync(path) && stateStanding(path, options.env).standing === 'ours'
+      ? openChannelStore(path, options.env)
+      : undefined;
   try {
     const reports: ChannelReport[] = [];
     for (const configured of channelConfigs(options.config, options.env)) {

@@ -4,7 +4,6 @@
  * answer, that the workspace and its database are writable, and the sandbox backend.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DEFAULTS_SOURCE, findWorkspaceRoot, type LoadedConfig, type WorkspaceTrust } from '@oxydra/config';
 import { shellIsolation } from '@oxydra/kernel/workspace';
 import {
@@ -122,9 +121,8 @@ function checkRoot(config: AgentConfig, workspace: string): Check {
  * The next command that uses it sets it aside (kernel store/state-origin.ts).
  */
 async function foreignStateChecks(workspace: string, database: string | undefined): Promise<Check[]> {
-  const { kernelDbPath, stateStanding } = await import('@oxydra/kernel/workspace');
-  const paths = [kernelDbPath(workspace), join(workspace, '.oxydra', 'checkpoints.git')];
-  if (database) paths.push(database);
+  const { stateStanding, workspaceStatePaths } = await import('@oxydra/kernel/workspace');
+  const paths = workspaceStatePaths(workspace, database);
   const checks: Check[] = [];
   for (const path of paths) {
     const { standing, why } = stateStanding(path);

@@ -4,7 +4,7 @@
  * trust them, so they apply from then on. `--revoke` takes it back; `--list` shows every decision.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   discoverWorkspace,
   forgetDecision,
@@ -84,10 +84,12 @@ function listDecisions(json: boolean): number {
  * the folder and the flag. Another user's file or a link is refused (see state-origin.ts).
  */
 async function adoptState(workspace: string): Promise<number> {
-  const { adoptWorkspaceState, kernelDbPath } = await import('@oxydra/kernel/workspace');
+  const { adoptWorkspaceState, workspaceStatePaths } = await import('@oxydra/kernel/workspace');
   const { config } = await loadAgentConfig({ cwd: workspace });
-  const paths = [kernelDbPath(workspace), join(workspace, '.oxydra', 'checkpoints.git')];
-  if (!config.memory.remote_url) paths.push(resolve(workspace, config.memory.db_path));
+  const paths = workspaceStatePaths(
+    workspace,
+    config.memory.remote_url ? undefined : resolve(workspace, config.memory.db_path),
+  );
   let adopted = 0;
   for (const path of paths) {
     if (adoptWorkspaceState(path)) {

@@ -39,3 +39,4 @@ export {
   WRITE_FIX,
   writeProblem,
 } from '../store/state-origin.js';
+export { workspaceStatePaths } from '../store/state-paths.js';

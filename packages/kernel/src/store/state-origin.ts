@@ -1,9 +1,10 @@
 /**
- * Which of a workspace's state (kernel.db, memory.db, checkpoints.git) this user created on this
- * machine. A folder can arrive with a `.oxydra/` full of state: a cloned repository, an archive,
- * another local user's copy. Such a kernel.db can carry its own admin token, schedules, budgets
- * and approvals; a memory.db, notes the model will trust; a checkpoints.git, a git config that
- * runs a program. None of it may be used.
+ * Which of a workspace's state (kernel.db, memory.db, channels.db, checkpoints.git) this user
+ * created on this machine. A folder can arrive with a `.oxydra/` full of state: a cloned
+ * repository, an archive, another local user's copy. Such a kernel.db can carry its own admin
+ * token, schedules, budgets and approvals; a memory.db, notes the model will trust; a channels.db,
+ * senders paired to a user, messages waiting to be answered and an outbox the bot would send; a
+ * checkpoints.git, a git config that runs a program. None of it may be used.
  *
  * When Oxydra creates a state file it writes a sidecar `<name>.origin` (mode 0600): a random id
  * and its HMAC under this user's local key (~/.config/oxydra/local.key, which commands and the
@@ -12,8 +13,9 @@
  * to `<name>.untrusted-<time>` (never deleted), said on stderr with the way to adopt it back,
  * and a fresh one is made in its place.
  *
- * Both openers of a state file (kernel-db.ts, assemble/memory.ts) first ask writeProblem (below)
- * whether it can be written at all, then claim it.
+ * The openers of a state file (kernel-db.ts, assemble/memory.ts, the channel host's
+ * openChannelStore) claim it first; the first two ask writeProblem (below) whether it can be
+ * written at all.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -32,6 +34,7 @@ const ORIGIN_MAX_BYTES = 200;
 const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
   'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'audit-head.json', 'audit.jsonl'],
   'memory.db': ['memory.db-wal', 'memory.db-shm'],
+  'channels.db': ['channels.db-wal', 'channels.db-shm'],
 };
 
 export type StateStanding = 'missing' | 'ours' | 'foreign';

@@ -6,8 +6,8 @@
  * and the write that depends on it.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
+import { dirname } from 'node:path';
+import { claimWorkspaceState, type LocalDb, openLocalDb } from '@oxydra/kernel/local-db';
 import type {
   ChannelAttachment,
   ChannelFailure,
@@ -51,13 +51,17 @@ type InboundRow = [
 ];
 type OutboundRow = [number, string, string, string, string | null, string, string | null, string | null];
 
-export function channelDbPath(workspace: string): string {
-  return join(workspace, '.oxydra', 'channels.db');
-}
+// Where it lives is the kernel's fact: the file is workspace state it claims (state-paths.ts).
+export { channelDbPath } from '@oxydra/kernel/local-db';
 
-/** Opens (creating it owner-only: it holds what people wrote) and migrates the channel database. */
-export function openChannelStore(path: string): LibsqlChannelStore {
+/**
+ * Opens (creating it owner-only: it holds what people wrote) and migrates the channel database.
+ * One that came with the folder (no record that Oxydra made it for this user) is set aside
+ * first: its paired senders would be let in, its pending messages answered and its outbox sent.
+ */
+export function openChannelStore(path: string, env: NodeJS.ProcessEnv = process.env): LibsqlChannelStore {
   mkdirSync(dirname(path), { recursive: true });
+  claimWorkspaceState(path, { env });
   return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS));
 }
 
