@@ -144,7 +144,9 @@ export function runningGateways(workspace: string, options: { sweep?: boolean } 
     const pid = Number(RECORD.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     const record = readRecord(join(dir, name));
-    if (record?.pid === pid && alive(record)) running.push(record);
+    // Not one this user's gateway wrote (another user's, a link, planted): left as it is.
+    if (record === undefined) continue;
+    if (record.pid === pid && alive(record)) running.push(record);
     else if (options.sweep) rmSync(join(dir, name), { force: true });
   }
   return running.sort((a, b) => a.pid - b.pid);
