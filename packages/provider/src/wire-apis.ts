@@ -2,9 +2,9 @@
  * The one table of wire APIs in this package: each row is the plain facts @oxydra/types keeps
  * for the type (WIRE_FACTS: hosted API, key variable, catalog namespace...) plus how its adapter
  * is loaded (lazily: its code, with its SDK where it has one, loads on the first call). Every
- * per-type table in this package is derived from it, so adding a wire API is: a row in
- * WIRE_FACTS (@oxydra/types), a row here, a row in the testkit's API_BY_PROVIDER, and its
- * adapter folder.
+ * per-type table in this package is derived from it, so a wire API is a row in WIRE_FACTS
+ * (@oxydra/types), a row here and a row in the testkit's API_BY_PROVIDER; a new wire adds its
+ * adapter folder and a testkit mock wire (the whole list: CONTRIBUTING.md, "Add a wire API").
  */
 import { type ProviderType, WIRE_FACTS, type WireFacts } from '@oxydra/types';
 import { type AdapterFactory, lazyAdapter } from './adapters/define.js';

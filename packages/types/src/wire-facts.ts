@@ -4,7 +4,8 @@
  * and OpenTelemetry (gen_ai.provider.name) need them without loading any adapter. @oxydra/provider's
  * WIRE_APIS adds the adapter to each row; every other per-type table is derived from these two.
  * Adding a wire API: a row here, a row in @oxydra/provider's ADAPTER_MODULES (wire-apis.ts), a row
- * in the testkit's API_BY_PROVIDER, and the adapter folder (CONTRIBUTING.md, "Add a wire API";
+ * in the testkit's API_BY_PROVIDER, a docs row and the pinned lists in tests; a new wire adds its
+ * adapter folder and a testkit mock wire (CONTRIBUTING.md, "Add a wire API", has the list;
  * scripts/check-one-home.mjs fails when these facts are written out elsewhere).
  */
 
