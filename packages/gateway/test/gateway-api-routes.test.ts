@@ -1,82 +1,29 @@
 /**
  * The REST API under /api/v1 against a real gateway: the OpenAPI 3.1 document validates, and
  * every route it lists is called, each answer checked against the document's own response
- * schema (ajv, draft 2020-12) and for snake_case keys; roles and users are kept apart; session
- * search takes % and _ literally; live updates (agents, the approvals queue) arrive as SSE.
+ * schema (ajv, draft 2020-12) and for snake_case keys (gateway-api-helpers.ts); live updates
+ * (agents, the approvals queue) arrive as SSE. Who may see what: gateway-api-access.test.ts.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  Gate,
-  heldScript,
-  ScriptedModel,
-  sendTurn,
-  startTestGateway,
-  TestClient,
-  type TestGateway,
-  TOKEN,
-} from './helpers.js';
+  auth,
+  call,
+  called,
+  document,
+  env,
+  type Json,
+  nonSnakeKeys,
+  openEvents,
+  useApiGateway,
+} from './gateway-api-helpers.js';
+import { sendTurn, TestClient, TOKEN } from './helpers.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the answers are checked against the document's schemas, then read loosely
-type Json = any;
-
-let env: TestGateway;
-let document: { paths: Record<string, Record<string, unknown>> };
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-const called = new Set<string>();
-let gate = new Gate();
-
-/** A gateway of its own, on an empty workspace, with the document's schemas loaded into ajv. */
-async function startApiGateway(): Promise<void> {
-  const model = new ScriptedModel(async function* (call) {
-    if (call.prompt.includes('hold')) {
-      yield* heldScript(gate)(call);
-      return;
-    }
-    yield { type: 'text_delta', text: `echo: ${call.prompt}` };
-    yield { type: 'usage', usage: { inputTokens: 10, outputTokens: 3 } };
-    yield { type: 'finish', reason: 'stop' };
-  });
-  // The memory database inside .oxydra/, which checkpoints never capture (the undo below must
-  // not put back the database under the running gateway).
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-gateway-api-'));
-  mkdirSync(join(dir, '.oxydra'));
-  env = await startTestGateway(
-    {
-      model,
-      config: { scheduler: { enabled: true }, memory: { db_path: join(dir, '.oxydra', 'memory.db') } },
-    },
-    { dir },
-  );
-  const response = await fetch(`${env.gateway.url}/api/v1/openapi.json`, { headers: auth() });
-  document = (await response.json()) as typeof document;
-  ajv.removeSchema('openapi.json');
-  ajv.addSchema(document, 'openapi.json');
-}
-
-beforeAll(startApiGateway);
-
-// CI allows one retry (vitest.config.ts). The tests count what they made (stored sessions,
-// schedules, approvals), so a retry on the state its failed attempt left could only fail again,
-// differently: it starts on a gateway of its own instead.
-beforeEach(async ({ task }) => {
-  if (!task.result?.retryCount) return;
-  gate.release();
-  await env?.cleanup();
-  gate = new Gate();
-  await startApiGateway();
-});
-
-afterAll(async () => {
-  gate.release();
-  await env?.cleanup();
-});
+useApiGateway();
 
 /** What a channel process leaves in the workspace's channel database: a heartbeat, a message, a refused send. */
 async function recordChannelActivity(workspace: string): Promise<void> {
@@ -100,123 +47,6 @@ async function recordChannelActivity(workspace: string): Promise<void> {
   ]);
   await store.markFailed('telegram', 'k1', 'refused');
   await store.close();
-}
-
-function auth(token = TOKEN): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
-
-const pointer = (text: string) => text.replaceAll('~', '~0').replaceAll('/', '~1');
-
-const SNAKE = /^[a-z][a-z0-9_]*$/;
-/** Free-form data passed through as it was stored (the configuration, transcripts, audit payloads). */
-const FREE_FORM = new Set(['$.config', '$.messages', '$.session.messages']);
-
-/** The paths of keys that are not snake_case (names of records of free-form data excepted). */
-export function nonSnakeKeys(value: unknown, path = '$'): string[] {
-  if (FREE_FORM.has(path) || /\.action\.data$/.test(path)) return [];
-  if (Array.isArray(value)) return value.flatMap((item, i) => nonSnakeKeys(item, `${path}[${i}]`));
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, item]) => [
-    ...(SNAKE.test(key) ? [] : [`${path}.${key}`]),
-    ...nonSnakeKeys(item, `${path}.${key}`),
-  ]);
-}
-
-interface ServerEvent {
-  event: string;
-  data: Json;
-}
-
-/** GET /api/v1/events, read as it comes: wait for an event, or see all that came. */
-async function openEvents(token = TOKEN) {
-  const response = await fetch(`${env.gateway.url}/api/v1/events`, { headers: auth(token) });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: ServerEvent[] = [];
-  let buffer = '';
-  let reading: Promise<void> | undefined;
-  const readMore = () => {
-    reading ??= reader.read().then(({ value, done }) => {
-      reading = undefined;
-      if (done) throw new Error('the event stream ended');
-      buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const name = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (name && data) events.push({ event: name, data: JSON.parse(data) });
-        end = buffer.indexOf('\n\n');
-      }
-    });
-    return reading;
-  };
-  let seen = 0;
-  return {
-    events,
-    /** The next event (after the last one waited for) that matches. */
-    async next(match: (event: ServerEvent) => boolean, what: string, timeoutMs = 8000): Promise<ServerEvent> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const index = events.findIndex((event, i) => i >= seen && match(event));
-        if (index >= 0) {
-          seen = index + 1;
-          return events[index]!;
-        }
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(events)}`);
-        await Promise.race([readMore(), new Promise((resolve) => setTimeout(resolve, left))]);
-      }
-    },
-    close: () => reader.cancel().catch(() => {}),
-  };
-}
-
-/** Calls a route and checks the answer against the document's schema for its status. */
-async function call(
-  method: string,
-  template: string,
-  values: Record<string, string> = {},
-  options: { body?: unknown; query?: string; token?: string; expect?: number } = {},
-): Promise<{ status: number; body: Json; text: string }> {
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
-  const response = await fetch(
-    `${env.gateway.url}/api/v1${path}${options.query ? `?${options.query}` : ''}`,
-    {
-      method: method.toUpperCase(),
-      headers: {
-        ...auth(options.token),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    },
-  );
-  const text = await response.text();
-  const status = response.status;
-  expect(status, `${method} ${path}: ${text.slice(0, 300)}`).toBe(
-    options.expect ?? (method === 'post' && status === 201 ? 201 : 200),
-  );
-  called.add(`${method} ${template}`);
-  const operation = document.paths[`/api/v1${template}`]?.[method] as
-    | { responses: Record<string, { content: Record<string, unknown> }> }
-    | undefined;
-  expect(operation, `${method} ${template} is in the document`).toBeDefined();
-  const media = Object.keys(operation!.responses[String(status)]?.content ?? {})[0];
-  let body: unknown = text;
-  if (media === 'application/json') {
-    body = JSON.parse(text);
-    const ref = `openapi.json#/paths/${pointer(`/api/v1${template}`)}/${method}/responses/${status}/content/${pointer(media)}/schema`;
-    const valid = ajv.validate({ $ref: ref }, body);
-    expect(valid, `${method} ${template} ${status}: ${ajv.errorsText()}`).toBe(true);
-    // Every /api/v1 answer is snake_case (the document itself speaks OpenAPI's camelCase).
-    if (template !== '/openapi.json')
-      expect(nonSnakeKeys(body), `${method} ${template}: keys not in snake_case`).toEqual([]);
-  }
-  return { status, body, text };
 }
 
 describe('REST API /api/v1', () => {
@@ -535,99 +365,5 @@ describe('REST API /api/v1', () => {
       Object.keys(methods).map((method) => `${method} ${path.slice('/api/v1'.length)}`),
     );
     expect([...called].sort()).toEqual(expect.arrayContaining(documented.sort()));
-  });
-
-  it('searches sessions by name or id in the store: % and _ match only themselves, a user token only its own', async () => {
-    const store = env.kernel.sessions!;
-    const made = (id: string, userId: string, title: string) =>
-      store.create({ id, userId, title, channelOrigin: 'gateway' });
-    await made('srch-pct', 'dora', '100% coverage');
-    await made('srch-digits', 'dora', '1000 coverage');
-    await made('srch-under', 'dora', 'snake_case notes');
-    await made('srch-plain', 'dora', 'snakeXcase notes');
-    await made('srch-other', 'erin', '50% of erin');
-    const ids = async (query: string, token?: string) =>
-      (await call('get', '/sessions', {}, { query, ...(token ? { token } : {}) })).body.sessions
-        .map((s: { session_id: string }) => s.session_id)
-        .sort();
-    // Unescaped, "%" would match every session and "_" any one character.
-    expect(await ids('q=100%25&user_id=dora')).toEqual(['srch-pct']);
-    expect(await ids('q=%25&user_id=dora')).toEqual(['srch-pct']);
-    expect(await ids('q=%25')).toEqual(['srch-other', 'srch-pct']);
-    expect(await ids('q=snake_case&user_id=dora')).toEqual(['srch-under']);
-    expect(await ids('q=_&user_id=dora')).toEqual(['srch-under']);
-    // Titles and ids, either case; the limit and offset page the matches.
-    expect(await ids('q=COVERAGE&user_id=dora')).toEqual(['srch-digits', 'srch-pct']);
-    expect(await ids('q=srch-plain')).toEqual(['srch-plain']);
-    const page = await ids('q=coverage&user_id=dora&limit=1&offset=1');
-    expect(page).toHaveLength(1);
-    expect(page).not.toEqual(await ids('q=coverage&user_id=dora&limit=1'));
-    // A user token finds only its own user's sessions, whatever the text matches.
-    const { token } = await (await env.kernel.service('tokens')).add('dora', 'user', 'test', 'test');
-    expect(await ids('q=%25', token)).toEqual(['srch-pct']);
-    expect(await ids('q=erin', token)).toEqual([]);
-    await call('get', '/sessions', {}, { token, query: 'q=erin&user_id=erin', expect: 403 });
-  });
-
-  it('sends the approvals queue to admin tokens only', async () => {
-    const operator = (await (await env.kernel.service('tokens')).add('olga', 'operator', 'test', 'test'))
-      .token;
-    const user = (await (await env.kernel.service('tokens')).add('ursula', 'user', 'test', 'test')).token;
-    const admin = await openEvents();
-    const others = [await openEvents(operator), await openEvents(user)];
-    const raised = await call(
-      'put',
-      '/budgets',
-      {},
-      { body: { user: 'ursula', key: 'daily_usd', value: 1 } },
-    ).then(() =>
-      call('put', '/budgets', {}, { body: { user: 'ursula', key: 'daily_usd', value: 2 }, expect: 202 }),
-    );
-    await admin.next(
-      (e) => e.event === 'admin_approval' && e.data.approval.id === raised.body.approval.id,
-      'the request on the admin stream',
-    );
-    // Something every stream hears after it (ursula's agent): the request came before, if at all.
-    const held = env.kernel.agents.spawn({ prompt: 'hold on', userId: 'ursula' });
-    for (const stream of others) {
-      await stream.next((e) => e.event === 'agent' && e.data.agent?.id === held.id, 'the agent');
-      expect(stream.events.filter((e) => e.event === 'admin_approval')).toEqual([]);
-    }
-    await held.cancel();
-    for (const stream of [admin, ...others]) await stream.close();
-    await call(
-      'post',
-      '/approvals/{id}/reject',
-      { id: raised.body.approval.id },
-      {
-        body: {},
-        token: (await (await env.kernel.service('tokens')).add('ops2', 'admin', 'second admin', 'test'))
-          .token,
-      },
-    );
-  });
-
-  it("keeps a user token to its own user's data and out of admin routes", async () => {
-    const { token } = await (await env.kernel.service('tokens')).add('bob', 'user', 'test', 'test');
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'carol' });
-    sendTurn(client, ack.payload.session.session_id, 'carol private');
-    await client.take('turn_completed');
-    client.close();
-    const carol = ack.payload.session.session_id;
-    expect((await call('get', '/me', {}, { token })).body).toMatchObject({ user: 'bob', role: 'user' });
-    expect((await call('get', '/sessions', {}, { token })).body.sessions).toEqual([]);
-    await call('get', '/sessions/{id}', { id: carol }, { token, expect: 404 });
-    await call('delete', '/sessions/{id}', { id: carol }, { token, expect: 404 });
-    const refused = await call('get', '/audit', {}, { token, expect: 403 });
-    expect(refused.body.error.code).toBe('forbidden');
-    await call('get', '/config', {}, { token, expect: 403 });
-    await call('get', '/channels', {}, { token, expect: 403 });
-    const operator = (await (await env.kernel.service('tokens')).add('ops3', 'operator', 'test', 'test'))
-      .token;
-    await call('get', '/channels', {}, { token: operator, expect: 403 });
-    await call('get', '/sessions', {}, { token, query: 'user_id=carol', expect: 403 });
-    // Costs are its own user's only, whatever it names.
-    const costs = (await call('get', '/costs', {}, { token, query: 'by=user&user_id=carol' })).body;
-    expect(costs.rows.map((row: { key: string }) => row.key)).toEqual([]);
   });
 });
