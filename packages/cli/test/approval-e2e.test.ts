@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
+import { processesLeftBehind, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
-import { processesLeftBehind, uniqueSleep } from './processes.js';
 import { type TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
 let env: AgentEnv | undefined;

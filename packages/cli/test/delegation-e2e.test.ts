@@ -5,9 +5,9 @@
  * --max-cost stops a child mid-run, and Ctrl+C on the parent leaves no child or sandbox process.
  */
 import type { ScenarioStep } from '@oxydra/testkit';
+import { processesLeftBehind, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { processesLeftBehind, uniqueSleep } from './processes.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
