@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 const script = fileURLToPath(new URL('../check-test-imports.mjs', import.meta.url));
 const repoRoot = dirname(dirname(script));
 let root: TempWorkspace | undefined;
-// The offending lines are assembled at run time, so this file does not trip the check itself.
+// The offending imports are assembled at run time, so this file does not trip the check itself
+// (its polls are strings, which the check, reading code, does not see).
 const SRC = ['..', '..', 'testkit', 'src', 'index.js'].join('/');
 const DIST = ['..', '..', 'packages', 'testkit', 'dist', 'index.js'].join('/');
-const fn = (name: string) => ['function', name].join(' ');
 afterEach(() => root?.cleanup());
 
 function run(files: Record<string, string>) {
@@ -44,21 +44,80 @@ describe('test imports check', () => {
     expect(result.stderr).toContain(`scripts/test/b.test.ts: imports ${DIST}`);
   });
 
-  it('fails a test that defines its own polling helper, as a function or an arrow', () => {
+  it('fails a test that sleeps in a loop, however the sleep is spelled or named', () => {
     const result = run({
-      'packages/gateway/test/helpers.ts': `export async ${fn('until')}(check: () => boolean) {}\n`,
-      'packages/tui/test/a.test.ts': `\n${['const', 'waitFor'].join(' ')} = async (check: () => boolean) => {};\n`,
+      'packages/gateway/test/a.test.ts': [
+        'let calls = 0;',
+        'while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 20));',
+      ].join('\n'),
+      'packages/tui/test/b.test.ts': [
+        "import { setTimeout as nap } from 'node:timers/promises';",
+        'for (let i = 0; i < 50 && !ready(); i++) {',
+        '  await nap(10);',
+        '}',
+      ].join('\n'),
+      'packages/kernel/test/helpers.ts': [
+        'const rest = (ms: number) => new Promise((done) => setTimeout(done, ms));',
+        'export async function whenReady(check: () => boolean) {',
+        '  for (;;) {',
+        '    if (check()) return;',
+        '    await rest(5);',
+        '  }',
+        '}',
+      ].join('\n'),
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      'packages/gateway/test/helpers.ts:1: defines its own polling helper until',
-    );
-    expect(result.stderr).toContain('packages/tui/test/a.test.ts:2: defines its own polling helper waitFor');
+    expect(result.stderr).toContain('packages/gateway/test/a.test.ts:2: sleeps in a loop (line 2)');
+    expect(result.stderr).toContain('packages/tui/test/b.test.ts:2: sleeps in a loop (line 3)');
+    expect(result.stderr).toContain('packages/kernel/test/helpers.ts:3: sleeps in a loop (line 5)');
   });
 
-  it('leaves the testkit itself alone', () => {
+  it("fails vitest's own pollers, vi.waitFor and expect.poll, in the testkit's tests too", () => {
     const result = run({
-      'packages/testkit/test/a.test.ts': `import { x } from '../src/index.js';\n${fn('poll')}() {}\n`,
+      'packages/provider/test/a.test.ts': 'await vi.waitFor(() => expect(n).toBe(1));\n',
+      'packages/testkit/test/b.test.ts': "\nawait expect.poll(() => text).toContain('x');\n",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('packages/provider/test/a.test.ts:1: calls vi.waitFor');
+    expect(result.stderr).toContain('packages/testkit/test/b.test.ts:2: calls expect.poll');
+  });
+
+  it('passes a loop marked "poll-ok" with a reason, and waits that are not sleeps', () => {
+    const result = run({
+      'packages/memory/test/a.test.ts': [
+        '// poll-ok: each round pauses at random before its kill.',
+        'for (let round = 0; round < 3; round++) {',
+        '  await new Promise((resolve) => setTimeout(resolve, 5));',
+        '}',
+        // A frame queue: woken by the next frame, the timer only a deadline.
+        'for (;;) {',
+        '  await new Promise<void>((resolve) => {',
+        '    const timer = setTimeout(resolve, left);',
+        '    waiters.push(() => { clearTimeout(timer); resolve(); });',
+        '  });',
+        '}',
+        // A bounded read, and a loop of work that awaits no timer.
+        'while (more) await Promise.race([read(), new Promise((resolve) => setTimeout(resolve, 10))]);',
+        'for (let i = 0; i < 3; i++) await collect(provider);',
+        // A sleep in a callback defined in a loop runs elsewhere, not in the loop.
+        'for (const f of files) schedule(async () => { await new Promise((r) => setTimeout(r, 1)); });',
+      ].join('\n'),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('fails a "poll-ok" marker without a reason', () => {
+    const result = run({
+      'packages/memory/test/a.test.ts': `import { sleep } from './helpers.js';\n// poll-ok:\nwhile (!done) await sleep(5);\n`,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('packages/memory/test/a.test.ts:3: sleeps in a loop (line 3)');
+  });
+
+  it("lets the testkit's own tests import its sources by path", () => {
+    const result = run({
+      'packages/testkit/test/a.test.ts': "import { x } from '../src/index.js';\n",
     });
     expect(result.status).toBe(0);
   });

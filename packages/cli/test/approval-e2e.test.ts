@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
+import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
-import { processesLeftBehind, uniqueSleep } from './processes.js';
 import { type TmuxPane, tmuxAvailable } from './tui-tmux.js';
 
 let env: AgentEnv | undefined;
@@ -71,10 +71,10 @@ async function promptUntilQuestion(pane: TmuxPane, prompt: string): Promise<stri
 
 /** Wait until the approved command shows in the process list, before interrupting it. */
 async function untilRunning(pane: TmuxPane, command: string): Promise<void> {
-  for (let i = 0; (await processesLeftBehind(command, 0)).length === 0; i++) {
-    if (i > 400) throw new Error(`the approved command never started; the screen:\n${pane.screen()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await pollUntil(
+    () => processesWith(command).length > 0,
+    () => `the approved command to start; the screen:\n${pane.screen()}`,
+  );
 }
 
 /** Wait until chat shows its prompt again (the turn is over and chat still runs). */

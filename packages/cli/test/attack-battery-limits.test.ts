@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processesLeftBehind, uniqueSleep } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { type AgentEnv, E2E_KEY } from './agent-env.js';
 import {
@@ -18,7 +19,6 @@ import {
   useBattery,
 } from './attack-battery-common.js';
 import { type AttackResult, attack, marker } from './attack-helpers.js';
-import { processesLeftBehind, uniqueSleep } from './processes.js';
 
 useBattery();
 

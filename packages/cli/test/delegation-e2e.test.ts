@@ -5,9 +5,9 @@
  * --max-cost stops a child mid-run, and Ctrl+C on the parent leaves no child or sandbox process.
  */
 import type { ScenarioStep } from '@oxydra/testkit';
+import { pollUntil, processesLeftBehind, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { processesLeftBehind, uniqueSleep } from './processes.js';
 
 let env: AgentEnv | undefined;
 afterEach(async () => {
@@ -119,9 +119,11 @@ describe('oxydra run with sub-agents', () => {
     );
     const out = await env.run(['run', '--json', 'go'], async (child, stdout) => {
       // Wait until the child's command is running, then press Ctrl+C.
-      while (!stdout().includes('"tool_execution_start"') || !stdout().includes('shell_exec')) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await pollUntil(
+        () => stdout().includes('"tool_execution_start"') && stdout().includes('shell_exec'),
+        'the child to start its shell_exec',
+        { timeoutMs: 20_000, intervalMs: 20 },
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill('SIGINT');
     });

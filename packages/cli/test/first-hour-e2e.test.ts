@@ -6,11 +6,10 @@
  */
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv } from './agent-env.js';
 import { CliSandbox, IS_ROOT } from './helpers.js';
-import { processesWith, uniqueSleep } from './processes.js';
 import { trustWorkspace } from './trust-helpers.js';
 
 let env: AgentEnv | undefined;

@@ -8,11 +8,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { bubblewrapProblem, OXYDRA_BIN } from './helpers.js';
-import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
 const TRIVIAL_SERVER = fileURLToPath(new URL('../../mcp/test/fixtures/trivial-server.mjs', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));

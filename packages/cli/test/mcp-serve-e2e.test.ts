@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { auditEntries, OXYDRA_BIN } from './helpers.js';
 
@@ -186,12 +187,10 @@ describe('oxydra mcp serve', () => {
     );
     await expect(call).rejects.toThrow(/abort/i);
     // The server saw the cancellation: the agent is killed long before its 40-second answer.
-    await vi.waitFor(
-      () =>
-        expect(
-          auditEntries(env.workspace, 'agent_exit').some((entry) => entry.data.status === 'killed'),
-        ).toBe(true),
-      { timeout: 15_000, interval: 100 },
+    await pollUntil(
+      () => auditEntries(env.workspace, 'agent_exit').some((entry) => entry.data.status === 'killed'),
+      'an agent_exit audit entry with status killed',
+      { timeoutMs: 15_000, intervalMs: 100 },
     );
     // No agent is left running: every agent spawned so far has exited.
     const spawned = auditEntries(env.workspace, 'agent_spawn').map((entry) => entry.actor);

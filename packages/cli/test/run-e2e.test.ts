@@ -13,11 +13,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import type { RunEndEvent, StreamEvent } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS, E2E_KEY, type RunOutput } from './agent-env.js';
-import { processesLeftBehind, processesWith, uniqueSleep } from './processes.js';
 
 function outcome(events: StreamEvent[]): RunEndEvent {
   const last = events.at(-1);

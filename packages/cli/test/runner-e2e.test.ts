@@ -7,10 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesLeftBehind } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { processesLeftBehind } from './processes.js';
 import { alive, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 
 let env: AgentEnv | undefined;

@@ -7,11 +7,10 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesLeftBehind } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { OXYDRA_BIN } from './helpers.js';
-import { processesLeftBehind } from './processes.js';
 import { alive, stopEverything, workspaceOf, writeRunnerConfig } from './runner-helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 

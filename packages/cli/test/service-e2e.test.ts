@@ -184,20 +184,29 @@ describe('oxydra service', () => {
       // The gateway the manager started answers on the port, its bubblewrap sandbox working.
       const url = `http://127.0.0.1:${port}`;
       let ready: { status?: string; sandbox?: { shell?: string } } = {};
-      for (let attempt = 0; attempt < 200 && ready.status !== 'ready'; attempt++) {
-        ready = await fetch(`${url}/readyz`)
-          .then((response) => response.json() as Promise<typeof ready>)
-          .catch(() => ({}));
-        if (ready.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await pollUntil(
+        async () => {
+          ready = await fetch(`${url}/readyz`)
+            .then((response) => response.json() as Promise<typeof ready>)
+            .catch(() => ({}));
+          return ready.status === 'ready';
+        },
+        () => `${url}/readyz to answer ready (last answer: ${JSON.stringify(ready)})`,
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
       expect(ready).toMatchObject({ status: 'ready', sandbox: { shell: 'sandboxed' } });
 
       // status: installed, active, its address and the last lines of its log.
       let status = await env.run(['service', 'status', '--user']);
-      for (let attempt = 0; attempt < 50 && !status.stdout.includes('url:'); attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        status = await env.run(['service', 'status', '--user']);
-      }
+      await pollUntil(
+        async () => {
+          if (status.stdout.includes('url:')) return true;
+          status = await env!.run(['service', 'status', '--user']);
+          return false;
+        },
+        () => `service status to show the url (last output: ${status.stdout})`,
+        { timeoutMs: 5000, intervalMs: 100 },
+      );
       expect(status.status).toBe(0);
       expect(status.stdout).toMatch(
         new RegExp(`^${unitPath![2]}\\.service \\(user\\): installed, active, pid \\d+\\n`),

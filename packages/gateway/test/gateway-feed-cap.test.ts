@@ -4,6 +4,8 @@
  * was no cap: one user could open feeds without end, each a subscription every event of theirs is
  * rendered and written to.
  */
+
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { MAX_FEEDS_PER_USER_TOKEN } from '../src/api/routes/events.js';
 import { gatewayForAliceAndBob, jsonOf } from './helpers.js';
@@ -35,13 +37,17 @@ describe("a user token's live feeds", () => {
     await other.reader!.cancel();
 
     await open[0]!.reader!.cancel();
-    let again = await feed(users.alice);
     // The server sees the cancelled stream close a moment later: ask until it has.
-    while (again.response.status === 429) {
-      await jsonOf(again.response);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      again = await feed(users.alice);
-    }
+    const again = await pollUntil(
+      async () => {
+        const attempt = await feed(users.alice);
+        if (attempt.response.status !== 429) return attempt;
+        await jsonOf(attempt.response);
+        return undefined;
+      },
+      'the cancelled feed to free its place (a new one not refused with 429)',
+      { timeoutMs: 20_000, intervalMs: 20 },
+    );
     expect(again.response.status).toBe(200);
     for (const one of [...open.slice(1), again]) await one.reader!.cancel();
   });

@@ -6,6 +6,7 @@
  * body) let any client, even one already answered 401, keep its socket for good.
  */
 import { connect, type Socket } from 'node:net';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, heldScript, startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
 
@@ -67,7 +68,10 @@ describe('slow clients', () => {
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'hold' }),
     });
-    while (env.model.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await pollUntil(() => env.model.calls.length > 0, 'the held run to reach the model', {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     const feed = await fetch(`${env.gateway.url}/api/v1/events`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });

@@ -4,6 +4,7 @@
  * too large to be cheap is refused before any compiling. Over real sockets with two user tokens
  * (alice, bob); compilations are counted by a hook on the checker's worker pool.
  */
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   answeringScript,
@@ -17,6 +18,9 @@ import {
   type TestGateway,
   userTokens,
 } from './helpers.js';
+
+/** The bounds these waits had under vi.waitFor: a second, checked every 50 ms. */
+const WAIT = { timeoutMs: 1000, intervalMs: 50 };
 
 /** Every schema the checker was handed, in order (each is one compile). */
 const { checked } = vi.hoisted(() => ({ checked: [] as Array<{ title?: unknown }> }));
@@ -62,9 +66,17 @@ describe('structured output under the per-user turn limit', () => {
     runner.script = (call) => (call.prompt.startsWith('hold') ? held(call) : answering('{"ok":true}')(call));
     const admission = await env.kernel.service('admission');
     const holding = chat(alice, 'hold the slot');
-    await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
+    await pollUntil(
+      () => runner.calls.length === 1,
+      () => `1 runner call (saw ${runner.calls.length})`,
+      WAIT,
+    );
     const queued = [1, 2, 3].map(() => chat(alice, 'queued', { type: 'object', title: 'alice-queued' }));
-    await vi.waitFor(() => expect(admission.waiting({ userId: 'alice' })).toBe(3));
+    await pollUntil(
+      () => admission.waiting({ userId: 'alice' }) === 3,
+      () => `3 of alice's chats waiting (saw ${admission.waiting({ userId: 'alice' })})`,
+      WAIT,
+    );
     // Waiting for alice's slot, none of her schemas was compiled (before: each was, on arrival).
     expect(titled('alice-queued')).toBe(0);
     const other = await chat(bob, 'bob', { type: 'object', title: 'bob' });

@@ -5,6 +5,8 @@
  * a new thread. Threads start with the first structured request, never for a plain one. Over
  * real sockets with two user tokens; checks are observed by a hook on the pool.
  */
+
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it, vi } from 'vitest';
 import { nestedArrays, RECURSIVE_SCHEMA } from './costly-schema.js';
 import {
@@ -16,6 +18,9 @@ import {
   ScriptedModel,
   structuredChat,
 } from './helpers.js';
+
+/** The bounds these waits had under vi.waitFor: a second, checked every 50 ms. */
+const WAIT = { timeoutMs: 1000, intervalMs: 50 };
 
 /** Each check handed to the pool, how many pools were made, and a time limit a test sets instead. */
 const { checks, pools } = vi.hoisted(() => ({
@@ -89,7 +94,11 @@ describe('structured output checked in a worker thread', () => {
     const before = checks.length;
     const costly = structuredChat(users.env.gateway, users.alice, RECURSIVE_SCHEMA, 'deep');
     // Its compile, then the check of the answer: running now.
-    await vi.waitFor(() => expect(checks.length).toBe(before + 2));
+    await pollUntil(
+      () => checks.length === before + 2,
+      () => `2 checks (saw ${checks.length - before})`,
+      WAIT,
+    );
     const answerCheck = checks[before + 1]!;
     const ready = await fetch(`${users.env.gateway.url}/readyz`);
     const plain = await plainChat(users.bob);
@@ -129,11 +138,17 @@ describe('structured output checked in a worker thread', () => {
     const costly = [1, 2, 3, 4, 5].map(() =>
       structuredChat(users.env.gateway, users.alice, RECURSIVE_SCHEMA, 'deep'),
     );
-    await vi.waitFor(() => expect(runner.calls.length).toBe(calls + 5), { timeout: 30_000 });
+    await pollUntil(
+      () => runner.calls.length === calls + 5,
+      () => `5 runner calls (saw ${runner.calls.length - calls})`,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     gate.release();
-    await vi.waitFor(() => expect(checks.slice(before).filter(isAlices)).toHaveLength(5), {
-      timeout: 30_000,
-    });
+    await pollUntil(
+      () => checks.slice(before).filter(isAlices).length === 5,
+      () => `5 checks of alice's answers (saw ${checks.slice(before).filter(isAlices).length})`,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     const bob = await structuredChat(users.env.gateway, users.bob, { type: 'object' }, 'bob');
     expect(bob.status).toBe(200);
     // Before, in arrival order, bob's compile waited for every one of hers (5 s on one thread);
@@ -185,25 +200,36 @@ describe('structured output checked in a worker thread', () => {
     // Two of alice's: at least as many as the pool has threads (two at most), all held.
     const alice = [new AbortController(), new AbortController()];
     const costly = alice.map((controller) => structured(users.alice, RECURSIVE_SCHEMA, controller.signal));
-    await vi.waitFor(() => expect(answerChecks()).toHaveLength(2), { timeout: 30_000 });
+    await pollUntil(
+      () => answerChecks().length === 2,
+      () => `2 answer checks (saw ${answerChecks().length})`,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     // Bob's compile waits behind them; he hangs up. Before: it stayed queued until hers ended.
     const bobGone = new AbortController();
     const bob = structured(users.bob, { type: 'object' }, bobGone.signal);
-    await vi.waitFor(() =>
-      expect(checks.slice(before).filter((check) => check.owner === 'bob')).toHaveLength(1),
+    const bobChecks = () => checks.slice(before).filter((check) => check.owner === 'bob');
+    await pollUntil(
+      () => bobChecks().length === 1,
+      () => `1 check of bob's (saw ${bobChecks().length})`,
+      WAIT,
     );
-    const bobCheck = checks.slice(before).find((check) => check.owner === 'bob')!;
+    const bobCheck = bobChecks()[0]!;
     expect(bobCheck.settled).toBe(false);
     bobGone.abort();
-    await vi.waitFor(() => expect(bobCheck.error).toBe(CANCELLED), { timeout: 20_000 });
+    await pollUntil(
+      () => bobCheck.error === CANCELLED,
+      () => `bob's check cancelled (its error: ${bobCheck.error})`,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     expect(answerChecks().every((check) => !check.settled)).toBe(true);
     // Alice hangs up: her running checks' threads are ended. Before: each ran on to the limit.
     for (const controller of alice) controller.abort();
-    await vi.waitFor(
-      () => expect(answerChecks().map((check) => check.error)).toEqual([CANCELLED, CANCELLED]),
-      {
-        timeout: 20_000,
-      },
+    const errors = () => answerChecks().map((check) => check.error);
+    await pollUntil(
+      () => errors().length === 2 && errors().every((error) => error === CANCELLED),
+      () => `both of alice's checks cancelled (their errors: ${errors().join(', ')})`,
+      { timeoutMs: 20_000, intervalMs: 50 },
     );
     await Promise.all([...costly, bob]);
     // New threads start for the next check.

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Tool, ToolContext } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -396,7 +397,7 @@ describe('a2a_delegate', () => {
     const ctx = { ...context(), signal: caller.signal };
     const pending = run(delegate, { url_or_name: 'slow', task: 'take forever' }, ctx);
     const asked = () => remote.seen.some((seen) => seen.body.includes('SendStreamingMessage'));
-    for (let i = 0; i < 200 && !asked(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(asked, 'the remote to be sent SendStreamingMessage', { timeoutMs: 2000, intervalMs: 10 });
     caller.abort(new Error('the caller was cancelled'));
     const result = await pending;
     remote.server.closeAllConnections();

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordListing, reusableListing } from '../src/services/checkpoints/listing-cache.js';
 
@@ -15,15 +16,18 @@ async function clockAfterChanges(root: string, clockDir: string, changed: string
     const info = statSync(join(root, path), { bigint: true });
     return [info.ctimeNs, info.mtimeNs];
   });
-  for (;;) {
-    // Outside `root`: a probe inside would move the very folder stamps being recorded.
-    const probe = join(clockDir, 'probe');
-    writeFileSync(probe, '');
-    const now = statSync(probe, { bigint: true }).mtimeNs;
-    rmSync(probe);
-    if (stamps.every((stamp) => stamp < now)) return now;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  return pollUntil(
+    () => {
+      // Outside `root`: a probe inside would move the very folder stamps being recorded.
+      const probe = join(clockDir, 'probe');
+      writeFileSync(probe, '');
+      const now = statSync(probe, { bigint: true }).mtimeNs;
+      rmSync(probe);
+      return stamps.every((stamp) => stamp < now) && now;
+    },
+    'the file-system clock to pass the last change',
+    { intervalMs: 5 },
+  );
 }
 
 describe('checkpoint listing cache', () => {

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { logGitCalls } from './git-gate.js';
@@ -34,11 +35,14 @@ describe('checkpoint snapshots across processes', () => {
       for (const ns of [info.mtimeNs, info.ctimeNs]) if (ns > newest) newest = ns;
     }
     const probe = join(folder(), 'probe');
-    for (;;) {
-      writeFileSync(probe, '');
-      if (statSync(probe, { bigint: true }).mtimeNs > newest) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await pollUntil(
+      () => {
+        writeFileSync(probe, '');
+        return statSync(probe, { bigint: true }).mtimeNs > newest;
+      },
+      'the file-system clock to pass the last change',
+      { intervalMs: 5 },
+    );
   };
 
   const workspace = async () => {

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BWRAP, detectSandbox } from '@oxydra/sandbox';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { type ToolSource, untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEverythingHttp } from '../../mcp/test/everything-http.js';
@@ -61,12 +62,14 @@ function killer(marker: string, kernel: () => Kernel): ToolSource {
         execute: async () => {
           const pids = pidsWith(marker);
           for (const pid of pids) process.kill(pid, 'SIGKILL');
-          const end = Date.now() + 20_000;
           const health = () =>
             kernel()
               .toolSourceHealth()
               .find((h) => h.name === 'mcp:everything')!;
-          while (health().ok && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+          await pollUntil(() => !health().ok, 'mcp:everything to report its server gone', {
+            timeoutMs: 20_000,
+            intervalMs: 20,
+          });
           return `killed ${pids.length} process(es); health: ${health().detail}`;
         },
       },

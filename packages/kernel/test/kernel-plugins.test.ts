@@ -10,8 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { ConfigError } from '@oxydra/types';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, gitCommits, testKernel } from './helpers.js';
 
 afterEach(closeAll);
@@ -105,16 +106,21 @@ describe('plugins', () => {
         (entry) => `${entry.actor} ${(entry.action.data as { part: string }).part}`,
       );
     // Evaluators run in the background, after the reply.
-    await vi.waitFor(async () =>
-      expect(await parts()).toEqual(
-        expect.arrayContaining([
-          'plugin:broken-init init',
-          'plugin:broken context provider bad',
-          'plugin:broken tool broken_tool',
-          'plugin:broken evaluator bad',
-          'plugin:broken event handler *',
-        ]),
-      ),
+    const expected = [
+      'plugin:broken-init init',
+      'plugin:broken context provider bad',
+      'plugin:broken tool broken_tool',
+      'plugin:broken evaluator bad',
+      'plugin:broken event handler *',
+    ];
+    let seen: string[] = [];
+    await pollUntil(
+      async () => {
+        seen = await parts();
+        return expected.every((part) => seen.includes(part));
+      },
+      () => `plugin_error entries for ${expected.join('; ')} (saw ${seen.join('; ')})`,
+      { timeoutMs: 1000, intervalMs: 50 },
     );
     expect(warnings).toContain('plugin broken: context provider bad: provider exploded');
     expect(kernel.toolSourceHealth().find((h) => h.name === 'plugin:broken-init')).toEqual({

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type {
   AppendedTurn,
   Message,
@@ -70,7 +71,15 @@ describe('SpawnSpec.sessionWrites', () => {
     const stored = spawn('g');
     // Running, then a while more: an append not waiting for `after` would have been made by then
     // (the run starts its first append as soon as it begins).
-    await vi.waitFor(() => expect(kernel.agents.get(stored.handle.id)?.status).toBe('running'));
+    const status = () => kernel.agents.get(stored.handle.id)?.status;
+    await pollUntil(
+      () => status() === 'running',
+      () => `the agent running (its status: ${status()})`,
+      {
+        timeoutMs: 1000,
+        intervalMs: 50,
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(appended).not.toHaveBeenCalled();
     stored.settle(true);

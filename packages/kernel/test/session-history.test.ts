@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory, type SessionStore } from '@oxydra/memory';
 import { handClock } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -379,7 +380,14 @@ describe('SessionHistories over a real store', () => {
     expect([histories.has(id), histories.has(other.id)]).toEqual([false, true]);
     // With no use at all, the timer does it (real time, the clock's judgement).
     now = 200;
-    await vi.waitFor(() => expect(histories.size).toBe(0), { timeout: 2000, interval: 20 });
+    await pollUntil(
+      () => histories.size === 0,
+      () => `no history left (saw ${histories.size})`,
+      {
+        timeoutMs: 2000,
+        intervalMs: 20,
+      },
+    );
     histories.clear();
   });
 });

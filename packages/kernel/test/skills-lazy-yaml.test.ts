@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { FRESH_MS } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { skillReadersLoaded } from '../src/skills/discover.js';
@@ -33,8 +34,7 @@ describe('the YAML parser in a kernel', () => {
       '---\nname: "changelog-writer"\ndescription: "Write release notes: from the git log"\ntags: [docs, git]\n---\nSteps.\n',
     );
     await kernel.agents.spawn({ prompt: 'hi' }).result;
-    for (let i = 0; i < 100 && !yamlLoaded(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(yamlLoaded()).toBe(true);
+    await pollUntil(yamlLoaded, 'the YAML parser to be loaded', { timeoutMs: 2000, intervalMs: 20 });
     await kernel.agents.spawn({ prompt: 'hi' }).result;
     expect(JSON.stringify(mock.requests.at(-1)!.body)).toContain(
       '- changelog-writer: Write release notes: from the git log',

@@ -87,6 +87,7 @@ describe('a writer killed with SIGKILL mid-turn', () => {
     const PER_TURN = 150;
     const sessionId = await withMemory(async (memory) => (await memory.sessions.create({ id: 'victim' })).id);
     let committedSoFar = 0;
+    // poll-ok: each round pauses a random moment before its kill, to land it anywhere in a turn.
     for (let round = 0; round < 3; round++) {
       const child = spawnChild(['append-forever', dbPath, sessionId, String(PER_TURN), '2000']);
       await child.nextLine('ready');

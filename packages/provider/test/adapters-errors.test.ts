@@ -3,8 +3,9 @@
  * faults: classification, retry-after, partial output, cancellation.
  */
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { Cancelled, type ModelEvent, ProviderError } from '@oxydra/types';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_CASES, BASIC_CONTEXT, providerFor, streamError, TEST_KEY } from './helpers-adapters.js';
 
 const LONG_TEXT = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
@@ -160,7 +161,14 @@ for (const adapter of ADAPTER_CASES) {
       const result = streamError(
         providerFor(adapter, mock).stream(BASIC_CONTEXT, { signal: controller.signal }),
       );
-      await vi.waitFor(() => expect(mock.requests.length).toBe(1));
+      await pollUntil(
+        () => mock.requests.length === 1,
+        () => `1 request (saw ${mock.requests.length})`,
+        {
+          timeoutMs: 1000,
+          intervalMs: 50,
+        },
+      );
       controller.abort();
       expect(await result).toBeInstanceOf(Cancelled);
     });

@@ -30,6 +30,7 @@ describe('removeGuestTree', () => {
     const host = tmp.path('host');
     mkdirSync(host);
     let lost = 0;
+    // poll-ok: each trial gives the swapper a head start, so the removal races its swaps.
     for (let trial = 0; trial < 200; trial += 1) {
       writeFileSync(join(host, 'canary'), 'host file\n');
       const dir = tmp.path(`guest-${trial}`);

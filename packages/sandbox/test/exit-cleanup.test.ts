@@ -3,25 +3,13 @@
  * commands started must die with it. Each case runs a fresh node process that starts a command
  * ignoring SIGTERM (so only the exit-time SIGKILL can stop it), aborts it and exits.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { processesLeftBehind } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { HAS_BWRAP } from './helpers.js';
-
-/** Live (not zombie) processes matching `marker` once they have had 5 s to die: SIGKILL is async. */
-async function processesLeftBehind(marker: string): Promise<string[]> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const left = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(marker) && !line.includes('ps -eo') && !/^\s*\d+\s+Z/.test(line));
-    if (left.length === 0 || Date.now() >= deadline) return left;
-    await sleep(50);
-  }
-}
 
 const dist = new URL('../dist/index.js', import.meta.url).pathname;
 

@@ -5,6 +5,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ProxyCore, type ProxyTarget, startProxyCore } from '../src/index.js';
 
@@ -97,7 +98,14 @@ describe('the proxy core', () => {
     client.on('data', (chunk: Buffer) => received.push(chunk.toString()));
     const ended = new Promise<void>((done) => client.on('close', () => done()));
     client.write(`CONNECT echo.example:${echoPort} HTTP/1.1\r\nhost: echo.example:${echoPort}\r\n\r\nping`);
-    await expect.poll(() => received.join('')).toContain('ping');
+    await pollUntil(
+      () => received.join('').includes('ping'),
+      () => `ping echoed (received ${JSON.stringify(received.join(''))})`,
+      {
+        timeoutMs: 1000,
+        intervalMs: 50,
+      },
+    );
     expect(received.join('')).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\n/);
     await proxy.close();
     proxy = undefined;

@@ -3,11 +3,9 @@
  * the output budget and chunk size, a timeout that kills the command's whole process group,
  * kill_session stopping a running command, and malformed requests answered with error frames.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame } from '@oxydra/sandbox';
 import {
   connectShellDaemon,
@@ -16,7 +14,7 @@ import {
   ShellDaemonRequestError,
   startShellDaemon,
 } from '@oxydra/shell-daemon';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -46,28 +44,9 @@ async function connect(): Promise<ShellDaemonClient> {
   return client;
 }
 
-/** Live processes whose command line has `marker`, after they have had `withinMs` to die. */
-async function processesLeft(marker: string, withinMs = 5000): Promise<string[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const left = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(marker) && !line.includes('ps -eo') && !/^\s*\d+\s+Z/.test(line));
-    if (left.length === 0 || Date.now() >= deadline) return left;
-    await sleep(50);
-  }
-}
-
 /** Resolves once a process with `marker` in its command line runs (bounded). */
 function processStarted(marker: string): Promise<true> {
-  return pollUntil(
-    async () => (await processesLeft(marker, 0)).length > 0,
-    `a process matching ${marker} to start`,
-  );
-}
-
-function uniqueSleep(): string {
-  return `${2000 + Math.floor(Math.random() * 7000)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
+  return pollUntil(() => processesWith(marker).length > 0, `a process matching ${marker} to start`);
 }
 
 describe('shell daemon operations', () => {
@@ -168,7 +147,7 @@ describe('shell daemon limits and kills', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShellDaemonRequestError);
     expect((error as Error).message).toMatch(/timed out after 1s/);
-    expect(await processesLeft(`sleep ${marker}`)).toEqual([]);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
     // What it printed before the timeout is still readable.
     expect((await client.readAllOutput(session_id)).stdout).toBe('started\n');
   });
@@ -182,7 +161,7 @@ describe('shell daemon limits and kills', () => {
     await processStarted(`sleep ${marker}`);
     expect(await killer.killSession(session_id)).toMatchObject({ killed: true });
     expect(((await running) as Error).message).toMatch(/was killed while its command ran/);
-    expect(await processesLeft(`sleep ${marker}`)).toEqual([]);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
   });
 
   it('closing the daemon kills running commands and removes the socket', async () => {
@@ -194,7 +173,7 @@ describe('shell daemon limits and kills', () => {
     await daemon!.close();
     daemon = undefined;
     expect(await running).toBeInstanceOf(Error);
-    expect(await processesLeft(`sleep ${marker}`)).toEqual([]);
+    expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
     expect(() => statSync(join(dir, 'shell.sock'))).toThrow();
   });
 });

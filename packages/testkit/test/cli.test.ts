@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMockLlmCli } from '@oxydra/testkit';
 import { describe, expect, it } from 'vitest';
+import { pollUntil } from '../src/helpers/index.js';
 import { requestBody, streamedText } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxydra-mock-llm-'));
@@ -48,7 +49,14 @@ describe('runMockLlmCli', () => {
       stderr: sink(),
       signal: controller.signal,
     });
-    await expect.poll(() => stdout.text).toMatch(/\n$/);
+    await pollUntil(
+      () => stdout.text.endsWith('\n'),
+      () => `a whole line on stdout (saw ${JSON.stringify(stdout.text)})`,
+      {
+        timeoutMs: 1000,
+        intervalMs: 50,
+      },
+    );
     const match = /^mock-llm \(openai-chat\) listening on (http:\/\/127\.0\.0\.1:\d+\/v1)\n$/.exec(
       stdout.text,
     );

@@ -1,6 +1,7 @@
 /** Fault injection: HTTP errors in each API's envelope, retry headers, stream cuts, broken chunks, in-stream errors. */
 import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pollUntil } from '../src/helpers/index.js';
 import {
   call,
   endpoint,
@@ -237,7 +238,14 @@ describe('stream faults', () => {
       {},
       controller.signal,
     );
-    await expect.poll(() => m.requests.length).toBe(1);
+    await pollUntil(
+      () => m.requests.length === 1,
+      () => `1 request (saw ${m.requests.length})`,
+      {
+        timeoutMs: 1000,
+        intervalMs: 50,
+      },
+    );
     controller.abort();
     await expect(pending).rejects.toThrow();
     const res = await call(m, 'y', false);

@@ -25,6 +25,21 @@ describe('pollUntil', () => {
     ).rejects.toThrow('timed out after 20 ms waiting for the moon to turn blue');
   });
 
+  it('describes the wait on timeout only, with the last state seen when given a function', async () => {
+    let checks = 0;
+    let described = 0;
+    await expect(
+      pollUntil(
+        () => ++checks > 1000,
+        () => `1000 checks (saw ${checks}, described ${++described} time)`,
+        {
+          timeoutMs: 20,
+          intervalMs: 5,
+        },
+      ),
+    ).rejects.toThrow(/waiting for 1000 checks \(saw \d+, described 1 time\)/);
+  });
+
   it('fails at once when the check throws', async () => {
     let checks = 0;
     const failing = pollUntil(

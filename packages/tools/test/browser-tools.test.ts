@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tempWorkspace } from '@oxydra/testkit/helpers';
+import { pollUntil, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ToolContext, ToolResult } from '@oxydra/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserTools, createBrowserTools } from '../src/browser/index.js';
@@ -394,9 +394,15 @@ describe.skipIf(chromium === undefined || !existsSync(chromium))(
           </script>`,
         );
         await call('browser_open', { url: `${site.origin}/rtc` });
-        for (let i = 0; i < 50 && !(await call('browser_read')).content.includes('gathering over'); i++)
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        expect((await call('browser_read')).content).toContain('gathering over');
+        let page = '';
+        await pollUntil(
+          async () => {
+            page = (await call('browser_read')).content;
+            return page.includes('gathering over');
+          },
+          () => `the page to say gathering over (it read: ${page})`,
+          { timeoutMs: 5000, intervalMs: 100 },
+        );
         expect(packets).toBe(0);
       } finally {
         udp.close();
