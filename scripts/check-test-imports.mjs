@@ -28,10 +28,7 @@ const FRAMEWORK_POLLERS = new Set(['vi.waitFor', 'vi.waitUntil', 'expect.poll'])
  * being split at the time); each is to get a "// poll-ok:" comment where it then lives, and its
  * entry here removed. Keyed by text, not path, so the entry follows the loop to its new file.
  */
-const TEMPORARILY_ALLOWED_LOOPS = [
-  // checkpoints.test.ts: waits for the wall clock's next second (git's racy-index check).
-  'while (Math.floor(Date.now() / 1000) === second)',
-];
+const TEMPORARILY_ALLOWED_LOOPS = [];
 /** Names a sleep imported from a shared test helper goes by (its body lives in another file). */
 const IMPORTED_SLEEP = /^(sleep|delay|pause|wait)$/;
 

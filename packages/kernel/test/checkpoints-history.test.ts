@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore, GitMissingError } from '../src/services/checkpoints/index.js';
 import { listTree, userGit, useWorkspaces } from './checkpoints-helpers.js';
@@ -32,7 +33,10 @@ describe('CheckpointStore', () => {
     // Same size, same second as the write the index cached: only git's racy check tells them apart.
     write(root, 'twice.txt', 'v2\n');
     const second = Math.floor(Date.now() / 1000);
-    while (Math.floor(Date.now() / 1000) === second) await new Promise((done) => setTimeout(done, 50));
+    await pollUntil(() => Math.floor(Date.now() / 1000) !== second, 'the next second of the wall clock', {
+      timeoutMs: 2000,
+      intervalMs: 50,
+    });
     expect(await store.diff(before.id)).toEqual([{ path: 'twice.txt', status: 'modified' }]);
   });
 
