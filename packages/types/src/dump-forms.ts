@@ -32,7 +32,7 @@ export const NO_DIGITS = new Uint8Array(0);
 /** What a reader found a line to be: none of its form, one giving bytes, or an offset alone. */
 export const LINE_NONE = 0;
 export const LINE_BYTES = 1;
-export const LINE_OTHER = 2;
+const LINE_OTHER = 2;
 
 /** An offset column's digits: `xxd` 8, `hexdump` 7 or 8, `od` 7 (octal, `-A d`) or 6 (`-A x`). */
 const MIN_OFFSET = 4;
@@ -79,6 +79,50 @@ function offsetEnd(text: string, start: number, end: number): number {
   return at - start < MIN_OFFSET || at - start > MAX_OFFSET ? -1 : at;
 }
 
+/** lineHead's answers for a line that is no dump's, and for one that is an offset alone. */
+const NOT_A_LINE = -1;
+const OFFSET_ONLY = -2;
+
+/**
+ * Where a line's groups start: past its offset and the colon `xxd` puts after it; NOT_A_LINE,
+ * or OFFSET_ONLY for the closing line of `hexdump` and `od`.
+ */
+function lineHead(text: string, start: number, end: number): number {
+  let at = offsetEnd(text, start, end);
+  if (at < 0) return NOT_A_LINE;
+  const xxd = at > start && at < end && text.charCodeAt(at) === COLON;
+  if (xxd) at++;
+  return at < end ? at : xxd ? NOT_A_LINE : OFFSET_ONLY;
+}
+
+/** A line's head as a reader's answer when it has no groups (NOT_A_LINE or OFFSET_ONLY). */
+function headAnswer(head: number): number {
+  return head === OFFSET_ONLY ? LINE_OTHER : LINE_NONE;
+}
+
+/** Whether the line's groups follow an `xxd` offset (its characters column comes after two spaces). */
+function afterColon(text: string, start: number, head: number): boolean {
+  return head > start && text.charCodeAt(head - 1) === COLON;
+}
+
+/** nextGroup's answers past the last group, and for a group with no space before it. */
+const NO_MORE_GROUPS = -1;
+const NO_GAP = -2;
+
+/**
+ * Where the next group starts, past the spaces before it: NO_MORE_GROUPS at the line's end or
+ * at its characters column after the first group (`xxd`'s after two spaces, `|…|`, `>…<`),
+ * NO_GAP when no space comes before it.
+ */
+function nextGroup(text: string, at: number, end: number, xxd: boolean, first: boolean): number {
+  const gapStart = at;
+  while (at < end && text.charCodeAt(at) === SPACE) at++;
+  if (at === end) return NO_MORE_GROUPS;
+  const code = text.charCodeAt(at);
+  if (!first && (xxd ? at - gapStart > 1 : code === BAR || code === GREATER)) return NO_MORE_GROUPS;
+  return at === gapStart ? NO_GAP : at;
+}
+
 /** Appends a group of `count` bytes (`bytes[0]` first) as shown, and reversed in the swapped copy. */
 function pushBytes(digits: DumpDigits, bytes: readonly number[], count: number): void {
   room(digits, 2 * count);
@@ -109,28 +153,21 @@ const MAX_GROUP = 64;
  * group's count or fewer for the last (a short line's end).
  */
 function hexLine(text: string, start: number, end: number, digits: DumpDigits): number {
-  let at = offsetEnd(text, start, end);
-  if (at < 0) return LINE_NONE;
-  // `xxd` puts a colon after the offset, and its characters column after two spaces.
-  const xxd = at > start && at < end && text.charCodeAt(at) === COLON;
-  if (xxd) at++;
-  if (at === end) return xxd ? LINE_NONE : LINE_OTHER;
+  const head = lineHead(text, start, end);
+  if (head < 0) return headAnswer(head);
+  const xxd = afterColon(text, start, head);
+  let at = head;
   let width = 0;
   let short = false;
   while (at < end) {
-    const gapStart = at;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
-    if (at === end) break;
-    const code = text.charCodeAt(at);
-    // After the groups, the characters column: `xxd`'s after two spaces, `|…|`, `>…<`.
-    if (width > 0 && (xxd ? at - gapStart > 1 : code === BAR || code === GREATER)) break;
-    const group = at;
+    const group = nextGroup(text, at, end, xxd, width === 0);
+    if (group === NO_MORE_GROUPS) break;
+    if (group === NO_GAP) return LINE_NONE;
+    at = group;
     while (at < end && at - group <= MAX_GROUP && isHexDigit(text.charCodeAt(at))) at++;
     const length = at - group;
     const fits = width === 0 || length <= width;
-    if (at === gapStart || length === 0 || length % 2 !== 0 || length > MAX_GROUP || short || !fits) {
-      return LINE_NONE;
-    }
+    if (length === 0 || length % 2 !== 0 || length > MAX_GROUP || short || !fits) return LINE_NONE;
     if (at < end && text.charCodeAt(at) !== SPACE) return LINE_NONE;
     if (width === 0) width = length;
     short = length < width;
@@ -249,27 +286,23 @@ function digitValue(code: number, radix: number): number {
  */
 function numberLine(text: string, start: number, end: number, digits: DumpDigits, column: number): number {
   const { radix, minDigits, maxDigits, bytes } = NUMBER_COLUMNS[column]!;
-  let at = offsetEnd(text, start, end);
-  if (at < 0) return LINE_NONE;
-  const xxd = at > start && at < end && text.charCodeAt(at) === COLON;
-  if (xxd) at++;
-  if (at === end) return xxd ? LINE_NONE : LINE_OTHER;
+  const head = lineHead(text, start, end);
+  if (head < 0) return headAnswer(head);
+  const xxd = afterColon(text, start, head);
+  let at = head;
   let groups = 0;
   while (at < end) {
-    const gapStart = at;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
-    if (at === end) break;
-    const code = text.charCodeAt(at);
-    if (groups > 0 && (xxd ? at - gapStart > 1 : code === BAR || code === GREATER)) break;
-    const first = at;
+    const first = nextGroup(text, at, end, xxd, groups === 0);
+    if (first === NO_MORE_GROUPS) break;
+    if (first === NO_GAP) return LINE_NONE;
+    at = first;
     let value = 0;
     while (at < end && at - first < maxDigits && digitValue(text.charCodeAt(at), radix) >= 0) {
       value = value * radix + digitValue(text.charCodeAt(at), radix);
       at++;
     }
     const length = at - first;
-    if (at === gapStart || length < minDigits || (at < end && text.charCodeAt(at) !== SPACE))
-      return LINE_NONE;
+    if (length < minDigits || (at < end && text.charCodeAt(at) !== SPACE)) return LINE_NONE;
     if (radix === 2) {
       // Bits: 8 a byte, as many bytes as the group's width says (no number holds 64 bits).
       if (length % 8 !== 0) return LINE_NONE;

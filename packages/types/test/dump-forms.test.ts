@@ -4,85 +4,29 @@
  * `hexdump -d`), bits (`xxd -b`), a C array (`xxd -i`), and `od -A n` (no offset column): the key
  * is cut into fragments no line holds whole, and the whole dump goes when its bytes hold it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { redactSecretForms } from '../src/index.js';
+import { installedOf, withScratchFile } from './helpers-dumps.js';
 
 const TOKEN = 'sk-live-0123456789abcdefghijABCDEFGHIJ01';
 const redact = (text: string) => redactSecretForms(text, [TOKEN], '[X]', 6);
 
-/** What this machine's tools printed for `printf 'token=${TOKEN}\n' | <command>` (od 9.1, util-linux hexdump, xxd). */
-const FIXTURES: Record<string, string> = {
-  'od -c': `0000000   t   o   k   e   n   =   s   k   -   l   i   v   e   -   0   1
-0000020   2   3   4   5   6   7   8   9   a   b   c   d   e   f   g   h
-0000040   i   j   A   B   C   D   E   F   G   H   I   J   0   1  \\n
-0000057
-`,
-  'od -A n -c': `   t   o   k   e   n   =   s   k   -   l   i   v   e   -   0   1
-   2   3   4   5   6   7   8   9   a   b   c   d   e   f   g   h
-   i   j   A   B   C   D   E   F   G   H   I   J   0   1  \\n
-`,
-  'od -b': `0000000 164 157 153 145 156 075 163 153 055 154 151 166 145 055 060 061
-0000020 062 063 064 065 066 067 070 071 141 142 143 144 145 146 147 150
-0000040 151 152 101 102 103 104 105 106 107 110 111 112 060 061 012
-0000057
-`,
-  od: `0000000 067564 062553 036556 065563 066055 073151 026545 030460
-0000020 031462 032464 033466 034470 061141 062143 063145 064147
-0000040 065151 041101 042103 043105 044107 045111 030460 000012
-0000057
-`,
-  'od -d': `0000000 28532 25963 15726 27507 27693 30313 11621 12592
-0000020 13106 13620 14134 14648 25185 25699 26213 26727
-0000040 27241 16961 17475 17989 18503 19017 12592    10
-0000057
-`,
-  'od -A n -t x1': ` 74 6f 6b 65 6e 3d 73 6b 2d 6c 69 76 65 2d 30 31
- 32 33 34 35 36 37 38 39 61 62 63 64 65 66 67 68
- 69 6a 41 42 43 44 45 46 47 48 49 4a 30 31 0a
-`,
-  'od -A n -x': ` 6f74 656b 3d6e 6b73 6c2d 7669 2d65 3130
- 3332 3534 3736 3938 6261 6463 6665 6867
- 6a69 4241 4443 4645 4847 4a49 3130 000a
-`,
-  'hexdump -b': `0000000 164 157 153 145 156 075 163 153 055 154 151 166 145 055 060 061
-0000010 062 063 064 065 066 067 070 071 141 142 143 144 145 146 147 150
-0000020 151 152 101 102 103 104 105 106 107 110 111 112 060 061 012    
-000002f
-`,
-  'hexdump -c': `0000000   t   o   k   e   n   =   s   k   -   l   i   v   e   -   0   1
-0000010   2   3   4   5   6   7   8   9   a   b   c   d   e   f   g   h
-0000020   i   j   A   B   C   D   E   F   G   H   I   J   0   1  \\n    
-000002f
-`,
-  'hexdump -o': `0000000  067564  062553  036556  065563  066055  073151  026545  030460
-0000010  031462  032464  033466  034470  061141  062143  063145  064147
-0000020  065151  041101  042103  043105  044107  045111  030460  000012
-000002f
-`,
-  'hexdump -d': `0000000   28532   25963   15726   27507   27693   30313   11621   12592
-0000010   13106   13620   14134   14648   25185   25699   26213   26727
-0000020   27241   16961   17475   17989   18503   19017   12592   00010
-000002f
-`,
-  'xxd -b': `00000000: 01110100 01101111 01101011 01100101 01101110 00111101  token=
-00000006: 01110011 01101011 00101101 01101100 01101001 01110110  sk-liv
-0000000c: 01100101 00101101 00110000 00110001 00110010 00110011  e-0123
-00000012: 00110100 00110101 00110110 00110111 00111000 00111001  456789
-00000018: 01100001 01100010 01100011 01100100 01100101 01100110  abcdef
-0000001e: 01100111 01101000 01101001 01101010 01000001 01000010  ghijAB
-00000024: 01000011 01000100 01000101 01000110 01000111 01001000  CDEFGH
-0000002a: 01001001 01001010 00110000 00110001 00001010           IJ01.
-`,
-  'xxd -i': `  0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x3d, 0x73, 0x6b, 0x2d, 0x6c, 0x69, 0x76,
-  0x65, 0x2d, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39,
-  0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x41, 0x42,
-  0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x30, 0x31, 0x0a
-`,
-};
+/**
+ * What this machine's tools printed for `printf 'token=${TOKEN}\n' | <command>`, each dump after
+ * its `$ command` line in fixtures/dumps.txt (a data file: the tools' trailing spaces are kept).
+ */
+function fixtures(): Record<string, string> {
+  const text = readFileSync(new URL('./fixtures/dumps.txt', import.meta.url), 'utf8');
+  const dumps: Record<string, string> = {};
+  let command = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('$ ')) command = line.slice(2);
+    else if (command !== '' && line !== '') dumps[command] = `${dumps[command] ?? ''}${line}\n`;
+  }
+  return dumps;
+}
+const FIXTURES = fixtures();
 
 /** The forms, as a model may ask for them: default widths, other offsets, groupings and cases. */
 const COMMANDS = [
@@ -105,10 +49,11 @@ const COMMANDS = [
   ['xxd', '-i'],
   ['xxd', '-i', '-u'],
 ];
-const installed = COMMANDS.filter(([tool]) => spawnSync(tool!, ['/dev/null']).status === 0);
+const installed = installedOf(COMMANDS);
 
 describe('redactSecretForms on octal, decimal, character, bit and C-array dumps', () => {
   it('replaces each dump whole, as printed here, though no line holds the key or its hex', () => {
+    expect(Object.keys(FIXTURES)).toHaveLength(13);
     const hex = Buffer.from(TOKEN).toString('hex');
     for (const [command, dump] of Object.entries(FIXTURES)) {
       expect(dump.includes(TOKEN) || dump.includes(hex), command).toBe(false);
@@ -123,41 +68,38 @@ describe('redactSecretForms on octal, decimal, character, bit and C-array dumps'
   // Skipped only where none of xxd, hexdump, od runs: the literal fixtures above still test every form.
   it.skipIf(installed.length === 0)(
     'finds the key at odd offsets of a longer file, across line breaks, with the binaries installed here',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'oxydra-dumpforms-'));
-      try {
-        const file = join(dir, 'creds');
-        const dump = (command: string[]) =>
-          execFileSync(command[0]!, [...command.slice(1), file], { encoding: 'utf8' });
-        const wrap = (name: string, text: string) => `$ ${name} creds\n${text}$ ls`;
+    () =>
+      withScratchFile((write, dump) => {
+        const shown = (command: readonly string[], text: string) => {
+          write(text);
+          // `xxd -i` keeps its C frame (the declaration, `};` and the length): the bytes go.
+          return redact(dump(command)).replace(
+            /unsigned char \S+ = \{\n|\n\};\nunsigned int \S+ = \d+;/g,
+            '',
+          );
+        };
         for (const command of installed) {
           const name = command.join(' ');
           // 40 bytes ahead make a `*` line; the key then starts at an odd or even place in a line
           // (and in a 2-byte word), after a UTF-8 character (`od -c` prints its bytes in octal).
           for (const shift of [0, 1, 6, 7, 15]) {
-            writeFileSync(file, `${'A'.repeat(40)}é ${'x'.repeat(shift)}key=${TOKEN}\nnext line\n`);
-            const out = redact(wrap(name, dump(command)));
-            // `xxd -i` keeps its C frame (the declaration, `};` and the length): the bytes go.
-            expect(
-              out.replace(/unsigned char \S+ = \{\n|\n\};\nunsigned int \S+ = \d+;/g, ''),
-              `${name} at ${shift}`,
-            ).toBe(wrap(name, '[X]\n'));
+            const text = `${'A'.repeat(40)}é ${'x'.repeat(shift)}key=${TOKEN}\nnext line\n`;
+            expect(shown(command, text), `${name} at ${shift}`).toBe('[X]\n');
           }
+          // The base64 of `user:key`, as a file holding a Basic header has it: another form of it.
+          const basic = `Authorization: Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}\n`;
+          expect(shown(command, basic), `${name} base64`).toBe('[X]\n');
           // Only part of the key, or none: the dump is kept byte for byte.
-          writeFileSync(file, `${'A'.repeat(40)}key=${TOKEN.slice(0, -1)}\n`);
-          const partial = dump(command);
-          expect(redact(partial), name).toBe(partial);
-          writeFileSync(file, 'an ordinary file with nothing secret in it\n'.repeat(4));
-          const plain = dump(command);
-          expect(redact(plain), name).toBe(plain);
-          // Another form of it: the base64 of `user:key`, as a file holding a Basic header has it.
-          writeFileSync(file, `Authorization: Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}\n`);
-          expect(redact(dump(command)).includes('[X]'), `${name} base64`).toBe(true);
+          for (const text of [
+            `${'A'.repeat(40)}key=${TOKEN.slice(0, -1)}\n`,
+            'a plain file, no secret\n'.repeat(4),
+          ]) {
+            write(text);
+            const plain = dump(command);
+            expect(redact(plain), `${name}: ${text.slice(0, 50)}`).toBe(plain);
+          }
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+      }),
   );
 
   it('reads a megabyte of near-dump lines of each form in one pass a form', () => {
