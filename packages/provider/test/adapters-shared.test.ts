@@ -177,6 +177,8 @@ describe('error classification', () => {
     [{ code: 'rate_limit_exceeded', message: 'in stream' }, 'rate_limited'],
     [{ type: 'overloaded_error', message: 'Overloaded' }, 'overloaded'],
     [{ code: 'UNAVAILABLE', message: 'busy' }, 'overloaded'],
+    // Our own refusal of an oversized 2xx JSON answer, in-stream (no status): not retried.
+    [{ code: 'answer_too_large', message: 'sent a chat completion over 32 MiB' }, 'bad_request'],
     [{ message: 'socket hang up', transport: true }, 'transport'],
     [{ message: 'something odd' }, 'transport'],
   ] as const)('%j → %s', (facts, kind) => {

@@ -162,7 +162,7 @@ describe('readJsonBounded', () => {
     );
     await expect(readJsonBounded(bodyOf([text, ' ']), 1024, 'a test answer')).rejects.toMatchObject({
       name: 'InStreamError',
-      code: 'unsupported_stream',
+      code: 'answer_too_large',
       message: expect.stringMatching(/^the server sent a test answer over 1 KiB, /),
     });
   });

@@ -13,6 +13,8 @@
  * load; bench/files-touched.mjs).
  */
 
+import { DUMP_KINDS, type DumpDigits, dumpLine, LINE_BYTES, LINE_NONE, NO_DIGITS } from './dump-forms.js';
+
 /** Characters of a base64 or base64url run; a run holding a secret's encoding is replaced whole. */
 const BASE64_CHAR = /[A-Za-z0-9+/_-]/;
 
@@ -189,136 +191,43 @@ function redactWrappedHex(text: string, forms: readonly SecretForms[], replaceme
 }
 
 /*
- * A dump as `xxd`, `hexdump` and `od` print it: per line an offset, groups of hex digits and,
- * for some, the bytes as characters (`xxd`: after two spaces; `hexdump -C`: `|…|`; `od -t x1z`:
- * `>…<`), where a 40-character key shows as 16-character fragments on consecutive lines and its
- * hex is cut by spaces, so neither the literals nor redactWrappedHex find it. A run of such lines
- * (with hexdump's and od's `*`, "repeated line", and their closing offset-only line) is read back
- * into the hex of the bytes it shows, once as shown and once with each group's bytes reversed
- * (`od -x`, `hexdump` with no option and `xxd -e` print little-endian words), and replaced whole
- * when either holds a form of a secret. One forward pass over the lines; each line is read once,
- * character by character, with no regex (a hostile megabyte line costs one read).
+ * A dump as `xxd`, `hexdump` and `od` print it: per line an offset (none with `od -A n`), the
+ * bytes as numbers (grouped hex, octal, decimal, bits) or as characters (`od -c`) and, for some,
+ * the bytes as characters again (`xxd`: after two spaces; `hexdump -C`: `|…|`; `od -t x1z`:
+ * `>…<`); or a C array (`xxd -i`). A 40-character key shows as 16-character fragments on
+ * consecutive lines and its hex is cut by spaces, so neither the literals nor redactWrappedHex
+ * find it. A run of such lines (with hexdump's and od's `*`, "repeated line", and their closing
+ * offset-only line) is read back into the hex of the bytes it shows (dump-forms.ts, a reader a
+ * form), once as shown and once with each group's bytes reversed (`od -x`, `hexdump` with no
+ * option, `hexdump -o` and `xxd -e` print little-endian words), and replaced whole when either
+ * holds a form of a secret. One forward pass over the lines a form; each line is read once a
+ * pass, character by character, with no regex (a hostile megabyte line costs one read a pass).
  */
 
-/** The start of a dump's line (an offset, then a group), at the text's start or a line's; without it, nothing to do. */
-const DUMP_HINT = /(?:^|\n)[0-9A-Fa-f]{4,16}:? +[0-9A-Fa-f]{2}/;
-/** An offset column's digits: `xxd` 8, `hexdump` 7 or 8, `od` 7 (octal) or 6 (`-A x`). */
-const MIN_OFFSET = 4;
-const MAX_OFFSET = 16;
-/** The widest group read: `xxd -g0 -c32` prints a line as one group of 64 digits. */
-const MAX_GROUP = 64;
-const SPACE = 32;
-const COLON = 58;
-const STAR = 42;
-const BAR = 124;
-const GREATER = 62;
+/**
+ * A dump's line, at the text's start or a line's: an offset then a group; groups alone (`od -A
+ * n`); two character cells (`od -c`); or a C array's byte (`xxd -i`). Without one, nothing to do.
+ * Each part is a bounded run at a line start or a fixed string: no backtracking blowup.
+ */
+const DUMP_HINT =
+  /(?:^|\n)(?:[0-9A-Fa-f]{4,16}:? +[0-9A-Fa-f]{2}|(?: +[0-9A-Fa-f]{2,16}){3}|[0-9A-Fa-f]{0,16}(?: {3}[!-~]| {2}\\[0abfnrtv]| [0-3][0-7]{2}){2})|0[xX][0-9A-Fa-f]{2},/;
 const CARRIAGE_RETURN = 13;
-
-function isHexDigit(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
-}
-
-/**
- * The hex digits a run of dump lines shows, lower case, as shown and with each group's bytes
- * reversed, written one code at a time into buffers that grow by doubling: no string is built
- * per group or per line.
- */
-interface DumpDigits {
-  shown: Uint8Array;
-  swapped: Uint8Array;
-  length: number;
-  /** Whether a group held more than one byte (else the reversed digits are the digits). */
-  wide: boolean;
-  /** Whether a line gave bytes (a run of `*` and offsets alone holds none). */
-  bytes: boolean;
-}
-
-/** No buffer until a line gives digits: a text may pass the hint and still hold no dump. */
-const NO_DIGITS = new Uint8Array(0);
-const LINE_NONE = 0;
-const LINE_BYTES = 1;
-const LINE_OTHER = 2;
-
-/** Buffers with room for `more` digits past the length, twice as large (1024 the first). */
-function room(digits: DumpDigits, more: number): void {
-  const size = Math.max(2 * digits.shown.length, digits.length + more, 1024);
-  const shown = new Uint8Array(size);
-  const swapped = new Uint8Array(size);
-  shown.set(digits.shown.subarray(0, digits.length));
-  swapped.set(digits.swapped.subarray(0, digits.length));
-  digits.shown = shown;
-  digits.swapped = swapped;
-}
-
-/**
- * `text[start, end)` read as a dump's line, its digits added to `digits`: LINE_BYTES, LINE_OTHER
- * for a `*` line or an offset alone (the closing line of `hexdump` and `od`), LINE_NONE when it is
- * not one (then `digits` is as it was). Every group has an even count of digits, the first
- * group's count or fewer for the last (a short line's end).
- */
-function dumpLine(text: string, start: number, end: number, digits: DumpDigits): number {
-  if (end - start === 1 && text.charCodeAt(start) === STAR) {
-    // The repeated lines are not shown: no form is looked for across the gap.
-    // Only when full: growing on every `*` line doubled the buffers each time (30 lines: 8 GB).
-    if (digits.length + 1 > digits.shown.length) room(digits, 1);
-    digits.shown[digits.length] = BAR;
-    digits.swapped[digits.length++] = BAR;
-    return LINE_OTHER;
-  }
-  let at = start;
-  while (at < end && at - start <= MAX_OFFSET && isHexDigit(text.charCodeAt(at))) at++;
-  if (at - start < MIN_OFFSET || at - start > MAX_OFFSET) return LINE_NONE;
-  // `xxd` puts a colon after the offset, and its characters column after two spaces.
-  const xxd = at < end && text.charCodeAt(at) === COLON;
-  if (xxd) at++;
-  if (at === end) return xxd ? LINE_NONE : LINE_OTHER;
-  const before = digits.length;
-  let width = 0;
-  let short = false;
-  while (at < end) {
-    const gapStart = at;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
-    if (at === end) break;
-    const code = text.charCodeAt(at);
-    // After the groups, the characters column: `xxd`'s after two spaces, `|…|`, `>…<`.
-    if (width > 0 && (xxd ? at - gapStart > 1 : code === BAR || code === GREATER)) break;
-    const group = at;
-    while (at < end && at - group <= MAX_GROUP && isHexDigit(text.charCodeAt(at))) at++;
-    const length = at - group;
-    const fits = width === 0 || length <= width;
-    if (at === gapStart || length === 0 || length % 2 !== 0 || length > MAX_GROUP || short || !fits) {
-      digits.length = before;
-      return LINE_NONE;
-    }
-    if (at < end && text.charCodeAt(at) !== SPACE) {
-      digits.length = before;
-      return LINE_NONE;
-    }
-    if (width === 0) width = length;
-    short = length < width;
-    if (digits.length + length > digits.shown.length) room(digits, length);
-    const { shown, swapped, length: at0 } = digits;
-    // A byte at a time, lower case (`| 0x20` turns A-F into a-f and leaves digits as they are),
-    // and in the mirror place of the group: byte 0 of n is byte n-1 reversed.
-    for (let digit = 0; digit < length; digit += 2) {
-      const high = text.charCodeAt(group + digit) | 0x20;
-      const low = text.charCodeAt(group + digit + 1) | 0x20;
-      shown[at0 + digit] = high;
-      shown[at0 + digit + 1] = low;
-      swapped[at0 + length - 2 - digit] = high;
-      swapped[at0 + length - 1 - digit] = low;
-    }
-    digits.length += length;
-  }
-  if (width === 0) return LINE_NONE;
-  digits.wide ||= width > 2;
-  digits.bytes = true;
-  return LINE_BYTES;
-}
 
 /** `text` with every dump of `xxd`, `hexdump` or `od` whose bytes hold a secret's form replaced whole. */
 function redactHexDumps(text: string, forms: readonly SecretForms[], replacement: string): string {
   if (forms.length === 0 || !DUMP_HINT.test(text)) return text;
+  let result = text;
+  for (let kind = 0; kind < DUMP_KINDS; kind++) result = redactDumpRuns(result, forms, kind, replacement);
+  return result;
+}
+
+/** `text` with every run of lines of the dump form `kind` whose bytes hold a secret's form replaced whole. */
+function redactDumpRuns(
+  text: string,
+  forms: readonly SecretForms[],
+  kind: number,
+  replacement: string,
+): string {
   let out = '';
   let done = 0;
   let blockStart = -1;
@@ -338,8 +247,10 @@ function redactHexDumps(text: string, forms: readonly SecretForms[], replacement
     let next = text.indexOf('\n', start);
     if (next < 0) next = text.length;
     const end = next > start && text.charCodeAt(next - 1) === CARRIAGE_RETURN ? next - 1 : next;
-    if (dumpLine(text, start, end, digits) === LINE_NONE) closeBlock();
+    const found = dumpLine(text, start, end, digits, kind);
+    if (found === LINE_NONE) closeBlock();
     else {
+      digits.bytes ||= found === LINE_BYTES;
       if (blockStart < 0) blockStart = start;
       blockEnd = end;
     }

@@ -3,12 +3,9 @@
  * base64/base64url at any byte alignment inside a longer encoded run (a proxy echoing
  * `Authorization: Basic base64(user:key)`), the run replaced whole.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactSecretForms } from '../src/index.js';
+import { installedOf, withScratchFile } from './helpers-dumps.js';
 
 const KEY = 'proxy-Key-alpha+bravo/charlie "2026"';
 const redact = (text: string) => redactSecretForms(text, [KEY], '[X]', 6);
@@ -143,8 +140,7 @@ const COMMANDS = [
   ['od', '-A', 'x', '-t', 'x1z'],
   ['od', '-t', 'x4'],
 ];
-const runs = (tool: string) => spawnSync(tool, ['/dev/null']).status === 0;
-const installed = COMMANDS.filter(([tool]) => runs(tool!));
+const installed = installedOf(COMMANDS);
 
 /** A dump as `xxd` prints it (16 bytes a line, 2-byte groups), for inputs too large for a fixture. */
 function xxdLike(bytes: Buffer): string {
@@ -200,35 +196,28 @@ describe('redactSecretForms on hex dumps (xxd, hexdump, od)', () => {
   // Skipped only where none of xxd, hexdump, od runs: the literal fixtures above still test every format.
   it.skipIf(installed.length === 0)(
     'finds the key at every offset across line breaks, with the binaries installed here',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'oxydra-hexdump-'));
-      try {
-        const file = join(dir, 'creds');
-        const dump = (command: string[]) =>
-          execFileSync(command[0]!, [...command.slice(1), file], { encoding: 'utf8' });
+    () =>
+      withScratchFile((write, dump) => {
         for (const command of installed) {
           const name = command.join(' ');
           // 40 bytes ahead make a `*` line; then the key starts at a position in a line.
           // Every position for one format of each tool, a few for the other formats (each is a process).
           const everyShift = ['xxd', 'hexdump -C', 'od -x'].includes(name);
           for (const shift of everyShift ? Array.from({ length: 16 }, (_, at) => at) : [0, 1, 7, 15]) {
-            writeFileSync(file, `${'A'.repeat(40)}${'x'.repeat(shift)}${TOKEN}\nnext line\n`);
+            write(`${'A'.repeat(40)}${'x'.repeat(shift)}${TOKEN}\nnext line\n`);
             expect(redactToken(`$ ${name} creds\n${dump(command)}$ ls`), `${name} at ${shift}`).toBe(
               `$ ${name} creds\n[X]\n$ ls`,
             );
           }
           // Only part of the key (its last character cut): the dump is kept byte for byte.
-          writeFileSync(file, `${'A'.repeat(40)}key=${TOKEN.slice(0, -1)}\n`);
+          write(`${'A'.repeat(40)}key=${TOKEN.slice(0, -1)}\n`);
           const partial = dump(command);
           expect(redactToken(partial), name).toBe(partial);
           // Another form of it: the base64 of `user:key`, as a file holding a Basic header has it.
-          writeFileSync(file, `Authorization: Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}\n`);
+          write(`Authorization: Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}\n`);
           expect(redactToken(dump(command)), `${name} base64`).toBe('[X]\n');
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+      }),
   );
 
   it('reads a megabyte line and a 100,000-line dump in one pass', () => {

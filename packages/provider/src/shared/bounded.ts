@@ -66,9 +66,9 @@ const UTF8 = new TextDecoder();
  * A 2xx answer's JSON, read as `response.json()` reads it (the same value, the same SyntaxError
  * for a malformed one) but refused once its body passes `maxBytes`: a server sending an endless
  * or multi-GB answer would otherwise be buffered until the process died. The refusal is an
- * `unsupported_stream` error like an overlong SSE event's: a `bad_request`, never retried, one
- * line naming the bound and the server (its origin: no path, query or body). The chunks are
- * joined and decoded once.
+ * `answer_too_large` error (a JSON body is not a stream: an overlong SSE event's is
+ * `unsupported_stream`), a `bad_request` like it, never retried, one line naming the bound and
+ * the server (its origin: no path, query or body). The chunks are joined and decoded once.
  */
 export async function readJsonBounded(response: Response, maxBytes: number, what: string): Promise<unknown> {
   const { chunks, size } = await readUpTo(response.body, maxBytes);
@@ -101,7 +101,7 @@ function answerTooLarge(url: string, maxBytes: number, what: string): InStreamEr
   return new InStreamError(
     `${server} sent ${what} over ${shownSize(maxBytes)}, more than any model API sends: the answer ` +
       'was dropped (is base_url the API, not another kind of server?)',
-    { code: 'unsupported_stream' },
+    { code: 'answer_too_large' },
   );
 }
 

@@ -111,7 +111,12 @@ function kindFromCode(facts: ErrorFacts): ProviderErrorKind | undefined {
   if (/authentication|permission|UNAUTHENTICATED|PERMISSION_DENIED|invalid_api_key/i.test(tags))
     return 'auth';
   if (/DEADLINE_EXCEEDED|timeout/i.test(tags)) return 'transport';
-  if (/invalid_request|INVALID_ARGUMENT|FAILED_PRECONDITION|NOT_FOUND|not_found|unsupported/i.test(tags)) {
+  // answer_too_large: our refusal of a 2xx JSON answer past its bound (bounded.ts), never retried.
+  if (
+    /invalid_request|INVALID_ARGUMENT|FAILED_PRECONDITION|NOT_FOUND|not_found|unsupported|answer_too_large/i.test(
+      tags,
+    )
+  ) {
     return 'bad_request';
   }
   return undefined;
