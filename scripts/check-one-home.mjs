@@ -3,7 +3,12 @@
 // (packages/*/src, packages/cli/bin, scripts):
 //   - wire facts (ISSUE 32 item 5): a provider's key variable or hosted base URL as a string, or
 //     a list of provider-type strings, outside @oxydra/types' wire-facts.ts (WIRE_FACTS) — read
-//     WIRE_FACTS / WIRE_APIS / PROVIDER_TYPES instead;
+//     WIRE_FACTS / WIRE_APIS / PROVIDER_TYPES instead; a model listing's key header or fixed
+//     header (listModels: x-api-key, anthropic-version and its value...) outside the adapters and
+//     the testkit's mock servers, which speak the wires; and a branch on a provider_type literal
+//     (`provider_type === 'gemini'`, `switch (entry.provider_type)`): a per-wire fact belongs in
+//     the type's WIRE_FACTS row, so a new wire cannot silently take another's (doctor's probe
+//     once sent every unlisted type Bearer /models);
 //   - launcher facts: a V8 heap/GC/wasm flag or a glibc MALLOC_ variable as a string outside the
 //     launcher table (packages/cli/bin/launch-table.cjs) and the sh line generated from it;
 //   - secret folders: '.ssh', '.aws', '.gnupg' or ('.config' | '.cache', 'oxydra') outside
@@ -29,12 +34,43 @@ const EXEMPT = {
   'scripts/check-one-home.mjs': 'this checker',
 };
 
-/** The keyEnv and defaultBaseUrl values and the row names of WIRE_FACTS, read from its source. */
+/** Where a wire's own header names may be spelt: its adapter, and the mock servers that play it. */
+const WIRE_SPEAKERS = ['packages/provider/src/adapters/', 'packages/testkit/src/'];
+
+/**
+ * The keyEnv and defaultBaseUrl values, the row names, and the listing headers (listModels'
+ * keyHeader and headers, names and values; not HTTP's own `authorization`) of WIRE_FACTS, read
+ * from its source.
+ */
 function wireFacts(root) {
   const text = readFileSync(join(root, WIRE_HOME), 'utf8');
   const values = (field) => [...text.matchAll(new RegExp(`${field}: '([^']+)'`, 'g'))].map((m) => m[1]);
   const types = [...text.matchAll(/^ {2}(\w+): \{$/gm)].map((m) => m[1]);
-  return { keys: new Set(values('keyEnv')), urls: new Set(values('defaultBaseUrl')), types: new Set(types) };
+  const fixed = [...text.matchAll(/\bheaders: \{([^}]*)\}/g)].flatMap((m) =>
+    [...m[1].matchAll(/'([^']+)'/g)].map((q) => q[1]),
+  );
+  const headers = new Set([...values('keyHeader'), ...fixed].filter((h) => h !== 'authorization'));
+  return {
+    keys: new Set(values('keyEnv')),
+    urls: new Set(values('defaultBaseUrl')),
+    types: new Set(types),
+    headers,
+  };
+}
+
+/** `provider_type === '<type>'` (or !==), and `switch (... provider_type)`: a branch per wire. */
+function providerTypeBranches(code, types) {
+  const found = [];
+  const lineOf = (index) => code.slice(0, index).split('\n').length;
+  for (const m of code.matchAll(
+    /provider_type\s*[!=]==?\s*['"`](\w+)['"`]|['"`](\w+)['"`]\s*[!=]==?\s*[\w.?]*provider_type\b/g,
+  )) {
+    const type = m[1] ?? m[2];
+    if (types.has(type)) found.push({ line: lineOf(m.index), what: `a branch on provider_type '${type}'` });
+  }
+  for (const m of code.matchAll(/\bswitch\s*\([^)]*provider_type\s*\)/g))
+    found.push({ line: lineOf(m.index), what: 'a switch on provider_type' });
+  return found;
 }
 
 /** The source with comments blanked (line and block comments; strings are kept as they are). */
@@ -126,10 +162,15 @@ export function findings(root) {
     const code = withoutComments(text);
     const literals = stringLiterals(code);
     const report = (line, what, home) => problems.push(`${rel}:${line}: ${what} outside its home (${home})`);
+    if (rel !== WIRE_HOME)
+      for (const { line, what } of providerTypeBranches(code, wire.types)) report(line, what, WIRE_HOME);
+    const speaksWire = WIRE_SPEAKERS.some((dir) => rel.startsWith(dir));
     for (const [n, literal] of literals.entries()) {
       if (rel !== WIRE_HOME) {
         if (wire.keys.has(literal.text)) report(literal.line, `key variable ${literal.text}`, WIRE_HOME);
         if (wire.urls.has(literal.text)) report(literal.line, `base URL ${literal.text}`, WIRE_HOME);
+        if (!speaksWire && wire.headers.has(literal.text))
+          report(literal.line, `model-listing header fact '${literal.text}'`, WIRE_HOME);
         const run = providerTypeRun(code, literals, n, wire.types);
         // A list or an ||/=== chain of types: three of them, or one only a wire API is named
         // (openai_responses; openai, anthropic and gemini also name embedding backends and mock APIs).

@@ -46,6 +46,26 @@ describe('one-home check', () => {
     expect(check("const remote = backend === 'openai' || backend === 'gemini';")).toEqual([]);
   });
 
+  it("finds a wire's listing headers and branches on its type outside WIRE_FACTS (doctor's old probe)", () => {
+    expect(
+      check("if (key) headers['x-api-key'] = key; headers['anthropic-version'] = '2023-06-01';"),
+    ).toEqual([
+      expect.stringContaining("index.ts:1: model-listing header fact 'x-api-key'"),
+      expect.stringContaining("'anthropic-version'"),
+      expect.stringContaining("'2023-06-01'"),
+    ]);
+    expect(check('switch (entry.provider_type) { default: }')[0]).toContain('a switch on provider_type');
+    expect(check("if (entry.provider_type !== 'gemini') {}")[0]).toContain(
+      "a branch on provider_type 'gemini'",
+    );
+    // HTTP's own header, and a type that is not a wire API, are no wire's fact.
+    expect(check("headers.authorization = 'x'; if (e.provider_type === 'mock') {}")).toEqual([]);
+    // The adapters speak their wire: they send its headers.
+    mkdirSync(join(root, 'packages/provider/src/adapters/gemini'), { recursive: true });
+    writeFileSync(join(root, 'packages/provider/src/adapters/gemini/wire.ts'), "h['x-goog-api-key'] = k;");
+    expect(check('export {};')).toEqual([]);
+  });
+
   it('finds launcher settings and secret folders outside their homes, never in comments', () => {
     expect(check("const flags = ['--max-old-space-size=512'];")[0]).toContain('launcher setting');
     expect(check("env.MALLOC_ARENA_MAX = '2'; const k = 'MALLOC_ARENA_MAX';")[0]).toContain(

@@ -25,4 +25,10 @@ export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export { recalledUntrustedLine, shownUrl, showUntrusted, untrustedLine } from './untrusted-text.js';
-export { GENERIC_KEY_ENV, providerKeyVariables, WIRE_FACTS, type WireFacts } from './wire-facts.js';
+export {
+  GENERIC_KEY_ENV,
+  type ModelListing,
+  providerKeyVariables,
+  WIRE_FACTS,
+  type WireFacts,
+} from './wire-facts.js';

@@ -1,7 +1,8 @@
 /**
  * The plain facts of each wire API Oxydra speaks, in the lowest layer because the config schema
  * (built-in registry, the provider_type enum), the runner (which key variables a guest receives)
- * and OpenTelemetry (gen_ai.provider.name) need them without loading any adapter. @oxydra/provider's
+ * and OpenTelemetry (gen_ai.provider.name) need them without loading any adapter, and doctor's
+ * probe asks each server for its models as its row's listModels says. @oxydra/provider's
  * WIRE_APIS adds the adapter to each row; every other per-type table is derived from these two.
  * Adding a wire API: a row here, a row in @oxydra/provider's ADAPTER_MODULES (wire-apis.ts), a row
  * in the testkit's API_BY_PROVIDER, a docs row and the pinned lists in tests; a new wire adds its
@@ -32,7 +33,26 @@ export interface WireFacts {
   readonly builtInName?: string;
   /** The model runs inside this process from a file: no URL, no key, no server to probe. */
   readonly inProcess?: boolean;
+  /** How its server lists its models (doctor's probe); null for a model run in process. */
+  readonly listModels: ModelListing | null;
 }
+
+/** A wire API's model listing: `GET {base_url}{path}`, the key in `keyHeader`. */
+export interface ModelListing {
+  readonly path: string;
+  readonly keyHeader: string;
+  /** What the header holds before the key (`Bearer `). */
+  readonly keyPrefix?: string;
+  /** Headers the API wants on every call (Anthropic's version). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A wrong key is answered 400 with the reason API_KEY_INVALID in error.details (Google), not
+   * 401/403: the body of a 400 is read to tell it from a bad request.
+   */
+  readonly keyRefusedWith400?: boolean;
+}
+
+const BEARER_MODELS = { path: '/models', keyHeader: 'authorization', keyPrefix: 'Bearer ' } as const;
 
 const WIRE_FACTS_TABLE = {
   /** OpenAI Chat Completions (and any OpenAI-compatible server). */
@@ -43,6 +63,7 @@ const WIRE_FACTS_TABLE = {
     genAiName: 'openai',
     versionedBaseUrl: true,
     builtInEntry: true,
+    listModels: BEARER_MODELS,
   },
   /** OpenAI Responses, with previous_response_id chaining; the same models as Chat Completions. */
   openai_responses: {
@@ -52,6 +73,7 @@ const WIRE_FACTS_TABLE = {
     genAiName: 'openai',
     versionedBaseUrl: true,
     builtInEntry: false,
+    listModels: BEARER_MODELS,
   },
   /** Anthropic Messages. */
   anthropic: {
@@ -61,6 +83,11 @@ const WIRE_FACTS_TABLE = {
     genAiName: 'anthropic',
     versionedBaseUrl: false,
     builtInEntry: true,
+    listModels: {
+      path: '/v1/models',
+      keyHeader: 'x-api-key',
+      headers: { 'anthropic-version': '2023-06-01' },
+    },
   },
   /** Google Gemini (streamGenerateContent). */
   gemini: {
@@ -70,6 +97,7 @@ const WIRE_FACTS_TABLE = {
     genAiName: 'gcp.gemini',
     versionedBaseUrl: false,
     builtInEntry: true,
+    listModels: { path: '/v1beta/models', keyHeader: 'x-goog-api-key', keyRefusedWith400: true },
   },
   /**
    * A GGUF model file run in this process by llama.cpp (the optional node-llama-cpp package): no
@@ -85,6 +113,7 @@ const WIRE_FACTS_TABLE = {
     builtInEntry: true,
     builtInName: 'local',
     inProcess: true,
+    listModels: null,
   },
 } as const satisfies Record<string, WireFacts>;
 

@@ -21,7 +21,7 @@ import {
 import type { KernelPersonas } from '../personas/agent-persona.js';
 import type { BudgetAccount } from '../services/budget-accounts.js';
 import { promptSkills } from '../skills/held-skills.js';
-import type { SpawnSpec } from '../types.js';
+import type { AgentLimits, SpawnSpec } from '../types.js';
 import { type AgentSettings, promptSources, resolveAgentSettings } from './agent-settings.js';
 import type { KernelBase } from './base.js';
 import { sessionHooks, type WorkspaceMemory } from './memory.js';
@@ -348,6 +348,8 @@ export interface AgentDescription {
   providerName: string;
   model: ModelInfo;
   tools: string[];
+  /** Its configured limits ([agents.<name>] over [runtime]), before any spawn's own. */
+  limits: AgentLimits;
 }
 
 export interface AssembliesDeps {
@@ -391,14 +393,20 @@ export class Assemblies {
     return assembly;
   }
 
-  /** What an agent spawned with `request` would be: its name, model and tools (kernel.describe). */
+  /** What an agent spawned with `request` would be: its name, model, tools and limits (kernel.describe). */
   describe(request: AssemblyRequest): AgentDescription {
     const assembly = this.get(request);
+    const { maxTurns, maxCostUsd, maxCostSource } = assembly.settings;
     return {
       name: assembly.name,
       providerName: assembly.providerName,
       model: assembly.model,
       tools: assembly.tools.specs().map((tool) => tool.name),
+      limits: {
+        maxTurns,
+        ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+        ...(maxCostSource !== undefined ? { maxCostSource } : {}),
+      },
     };
   }
 

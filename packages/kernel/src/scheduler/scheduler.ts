@@ -19,7 +19,7 @@ import {
   OxydraError,
   UsageError,
 } from '@oxydra/types';
-import { resolveAgentSettings } from '../assemble/agent-settings.js';
+import type { AgentDescription } from '../assemble/agent.js';
 import { Admission, type Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
 import type { BudgetSnapshot } from '../services/budget-accounts.js';
@@ -41,6 +41,12 @@ export interface SchedulerDeps {
   calls: ScheduleCalls;
   clock: Clock;
   spawn: (spec: SpawnSpec) => AgentHandle;
+  /**
+   * The kernel's agent for a spawn (kernel.describe): a run's limits are its configured ones
+   * under the operator's, resolved where the kernel resolves them (in the workspace, cached for
+   * the spawn that follows), not again here.
+   */
+  describe: (spec: Pick<SpawnSpec, 'agent'>) => Pick<AgentDescription, 'limits'>;
   checkBudget: (agentId: string) => BudgetSnapshot | undefined;
   warn: (message: string) => void;
   /**
@@ -319,19 +325,20 @@ export class Scheduler {
   #spawnSpec(claim: ClaimedRun): SpawnSpec {
     const { schedule } = claim;
     const settings = this.#deps.config.scheduler;
-    const agent = resolveAgentSettings(this.#deps.config, schedule.agent, { baseDir: process.cwd() });
+    // The agent's own limits, as the kernel resolved them; the operator's may only lower them.
+    const own = this.#deps.describe(schedule.agent !== undefined ? { agent: schedule.agent } : {}).limits;
     return {
       prompt: `${this.#preamble(claim)}\n\n${schedule.prompt}`,
       ...(schedule.agent !== undefined ? { agent: schedule.agent } : {}),
       userId: schedule.userId,
       limits: {
-        maxTurns: Math.min(agent.maxTurns, settings.max_turns),
-        maxCostUsd: Math.min(agent.maxCostUsd ?? Number.POSITIVE_INFINITY, settings.max_cost),
+        maxTurns: Math.min(own.maxTurns, settings.max_turns),
+        maxCostUsd: Math.min(own.maxCostUsd ?? Number.POSITIVE_INFINITY, settings.max_cost),
         // The error for a model whose cost cannot be tracked names the cap that binds.
         maxCostSource:
-          settings.max_cost <= (agent.maxCostUsd ?? Number.POSITIVE_INFINITY)
+          settings.max_cost <= (own.maxCostUsd ?? Number.POSITIVE_INFINITY)
             ? 'scheduler.max_cost'
-            : (agent.maxCostSource ?? 'runtime.max_cost'),
+            : (own.maxCostSource ?? 'runtime.max_cost'),
         maxWallMs: settings.run_timeout_secs * 1000,
       },
       askApprovals: false,

@@ -13,7 +13,7 @@ import { ServiceHost } from './service-host.js';
 export function kernelServiceHost(
   base: KernelBase,
   options: KernelOptions,
-  kernel: Pick<Kernel, 'agents' | 'checkBudget'>,
+  kernel: Pick<Kernel, 'agents' | 'checkBudget' | 'describe'>,
 ): ServiceHost {
   const clock = options.clock ?? systemClock;
   return new ServiceHost({
@@ -34,6 +34,7 @@ export function kernelServiceHost(
       base,
       clock,
       spawn: (spec) => kernel.agents.spawn(spec),
+      describe: (spec) => kernel.describe(spec),
       checkBudget: (agentId) => kernel.checkBudget(agentId),
     },
   });

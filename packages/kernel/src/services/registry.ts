@@ -138,6 +138,7 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
       calls,
       clock: agents.clock,
       spawn: agents.spawn,
+      describe: agents.describe,
       checkBudget: agents.checkBudget,
       warn: context.warn,
       admission,

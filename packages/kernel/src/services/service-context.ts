@@ -6,6 +6,7 @@
 import type { SessionStore } from '@oxydra/memory';
 import type { Clock } from '@oxydra/runtime';
 import type { AgentConfig, ControlStoreGroup } from '@oxydra/types';
+import type { AgentDescription } from '../assemble/agent.js';
 import type { KernelBase } from '../assemble/base.js';
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { KernelDb } from '../store/kernel-db.js';
@@ -40,6 +41,8 @@ export interface ServiceContext {
     base: KernelBase;
     clock: Clock;
     spawn: (spec: SpawnSpec) => AgentHandle;
+    /** The agent a spawn would run (kernel.describe): the kernel's own resolution of it. */
+    describe: (spec: Pick<SpawnSpec, 'agent'>) => AgentDescription;
     checkBudget: (agentId: string) => BudgetSnapshot | undefined;
   };
 }

@@ -1,7 +1,8 @@
 /**
- * `oxydra doctor`'s reachability check: list the models an entry's server offers
- * (`GET {base_url}/models` for OpenAI-type APIs, each API's own listing otherwise), with the key
- * the entry would be sent, and say precisely what went wrong when that fails.
+ * `oxydra doctor`'s reachability check: list the models an entry's server offers (`GET
+ * {base_url}/models` for OpenAI-type APIs, each API's own listing otherwise: WIRE_FACTS'
+ * listModels), with the key the entry would be sent, and say precisely what went wrong when
+ * that fails.
  *
  * A listing that answered proves the key only if the server checks keys there: many
  * OpenAI-compatible servers list their models to anyone, whatever key comes. So the listing is
@@ -9,7 +10,7 @@
  * than a model call (which costs money) would prove it on a server that lists to anyone.
  */
 
-import { type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
+import { type ModelListing, type ProviderEntry, WIRE_FACTS } from '@oxydra/types';
 import { keyRefusalReason } from '../adapters/gemini/errors.js';
 import { readJsonBounded } from '../shared/bounded.js';
 import { diagnoseNetworkError, missingVersionHint } from '../shared/diagnose.js';
@@ -35,24 +36,17 @@ export interface ProbeOptions {
   fetch?: typeof fetch;
 }
 
+/** The listing's address and headers: the entry's base URL, its wire API's listModels. */
 function listing(
   entry: ProviderEntry,
+  listModels: ModelListing,
   apiKey: string | undefined,
 ): { url: string; headers: Record<string, string> } {
   const base = entryBaseURL(entry).replace(/\/+$/, '');
   const headers: Record<string, string> = { ...entry.extra_headers };
-  switch (entry.provider_type) {
-    case 'anthropic':
-      if (apiKey) headers['x-api-key'] = apiKey;
-      headers['anthropic-version'] = '2023-06-01';
-      return { url: `${base}/v1/models`, headers };
-    case 'gemini':
-      if (apiKey) headers['x-goog-api-key'] = apiKey;
-      return { url: `${base}/v1beta/models`, headers };
-    default:
-      if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-      return { url: `${base}/models`, headers };
-  }
+  if (apiKey) headers[listModels.keyHeader] = `${listModels.keyPrefix ?? ''}${apiKey}`;
+  Object.assign(headers, listModels.headers);
+  return { url: `${base}${listModels.path}`, headers };
 }
 
 /** The listed models' ids (`data[].id`, or Gemini's `models[].name`), or undefined: not a list. */
@@ -95,8 +89,17 @@ function statusHint(status: number, entry: ProviderEntry): string | undefined {
 export const MAX_LISTING_BYTES = 8 * 1024 * 1024;
 
 export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const { listModels } = WIRE_FACTS[entry.provider_type];
+  // A model run in process (doctor checks its file instead) has no server to ask.
+  if (listModels === null) {
+    return {
+      ok: false,
+      url: '',
+      problem: `${entry.provider_type} runs its model in this process: no server lists it`,
+    };
+  }
   const credential = resolveCredential(entry, options.env ?? process.env);
-  const { url, headers } = listing(entry, credential?.apiKey);
+  const { url, headers } = listing(entry, listModels, credential?.apiKey);
   const shown = url.replace(/\/\/[^/@]*@/, '//');
   let response: Response;
   try {
@@ -118,7 +121,7 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       : { ok: false, url: shown, problem: `cannot reach ${shown}: ${(error as Error).message}` };
   }
   if (!response.ok) {
-    const keyRefused = await refusesKey(response, entry);
+    const keyRefused = await refusesKey(response, listModels);
     const hint = keyRefused ? KEY_REFUSED_HINT : statusHint(response.status, entry);
     return {
       ok: false,
@@ -142,7 +145,7 @@ export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions 
       hint: "is this the API's base URL?",
     };
   }
-  const key = credential?.apiKey ? await keyChecked(entry, options) : 'none';
+  const key = credential?.apiKey ? await keyChecked(entry, listModels, options) : 'none';
   return { ok: true, url: shown, models: ids.length, ids, key };
 }
 
@@ -155,13 +158,14 @@ function get(url: string, headers: Record<string, string>, options: ProbeOptions
 }
 
 /**
- * Whether a failed listing says the key is wrong where its status does not: Gemini answers a key
- * it does not know with 400 INVALID_ARGUMENT and the reason API_KEY_INVALID in its details. The
+ * Whether a failed listing says the key is wrong where its status does not: Gemini (listModels'
+ * keyRefusedWith400) answers a key it does not know with 400 INVALID_ARGUMENT and the reason
+ * API_KEY_INVALID in its details. The
  * body (no more than its first REFUSAL_BODY_BYTES, which is all `get` keeps of a refusal) is read
  * only for that answer; any other is dropped unread.
  */
-async function refusesKey(response: Response, entry: ProviderEntry): Promise<boolean> {
-  if (response.status !== 400 || entry.provider_type !== 'gemini') {
+async function refusesKey(response: Response, listModels: ModelListing): Promise<boolean> {
+  if (response.status !== 400 || !listModels.keyRefusedWith400) {
     await response.body?.cancel();
     return false;
   }
@@ -175,8 +179,12 @@ async function refusesKey(response: Response, entry: ProviderEntry): Promise<boo
 }
 
 /** Whether the server that listed its models with the key refuses to without it (a free GET). */
-async function keyChecked(entry: ProviderEntry, options: ProbeOptions): Promise<ProbedKey> {
-  const { url, headers } = listing(entry, undefined);
+async function keyChecked(
+  entry: ProviderEntry,
+  listModels: ModelListing,
+  options: ProbeOptions,
+): Promise<ProbedKey> {
+  const { url, headers } = listing(entry, listModels, undefined);
   try {
     const response = await get(url, headers, options);
     await response.body?.cancel();
