@@ -10,13 +10,13 @@ import { existsSync } from 'node:fs';
 import type { MemoryDatabase } from '@oxydra/memory';
 import type { AgentConfig, ControlStoreGroup, SessionStore } from '@oxydra/types';
 import { warnOnStderr } from '@oxydra/types';
-import { claimMemory, memoryLocation } from './assemble/memory.js';
 import { KernelAudit } from './services/audit/audit-log.js';
 import { SpendingLedger } from './services/budgets/spending.js';
 import { heldHistory } from './services/history/held-history.js';
 import { ServiceHost } from './services/service-host.js';
 import { openKernelDb } from './store/kernel-db.js';
 import { asyncControlStores } from './store/libsql/async-view.js';
+import { claimMemory, memoryLocation } from './store/state-origin.js';
 
 export interface OpenedServices {
   readonly workspace: string;
