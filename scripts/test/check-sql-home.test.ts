@@ -49,7 +49,7 @@ describe('SQL home check', () => {
       /database call/,
     );
     expect(sqlIn("const sql = 'SELECT pg_notify($1, $2)';")).toMatch(/pg_notify\(/);
-    expect(sqlIn('return `LISTEN "${channel}"`;')).toMatch(/LISTEN "/);
+    expect(sqlIn(['return `LISTEN "$', '{channel}"`;'].join(''))).toMatch(/LISTEN "/);
     expect(sqlIn("await c.query<{ server_encoding: string }>('SHOW server_encoding');")).toMatch(/SHOW/);
     expect(sqlIn('await pool.query(statement);')).toMatch(/database call pool\.query\(/);
     expect(
