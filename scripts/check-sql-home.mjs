@@ -2,7 +2,9 @@
 // Fails when SQL appears in a source file outside the store modules (issue 32 item 3: stores
 // behind contracts, so a second backend such as PostgreSQL replaces whole modules, not lines
 // scattered through services). SQL here: a database call (`db.execute(`, `client.batch(`,
-// `.prepare(`, `db.exec(` ...) or an SQL statement in code (comments are ignored).
+// `.prepare(`, `db.exec(`, `client.query(` ...), any `.query(` given SQL text, or an SQL
+// statement in code, PostgreSQL's LISTEN/NOTIFY and `pg_*` functions included (comments are
+// ignored; prose such as "may LISTEN and NOTIFY" in a message is not a statement).
 // Store modules: any file under packages/<package>/src/store/.
 // Run: node scripts/check-sql-home.mjs [--root DIR]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,9 +18,9 @@ import { sourceFiles } from './check-layers.mjs';
 export const NOT_YET_MOVED = [];
 
 const DB_CALL =
-  /\b(?:db|client|raw|tx|database|connection|#db|#client)\.(?:execute|executeMultiple|batch|exec|prepare|transaction)\(|\.prepare\(/;
+  /\b(?:db|client|raw|tx|database|connection|pool|#db|#client|#pool)\.(?:execute|executeMultiple|batch|exec|prepare|transaction|query)\(|\.prepare\(|\.query(?:<[^>()]*>)?\(\s*['"`]\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|SHOW|SET|BEGIN|COMMIT|ROLLBACK|LISTEN|UNLISTEN|NOTIFY|CREATE|DROP|ALTER|TRUNCATE|VACUUM|ANALYZE|LOCK)\b/;
 const STATEMENT =
-  /\b(?:SELECT\s+[\s\S]{0,200}?\bFROM\s+\w+|INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\s+\w+|CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(?:TABLE|INDEX)\b|BEGIN\s+(?:IMMEDIATE|EXCLUSIVE|DEFERRED|TRANSACTION)\b|PRAGMA\s+\w)/;
+  /\b(?:SELECT\s+[\s\S]{0,200}?\bFROM\s+\w+|INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\s+\w+|CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(?:TABLE|INDEX)\b|BEGIN\s+(?:IMMEDIATE|EXCLUSIVE|DEFERRED|TRANSACTION)\b|PRAGMA\s+\w|(?:UN)?LISTEN\s+(?:"|\$\{|\*)|NOTIFY\s+(?:"|\$\{)|\bpg_\w+\s*\()/;
 
 /** The code without comments: block comments and lines that are only a line comment. */
 function codeOf(text) {

@@ -44,6 +44,22 @@ describe('SQL home check', () => {
     expect(sqlIn('const m = /x/.exec(text);')).toBeUndefined();
   });
 
+  it("finds PostgreSQL's LISTEN/NOTIFY and any .query( given SQL text, not prose or request.query", () => {
+    expect(sqlIn("await publisher.query('SELECT pg_notify($1, $2)', [channel, payload]);")).toMatch(
+      /database call/,
+    );
+    expect(sqlIn("const sql = 'SELECT pg_notify($1, $2)';")).toMatch(/pg_notify\(/);
+    expect(sqlIn(['return `LISTEN "$', '{channel}"`;'].join(''))).toMatch(/LISTEN "/);
+    expect(sqlIn("await c.query<{ server_encoding: string }>('SHOW server_encoding');")).toMatch(/SHOW/);
+    expect(sqlIn('await pool.query(statement);')).toMatch(/database call pool\.query\(/);
+    expect(
+      sqlIn("fix: 'check that the store user may LISTEN and NOTIFY (and that no pooler sits between)'"),
+    ).toBeUndefined();
+    expect(sqlIn('detail: `event bus (LISTEN/NOTIFY on the store) answers`')).toBeUndefined();
+    expect(sqlIn('const query = schema.safeParse(request.query);')).toBeUndefined();
+    expect(sqlIn("await search.query('select the newest note');")).toBeUndefined();
+  });
+
   it('fails on SQL in a service and passes it in a store module', () => {
     treeWithAllowList();
     write('packages/kernel/src/store/libsql/tokens.ts', "db.prepare('SELECT id FROM gateway_tokens');\n");

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { type AgentConfigInput, ConfigError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_PROMPT_FILE_BYTES } from '../src/assemble/agent-settings.js';
-import { resolveAgentSettings } from '../src/exports/workspace.js';
+import { MAX_PROMPT_FILE_BYTES, resolveAgentSettings } from '../src/assemble/agent-settings.js';
 
 describe('resolveAgentSettings', () => {
   const dirs: string[] = [];

@@ -5,7 +5,6 @@
  * earlier conversations, and keep a rolling summary of long sessions.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import {
   createEmbedder,
   createMemoryTools,
@@ -34,11 +33,11 @@ import {
   type TurnEndWrites,
   UsageError,
 } from '@oxydra/types';
-import { claimWorkspaceState, WRITE_FIX, writeProblem } from '../store/state-origin.js';
+import { claimMemory, memoryLocation, WRITE_FIX, writeProblem } from '../store/state-origin.js';
 import type { KernelStores, SpawnSpec } from '../types.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
-export const SUMMARY_STATE_KEY = 'rolling_summary';
+const SUMMARY_STATE_KEY = 'rolling_summary';
 
 export interface WorkspaceMemory {
   db: MemoryDatabase;
@@ -64,28 +63,6 @@ export interface WorkspaceMemory {
   close(): Promise<void>;
 }
 
-/** Where the database is: a remote URL, or db_path resolved against the workspace. */
-export function memoryLocation(
-  config: AgentConfig,
-  workspace: string,
-): { path: string } | { url: string; authToken?: string } {
-  const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
-  if (url) return { url, ...(authToken ? { authToken } : {}) };
-  return { path: resolve(workspace, dbPath) };
-}
-
-/**
- * Sets aside a local memory database that did not come from this user (state-origin.ts) before
- * anything reads it, and records a new one as theirs. Every opener of the memory database calls
- * it first; a remote database is the user's own configuration.
- */
-export function claimMemory(
-  location: ReturnType<typeof memoryLocation>,
-  options: { create?: boolean } = {},
-): void {
-  if ('path' in location) claimWorkspaceState(location.path, options);
-}
-
 /**
  * A database on a read-only mount or in someone else's folder fails deep inside libSQL
  * (SQLITE_READONLY, or ENOENT from mkdir); say so before opening it, with the way out.
@@ -101,7 +78,7 @@ function assertWritable(location: ReturnType<typeof memoryLocation>): void {
 }
 
 /** The embedder [memory] asks for, with the credentials of its provider entry. */
-export async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
+async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
   const { embedding_backend: backend, embedding_provider, embedding_model, model2vec_model } = config.memory;
   if (backend === 'openai' || backend === 'gemini') {
     const name = embedding_provider ?? backend;
@@ -299,7 +276,7 @@ export interface SessionHookOptions {
 }
 
 /** Every string in the messages with each secret value replaced by [REDACTED]. */
-export function withoutSecrets(messages: Message[], secrets: readonly string[]): Message[] {
+function withoutSecrets(messages: Message[], secrets: readonly string[]): Message[] {
   if (secrets.length === 0) return messages;
   return JSON.parse(JSON.stringify(messages), (_key, value: unknown) =>
     typeof value === 'string' ? redactLiterals(value, secrets) : value,

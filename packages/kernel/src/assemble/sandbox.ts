@@ -175,12 +175,12 @@ function rootWarning(config: AgentConfig): string[] {
 }
 
 /** Who commands run as, for summaries: said only when it differs from Oxydra's own user. */
-export function identitySummary(identity: SandboxIdentity | undefined): string {
+function identitySummary(identity: SandboxIdentity | undefined): string {
   return identity ? `, commands run as uid ${identity.uid}:${identity.gid} (Oxydra runs as root)` : '';
 }
 
 /** What the sandbox gives commands, in one line. */
-export function bubblewrapSummary(
+function bubblewrapSummary(
   config: AgentConfig,
   identity?: SandboxIdentity,
   workspaceWritable = true,
@@ -210,7 +210,7 @@ function networkSummary(config: AgentConfig): string {
 }
 
 /** Why max_processes is not enforced on this machine, or undefined when it is. */
-export function processLimitDegradation(identity?: SandboxIdentity): string | undefined {
+function processLimitDegradation(identity?: SandboxIdentity): string | undefined {
   // RLIMIT_NPROC holds for the ordinary uid commands run as.
   if (identity !== undefined || processLimitEnforced()) return undefined;
   return 'max_processes is not enforced: no pids cgroup can be created here and root is exempt from RLIMIT_NPROC (run oxydra as an ordinary user, or delegate a cgroup to it)';

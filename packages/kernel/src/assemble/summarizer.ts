@@ -29,7 +29,7 @@ function clip(text: string): string {
 }
 
 /** The messages as a transcript the summarising model reads. */
-export function transcriptOf(messages: readonly Message[]): string {
+function transcriptOf(messages: readonly Message[]): string {
   return messages
     .map((message) => {
       if (message.role === 'tool') {

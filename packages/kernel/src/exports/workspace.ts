@@ -1,32 +1,13 @@
 /**
  * `@oxydra/kernel/workspace`: what the CLI's doctor, init and status read about a workspace
- * without opening a kernel: its memory database, sandbox, secrets, write access, agent settings
- * and the standing of its state.
+ * without opening a kernel: its memory database, sandbox, secrets, write access and the standing
+ * of its state. Three come from the assembly because they are the kernel's own assembly of that
+ * part (memory with retrieval, the shell's sandbox, the secret policy), which the memory commands,
+ * doctor and the gateway's log must see exactly as a run does; the rest are the state's.
  */
-export {
-  type AgentSettings,
-  type AgentSettingsOptions,
-  resolveAgentSettings,
-} from '../assemble/agent-settings.js';
-export {
-  claimMemory,
-  embedderFor,
-  loadHistory,
-  memoryLocation,
-  openWorkspaceMemory,
-  SUMMARY_STATE_KEY,
-  type WorkspaceMemory,
-  withoutSecrets,
-} from '../assemble/memory.js';
-export {
-  bubblewrapSummary,
-  identitySummary,
-  processLimitDegradation,
-  type ShellIsolation,
-  shellIsolation,
-} from '../assemble/sandbox.js';
+export { openWorkspaceMemory, type WorkspaceMemory } from '../assemble/memory.js';
+export { shellIsolation } from '../assemble/sandbox.js';
 export { knownSecrets } from '../assemble/secrets.js';
-export { transcriptOf } from '../assemble/summarizer.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS } from '../services/approvals.js';
 export type { ExecOptions } from '../services/exec.js';
 export type { MemoryCalls } from '../services/memory-calls.js';
@@ -34,6 +15,8 @@ export type { StateCalls } from '../services/state.js';
 export { kernelDbPath, openKernelDb, WorkspaceIdentity } from '../store/kernel-db.js';
 export {
   adoptWorkspaceState,
+  claimMemory,
+  memoryLocation,
   type StateStanding,
   stateStanding,
   WRITE_FIX,

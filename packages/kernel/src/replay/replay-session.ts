@@ -27,10 +27,10 @@ import {
   UsageError,
   warnOnStderr,
 } from '@oxydra/types';
-import { claimMemory, memoryLocation } from '../assemble/memory.js';
 import { knownSecrets } from '../assemble/secrets.js';
 import { openKernel } from '../kernel.js';
 import type { Kernel } from '../kernel-api.js';
+import { claimMemory, memoryLocation } from '../store/state-origin.js';
 import type { AgentResult } from '../types.js';
 import { cassetteProvider } from './cassette.js';
 import { divergences, type ReplayDivergence, type ReplayTurnReport, turnReport } from './compare.js';

@@ -81,8 +81,13 @@ const adminGroups = new WeakMap<ServiceContext, Promise<AdminServices>>();
 function adminGroup(context: ServiceContext): Promise<AdminServices> {
   let group = adminGroups.get(context);
   if (!group) {
-    group = import('./admin-services.js').then(({ adminServices }) =>
-      adminServices(context.config, context.spending, context.audit, context.control),
+    group = Promise.all([
+      import('./admin-services.js'),
+      context.spending(),
+      context.audit(),
+      context.control(),
+    ]).then(([{ adminServices }, spending, audit, control]) =>
+      adminServices(context.config, spending, audit, control),
     );
     adminGroups.set(context, group);
   }
@@ -103,7 +108,7 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
   },
   sessionAccess: async (context) => (await import('./session-access.js')).sessionAccess(context.sessions),
   audit: async (context) =>
-    (await import('./audit/audit-calls.js')).auditCalls(context.audit, context.sessions),
+    (await import('./audit/audit-calls.js')).auditCalls(await context.audit(), context.sessions),
   budgets: async (context) => (await adminGroup(context)).budgets,
   tokens: async (context) => (await adminGroup(context)).tokens,
   adminApprovals: async (context) => (await adminGroup(context)).adminApprovals,
@@ -112,28 +117,30 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
     return adminPolicy(await service('adminApprovals'), await service('budgets'), await service('tokens'));
   },
   costs: async (context) =>
-    (await import('./usage/cost-report.js')).costCalls(context.control.usage, context.flushUsage),
+    (await import('./usage/cost-report.js')).costCalls((await context.control()).usage, context.flushUsage),
   checkpoints: async (context) => context.checkpoints(),
   schedules: async (context) => {
     const { scheduleCalls } = await import('../scheduler/schedule-calls.js');
     const clock = context.clock;
-    return scheduleCalls(context.audit, {
+    return scheduleCalls(await context.audit(), {
       config: context.config,
-      stores: context.control,
+      stores: await context.control(),
       ...(clock ? { now: () => clock.now() } : {}),
     });
   },
   scheduler: async (context, service) => {
     const agents = agentsOf(context, 'scheduler');
-    const [{ kernelScheduler }, { Scheduler }, calls, admission] = await Promise.all([
+    const [{ kernelScheduler }, { Scheduler }, calls, admission, stores, audit] = await Promise.all([
       import('../scheduler/index.js'),
       import('../scheduler/scheduler.js'),
       service('schedules'),
       service('admission'),
+      context.control(),
+      context.audit(),
     ]);
     const engine = new Scheduler({
-      stores: context.control,
-      audit: context.audit,
+      stores,
+      audit,
       config: context.config,
       calls,
       clock: agents.clock,
@@ -146,8 +153,9 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
         config: context.config,
         workspace: context.workspace,
         filePolicy: agents.base.filePolicy,
+        // A kernel's memory is open before any service is asked for.
         get sessions() {
-          return context.sessions();
+          return agents.base.memory?.db.sessions;
         },
         service,
         agents: { spawn: agents.spawn },

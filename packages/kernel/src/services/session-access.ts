@@ -72,15 +72,18 @@ function sessionNotFound(id: string): UsageError {
   });
 }
 
-/** `store` is read on every call: undefined when memory is off (the calls then throw). */
-export function sessionAccess(store: () => Store | undefined): SessionAccess {
-  const sessions = (): Store => {
-    const current = store();
+/**
+ * `store` is read on every call: undefined when memory is off (the calls then throw). It may
+ * answer later (openServices opens the sessions database at the first call that needs it).
+ */
+export function sessionAccess(store: () => Store | undefined | Promise<Store | undefined>): SessionAccess {
+  const sessions = async (): Promise<Store> => {
+    const current = await store();
     if (!current) throw new UsageError('memory is off ([memory] enabled = false): no sessions are stored');
     return current;
   };
   const get = async (id: string, scope: AccessScope): Promise<Session | undefined> => {
-    const session = await sessions().get(id);
+    const session = await (await sessions()).get(id);
     return session && mayUse(session.userId, scope) ? session : undefined;
   };
   return {
@@ -93,20 +96,20 @@ export function sessionAccess(store: () => Store | undefined): SessionAccess {
     },
     async getOrCreate(id, fields, scope, room) {
       if (reservedForOther(id, scope)) return get(id, scope);
-      const session = await sessions().getOrCreate(
+      const session = await (await sessions()).getOrCreate(
         id,
         { ...fields, ...(scope.userId !== undefined ? { userId: scope.userId } : {}) },
         room,
       );
       return mayUse(session.userId, scope) ? session : undefined;
     },
-    list(filter, scope) {
+    async list(filter, scope) {
       const userId = scope.userId ?? filter.userId;
-      return sessions().list({ ...filter, ...(userId !== undefined ? { userId } : {}) });
+      return (await sessions()).list({ ...filter, ...(userId !== undefined ? { userId } : {}) });
     },
     async takenByOther(id, scope) {
       if (reservedForOther(id, scope)) return true;
-      const session = await sessions().get(id);
+      const session = await (await sessions()).get(id);
       return session !== undefined && !mayUse(session.userId, scope);
     },
   };

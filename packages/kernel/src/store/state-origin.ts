@@ -15,13 +15,14 @@
  *
  * The openers of a state file (kernel-db.ts, assemble/memory.ts, the channel host's
  * openChannelStore) claim it first; the first two ask writeProblem (below) whether it can be
- * written at all.
+ * written at all. Where the memory database is (memoryLocation) is here too: the admin commands,
+ * doctor and replay find and claim it without loading memory's assembly.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
-import { UsageError, visibleLine } from '@oxydra/types';
+import { type AgentConfig, UsageError, visibleLine } from '@oxydra/types';
 import { readSmallFile } from '@oxydra/types/fs';
 
 const ORIGIN_SUFFIX = '.origin';
@@ -215,3 +216,25 @@ export function writeProblem(path: string): string | undefined {
 }
 
 export const WRITE_FIX = 'run Oxydra in a folder you can write to, or fix its permissions or mount';
+
+/** Where the memory database is: a remote URL, or memory.db_path resolved against the workspace. */
+export function memoryLocation(
+  config: AgentConfig,
+  workspace: string,
+): { path: string } | { url: string; authToken?: string } {
+  const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
+  if (url) return { url, ...(authToken ? { authToken } : {}) };
+  return { path: resolve(workspace, dbPath) };
+}
+
+/**
+ * Sets aside a local memory database that did not come from this user (claimWorkspaceState) before
+ * anything reads it, and records a new one as theirs. Every opener of the memory database calls
+ * it first; a remote database is the user's own configuration.
+ */
+export function claimMemory(
+  location: ReturnType<typeof memoryLocation>,
+  options: { create?: boolean } = {},
+): void {
+  if ('path' in location) claimWorkspaceState(location.path, options);
+}

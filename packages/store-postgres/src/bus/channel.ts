@@ -3,7 +3,8 @@
  * shares it, so gateways using another schema (another deployment on the same server) hear
  * nothing of theirs. PostgreSQL cuts identifiers at 63 bytes, and a 63-character schema would
  * not fit after the prefix: a long name keeps its start and gets a hash of the whole in place
- * of its end, so two long schemas differing only at the end still get two channels.
+ * of its end, so two long schemas differing only at the end still get two channels. The LISTEN
+ * on it is the store's (store/bus-link.ts).
  */
 import { createHash } from 'node:crypto';
 
@@ -16,9 +17,4 @@ export function busChannel(schema: string): string {
   if (name.length <= MAX_IDENTIFIER_BYTES) return name;
   const hash = createHash('sha256').update(schema).digest('hex').slice(0, 12);
   return `${name.slice(0, MAX_IDENTIFIER_BYTES - hash.length - 1)}_${hash}`;
-}
-
-/** `LISTEN "channel"`: the name quoted as an identifier (it holds no `"`, but quote anyway). */
-export function listenStatement(channel: string): string {
-  return `LISTEN "${channel.replaceAll('"', '""')}"`;
 }

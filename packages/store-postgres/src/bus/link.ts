@@ -8,9 +8,10 @@
  * round trip per message, and with synchronous_commit off, so no wait for the WAL to reach disk
  * either: a NOTIFY is delivered at commit and nothing of it is kept, so there is nothing a
  * flush would make safer. Losing either connection loses the link; the bus opens a new one.
+ * The statements themselves are the store's (store/bus-link.ts).
  */
 import pg from 'pg';
-import { listenStatement } from './channel.js';
+import { listen, notify, takesUtf8 } from '../store/bus-link.js';
 
 export interface Link {
   /** Sends one payload on the channel (queued behind the ones before, in order). */
@@ -78,15 +79,13 @@ export async function openLink(url: string, channel: string, events: LinkEvents)
   };
   try {
     await Promise.all([listener.connect(), publisher.connect()]);
-    await listener.query(listenStatement(channel));
-    const encoding = await publisher.query<{ server_encoding: string }>('SHOW server_encoding');
+    await listen(listener, channel);
+    const textBodies = await takesUtf8(publisher);
     if (lost) throw new Error('Connection terminated unexpectedly');
     opened = true;
     return {
-      textBodies: encoding.rows[0]?.server_encoding === 'UTF8',
-      async notify(payload) {
-        await publisher.query('SELECT pg_notify($1, $2)', [channel, payload]);
-      },
+      textBodies,
+      notify: (payload) => notify(publisher, channel, payload),
       end,
     };
   } catch (error) {

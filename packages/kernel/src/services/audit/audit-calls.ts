@@ -18,12 +18,15 @@ export interface AuditCalls {
   export(): Promise<{ pruned: PrunedMarker | undefined; entries: AsyncIterable<AuditEntry> }>;
 }
 
-export function auditCalls(audit: KernelAudit, sessions: () => SessionStore | undefined): AuditCalls {
+export function auditCalls(
+  audit: KernelAudit,
+  sessions: () => Promise<SessionStore | undefined>,
+): AuditCalls {
   return {
     record: (actor, type, data, resource) => audit.record(actor, type, data, resource),
     list: (filter) => audit.chain.list(filter),
     head: () => audit.chain.head(),
-    verify: async (extra = []) => audit.chain.verify([...(await audit.anchors(sessions())), ...extra]),
+    verify: async (extra = []) => audit.chain.verify([...(await audit.anchors(await sessions())), ...extra]),
     export: async () => ({ pruned: await audit.chain.pruned(), entries: audit.chain.entries() }),
   };
 }
