@@ -4,7 +4,7 @@
  * JSON scenarios or recorded fixtures, with fault injection.
  */
 import type { ProviderType } from '@oxydra/types';
-import type { MockApi } from './wire/types.js';
+import type { MockApi } from './wire/index.js';
 
 export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
 export { type HandClock, handClock } from './clock.js';
@@ -39,7 +39,7 @@ export {
 } from './scenario.js';
 export { startMockLLM } from './server.js';
 export type { MockLLM, MockLLMOptions, RecordedRequest } from './types.js';
-export { MOCK_APIS, type MockApi } from './wire/types.js';
+export { MOCK_APIS, type MockApi } from './wire/index.js';
 
 /** null: the type has no wire (llama_cpp runs in process; tests write a tiny GGUF with writeTinyGguf). */
 const API_BY_PROVIDER: Record<ProviderType, MockApi | null> = {
