@@ -5,18 +5,27 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import {
+  MOCKED_PROVIDER_TYPES,
+  type MockApi,
+  type MockLLM,
+  mockApiForProvider,
+  type ScenarioStep,
+  startMockLLM,
+} from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
 import type { TestContext } from 'vitest';
 import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane } from './tui-tmux.js';
 
-export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
-  { type: 'openai', api: 'openai-chat' },
-  { type: 'openai_responses', api: 'openai-responses' },
-  { type: 'anthropic', api: 'anthropic' },
-  { type: 'gemini', api: 'gemini' },
-];
+/**
+ * Each provider type a mock server speaks for, with its mock wire, in WIRE_FACTS order (openai
+ * first): a new wire is covered by the tests that loop over these without an edit here.
+ */
+export const E2E_APIS: { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map((type) => ({
+  type,
+  api: mockApiForProvider(type),
+}));
 
 export const E2E_KEY = 'sk-e2e-secret-0123456789';
 

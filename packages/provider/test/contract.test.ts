@@ -1,21 +1,27 @@
 /**
- * One contract for all four wire adapters: the same scenarios, served by the testkit's mock of
+ * One contract for every wire adapter: the same scenarios, served by the testkit's mock of
  * each API, must come out as the same StreamEvents and the same assembled response; and the
  * same faults, through the full provider stack built from config, must get the same retry,
  * no-retry and fallback behaviour with a clear final error.
  */
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import {
+  MOCKED_PROVIDER_TYPES,
+  type MockApi,
+  type MockLLM,
+  mockApiForProvider,
+  type ScenarioStep,
+  startMockLLM,
+} from '@oxydra/testkit';
 import { type Context, type ModelEvent, ProviderError, type ProviderType } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
 
-const APIS: { type: ProviderType; api: MockApi }[] = [
-  { type: 'openai', api: 'openai-chat' },
-  { type: 'openai_responses', api: 'openai-responses' },
-  { type: 'anthropic', api: 'anthropic' },
-  { type: 'gemini', api: 'gemini' },
-];
+/** Every type a mock server speaks for, with its mock wire: a new wire joins the contract unasked. */
+const APIS: { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map((type) => ({
+  type,
+  api: mockApiForProvider(type),
+}));
 
 const CONTEXT: Context = {
   model: 'contract-model',
