@@ -15,8 +15,9 @@ export type MockApi = (typeof WIRE_LIST)[number]['api'];
 
 export const MOCK_APIS: readonly MockApi[] = WIRE_LIST.map((wire) => wire.api);
 
-export const WIRES = Object.fromEntries(WIRE_LIST.map((wire) => [wire.api, wire])) as Readonly<
-  Record<MockApi, WireApi>
->;
+/** One of the wires, its `api` one of their names. */
+export type MockWire = WireApi<MockApi>;
 
-export type { WireApi } from './types.js';
+export const WIRES = Object.fromEntries(WIRE_LIST.map((wire) => [wire.api, wire])) as Readonly<
+  Record<MockApi, MockWire>
+>;

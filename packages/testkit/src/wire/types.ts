@@ -5,9 +5,6 @@
 import type { ReplyPlan } from '../plan.js';
 import type { SseEvent } from '../sse.js';
 import type { CallView } from '../steps.js';
-import type { MockApi } from './index.js';
-
-export type { MockApi } from './index.js';
 
 /** How the client asked to be answered. */
 export type ResponseMode = 'sse' | 'json' | 'json-array';
@@ -47,8 +44,11 @@ export interface WireError {
   headers?: Record<string, string>;
 }
 
-/** `Name`: the wire's own name, given by its module (`WireApi<'gemini'>`); `WIRE_LIST` reads it. */
-export interface WireApi<Name extends string = MockApi> {
+/**
+ * `Name`: the wire's own name, given by its module (`WireApi<'gemini'>`); `WIRE_LIST`
+ * (wire/index.ts) reads it, and `MockWire` is a wire of any of those names.
+ */
+export interface WireApi<Name extends string = string> {
   /** Its name: `startMockLLM`'s `api` and `oxydra mock-llm --api` value. */
   readonly api: Name;
   /** The base URL path a client is configured with (`/v1` for OpenAI, none otherwise). */
