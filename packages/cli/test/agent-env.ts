@@ -19,8 +19,9 @@ import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane } from './tui-tmux.js';
 
 /**
- * Each provider type a mock server speaks for, with its mock wire, in WIRE_FACTS order (openai
- * first): a new wire is covered by the tests that loop over these without an edit here.
+ * Each provider type a mock server speaks for, with its mock wire, in the testkit's
+ * API_BY_PROVIDER order: a new wire is covered by the tests that loop over these without an edit
+ * here. The tests that need one wire take the first (openai, OpenAI Chat).
  */
 export const E2E_APIS: { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map((type) => ({
   type,
