@@ -5,28 +5,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import {
-  MOCKED_PROVIDER_TYPES,
-  type MockApi,
-  type MockLLM,
-  mockApiForProvider,
-  type ScenarioStep,
-  startMockLLM,
-} from '@oxydra/testkit';
+import { MOCKED_PROVIDERS, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
 import type { TestContext } from 'vitest';
 import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane } from './tui-tmux.js';
 
 /**
- * Each provider type a mock server speaks for, with its mock wire, in the testkit's
- * API_BY_PROVIDER order: a new wire is covered by the tests that loop over these without an edit
+ * Each provider type a mock server speaks for, with its mock wire (the testkit's, in its
+ * API_BY_PROVIDER order): a new wire is covered by the tests that loop over these without an edit
  * here. The tests that need one wire take the first (openai, OpenAI Chat).
  */
-export const E2E_APIS: { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map((type) => ({
-  type,
-  api: mockApiForProvider(type),
-}));
+export const E2E_APIS = MOCKED_PROVIDERS;
 
 export const E2E_KEY = 'sk-e2e-secret-0123456789';
 
@@ -69,7 +59,7 @@ ${extraToml}`,
   }
 
   static async start(
-    target: { type: ProviderType; api: MockApi },
+    target: (typeof E2E_APIS)[number],
     steps: ScenarioStep[],
     extraToml = '',
   ): Promise<AgentEnv> {

@@ -5,10 +5,9 @@
  * no-retry and fallback behaviour with a clear final error.
  */
 import {
-  MOCKED_PROVIDER_TYPES,
+  MOCKED_PROVIDERS,
   type MockApi,
   type MockLLM,
-  mockApiForProvider,
   type ScenarioStep,
   startMockLLM,
 } from '@oxydra/testkit';
@@ -16,12 +15,6 @@ import { type Context, type ModelEvent, ProviderError, type ProviderType } from 
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
-
-/** Every type a mock server speaks for, with its mock wire: a new wire joins the contract unasked. */
-const APIS: { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map((type) => ({
-  type,
-  api: mockApiForProvider(type),
-}));
 
 const CONTEXT: Context = {
   model: 'contract-model',
@@ -60,7 +53,8 @@ async function* replay(events: ModelEvent[]): AsyncIterable<ModelEvent> {
   yield* events;
 }
 
-describe.each(APIS)('$api adapter contract', ({ type, api }) => {
+// Every type a mock server speaks for, with its mock wire: a new wire joins the contract unasked.
+describe.each(MOCKED_PROVIDERS)('$api adapter contract', ({ type, api }) => {
   async function run(reply: ScenarioStep['reply']) {
     const mock = await serve(api, [{ reply }]);
     const provider = ADAPTER_FACTORIES[type]({ name: 'contract', baseURL: mock.url, apiKey: 'sk-contract' });
@@ -195,7 +189,7 @@ function text(events: ModelEvent[]): string {
   return events.map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
 }
 
-describe.each(APIS)('$api faults through the provider stack', ({ type, api }) => {
+describe.each(MOCKED_PROVIDERS)('$api faults through the provider stack', ({ type, api }) => {
   const answer: ScenarioStep = { reply: { text: 'Recovered answer.' } };
 
   it('retries 429 after the server-given retry-after, then answers', async () => {
@@ -275,7 +269,7 @@ describe.each(APIS)('$api faults through the provider stack', ({ type, api }) =>
 
   it('fails over to the next provider once retries are exhausted', async () => {
     const primaryMock = await serve(api, [{ fault: { status: 529 }, times: 'always' }]);
-    const backupApi = APIS.find((a) => a.type !== type)!;
+    const backupApi = MOCKED_PROVIDERS.find((a) => a.type !== type)!;
     const backupMock = await serve(backupApi.api, [{ reply: { text: 'Answer from the backup.' } }]);
     const { provider } = await stack({ type, mock: primaryMock }, { type: backupApi.type, mock: backupMock });
     const { events, error } = await attempt(provider);

@@ -55,6 +55,14 @@ export const MOCKED_PROVIDER_TYPES = (Object.keys(API_BY_PROVIDER) as ProviderTy
   (type) => API_BY_PROVIDER[type] !== null,
 );
 
+/**
+ * Each provider type a mock server can stand in for, with the mock API it speaks, in
+ * API_BY_PROVIDER's order: what tests loop over to cover every wire, a new one included.
+ */
+export const MOCKED_PROVIDERS: readonly { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map(
+  (type) => ({ type, api: mockApiForProvider(type) }),
+);
+
 /** The mock API that speaks a configured provider type's wire protocol. */
 export function mockApiForProvider(type: ProviderType): MockApi {
   const api = API_BY_PROVIDER[type];
