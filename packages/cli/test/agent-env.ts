@@ -5,18 +5,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { MOCKED_PROVIDERS, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import type { ProviderType, StreamEvent } from '@oxydra/types';
 import type { TestContext } from 'vitest';
 import { CliSandbox, jsonEvents, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane } from './tui-tmux.js';
 
-export const E2E_APIS: { type: ProviderType; api: MockApi }[] = [
-  { type: 'openai', api: 'openai-chat' },
-  { type: 'openai_responses', api: 'openai-responses' },
-  { type: 'anthropic', api: 'anthropic' },
-  { type: 'gemini', api: 'gemini' },
-];
+/**
+ * Each provider type a mock server speaks for, with its mock wire (the testkit's, in its
+ * API_BY_PROVIDER order): a new wire is covered by the tests that loop over these without an edit
+ * here. The tests that need one wire take the first (openai, OpenAI Chat).
+ */
+export const E2E_APIS = MOCKED_PROVIDERS;
 
 export const E2E_KEY = 'sk-e2e-secret-0123456789';
 
@@ -59,7 +59,7 @@ ${extraToml}`,
   }
 
   static async start(
-    target: { type: ProviderType; api: MockApi },
+    target: (typeof E2E_APIS)[number],
     steps: ScenarioStep[],
     extraToml = '',
   ): Promise<AgentEnv> {

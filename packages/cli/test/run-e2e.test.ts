@@ -1,6 +1,6 @@
 /**
- * `oxydra run` end to end on each of the four wire APIs: the real binary, the testkit's mock of
- * the API, real files in a temp workspace, real subprocesses.
+ * `oxydra run` end to end on each wire API a mock server speaks: the real binary, the testkit's
+ * mock of the API, real files in a temp workspace, real subprocesses.
  *
  * The tests of a run that completes share one run per API (its model makes each test's calls in
  * turn; each test checks its own calls' results and the request after them); the runs that end

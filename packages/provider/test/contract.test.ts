@@ -1,21 +1,20 @@
 /**
- * One contract for all four wire adapters: the same scenarios, served by the testkit's mock of
+ * One contract for every wire adapter: the same scenarios, served by the testkit's mock of
  * each API, must come out as the same StreamEvents and the same assembled response; and the
  * same faults, through the full provider stack built from config, must get the same retry,
  * no-retry and fallback behaviour with a clear final error.
  */
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import {
+  MOCKED_PROVIDERS,
+  type MockApi,
+  type MockLLM,
+  type ScenarioStep,
+  startMockLLM,
+} from '@oxydra/testkit';
 import { type Context, type ModelEvent, ProviderError, type ProviderType } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADAPTER_FACTORIES, BreakerRegistry, collectResponse, createProvider } from '../src/index.js';
-
-const APIS: { type: ProviderType; api: MockApi }[] = [
-  { type: 'openai', api: 'openai-chat' },
-  { type: 'openai_responses', api: 'openai-responses' },
-  { type: 'anthropic', api: 'anthropic' },
-  { type: 'gemini', api: 'gemini' },
-];
 
 const CONTEXT: Context = {
   model: 'contract-model',
@@ -54,7 +53,8 @@ async function* replay(events: ModelEvent[]): AsyncIterable<ModelEvent> {
   yield* events;
 }
 
-describe.each(APIS)('$api adapter contract', ({ type, api }) => {
+// Every type a mock server speaks for, with its mock wire: a new wire joins the contract unasked.
+describe.each(MOCKED_PROVIDERS)('$api adapter contract', ({ type, api }) => {
   async function run(reply: ScenarioStep['reply']) {
     const mock = await serve(api, [{ reply }]);
     const provider = ADAPTER_FACTORIES[type]({ name: 'contract', baseURL: mock.url, apiKey: 'sk-contract' });
@@ -189,7 +189,7 @@ function text(events: ModelEvent[]): string {
   return events.map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
 }
 
-describe.each(APIS)('$api faults through the provider stack', ({ type, api }) => {
+describe.each(MOCKED_PROVIDERS)('$api faults through the provider stack', ({ type, api }) => {
   const answer: ScenarioStep = { reply: { text: 'Recovered answer.' } };
 
   it('retries 429 after the server-given retry-after, then answers', async () => {
@@ -269,7 +269,7 @@ describe.each(APIS)('$api faults through the provider stack', ({ type, api }) =>
 
   it('fails over to the next provider once retries are exhausted', async () => {
     const primaryMock = await serve(api, [{ fault: { status: 529 }, times: 'always' }]);
-    const backupApi = APIS.find((a) => a.type !== type)!;
+    const backupApi = MOCKED_PROVIDERS.find((a) => a.type !== type)!;
     const backupMock = await serve(backupApi.api, [{ reply: { text: 'Answer from the backup.' } }]);
     const { provider } = await stack({ type, mock: primaryMock }, { type: backupApi.type, mock: backupMock });
     const { events, error } = await attempt(provider);

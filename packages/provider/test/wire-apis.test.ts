@@ -52,13 +52,17 @@ describe('the wire table', () => {
     }
   });
 
-  it('lists each key variable once, then API_KEY, for the guests and the scrubber', () => {
-    expect(providerKeyVariables()).toEqual([
-      'OPENAI_API_KEY',
-      'ANTHROPIC_API_KEY',
-      'GEMINI_API_KEY',
-      'API_KEY',
-    ]);
+  // What guests receive and the scrubber hides. Not a copy of the table (a new type's variable
+  // needs no edit here): what must not change by accident is checked instead.
+  it('lists each key variable once, in WIRE_FACTS order, then API_KEY, for the guests and the scrubber', () => {
+    const own = PROVIDER_TYPES.map((type) => WIRE_FACTS[type].keyEnv).filter((name) => name !== '');
+    expect(providerKeyVariables()).toEqual([...new Set(own), 'API_KEY']);
+    // The variables users have set their keys in: renaming one loses their keys.
+    expect(providerKeyVariables()).toEqual(
+      expect.arrayContaining(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY']),
+    );
+    // Each crosses into a container guest: a key's name, never an ordinary variable (PATH, HOME).
+    for (const name of providerKeyVariables()) expect(name).toMatch(/^[A-Z][A-Z0-9_]*_(KEY|TOKEN)$/);
   });
 
   it("builds each type's adapter, which reports its type", () => {

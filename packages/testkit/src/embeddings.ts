@@ -15,8 +15,9 @@
 import { base64Floats, mockEmbedding } from './embeddings-vectors.js';
 import { isStatusFault, type ScenarioStep } from './scenario.js';
 import { StepScript } from './steps.js';
+import type { MockApi, MockWire } from './wire/index.js';
 import { arrayOf, contentText, isObject } from './wire/text.js';
-import type { ErrorSpec, JsonObject, MockApi, WireApi } from './wire/types.js';
+import type { ErrorSpec, JsonObject } from './wire/types.js';
 
 export type EmbeddingRoute =
   | { kind: 'openai' }
@@ -77,7 +78,7 @@ export class MockEmbeddings {
   private calls = 0;
 
   constructor(
-    private readonly wire: WireApi,
+    private readonly wire: MockWire,
     steps: readonly ScenarioStep[],
   ) {
     this.script = new StepScript(

@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { frameEvent, type LineEnding, type SseEvent } from './sse.js';
-import { WIRES } from './wire/index.js';
-import type { MockApi, WireApi } from './wire/types.js';
+import { type MockApi, WIRES } from './wire/index.js';
+import type { WireApi } from './wire/types.js';
 
 export type FixtureReplay =
   | { kind: 'events'; events: SseEvent[] }

@@ -4,7 +4,7 @@
  * JSON scenarios or recorded fixtures, with fault injection.
  */
 import type { ProviderType } from '@oxydra/types';
-import type { MockApi } from './wire/types.js';
+import type { MockApi } from './wire/index.js';
 
 export { type MockLlmCliIo, runMockLlmCli } from './cli.js';
 export { type HandClock, handClock } from './clock.js';
@@ -39,7 +39,7 @@ export {
 } from './scenario.js';
 export { startMockLLM } from './server.js';
 export type { MockLLM, MockLLMOptions, RecordedRequest } from './types.js';
-export { MOCK_APIS, type MockApi } from './wire/types.js';
+export { MOCK_APIS, type MockApi } from './wire/index.js';
 
 /** null: the type has no wire (llama_cpp runs in process; tests write a tiny GGUF with writeTinyGguf). */
 const API_BY_PROVIDER: Record<ProviderType, MockApi | null> = {
@@ -53,6 +53,14 @@ const API_BY_PROVIDER: Record<ProviderType, MockApi | null> = {
 /** The provider types a mock server can stand in for (all but the in-process ones). */
 export const MOCKED_PROVIDER_TYPES = (Object.keys(API_BY_PROVIDER) as ProviderType[]).filter(
   (type) => API_BY_PROVIDER[type] !== null,
+);
+
+/**
+ * Each provider type a mock server can stand in for, with the mock API it speaks, in
+ * API_BY_PROVIDER's order: what tests loop over to cover every wire, a new one included.
+ */
+export const MOCKED_PROVIDERS: readonly { type: ProviderType; api: MockApi }[] = MOCKED_PROVIDER_TYPES.map(
+  (type) => ({ type, api: mockApiForProvider(type) }),
 );
 
 /** The mock API that speaks a configured provider type's wire protocol. */

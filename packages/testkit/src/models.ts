@@ -3,7 +3,7 @@
  * `GET /v1/models`, Gemini `GET /v1beta/models`, in each API's shape, listing the mock's
  * `models` option. Recorded like every request; not a model call.
  */
-import type { MockApi } from './wire/types.js';
+import type { MockApi } from './wire/index.js';
 
 const MOCK_MODEL_ID = 'mock-model';
 

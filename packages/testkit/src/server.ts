@@ -17,9 +17,9 @@ import { isStatusFault, parseScenario, type Scenario, type StreamFault } from '.
 import { frameEvent, type LineEnding, pause, type SseEvent, writeFrames } from './sse.js';
 import { StepScript } from './steps.js';
 import type { MockLLM, MockLLMOptions, RecordedRequest } from './types.js';
-import { MOCK_APIS, WIRES } from './wire/index.js';
+import { MOCK_APIS, type MockWire, WIRES } from './wire/index.js';
 import { isObject } from './wire/text.js';
-import type { CallContext, ErrorSpec, JsonObject, WireApi, WireError } from './wire/types.js';
+import type { CallContext, ErrorSpec, JsonObject, WireError } from './wire/types.js';
 
 const SSE_TYPE = 'text/event-stream; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -86,7 +86,7 @@ class MockServer {
   private readonly modelsKey: string | undefined;
 
   constructor(
-    private readonly wire: WireApi,
+    private readonly wire: MockWire,
     private readonly scenario: Scenario | undefined,
     private readonly fixtures: ReadonlyMap<string, FixtureReplay>,
     private readonly defaultFixture: string | undefined,
@@ -252,7 +252,7 @@ class MockServer {
 
 async function preloadFixtures(
   paths: readonly string[],
-  wire: WireApi,
+  wire: MockWire,
   options: MockLLMOptions,
 ): Promise<Map<string, FixtureReplay>> {
   const loaded = new Map<string, FixtureReplay>();

@@ -1,7 +1,7 @@
 /** The public shapes of a running mock server. */
 import type { LineEndingOption } from './fixtures.js';
 import type { Scenario, ScenarioStep } from './scenario.js';
-import type { MockApi } from './wire/types.js';
+import type { MockApi } from './wire/index.js';
 
 /** One HTTP request the mock received, kept for assertions. */
 export interface RecordedRequest {

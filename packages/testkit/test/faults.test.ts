@@ -1,5 +1,5 @@
 /** Fault injection: HTTP errors in each API's envelope, retry headers, stream cuts, broken chunks, in-stream errors. */
-import { type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { MOCK_APIS, type MockApi, type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../src/helpers/index.js';
 import {
@@ -13,8 +13,7 @@ import {
   sseJson,
   streamedText,
 } from './helpers.js';
-
-const APIS: MockApi[] = ['openai-chat', 'openai-responses', 'anthropic', 'gemini'];
+import { WIRE_CASES } from './wire-cases.js';
 
 let mock: MockLLM | undefined;
 afterEach(async () => {
@@ -29,29 +28,13 @@ async function start(api: MockApi, steps: ScenarioStep[]): Promise<MockLLM> {
 
 describe('status faults', () => {
   it('429 with retry-after: each API envelope, and the header', async () => {
-    const expected: Record<MockApi, (body: Loose) => void> = {
-      'openai-chat': (b) =>
-        expect(b.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded', param: null }),
-      'openai-responses': (b) => expect(b.error).toMatchObject({ code: 'rate_limit_exceeded' }),
-      anthropic: (b) =>
-        expect(b).toMatchObject({
-          type: 'error',
-          error: { type: 'rate_limit_error', message: expect.any(String) },
-        }),
-      gemini: (b) =>
-        expect(b.error).toMatchObject({
-          code: 429,
-          status: 'RESOURCE_EXHAUSTED',
-          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3s' }],
-        }),
-    };
-    for (const api of APIS) {
+    for (const api of MOCK_APIS) {
       const m = await start(api, [{ fault: { status: 429, retryAfter: 3 } }]);
       const res = await call(m);
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('3');
       expect(res.headers.get('retry-after-ms')).toBeNull();
-      expected[api](await res.json());
+      WIRE_CASES[api].expectRateLimited(await res.json());
       await m.close();
     }
   });
@@ -64,58 +47,28 @@ describe('status faults', () => {
   });
 
   it('server errors and auth errors use each API status and type', async () => {
-    const cases: Array<[MockApi, number, (b: Loose) => unknown]> = [
-      ['openai-chat', 500, (b) => b.error.type],
-      ['openai-chat', 503, (b) => b.error.type],
-      ['openai-chat', 401, (b) => b.error.code],
-      ['openai-responses', 401, (b) => b.error.code],
-      ['anthropic', 529, (b) => b.error.type],
-      ['anthropic', 500, (b) => b.error.type],
-      ['anthropic', 401, (b) => b.error.type],
-      ['gemini', 503, (b) => b.error.status],
-      ['gemini', 500, (b) => b.error.status],
-      ['gemini', 401, (b) => b.error.status],
-    ];
     const got: string[] = [];
-    for (const [api, status, pick] of cases) {
-      const m = await start(api, [{ fault: { status } }]);
-      const res = await call(m);
-      got.push(`${api} ${res.status} ${pick(await res.json())}`);
-      await m.close();
+    const expected: string[] = [];
+    for (const api of MOCK_APIS) {
+      for (const [status, pick, kind] of WIRE_CASES[api].statusKinds) {
+        const m = await start(api, [{ fault: { status } }]);
+        const res = await call(m);
+        got.push(`${api} ${res.status} ${pick(await res.json())}`);
+        expected.push(`${api} ${status} ${kind}`);
+        await m.close();
+      }
     }
-    expect(got).toEqual([
-      'openai-chat 500 server_error',
-      'openai-chat 503 server_error',
-      'openai-chat 401 invalid_api_key',
-      'openai-responses 401 invalid_api_key',
-      'anthropic 529 overloaded_error',
-      'anthropic 500 api_error',
-      'anthropic 401 authentication_error',
-      'gemini 503 UNAVAILABLE',
-      'gemini 500 INTERNAL',
-      'gemini 401 UNAUTHENTICATED',
-    ]);
+    expect(got).toEqual(expected);
   });
 
   it('context overflow uses each provider real error', async () => {
-    const messages: string[] = [];
-    for (const api of APIS) {
+    for (const api of MOCK_APIS) {
       const m = await start(api, [{ fault: { status: 400, contextOverflow: true } }]);
       const res = await call(m);
-      expect(res.status).toBe(400);
-      const body = (await res.json()) as Loose;
-      if (api.startsWith('openai')) expect(body.error.code).toBe('context_length_exceeded');
-      if (api === 'anthropic') expect(body.error.type).toBe('invalid_request_error');
-      if (api === 'gemini') expect(body.error.status).toBe('INVALID_ARGUMENT');
-      messages.push(body.error.message);
+      expect(res.status, api).toBe(400);
+      WIRE_CASES[api].expectContextOverflow(await res.json());
       await m.close();
     }
-    expect(messages[0]).toMatch(/^This model's maximum context length is \d+ tokens/);
-    expect(messages[1]).toMatch(/exceeds the context window/);
-    expect(messages[2]).toMatch(/^prompt is too long: \d+ tokens > \d+ maximum$/);
-    expect(messages[3]).toMatch(
-      /^The input token count \(\d+\) exceeds the maximum number of tokens allowed \(\d+\)/,
-    );
   });
 
   it('Gemini pretty-prints error bodies', async () => {
@@ -144,7 +97,7 @@ describe('status faults', () => {
 
 describe('stream faults', () => {
   it('cutAfterEvents destroys the connection after exactly n events', async () => {
-    for (const api of APIS) {
+    for (const api of MOCK_APIS) {
       const m = await start(api, [
         { reply: { text: 'one two three four five' }, fault: { cutAfterEvents: 2 } },
       ]);
@@ -172,7 +125,7 @@ describe('stream faults', () => {
   });
 
   it('malformedChunk breaks the JSON of one data line and leaves the others intact', async () => {
-    for (const api of APIS) {
+    for (const api of MOCK_APIS) {
       const m = await start(api, [{ reply: { text: 'one two three' }, fault: { malformedChunk: true } }]);
       const events = parseSse(await (await call(m)).text());
       const broken = events.filter((e) => {

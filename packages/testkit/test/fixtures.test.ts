@@ -5,16 +5,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fixtureToWire, type MockApi, startMockLLM } from '@oxydra/testkit';
+import { fixtureToWire, MOCK_APIS, type MockApi, startMockLLM } from '@oxydra/testkit';
 import { describe, expect, it } from 'vitest';
 import { endpoint, FIXTURES, parseSse, post, requestBody } from './helpers.js';
+import { WIRE_CASES } from './wire-cases.js';
 
-const FOLDERS: Record<string, MockApi> = {
-  'openai-chat': 'openai-chat',
-  'openai-responses': 'openai-responses',
-  'anthropic-messages': 'anthropic',
-  gemini: 'gemini',
-};
+/** Each recorded folder and the wire it was recorded from (WIRE_CASES' `fixtures`). */
+const FOLDERS = MOCK_APIS.flatMap((api) => {
+  const fixtures = WIRE_CASES[api].fixtures;
+  return fixtures ? [[fixtures.folder, api] as const] : [];
+});
 
 function fixtureFiles(folder: string): string[] {
   return readdirSync(new URL(`${folder}/`, FIXTURES))
@@ -26,23 +26,14 @@ function pathOf(folder: string, name: string): string {
   return fileURLToPath(new URL(`${folder}/${name}`, FIXTURES));
 }
 
-/** The README's framing rules, written out on their own. */
-function expectedWire(
-  api: MockApi,
-  file: string,
-  eol: '\n' | '\r\n' = api === 'gemini' ? '\r\n' : '\n',
-): string {
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n').filter((line) => line !== '');
-  switch (api) {
-    case 'openai-chat':
-      return `${lines.map((l) => `data: ${l}\n\n`).join('')}data: [DONE]\n\n`;
-    case 'openai-responses':
-    case 'anthropic':
-      return lines.map((l) => `event: ${JSON.parse(l).type}\ndata: ${l}\n\n`).join('');
-    case 'gemini':
-      return lines.map((l) => `data: ${l}${eol}${eol}`).join('');
-  }
+/** The README's framing rules, written out on their own (WIRE_CASES' `fixtures.frame`). */
+function expectedWire(api: MockApi, file: string, eol?: '\n' | '\r\n'): string {
+  const fixtures = WIRE_CASES[api].fixtures;
+  if (!fixtures) throw new Error(`${api} has no recorded fixtures`);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+  return fixtures.frame(lines, eol ?? fixtures.eol);
 }
 
 async function replay(api: MockApi, fixture: string, lineEnding?: 'lf' | 'crlf') {
@@ -56,7 +47,7 @@ async function replay(api: MockApi, fixture: string, lineEnding?: 'lf' | 'crlf')
 }
 
 describe('fixture replay', () => {
-  for (const [folder, api] of Object.entries(FOLDERS)) {
+  for (const [folder, api] of FOLDERS) {
     const files = fixtureFiles(folder);
 
     it(`finds the recorded ${folder} files`, () => {

@@ -1,5 +1,6 @@
 /** Client-side helpers for the testkit's own tests: plain fetch, hand-parsed SSE. */
 import type { MockApi, MockLLM } from '@oxydra/testkit';
+import { WIRE_CASES } from './wire-cases.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep, untyped provider payloads.
 export type Loose = any;
@@ -8,31 +9,12 @@ export const FIXTURES = new URL('../../../../shared/fixtures/providers/', import
 
 /** The endpoint path relative to `mock.url`, as each SDK would build it. */
 export function endpoint(api: MockApi, options: { stream?: boolean; model?: string } = {}): string {
-  const stream = options.stream ?? true;
-  switch (api) {
-    case 'openai-chat':
-      return '/chat/completions';
-    case 'openai-responses':
-      return '/responses';
-    case 'anthropic':
-      return '/v1/messages';
-    case 'gemini':
-      return `/v1beta/models/${options.model ?? 'gemini-2.5-flash'}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
-  }
+  return WIRE_CASES[api].endpoint(options.stream ?? true, options.model);
 }
 
 /** A minimal request body in each API's shape, with one user message. */
 export function requestBody(api: MockApi, text: string, stream = true): Record<string, unknown> {
-  switch (api) {
-    case 'openai-chat':
-      return { model: 'gpt-test', stream, messages: [{ role: 'user', content: text }] };
-    case 'openai-responses':
-      return { model: 'gpt-test', stream, input: [{ role: 'user', content: text }] };
-    case 'anthropic':
-      return { model: 'claude-test', max_tokens: 100, stream, messages: [{ role: 'user', content: text }] };
-    case 'gemini':
-      return { contents: [{ role: 'user', parts: [{ text }] }] };
-  }
+  return WIRE_CASES[api].requestBody(text, stream);
 }
 
 export async function post(
@@ -101,25 +83,5 @@ export async function readAll(res: Response): Promise<{ text: string; error?: un
 
 /** Concatenated text deltas of a stream, whatever the API. */
 export function streamedText(api: MockApi, text: string): string {
-  const payloads = sseJson(text);
-  switch (api) {
-    case 'openai-chat':
-      return payloads.map((p) => p.choices?.[0]?.delta?.content ?? '').join('');
-    case 'openai-responses':
-      return payloads
-        .filter((p) => p.type === 'response.output_text.delta')
-        .map((p) => p.delta)
-        .join('');
-    case 'anthropic':
-      return payloads
-        .filter((p) => p.type === 'content_block_delta' && p.delta.type === 'text_delta')
-        .map((p) => p.delta.text)
-        .join('');
-    case 'gemini':
-      return payloads
-        .flatMap((p) => p.candidates?.[0]?.content?.parts ?? [])
-        .filter((part: Loose) => !part.thought && typeof part.text === 'string')
-        .map((part: Loose) => part.text)
-        .join('');
-  }
+  return WIRE_CASES[api].streamedText(sseJson(text));
 }

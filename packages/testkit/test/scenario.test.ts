@@ -1,5 +1,6 @@
 /** Scenario validation and step selection (matching rules, order, times, reset). */
 import {
+  MOCK_APIS,
   type MockApi,
   type MockLLM,
   parseScenario,
@@ -9,6 +10,7 @@ import {
 } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, endpoint, type Loose, post, streamedText } from './helpers.js';
+import { WIRE_CASES } from './wire-cases.js';
 
 let mock: MockLLM | undefined;
 afterEach(async () => {
@@ -132,82 +134,16 @@ describe('step selection', () => {
   });
 });
 
-/** A conversation ending in a tool result, in each API's request shape. */
-const TOOL_ROUND: Record<MockApi, { path: string; body: unknown }> = {
-  'openai-chat': {
-    path: endpoint('openai-chat'),
-    body: {
-      model: 'm',
-      stream: true,
-      messages: [
-        { role: 'user', content: 'weather?' },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }],
-        },
-        { role: 'tool', tool_call_id: 'c1', content: 'ERROR: city missing' },
-      ],
-    },
-  },
-  'openai-responses': {
-    path: endpoint('openai-responses'),
-    body: {
-      model: 'm',
-      stream: true,
-      input: [
-        { role: 'user', content: [{ type: 'input_text', text: 'weather?' }] },
-        { type: 'function_call', call_id: 'c1', name: 'w', arguments: '{}' },
-        { type: 'function_call_output', call_id: 'c1', output: 'ERROR: city missing' },
-      ],
-    },
-  },
-  anthropic: {
-    path: endpoint('anthropic'),
-    body: {
-      model: 'm',
-      max_tokens: 10,
-      stream: true,
-      messages: [
-        { role: 'user', content: 'weather?' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'c1', name: 'w', input: {} }] },
-        {
-          role: 'user',
-          content: [
-            {
-              type: 'tool_result',
-              tool_use_id: 'c1',
-              content: [{ type: 'text', text: 'ERROR: city missing' }],
-            },
-          ],
-        },
-      ],
-    },
-  },
-  gemini: {
-    path: endpoint('gemini'),
-    body: {
-      contents: [
-        { role: 'user', parts: [{ text: 'weather?' }] },
-        { role: 'model', parts: [{ functionCall: { name: 'w', args: {} } }] },
-        {
-          role: 'user',
-          parts: [{ functionResponse: { name: 'w', response: { error: 'ERROR: city missing' } } }],
-        },
-      ],
-    },
-  },
-};
-
 describe('lastToolResultContains and lastMessageContains read each API request shape', () => {
-  for (const api of ['openai-chat', 'openai-responses', 'anthropic', 'gemini'] as const) {
+  for (const api of MOCK_APIS) {
     it(api, async () => {
       const m = await start(api, [
         { match: { lastToolResultContains: 'city missing' }, reply: { text: 'retrying' }, times: 'always' },
         { match: { lastMessageContains: 'weather?' }, reply: { text: 'asking tool' }, times: 'always' },
       ]);
-      const { path, body } = TOOL_ROUND[api];
-      expect(streamedText(api, await (await post(m, path, body)).text())).toBe('retrying');
+      // A conversation ending in a tool result, in the API's request shape.
+      const round = await post(m, endpoint(api), WIRE_CASES[api].toolRound);
+      expect(streamedText(api, await round.text())).toBe('retrying');
       expect(streamedText(api, await (await call(m, 'weather?')).text())).toBe('asking tool');
       expect((await call(m, 'other')).status).toBe(500);
     });

@@ -1,5 +1,5 @@
 /** Scenario replies on the wire: exact framing, event names and field shapes for each API. */
-import { type MockApi, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { MOCK_APIS, type MockApi, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
 import { describe, expect, it } from 'vitest';
 import { call, endpoint, type Loose, parseSse, post, requestBody, sseJson, streamedText } from './helpers.js';
 
@@ -465,7 +465,7 @@ describe('gemini', () => {
 });
 
 describe('every API', () => {
-  for (const api of ['openai-chat', 'openai-responses', 'anthropic', 'gemini'] as const) {
+  for (const api of MOCK_APIS) {
     it(`${api}: the streamed text deltas reassemble the scenario text, non-ASCII included`, async () => {
       const sentence = 'Grüße — 925 ÷ 5 = 185 ✓ 😀 done';
       await withMock(api, [{ reply: { text: sentence, textChunks: 7 } }], async (mock) => {

@@ -75,7 +75,7 @@ function hasTextBlock(plan: ReplyPlan): boolean {
   return plan.text !== '' || (plan.toolCalls.length === 0 && plan.reasoning === '');
 }
 
-export const anthropic: WireApi = {
+export const anthropic: WireApi<'anthropic'> = {
   api: 'anthropic',
   basePath: '',
   streamErrorStatus: 529,

@@ -143,7 +143,7 @@ function contentsText(part: JsonObject): string {
   return '';
 }
 
-export const gemini: WireApi = {
+export const gemini: WireApi<'gemini'> = {
   api: 'gemini',
   basePath: '',
   streamErrorStatus: 503,

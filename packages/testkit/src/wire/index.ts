@@ -1,16 +1,23 @@
-/** The four wire APIs by name. */
+/**
+ * The mock wire APIs. Each module names itself (`WireApi<'gemini'>`), so a new wire is its module
+ * and its entry in `WIRE_LIST`: `MockApi`, `MOCK_APIS` (the `oxydra mock-llm --api` values) and
+ * `WIRES` all come from this list.
+ */
 import { anthropic } from './anthropic.js';
 import { gemini } from './gemini.js';
 import { openAiChat } from './openai-chat.js';
 import { openAiResponses } from './openai-responses.js';
-import type { MockApi, WireApi } from './types.js';
+import type { WireApi } from './types.js';
 
-export const WIRES: Readonly<Record<MockApi, WireApi>> = {
-  'openai-chat': openAiChat,
-  'openai-responses': openAiResponses,
-  anthropic,
-  gemini,
-};
+const WIRE_LIST = [openAiChat, openAiResponses, anthropic, gemini] as const;
 
-export type { MockApi, WireApi } from './types.js';
-export { MOCK_APIS } from './types.js';
+export type MockApi = (typeof WIRE_LIST)[number]['api'];
+
+export const MOCK_APIS: readonly MockApi[] = WIRE_LIST.map((wire) => wire.api);
+
+/** One of the wires, its `api` one of their names. */
+export type MockWire = WireApi<MockApi>;
+
+export const WIRES = Object.fromEntries(WIRE_LIST.map((wire) => [wire.api, wire])) as Readonly<
+  Record<MockApi, MockWire>
+>;

@@ -52,7 +52,7 @@ function envelope(ctx: CallContext, object: string): JsonObject {
   };
 }
 
-export const openAiChat: WireApi = {
+export const openAiChat: WireApi<'openai-chat'> = {
   api: 'openai-chat',
   basePath: '/v1',
   streamErrorStatus: 500,

@@ -181,7 +181,7 @@ function eventList(): { events: SseEvent[]; emit: Emit } {
   return { events, emit };
 }
 
-export const openAiResponses: WireApi = {
+export const openAiResponses: WireApi<'openai-responses'> = {
   api: 'openai-responses',
   basePath: '/v1',
   streamErrorStatus: 500,

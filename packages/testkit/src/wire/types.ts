@@ -6,10 +6,6 @@ import type { ReplyPlan } from '../plan.js';
 import type { SseEvent } from '../sse.js';
 import type { CallView } from '../steps.js';
 
-export type MockApi = 'openai-chat' | 'openai-responses' | 'anthropic' | 'gemini';
-
-export const MOCK_APIS: readonly MockApi[] = ['openai-chat', 'openai-responses', 'anthropic', 'gemini'];
-
 /** How the client asked to be answered. */
 export type ResponseMode = 'sse' | 'json' | 'json-array';
 
@@ -48,8 +44,13 @@ export interface WireError {
   headers?: Record<string, string>;
 }
 
-export interface WireApi {
-  readonly api: MockApi;
+/**
+ * `Name`: the wire's own name, given by its module (`WireApi<'gemini'>`); `WIRE_LIST`
+ * (wire/index.ts) reads it, and `MockWire` is a wire of any of those names.
+ */
+export interface WireApi<Name extends string = string> {
+  /** Its name: `startMockLLM`'s `api` and `oxydra mock-llm --api` value. */
+  readonly api: Name;
   /** The base URL path a client is configured with (`/v1` for OpenAI, none otherwise). */
   readonly basePath: string;
   /** The endpoint this request is for, or undefined for an unknown URL. */
