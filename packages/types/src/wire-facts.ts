@@ -4,10 +4,11 @@
  * and OpenTelemetry (gen_ai.provider.name) need them without loading any adapter, and doctor's
  * probe asks each server for its models as its row's listModels says. @oxydra/provider's
  * WIRE_APIS adds the adapter to each row; every other per-type table is derived from these two.
- * Adding a wire API: a row here, a row in @oxydra/provider's ADAPTER_MODULES (wire-apis.ts), a row
- * in the testkit's API_BY_PROVIDER, a docs row and the pinned lists in tests; a new wire adds its
- * adapter folder and a testkit mock wire (CONTRIBUTING.md, "Add a wire API", has the list;
- * scripts/check-one-home.mjs fails when these facts are written out elsewhere).
+ * Adding a wire API: a row here (its listModels included), a row in @oxydra/provider's
+ * ADAPTER_MODULES (wire-apis.ts), a row in the testkit's API_BY_PROVIDER and a docs row; a new
+ * wire adds its adapter folder and a testkit mock wire (its module, its WIRE_LIST entry and its
+ * WIRE_CASES row). CONTRIBUTING.md, "Add a wire API", has the list; scripts/check-one-home.mjs
+ * fails when these facts are written out elsewhere.
  */
 
 export interface WireFacts {
