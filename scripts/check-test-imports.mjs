@@ -8,6 +8,10 @@
 // still found. A loop that sleeps for a reason other than polling (one that paces work, or
 // measures timing) says so on its own line or in the comment just above it:
 //   // poll-ok: <why this is not a poll>
+// It also counts the temp folders a test makes by hand (mkdtemp/mkdtempSync called directly)
+// instead of with the testkit's tempWorkspace: no file may have more than its entry in
+// scripts/temp-dir-baseline.json (a new file has none, so 0), and a file with fewer fails until
+// its entry is lowered, so the baseline only shrinks (as knip's does).
 // Run: node scripts/check-test-imports.mjs [--root DIR]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -147,9 +151,10 @@ function allowed(lines, index) {
   return false;
 }
 
+const parse = (fileName, text) => ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+
 /** The hand-rolled polls in one test file's text, as "line: what" strings. */
-export function handRolledPolls(fileName, text) {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+export function handRolledPolls(fileName, text, source = parse(fileName, text)) {
   const lines = text.split('\n');
   const names = sleepNames(source);
   const found = [];
@@ -174,13 +179,53 @@ export function handRolledPolls(fileName, text) {
   return found;
 }
 
+/** Direct mkdtemp/mkdtempSync calls (`mkdtempSync(...)`, `fs.mkdtemp(...)`) in one parsed file. */
+function tempDirCalls(source) {
+  let count = 0;
+  const visit = (node) => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isIdentifier(callee)
+        ? callee.text
+        : ts.isPropertyAccessExpression(callee)
+          ? callee.name.text
+          : undefined;
+      if (name === 'mkdtemp' || name === 'mkdtempSync') count++;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return count;
+}
+
+/** The committed per-file counts of direct temp-folder calls (none when there is no baseline). */
+function tempDirBaseline(root) {
+  const path = join(root, 'scripts', 'temp-dir-baseline.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).files : {};
+}
+
 export function checkTestImports(root) {
   const problems = [];
+  const baseline = tempDirBaseline(root);
+  const seen = new Set();
   const dirs = [join(root, 'scripts', 'test')];
   for (const dir of readdirSync(join(root, 'packages'))) dirs.push(join(root, 'packages', dir, 'test'));
   for (const file of dirs.flatMap(testFiles)) {
     const text = readFileSync(file, 'utf8');
     const where = relative(root, file);
+    const key = where.split(sep).join('/');
+    seen.add(key);
+    const source = parse(file, text);
+    const calls = tempDirCalls(source);
+    const allowedCalls = baseline[key] ?? 0;
+    if (calls > allowedCalls)
+      problems.push(
+        `${where}: makes ${calls} temp folder(s) with mkdtemp/mkdtempSync (baseline ${allowedCalls}); use tempWorkspace from @oxydra/testkit/helpers`,
+      );
+    else if (calls < allowedCalls)
+      problems.push(
+        `${where}: makes ${calls} temp folder(s) with mkdtemp/mkdtempSync, fewer than its baseline ${allowedCalls}; lower the baseline in scripts/temp-dir-baseline.json`,
+      );
     // The testkit's own tests reach its sources by path: that is what they test.
     if (!where.startsWith(join('packages', 'testkit'))) {
       for (const pattern of SPECIFIERS) {
@@ -194,12 +239,17 @@ export function checkTestImports(root) {
         }
       }
     }
-    for (const poll of handRolledPolls(file, text)) {
+    for (const poll of handRolledPolls(file, text, source)) {
       problems.push(
         `${where}:${poll}; wait with pollUntil from @oxydra/testkit/helpers, or mark a loop that is not a poll with "// poll-ok: <why>"`,
       );
     }
   }
+  for (const [key, count] of Object.entries(baseline))
+    if (!seen.has(key) && count > 0)
+      problems.push(
+        `${key}: gone, but has a temp-folder baseline of ${count}; lower the baseline in scripts/temp-dir-baseline.json`,
+      );
   return problems;
 }
 

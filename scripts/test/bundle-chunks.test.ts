@@ -1,6 +1,6 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { rolldown } from 'rolldown';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
@@ -8,15 +8,16 @@ import { hashedAsWritten } from '../bundle-hash-check.mjs';
 // @ts-expect-error: a plain .mjs script without types
 import { requireLazily } from '../bundle-lazy-chunks.mjs';
 
-const roots: string[] = [];
+const roots: TempWorkspace[] = [];
 afterEach(() => {
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  for (const root of roots.splice(0)) root.cleanup();
 });
 
 /** A CommonJS build of two entries sharing a chunk, with `plugins`, written to `root/out`. */
 async function build(plugins: object[]) {
-  const root = mkdtempSync(join(tmpdir(), 'bundle-chunks-'));
-  roots.push(root);
+  const scratch = tempWorkspace({ prefix: 'bundle-chunks-' });
+  roots.push(scratch);
+  const root = scratch.dir;
   writeFileSync(join(root, 'shared.js'), 'export const shared = () => "shared";\n');
   writeFileSync(
     join(root, 'a.js'),

@@ -1,19 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { moveBuilt } from '../bundle-move.mjs';
 
+let scratch: TempWorkspace;
 let root: string | undefined;
 afterEach(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
+  if (root) scratch.cleanup();
   root = undefined;
 });
 
 describe('moving a build into the bundle folder', () => {
   it('leaves a file with the same bytes as it was (its time too), replaces a changed one, adds a new one', async () => {
-    root = mkdtempSync(join(tmpdir(), 'bundle-move-'));
+    scratch = tempWorkspace({ prefix: 'bundle-move-' });
+    root = scratch.dir;
     const [from, to] = [join(root, 'building'), join(root, 'bundle')];
     mkdirSync(from);
     mkdirSync(to);

@@ -1,14 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('../check-layers.mjs', import.meta.url));
 const repoRoot = dirname(dirname(script));
+let scratch: TempWorkspace;
 let root: string;
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 function writePackage(dir: string, name: string, deps: Record<string, string>, source: string) {
   mkdirSync(join(root, 'packages', dir, 'src'), { recursive: true });
@@ -22,14 +23,16 @@ function run() {
 
 describe('layering check', () => {
   it('passes on this repository', () => {
-    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    scratch = tempWorkspace({ prefix: 'layers-' });
+    root = scratch.dir;
     expect(execFileSync(process.execPath, [script, '--root', repoRoot], { encoding: 'utf8' })).toContain(
       'passed',
     );
   });
 
   it('fails when a lower layer imports a higher one', () => {
-    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    scratch = tempWorkspace({ prefix: 'layers-' });
+    root = scratch.dir;
     writePackage(
       'types',
       '@oxydra/types',
@@ -51,7 +54,8 @@ describe('layering check', () => {
   });
 
   it('fails when a package imports something it does not declare, including dynamic imports', () => {
-    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    scratch = tempWorkspace({ prefix: 'layers-' });
+    root = scratch.dir;
     writePackage(
       'config',
       '@oxydra/config',
@@ -67,7 +71,8 @@ describe('layering check', () => {
   });
 
   it('fails on an import cycle inside a package, type-only imports and loops of three included', () => {
-    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    scratch = tempWorkspace({ prefix: 'layers-' });
+    root = scratch.dir;
     writePackage('runtime', '@oxydra/runtime', {}, "export { a } from './a.js';\n");
     const src = join(root, 'packages', 'runtime', 'src');
     writeFileSync(join(src, 'a.ts'), "import type { B } from './b.js';\nexport const a = 1;\n");
@@ -89,7 +94,8 @@ describe('layering check', () => {
   });
 
   it('fails for a package missing from the layer map', () => {
-    root = mkdtempSync(join(tmpdir(), 'layers-'));
+    scratch = tempWorkspace({ prefix: 'layers-' });
+    root = scratch.dir;
     writePackage('mystery', '@oxydra/mystery', {}, '');
     const result = run();
     expect(result.status).toBe(1);

@@ -2,26 +2,28 @@
  * The one-home check: passes on this repository, and fails on each kind of fact written out
  * again (a copy of the real homes in a temporary root, plus one offending file).
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without declarations
 import { findings, withoutComments } from '../check-one-home.mjs';
 
 const script = fileURLToPath(new URL('../check-one-home.mjs', import.meta.url));
 const repoRoot = dirname(dirname(script));
+let scratch: TempWorkspace;
 let root: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'one-home-'));
+  scratch = tempWorkspace({ prefix: 'one-home-' });
+  root = scratch.dir;
   mkdirSync(join(root, 'packages/types/src'), { recursive: true });
   mkdirSync(join(root, 'packages/demo/src'), { recursive: true });
   mkdirSync(join(root, 'scripts'));
   cpSync(join(repoRoot, 'packages/types/src/wire-facts.ts'), join(root, 'packages/types/src/wire-facts.ts'));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 const check = (source: string): string[] => {
   writeFileSync(join(root, 'packages/demo/src/index.ts'), source);

@@ -1,18 +1,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('../check-readme-links.mjs', import.meta.url));
 const repoRoot = dirname(dirname(script));
+let scratch: TempWorkspace;
 let root: string;
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 /** A repository of its own: README.md and docs pages with the given texts. */
 function tree(files: Record<string, string>): void {
-  root = mkdtempSync(join(tmpdir(), 'docs-links-'));
+  scratch = tempWorkspace({ prefix: 'docs-links-' });
+  root = scratch.dir;
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
@@ -35,7 +37,8 @@ const GOOD = {
 
 describe('docs link check', () => {
   it('passes on this repository', () => {
-    root = mkdtempSync(join(tmpdir(), 'docs-links-'));
+    scratch = tempWorkspace({ prefix: 'docs-links-' });
+    root = scratch.dir;
     expect(execFileSync(process.execPath, [script, '--root', repoRoot], { encoding: 'utf8' })).toContain(
       'passed',
     );

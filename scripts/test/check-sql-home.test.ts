@@ -1,17 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { checkSqlHome, NOT_YET_MOVED, sqlIn } from '../check-sql-home.mjs';
 
 const script = fileURLToPath(new URL('../check-sql-home.mjs', import.meta.url));
 const repoRoot = dirname(dirname(script));
+let scratch: TempWorkspace;
 let root: string | undefined;
 afterEach(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
+  if (root) scratch.cleanup();
   root = undefined;
 });
 
@@ -22,7 +23,8 @@ function write(path: string, text: string) {
 
 /** A tree holding every not-yet-moved file with SQL in it, so only the file under test decides. */
 function treeWithAllowList() {
-  root = mkdtempSync(join(tmpdir(), 'sql-home-'));
+  scratch = tempWorkspace({ prefix: 'sql-home-' });
+  root = scratch.dir;
   for (const listed of NOT_YET_MOVED as string[]) write(listed, "db.prepare('SELECT 1 FROM t');\n");
 }
 

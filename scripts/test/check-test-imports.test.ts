@@ -115,6 +115,36 @@ describe('test imports check', () => {
     expect(result.stderr).toContain('packages/memory/test/a.test.ts:3: sleeps in a loop (line 3)');
   });
 
+  it('fails a test file with more hand-made temp folders than its baseline, or fewer', () => {
+    const baseline = {
+      files: {
+        'packages/config/test/a.test.ts': 1,
+        'packages/tools/test/b.test.ts': 2,
+        'packages/gone.test.ts': 1,
+      },
+    };
+    const result = run({
+      'scripts/temp-dir-baseline.json': JSON.stringify(baseline),
+      // At its baseline: passes.
+      'packages/config/test/a.test.ts': "const dir = mkdtempSync(join(tmpdir(), 'a-'));\n",
+      // Below its baseline: the entry is to be lowered.
+      'packages/tools/test/b.test.ts': "const dir = await fs.mkdtemp('b-');\n",
+      // A new file has a baseline of 0.
+      'packages/memory/test/c.test.ts': "import { mkdtempSync } from 'node:fs';\nmkdtempSync('c-');\n",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).not.toContain('packages/config/test/a.test.ts');
+    expect(result.stderr).toContain(
+      'packages/tools/test/b.test.ts: makes 1 temp folder(s) with mkdtemp/mkdtempSync, fewer than its baseline 2; lower the baseline',
+    );
+    expect(result.stderr).toContain(
+      'packages/memory/test/c.test.ts: makes 1 temp folder(s) with mkdtemp/mkdtempSync (baseline 0); use tempWorkspace',
+    );
+    expect(result.stderr).toContain(
+      'packages/gone.test.ts: gone, but has a temp-folder baseline of 1; lower the baseline',
+    );
+  });
+
   it("lets the testkit's own tests import its sources by path", () => {
     const result = run({
       'packages/testkit/test/a.test.ts': "import { x } from '../src/index.js';\n",

@@ -5,11 +5,9 @@
  * testkit's fake Slack). Each test sets a value far below the default, which would not end
  * within the test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHANNEL_PLATFORMS, ChannelHost, openChannelStore, SenderPolicy } from '@oxydra/channels';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, tempWorkspace } from '@oxydra/testkit/helpers';
 import { FakeSlack } from '@oxydra/testkit/slack';
 import { ChannelRetryableError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
@@ -41,8 +39,9 @@ class StallingFiles extends FilesChannel {
 it('download_timeout_secs: a download slower than the section says is refused, the sender told', async () => {
   const section = channels({ telegram: { download_timeout_secs: 1 } }).telegram;
   expect(sectionLimits(section).downloadTimeoutMs).toBe(1000);
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-limits-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const scratch = tempWorkspace({ prefix: 'oxydra-channel-limits-' });
+  const dir = scratch.dir;
+  cleanups.push(async () => scratch.cleanup());
   const store = openChannelStore(join(dir, 'channels.db'));
   cleanups.push(() => store.close());
   const channel = new StallingFiles();

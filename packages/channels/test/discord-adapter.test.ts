@@ -6,14 +6,12 @@
  * mark (the real channel store and delivery).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openChannelStore } from '@oxydra/channels';
 import { systemClock } from '@oxydra/runtime';
 import { FakeDiscord } from '@oxydra/testkit/discord';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ChannelRetryableError, type ChannelStore, type ChannelUpdate } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxDelivery } from '../src/delivery.js';
@@ -362,11 +360,12 @@ describe('DiscordChannel against the fake Discord', () => {
   });
 
   it('through the outbox: a message Discord took but the outbox did not mark is not sent twice by the next start', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-delivery-once-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-delivery-once-' });
+    const dir = scratch.dir;
     const store = openChannelStore(join(dir, 'channels.db'));
     cleanups.push(async () => {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     });
     fake = await FakeDiscord.start({ token: TOKEN });
     const chatId = fake.dmChannel(OWNER);

@@ -3,20 +3,23 @@
  * bytes (file-type), the inbox written new and never through a link, an answer's workspace file
  * read by the file tools' rules, and `[[send_file: …]]` lines taken out of an answer.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answerFiles, safeFileName } from '@oxydra/channels';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 // Internal helpers, tested where they are (not part of the package's exports).
 import { checkedType, filePolicy, readWorkspaceFile, saveToInbox } from '../src/files.js';
 
-let dir: string | undefined;
+let scratch: TempWorkspace | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  scratch?.cleanup();
+  scratch = undefined;
 });
-const workspace = () => (dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-files-')));
+const workspace = () => {
+  scratch = tempWorkspace({ prefix: 'oxydra-channel-files-' });
+  return scratch.dir;
+};
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 const PDF = Buffer.from('%PDF-1.4\n%%EOF\n');
@@ -65,13 +68,14 @@ describe('channel files', () => {
     expect(statSync(join(root, path)).mode & 0o777).toBe(0o600);
     await expect(saveToInbox(root, 'telegram', '1-a.pdf', PNG)).rejects.toThrow(/EEXIST/);
     // The agent made inbox/slack a link out of the workspace: nothing is written there.
-    const outside = mkdtempSync(join(tmpdir(), 'oxydra-outside-'));
+    const outsideFolder = tempWorkspace({ prefix: 'oxydra-outside-' });
+    const outside = outsideFolder.dir;
     try {
       symlinkSync(outside, join(root, 'inbox', 'slack'));
       await expect(saveToInbox(root, 'slack', '2-b.pdf', PDF)).rejects.toThrow();
       expect(() => statSync(join(outside, '2-b.pdf'))).toThrow();
     } finally {
-      rmSync(outside, { recursive: true, force: true });
+      outsideFolder.cleanup();
     }
   });
 

@@ -4,24 +4,26 @@
  * (SIGKILLed) is taken over; the running host keeps the role its process took the channel as.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ChannelHeldElsewhere, holdChannel, openChannelStore, STALE_AFTER_MS } from '@oxydra/channels';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ChannelHealth, ChannelStore } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+let scratch: TempWorkspace;
 let dir: string;
 let store: ChannelStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-hold-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-hold-' });
+  dir = scratch.dir;
   store = openChannelStore(join(dir, 'channels.db'));
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 /** A process of this machine: running until killed, or already gone. */

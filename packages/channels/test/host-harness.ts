@@ -3,11 +3,10 @@
  * platform the test feeds updates to and reads sends from, a kernel whose agents wait until
  * released or stopped (and one that asks for approval), and a real channel database per test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChannelHost, type LibsqlChannelStore, openChannelStore, SenderPolicy } from '@oxydra/channels';
 import { Admission, type SpawnSpec } from '@oxydra/kernel';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Channel, ChannelButton, ChannelMessage, ChannelUpdate } from '@oxydra/types';
 
 /** An update before the platform gives it its cursor (each member of the union). */
@@ -219,6 +218,7 @@ export function message(
 /** What the running test's setup() opened; torn down by teardown() (each file's afterEach). */
 export const harness: {
   dir?: string | undefined;
+  folder?: TempWorkspace | undefined;
   host?: ChannelHost | undefined;
   store?: LibsqlChannelStore | undefined;
 } = {};
@@ -226,8 +226,9 @@ export const harness: {
 export async function teardown(): Promise<void> {
   await harness.host?.close(0);
   await harness.store?.close();
-  if (harness.dir) rmSync(harness.dir, { recursive: true, force: true });
+  harness.folder?.cleanup();
   harness.host = undefined;
+  harness.folder = undefined;
   harness.store = undefined;
   harness.dir = undefined;
 }
@@ -250,9 +251,11 @@ export async function setup(
   files = false,
   options: { approvalTimeoutMs?: number; maxConcurrentTurns?: number } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-host-'));
+  const scratch = tempWorkspace({ prefix: 'oxydra-channel-host-' });
+  const dir = scratch.dir;
   const store = openChannelStore(join(dir, 'channels.db'));
   harness.dir = dir;
+  harness.folder = scratch;
   harness.store = store;
   const channel = files ? new FilesChannel() : new ScriptedChannel();
   channel.store = store;

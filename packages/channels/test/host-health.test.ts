@@ -5,12 +5,9 @@
  * the refused message leaves the outbox and is kept with its error. The real binary on the fake
  * Telegram is in packages/cli/test/channels-ops-e2e.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChannelHost, channelDbPath, openChannelStore, SenderPolicy } from '@oxydra/channels';
 import { Admission } from '@oxydra/kernel';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Channel, ChannelUpdate } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 
@@ -39,14 +36,16 @@ class RefusingChannel implements Channel {
   async close() {}
 }
 
+let scratch: TempWorkspace;
 let dir: string | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   dir = undefined;
 });
 
 it('records its health on a heartbeat and keeps a refused send with its error', async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-host-health-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-host-health-' });
+  dir = scratch.dir;
   const store = openChannelStore(channelDbPath(dir));
   // The last process was killed mid-answer (its turn had begun; no session to read, memory being
   // off): the restart owes its sender a note, which is refused.

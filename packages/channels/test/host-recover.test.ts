@@ -5,8 +5,6 @@
  * placeholder, not a second message), and a turn cut while it worked is not run again and its
  * sender is told. The whole process SIGKILLed at random is bench/channels-chaos.mjs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChannelHost,
@@ -17,7 +15,7 @@ import {
 } from '@oxydra/channels';
 import { Admission, type SpawnSpec } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Channel, ChannelUpdate, Message } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 
@@ -56,6 +54,7 @@ class RecordingChannel implements Channel {
   async close() {}
 }
 
+let scratch: TempWorkspace;
 let dir: string | undefined;
 let store: LibsqlChannelStore | undefined;
 let memory: MemoryDatabase | undefined;
@@ -65,7 +64,7 @@ afterEach(async () => {
   await host?.close(0);
   await store?.close();
   await memory?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   host = store = memory = dir = undefined;
 });
 
@@ -81,7 +80,8 @@ const assistant = (content: string, call = false): Message => ({
  * began with; the session it ran on holds `before` and then `stored` (what the kernel kept of it).
  */
 async function leftRunning(stored: Message[] | undefined, placeholder = '1') {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-recover-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-channel-recover-' });
+  dir = scratch.dir;
   store = openChannelStore(join(dir, 'channels.db'));
   memory = await openMemory({ path: join(dir, 'memory.db') });
   const session = await memory.sessions.create({ userId: 'alice' });

@@ -4,13 +4,11 @@
  * aborted, the real channel store, and `unpair` as `oxydra channels pair --revoke` does it from
  * another process. A listed sender's turn running beside it is not touched.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChannelHost, openChannelStore, SenderPolicy } from '@oxydra/channels';
 import { type Kernel, openKernel } from '@oxydra/kernel';
 import { type ScriptedCall, scriptedProvider } from '@oxydra/testkit';
-import { pollUntil, scriptedKernelOptions } from '@oxydra/testkit/helpers';
+import { pollUntil, scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ModelEvent } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
 import { REVOKED_NOTE } from '../src/running-turns.js';
@@ -34,8 +32,9 @@ async function* held(call: ScriptedCall): AsyncIterable<ModelEvent> {
 }
 
 it('a pairing revoked while its sender is answered stops that turn, with a note saying why', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-revoke-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const scratch = tempWorkspace({ prefix: 'oxydra-channel-revoke-' });
+  const dir = scratch.dir;
+  cleanups.push(async () => scratch.cleanup());
   const model = scriptedProvider(held);
   const kernel: Kernel = await openKernel({ workspace: dir, ...scriptedKernelOptions(model) });
   cleanups.push(() => kernel.close());

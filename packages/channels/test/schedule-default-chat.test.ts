@@ -4,9 +4,6 @@
  * schedule's user is the operator's (`default`) or one who could have named that chat; failure
  * alerts go the same way.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   channelDbPath,
   checkedScheduleNotify,
@@ -16,12 +13,14 @@ import {
   saveScheduleNotify,
 } from '@oxydra/channels';
 import type { NotificationListener, ScheduleNotification } from '@oxydra/kernel/scheduler';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 
+let scratch: TempWorkspace;
 let dir: string | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   dir = undefined;
 });
 
@@ -47,7 +46,8 @@ async function queued(
   own: Record<string, string>,
   finished: { schedule: string; user: string; status?: string; alert?: boolean }[],
 ) {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-schedule-default-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-schedule-default-' });
+  dir = scratch.dir;
   const config = configWith(scheduler);
   for (const [schedule, notify] of Object.entries(own)) {
     const user = finished.find((f) => f.schedule === schedule)!.user;

@@ -3,11 +3,10 @@
  * schedule user's own chat (a listed sender's private chat, or a chat where that user talked,
  * from a real channel store), and what a finished run says in it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkNotifyTarget, openChannelStore, parseNotifyTarget, resultText } from '@oxydra/channels';
 import type { ScheduleNotification } from '@oxydra/kernel/scheduler';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { UsageError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,9 +26,10 @@ const config = agentConfigSchema.parse({
   },
 });
 
+let scratch: TempWorkspace;
 let dir: string | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   dir = undefined;
 });
 
@@ -61,7 +61,8 @@ describe('schedule results in a chat', () => {
   });
 
   it("allows only the schedule user's own chats", async () => {
-    dir = mkdtempSync(join(tmpdir(), 'oxydra-schedule-chat-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-schedule-chat-' });
+    dir = scratch.dir;
     const store = openChannelStore(join(dir, 'channels.db'));
     try {
       const alicePrivate = { channel: 'telegram', chatId: '42' };

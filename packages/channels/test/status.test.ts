@@ -4,9 +4,7 @@
  * STALE_AFTER_MS is "running", an older one (a process that died without saying) or a clean stop
  * is not; the newest sends given up on are listed, all counted.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import {
   CHANNEL_NAMES,
   channelConfigs,
@@ -16,6 +14,7 @@ import {
   RECENT_FAILURES,
   STALE_AFTER_MS,
 } from '@oxydra/channels';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, expect, it } from 'vitest';
 
@@ -36,9 +35,10 @@ const config = agentConfigSchema.parse({
   },
 });
 
+let scratch: TempWorkspace;
 let dir: string | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   dir = undefined;
 });
 
@@ -58,7 +58,8 @@ it('lists each channel from the configuration, its secret variable set or not', 
 });
 
 it('reports empty counts and no health where no channel ran, without making the database', async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-status-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-channel-status-' });
+  dir = scratch.dir;
   const [report] = await channelReports({ config, workspace: dir, env: {} });
   expect(report).toMatchObject({
     stats: { inbound: {}, unsent: 0 },
@@ -69,7 +70,8 @@ it('reports empty counts and no health where no channel ran, without making the 
 });
 
 it('says running by the heartbeat’s age, not running after a clean stop or a silent death', async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-channel-status-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-channel-status-' });
+  dir = scratch.dir;
   const store = openChannelStore(channelDbPath(dir));
   const beat = Date.parse('2026-03-01T12:00:00.000Z');
   const health = {

@@ -5,24 +5,23 @@
  * what the person or the log is told.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, expect, it } from 'vitest';
 import { takeFiles } from '../src/take-files.js';
 import { TelegramChannel } from '../src/telegram/adapter.js';
 
 const TOKEN = '123456:stalled-download-token';
 let server: Server | undefined;
+let scratch: TempWorkspace;
 let dir: string | undefined;
 const stalled: ServerResponse[] = [];
 afterEach(() => {
   for (const res of stalled.splice(0)) res.destroy();
   server?.closeAllConnections();
   server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) scratch.cleanup();
   server = dir = undefined;
 });
 
@@ -47,7 +46,8 @@ it('refuses a file whose download stalls, after the time bound, instead of waiti
     pollingTimeoutSecs: 1,
     maxMessageLength: 4096,
   });
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-take-files-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-take-files-' });
+  dir = scratch.dir;
   const log: string[] = [];
   const taken = await takeFiles(
     {
@@ -70,7 +70,8 @@ it('refuses a file whose download stalls, after the time bound, instead of waiti
 });
 
 it('refuses a file whose adapter ignores the signal and never answers (an IMAP download that stalls)', async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-take-files-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-take-files-' });
+  dir = scratch.dir;
   const deaf = {
     name: 'email',
     capabilities: { edit: false, maxMessageLength: 4096, minEditIntervalMs: 0, files: true },

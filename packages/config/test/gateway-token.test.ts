@@ -1,7 +1,7 @@
 /** Reading the gateway token as the gateway and its local clients do: variable, file, one rule. */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,13 +15,15 @@ import {
 
 const TOKEN = 'file-token-0123456789abcdef';
 
+let workspace: TempWorkspace;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-gateway-token-'));
+  workspace = tempWorkspace({ prefix: 'oxydra-gateway-token-' });
+  dir = workspace.dir;
   env = { HOME: join(dir, 'home') };
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => workspace.cleanup());
 
 function writeTokenFile(content: string, mode = 0o600): string {
   const path = gatewayTokenPath(env);

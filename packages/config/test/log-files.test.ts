@@ -7,7 +7,6 @@ import {
   appendFileSync,
   linkSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -16,17 +15,17 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogFollower, RotatingLogFile, tailLines, UnsafeLogFile } from '../src/exports/admin.js';
 
+let workspace: TempWorkspace | undefined;
 let root = '';
-afterEach(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => workspace?.cleanup());
 const fresh = () => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-logs-'));
+  workspace = tempWorkspace({ prefix: 'oxydra-logs-' });
+  root = workspace.dir;
   return join(root, 'logs', 'daemon.log');
 };
 

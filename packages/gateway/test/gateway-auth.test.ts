@@ -1,9 +1,8 @@
 /** Token auth on HTTP and WebSocket upgrades, the Origin check, the token file, bind parsing. */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findGatewayToken } from '@oxydra/config/admin';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost, parseBind, resolveGatewayToken } from '../src/index.js';
@@ -116,15 +115,17 @@ describe('WebSocket auth', () => {
 });
 
 describe('the gateway token', () => {
+  let scratch: TempWorkspace;
   let dir: string;
   const envFor = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     HOME: join(dir, 'home'),
     ...extra,
   });
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'oxydra-token-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-token-' });
+    dir = scratch.dir;
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => scratch.cleanup());
   afterEach(() => rmSync(join(dir, 'home'), { recursive: true, force: true }));
 
   it('is generated once into a 0600 file under the user config dir, then read back', async () => {

@@ -6,16 +6,17 @@
  * only the settings they were shown; the decision lands in the HOME's trust.json, where the next
  * load finds it, and in the audit chain; DELETE takes it back.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAgentConfig, trustFilePath, type WorkspaceTrust } from '@oxydra/config';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonBody, jsonOf, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 const PLANTED = ['sk-planted-header-1', 'sk-planted-literal-2', 'ghp_planted3'];
 
+let scratch: TempWorkspace;
 let root: string;
 let workspace: string;
 /** The user's environment: trust.json lives under its HOME. */
@@ -32,7 +33,8 @@ async function loadTrust(): Promise<WorkspaceTrust> {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-gateway-trust-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-gateway-trust-' });
+  root = scratch.dir;
   workspace = join(root, 'workspace');
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   mkdirSync(join(root, 'home'));
@@ -79,7 +81,7 @@ approval = "auto"
 
 afterAll(async () => {
   await env?.cleanup();
-  rmSync(root, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 function as(token: string, method: string, path: string, body?: unknown): Promise<Response> {

@@ -1,9 +1,8 @@
 /** The small parts on their own: the token bucket, the live-session registry. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admission, type SpawnSpec, sessionAccess } from '@oxydra/kernel';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayHub } from '../src/hub.js';
 import type { LiveSession, Subscriber } from '../src/live-sessions.js';
@@ -54,14 +53,16 @@ describe('TokenBucket', () => {
 
 describe('the live-session registry', () => {
   let memory: MemoryDatabase | undefined;
+  let scratch: TempWorkspace;
   let dir: string | undefined;
   afterEach(async () => {
     await memory?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) scratch.cleanup();
   });
 
   it('keeps one live object per session even when one was evicted while a client attached', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'oxydra-gateway-hub-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-gateway-hub-' });
+    dir = scratch.dir;
     memory = await openMemory({ path: join(dir, 'memory.db') });
     const hub = new GatewayHub({
       store: memory.sessions,

@@ -1,17 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentConfigInput, ConfigError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_PROMPT_FILE_BYTES, resolveAgentSettings } from '../src/assemble/agent-settings.js';
+import { tempFolders } from './temp-folders.js';
 
 describe('resolveAgentSettings', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const { folder } = tempFolders('oxydra-runtime-settings-');
 
   const config = (extra: Partial<AgentConfigInput> = {}) =>
     agentConfigSchema.parse({
@@ -59,8 +56,7 @@ describe('resolveAgentSettings', () => {
   });
 
   it('reads system_prompt_file relative to the base directory', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-runtime-settings-'));
-    dirs.push(dir);
+    const dir = folder();
     writeFileSync(join(dir, 'prompt.md'), 'From a file.');
     const cfg = config({ agents: { writer: { system_prompt_file: 'prompt.md' } } });
     expect(resolveAgentSettings(cfg, 'writer', { baseDir: dir }).systemPrompt).toBe('From a file.');
@@ -70,9 +66,8 @@ describe('resolveAgentSettings', () => {
   });
 
   it('refuses a prompt file of the workspace that leads out of it, is no regular file or is huge', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-runtime-settings-'));
-    const outside = mkdtempSync(join(tmpdir(), 'oxydra-runtime-outside-'));
-    dirs.push(dir, outside);
+    const dir = folder();
+    const outside = folder();
     writeFileSync(join(outside, 'secret'), 'PRIVATE KEY');
     const read = (file: string) =>
       resolveAgentSettings(config({ agents: { writer: { system_prompt_file: file } } }), 'writer', {

@@ -4,10 +4,10 @@
  * rewritten tail) is named with its entry; the head recorded in a session; pruning leaves a verifiable marker; two openers of
  * one file extend one chain; the old audit.jsonl moves into the chain once.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { SessionStateValue, SessionStore, StateWriteOptions } from '@oxydra/types';
 import type { IHasher } from 'hash-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,17 +15,17 @@ import { KernelAudit, legacyAuditPath, SESSION_HEAD_KEY } from '../src/services/
 import { EntryHasher } from '../src/services/audit/entry.js';
 import { type KernelDb, openKernelDb } from '../src/store/kernel-db.js';
 
-const dirs: string[] = [];
+const dirs: TempWorkspace[] = [];
 const dbs: KernelDb[] = [];
 afterEach(() => {
   for (const db of dbs.splice(0)) if (db.open) db.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) dir.cleanup();
 });
 
 function workspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-audit-'));
+  const dir = tempWorkspace({ prefix: 'oxydra-audit-' });
   dirs.push(dir);
-  return dir;
+  return dir.dir;
 }
 
 async function openAudit(

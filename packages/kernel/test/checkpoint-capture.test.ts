@@ -9,7 +9,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   rmSync,
   statSync,
@@ -17,10 +16,10 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
+import { tempFolders } from './temp-folders.js';
 
 /** Git on the checkpoint repository, with none of the test's GIT_* variables leaking in. */
 function storeGit(root: string, args: string[]): string {
@@ -36,15 +35,7 @@ function storeGit(root: string, args: string[]): string {
 }
 
 describe('checkpoint capture', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  const workspace = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-capture-'));
-    dirs.push(dir);
-    return dir;
-  };
+  const { folder: workspace } = tempFolders('oxydra-capture-');
   const write = (root: string, path: string, content: string, mode = 0o644) => {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), content);

@@ -3,12 +3,12 @@
  * (never thrown on) when the workspace changed shape, as when a walked folder's parent is now
  * a file, which lstat answers with ENOTDIR rather than "no entry".
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordListing, reusableListing } from '../src/services/checkpoints/listing-cache.js';
+import { tempFolders } from './temp-folders.js';
 
 /** A file-system time later than every change made so far under `root` (the capture's clock). */
 async function clockAfterChanges(root: string, clockDir: string, changed: string[]): Promise<bigint> {
@@ -31,18 +31,13 @@ async function clockAfterChanges(root: string, clockDir: string, changed: string
 }
 
 describe('checkpoint listing cache', () => {
-  const roots: string[] = [];
-  afterEach(() => {
-    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-  });
+  const { folder } = tempFolders('oxydra-listing-');
 
   it('is reused while nothing moved and dropped, not thrown, once a walked folder sits under a file', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'oxydra-listing-'));
-    roots.push(root);
+    const root = folder();
     mkdirSync(join(root, 'x', 'y'), { recursive: true });
     writeFileSync(join(root, 'x', 'y', 'z.txt'), 'z\n');
-    const clockDir = mkdtempSync(join(tmpdir(), 'oxydra-clock-'));
-    roots.push(clockDir);
+    const clockDir = folder();
     const clock = await clockAfterChanges(root, clockDir, ['', 'x', 'x/y']);
     // The deepest folder first, so the check meets `x/y` before it sees that `x` changed.
     const cache = recordListing(root, { paths: ['x/y/z.txt'], skipped: [] }, ['x/y', 'x', ''], clock);

@@ -9,16 +9,14 @@ import {
   chmodSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach } from 'vitest';
 
 export type Node = { type: 'file' | 'dir' | 'symlink'; mode: number; content: string };
@@ -72,18 +70,18 @@ export function useWorkspaces(): {
   write(root: string, path: string, content: string | Buffer, mode?: number): void;
   seed(root: string): void;
 } {
-  const dirs: string[] = [];
+  const dirs: TempWorkspace[] = [];
   const savedEnv = { ...process.env };
   afterEach(() => {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs.splice(0)) dir.cleanup();
   });
 
   const workspace = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-checkpoints-'));
+    const dir = tempWorkspace({ prefix: 'oxydra-checkpoints-' });
     dirs.push(dir);
-    return dir;
+    return dir.dir;
   };
   const write = (root: string, path: string, content: string | Buffer, mode = 0o644) => {
     mkdirSync(join(root, path, '..'), { recursive: true });

@@ -6,10 +6,8 @@
  * what it opened.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { AgentConfigInput } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import {
@@ -47,7 +45,8 @@ export async function testKernel(
   options: Partial<KernelOptions> = {},
 ): Promise<TestKernel> {
   const mock = await startMockLLM({ api: 'openai-chat', scenario: steps });
-  const workspace = mkdtempSync(join(tmpdir(), 'oxydra-kernel-'));
+  const folder = tempWorkspace({ prefix: 'oxydra-kernel-' });
+  const workspace = folder.dir;
   const parsed = agentConfigSchema.parse({
     ...config,
     selection: { provider: 'mock', model: 'gpt-4o-mini', ...config.selection },
@@ -84,7 +83,7 @@ export async function testKernel(
     async close() {
       await kernel.close();
       await mock.close();
-      rmSync(workspace, { recursive: true, force: true });
+      folder.cleanup();
       if (postgres) await dropTestSchema(postgres.schema);
     },
   };

@@ -4,9 +4,6 @@
  * report groups them by UTC day, agent, model, user or session, counting calls of unknown
  * price apart instead of as $0. Retention prunes by age and count.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ControlStoreGroup, ControlStores, StoredUsage } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
@@ -19,6 +16,7 @@ import { costCalls } from '../src/services/usage/cost-report.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';
 import { runLongSession, summarizingKernel } from './summary-scenario.js';
+import { tempFolders } from './temp-folders.js';
 
 afterEach(closeAll);
 
@@ -180,15 +178,7 @@ describe('the usage log', () => {
 });
 
 describe("kernel.service('costs')", () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  const workspace = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-costs-'));
-    dirs.push(dir);
-    return dir;
-  };
+  const { folder: workspace } = tempFolders('oxydra-costs-');
 
   it('buckets days in UTC and applies since, until and the user filter', async () => {
     const dir = workspace();

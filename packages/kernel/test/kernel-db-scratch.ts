@@ -2,9 +2,7 @@
  * Real kernel databases in temporary folders for one test file: each test's are closed and
  * removed after it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach } from 'vitest';
 import { type KernelDb, openKernelDb } from '../src/store/kernel-db.js';
 
@@ -12,17 +10,17 @@ export function scratchKernelDbs(prefix: string): {
   folder(): string;
   open(folder: string): Promise<KernelDb>;
 } {
-  const folders: string[] = [];
+  const folders: TempWorkspace[] = [];
   const dbs: KernelDb[] = [];
   afterEach(() => {
     for (const db of dbs.splice(0)) if (db.open) db.close();
-    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+    for (const folder of folders.splice(0)) folder.cleanup();
   });
   return {
     folder() {
-      const folder = mkdtempSync(join(tmpdir(), prefix));
+      const folder = tempWorkspace({ prefix });
       folders.push(folder);
-      return folder;
+      return folder.dir;
     },
     async open(folder) {
       const db = await openKernelDb(folder);

@@ -2,17 +2,17 @@
  * A kernel on the testkit's in-process provider (scriptedAdapters): no server, the same loop and
  * tools, as a program embedding Oxydra would test its own agents.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptedProvider } from '@oxydra/testkit';
-import { scriptedKernelOptions } from '@oxydra/testkit/helpers';
+import { scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { openKernel } from '../src/index.js';
 
 describe('a kernel on the testkit in-process provider', () => {
   it('runs agents through scriptedAdapters: no server, the same loop, tools included', async () => {
-    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-kernel-inproc-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-inproc-' });
+    const workspace = scratch.dir;
     writeFileSync(join(workspace, 'notes.txt'), 'the answer is 42\n');
     const model = scriptedProvider([
       {
@@ -29,7 +29,7 @@ describe('a kernel on the testkit in-process provider', () => {
       expect(toolResult?.role === 'tool' && toolResult.content).toContain('the answer is 42');
     } finally {
       await kernel.close();
-      rmSync(workspace, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });

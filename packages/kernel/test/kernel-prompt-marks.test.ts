@@ -5,12 +5,12 @@
  * in one block naming the file, a closing tag the text spells is defused; the user's own
  * configuration, persona and skills stay as they were.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAgentConfig } from '@oxydra/config';
 import { startMockLLM } from '@oxydra/testkit';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { closeAll, KEY, testKernel } from './helpers.js';
@@ -34,9 +34,11 @@ const systemOf = (body: unknown) => (body as Body).messages.find((m) => m.role =
 async function kernel(
   config: AgentConfigInput,
   setup: (workspace: string) => { sources?: Map<string, string> } = () => ({}),
-  workspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-')),
+  // Removed with the kernel, as a workspace the caller passes is.
+  workspace = tempWorkspace({ prefix: 'oxydra-prompt-marks-' }).dir,
 ) {
-  const home = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-home-'));
+  const homeFolder = tempWorkspace({ prefix: 'oxydra-prompt-marks-home-' });
+  const home = homeFolder.dir;
   mkdirSync(join(home, 'oxydra', 'skills'), { recursive: true });
   const { sources } = setup(workspace);
   const env = { MOCK_KEY: KEY, HOME: home, XDG_CONFIG_HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -48,7 +50,7 @@ async function kernel(
   const close = test.close;
   test.close = async () => {
     await close();
-    rmSync(home, { recursive: true, force: true });
+    homeFolder.cleanup();
     rmSync(workspace, { recursive: true, force: true });
   };
   return { ...test, workspace, home };
@@ -89,11 +91,12 @@ describe('the workspace in the system prompt', () => {
       scenario: [{ reply: { text: 'ok' }, times: 'always' }],
     });
     onTestFinished(() => model.close());
-    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-'));
-    const home = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-home-'));
+    const workspaceFolder = tempWorkspace({ prefix: 'oxydra-prompt-marks-' });
+    const homeFolder = tempWorkspace({ prefix: 'oxydra-prompt-marks-home-' });
+    const [workspace, home] = [workspaceFolder.dir, homeFolder.dir];
     onTestFinished(() => {
-      rmSync(workspace, { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
+      workspaceFolder.cleanup();
+      homeFolder.cleanup();
     });
     mkdirSync(join(workspace, '.oxydra'));
     writeFileSync(
@@ -152,12 +155,12 @@ describe('the workspace in the system prompt', () => {
       mkdirSync(join(workspace, 'notes'));
       writeFileSync(join(workspace, 'notes', 'mine.md'), 'Answer in French.');
     };
-    const ownWorkspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-own-'));
+    const ownWorkspace = tempWorkspace({ prefix: 'oxydra-prompt-marks-own-' }).dir;
     write(ownWorkspace);
     const mine = await kernel(config(ownWorkspace), () => ({}), ownWorkspace);
     expect(await promptOf(mine, 'helper')).toContain('\n\nAnswer in French.\n\n');
 
-    const theirWorkspace = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-theirs-'));
+    const theirWorkspace = tempWorkspace({ prefix: 'oxydra-prompt-marks-theirs-' }).dir;
     write(theirWorkspace);
     const theirs = await kernel(
       config(theirWorkspace),
@@ -215,7 +218,8 @@ describe('the workspace in the system prompt', () => {
   });
 
   it("a [skills] dirs folder outside the workspace is the user's when their config names it, else called what it is", async () => {
-    const outside = mkdtempSync(join(tmpdir(), 'oxydra-prompt-marks-team-'));
+    const outsideFolder = tempWorkspace({ prefix: 'oxydra-prompt-marks-team-' });
+    const outside = outsideFolder.dir;
     writeFiles(join(outside, 'review'), {
       'SKILL.md': '---\nname: review\ndescription: review code the team way\n---\nbody',
     });
@@ -236,7 +240,7 @@ describe('the workspace in the system prompt', () => {
       );
       expect(prompt).not.toContain('the workspace file');
     } finally {
-      rmSync(outside, { recursive: true, force: true });
+      outsideFolder.cleanup();
     }
   });
 });

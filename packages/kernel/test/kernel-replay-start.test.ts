@@ -12,16 +12,15 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ReplayOptions, replaySession } from '../src/replay/index.js';
@@ -140,7 +139,8 @@ describe('replaySession from the session start', () => {
   });
 
   it('keeps symlinks as symlinks, puts back deleted files and writes nothing outside the copy', async () => {
-    const away = mkdtempSync(join(tmpdir(), 'oxydra-outside-'));
+    // Removed with the replays' copies, which this list also holds.
+    const away = tempWorkspace({ prefix: 'oxydra-outside-' }).dir;
     outside.push(away);
     writeFileSync(join(away, 'secret.txt'), 'outside\n');
     mkdirSync(join(away, 'dir'));

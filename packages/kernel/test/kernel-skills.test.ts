@@ -6,10 +6,10 @@
  * (measured with 20 skills); a skill installed while the kernel runs reaches the next agent; a
  * program's skill is offered only to agents with the tools it needs.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { AgentConfigInput } from '@oxydra/types';
 import { FRESH_MS } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +30,8 @@ const lastToolResult = (body: unknown) =>
 
 /** A kernel whose user configuration folder is a temporary one (no real ~/.config is read). */
 async function kernelWithSkills(steps: Parameters<typeof testKernel>[0], config: AgentConfigInput = {}) {
-  const configHome = mkdtempSync(join(tmpdir(), 'oxydra-kernel-skills-config-'));
+  const scratch = tempWorkspace({ prefix: 'oxydra-kernel-skills-config-' });
+  const configHome = scratch.dir;
   // The user has a skills folder (empty): as for anyone who uses skills, the kernel loads the
   // YAML parser when it opens, and a skill copied in later counts from the next agent.
   mkdirSync(join(configHome, 'oxydra', 'skills'), { recursive: true });
@@ -45,7 +46,7 @@ async function kernelWithSkills(steps: Parameters<typeof testKernel>[0], config:
   const close = test.close;
   test.close = async () => {
     await close();
-    rmSync(configHome, { recursive: true, force: true });
+    scratch.cleanup();
   };
   return { ...test, env, warnings, configHome };
 }

@@ -5,10 +5,7 @@
  * on the test's store (libSQL, or PostgreSQL in the store matrix).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, tempWorkspace } from '@oxydra/testkit/helpers';
 import type {
   AppendedTurn,
   Message,
@@ -150,7 +147,8 @@ describe('SpawnSpec.sessionWrites', () => {
   });
 
   it('takes a handed answer back and appends it first when another unit of the run follows it', async () => {
-    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-turn-end-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-turn-end-' });
+    const workspace = scratch.dir;
     const memory = await openWorkspaceMemory(config, workspace, {});
     try {
       const { id: sessionId } = await memory.db.sessions.create();
@@ -185,7 +183,7 @@ describe('SpawnSpec.sessionWrites', () => {
       ]);
     } finally {
       await memory.close();
-      rmSync(workspace, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });

@@ -3,10 +3,9 @@
  * calls and runs go to it. Here libSQL stores on a file of the test's own, beside (or instead of)
  * the workspace's memory database, so what reaches the default store shows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LibsqlSearchIndex, openMemory } from '@oxydra/memory';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { SearchModel } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, testKernel, text } from './helpers.js';
@@ -15,7 +14,8 @@ afterEach(closeAll);
 
 describe('kernel stores passed in', () => {
   it("keeps kernel.service('state') in the StateStore a host passes, even with memory off", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-stores-' });
+    const dir = scratch.dir;
     const own = await openMemory({ path: join(dir, 'own.db') });
     try {
       const { kernel } = await testKernel(
@@ -35,12 +35,13 @@ describe('kernel stores passed in', () => {
     } finally {
       await closeAll();
       await own.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 
   it("stores an agent's turns in the SessionStore a host passes, not the workspace's database", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-stores-' });
+    const dir = scratch.dir;
     const own = await openMemory({ path: join(dir, 'own.db') });
     try {
       const { kernel } = await testKernel(
@@ -62,12 +63,13 @@ describe('kernel stores passed in', () => {
     } finally {
       await closeAll();
       await own.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 
   it('keeps notes in the NoteStore a host passes, and still finds them by search', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-stores-' });
+    const dir = scratch.dir;
     const own = await openMemory({ path: join(dir, 'own.db') });
     try {
       const { kernel } = await testKernel([], {}, { stores: { notes: own.notes } });
@@ -85,11 +87,12 @@ describe('kernel stores passed in', () => {
     } finally {
       await closeAll();
       await own.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
   it("makes turns searchable in the search index a host passes with its SessionStore, not the workspace's", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-kernel-stores-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-stores-' });
+    const dir = scratch.dir;
     const own = await openMemory({ path: join(dir, 'own.db') });
     const opened: SearchModel[] = [];
     try {
@@ -130,7 +133,7 @@ describe('kernel stores passed in', () => {
     } finally {
       await closeAll();
       await own.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });

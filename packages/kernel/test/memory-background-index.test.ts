@@ -3,9 +3,8 @@
  * the answer is shown), never at the cost of what a search sees: a search started after the
  * run waits for the indexing queued before it, and closing the kernel waits for all of it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +29,8 @@ const config = agentConfigSchema.parse({
 
 describe('indexing a run in the background', () => {
   it('persist returns once the turn is stored; a search started then still finds it', async () => {
-    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-bg-index-' });
+    const workspace = scratch.dir;
     const memory = await openWorkspaceMemory(config, workspace, {});
     try {
       const warnings: string[] = [];
@@ -51,12 +51,13 @@ describe('indexing a run in the background', () => {
       expect(warnings).toEqual([]);
     } finally {
       await memory.close();
-      rmSync(workspace, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 
   it("a turn's recall does not wait for its own prompt's indexing, which closing the memory still waits for", async () => {
-    const workspace = mkdtempSync(join(tmpdir(), 'oxydra-bg-index-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-bg-index-' });
+    const workspace = scratch.dir;
     const memory = await openWorkspaceMemory(config, workspace, {});
     const chunksOf = async (sessionId: string) =>
       Number(
@@ -102,7 +103,7 @@ describe('indexing a run in the background', () => {
       expect(warnings).toEqual([]);
     } finally {
       if (!closed) await memory.close();
-      rmSync(workspace, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 

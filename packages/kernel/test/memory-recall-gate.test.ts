@@ -3,9 +3,8 @@
  * another session's conversation): a first run in a fresh workspace neither embeds its query nor
  * searches, and recall finds notes and earlier conversations as soon as they exist.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from '../src/assemble/memory.js';
@@ -14,20 +13,20 @@ const config = agentConfigSchema.parse({
   selection: { provider: 'mock', model: 'm' },
   providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
 });
-const opened: { memory: WorkspaceMemory; workspace: string }[] = [];
+const opened: { memory: WorkspaceMemory; scratch: TempWorkspace }[] = [];
 
 afterEach(async () => {
-  for (const { memory, workspace } of opened.splice(0)) {
+  for (const { memory, scratch } of opened.splice(0)) {
     await memory.close();
-    rmSync(workspace, { recursive: true, force: true });
+    scratch.cleanup();
   }
 });
 
 /** A fresh workspace's memory whose retriever counts its searches. */
 async function countingMemory(): Promise<{ memory: WorkspaceMemory; searches: () => number }> {
-  const workspace = mkdtempSync(join(tmpdir(), 'oxydra-recall-gate-'));
-  const memory = await openWorkspaceMemory(config, workspace, {});
-  opened.push({ memory, workspace });
+  const scratch = tempWorkspace({ prefix: 'oxydra-recall-gate-' });
+  const memory = await openWorkspaceMemory(config, scratch.dir, {});
+  opened.push({ memory, scratch });
   let searches = 0;
   const search = memory.retriever.search.bind(memory.retriever);
   memory.retriever.search = (query) => {

@@ -4,10 +4,10 @@
  * one line naming the file and the field; FIFOs, devices, links and huge files are refused.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_CHARACTER_BYTES, parseCharacter, readCharacterFile } from '../src/personas/index.js';
@@ -15,14 +15,14 @@ import { MAX_CHARACTER_BYTES, parseCharacter, readCharacterFile } from '../src/p
 const FIXTURES = fileURLToPath(new URL('./fixtures/characters/', import.meta.url));
 const fixture = (name: string) => readCharacterFile(join(FIXTURES, name), { followLinks: false });
 
-let dir: string | undefined;
+let folder: TempWorkspace | undefined;
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  folder?.cleanup();
+  folder = undefined;
 });
 function scratch(): string {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-characters-'));
-  return dir;
+  folder = tempWorkspace({ prefix: 'oxydra-characters-' });
+  return folder.dir;
 }
 
 /** The ConfigError a call throws (fails the test when it throws nothing or something else). */

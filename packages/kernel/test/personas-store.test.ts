@@ -9,22 +9,21 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type PersonaStore, personaStore } from '../src/personas/index.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/characters/', import.meta.url));
 
+let scratch: TempWorkspace;
 let root: string;
 let workspace: string;
 let home: string;
@@ -33,7 +32,8 @@ let audit: [string, string, Record<string, unknown>, string][];
 let changes: number;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-personas-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-personas-' });
+  root = scratch.dir;
   workspace = join(root, 'workspace');
   home = join(root, 'home');
   mkdirSync(workspace);
@@ -46,7 +46,7 @@ beforeEach(() => {
     { audit: (...entry) => audit.push(entry), onChange: () => changes++ },
   );
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 function thrown(call: () => unknown): unknown {
   try {

@@ -9,16 +9,14 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -38,16 +36,18 @@ beforeAll(loadSkillReaders);
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/programs/repo-digest', import.meta.url));
 
+let scratch: TempWorkspace;
 let root: string;
 let env: NodeJS.ProcessEnv;
 let programs: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-programs-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-programs-' });
+  root = scratch.dir;
   env = { HOME: root, XDG_CONFIG_HOME: join(root, 'config'), PATH: process.env.PATH };
   programs = programsDirectory({ env, cwd: root });
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 /** A copy of the fixture with changes: `version`, a manifest text replacement, a SKILL.md body. */
 function variant(

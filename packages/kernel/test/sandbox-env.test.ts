@@ -5,11 +5,10 @@
  * command's environment is built as shell_exec builds it (commandEnvironment) and run through
  * the kernel's own runner, in real bubblewrap.
  */
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chownSync } from 'node:fs';
 import { shellIsolation } from '@oxydra/kernel/workspace';
 import { detectSandbox } from '@oxydra/sandbox/detect';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { commandEnvironment } from '@oxydra/tools';
 import type { AgentConfigInput } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
@@ -22,13 +21,15 @@ const HOST = { PATH: '/usr/bin:/bin', LANG: 'C', USER: 'root', LOGNAME: 'root', 
 const SHOW = 'echo "user=${USER-unset} logname=${LOGNAME-unset} home=$HOME uid=$(id -u)"';
 
 describe.skipIf(!hasBubblewrap)('the environment of a sandboxed command', () => {
+  let scratch: TempWorkspace;
   let workspace: string;
   beforeEach(() => {
-    workspace = mkdtempSync(join(tmpdir(), 'oxydra-sandbox-env-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-sandbox-env-' });
+    workspace = scratch.dir;
     // As root, run_as = "auto" picks the workspace's owner: an ordinary uid.
     if (AS_ROOT) chownSync(workspace, 65534, 65534);
   });
-  afterEach(() => rmSync(workspace, { recursive: true, force: true }));
+  afterEach(() => scratch.cleanup());
 
   const run = (tools: AgentConfigInput['tools']) => {
     const config = agentConfigSchema.parse({

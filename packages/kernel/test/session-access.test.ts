@@ -1,20 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sessionAccess } from '../src/services/session-access.js';
 
 describe('the kernel session access rule', () => {
+  let scratch: TempWorkspace;
   let dir: string;
   let memory: MemoryDatabase;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'oxydra-session-access-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-session-access-' });
+    dir = scratch.dir;
     memory = await openMemory({ path: join(dir, 'memory.db') });
   });
   afterEach(async () => {
     await memory.close();
-    rmSync(dir, { recursive: true, force: true });
+    scratch.cleanup();
   });
 
   it("answers another user's session exactly like a missing one", async () => {

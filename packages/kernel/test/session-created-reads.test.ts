@@ -3,9 +3,8 @@
  * without reading one first, and the rolling summary's load reads nothing until the run saves a
  * summary. Another writer's head copy made meanwhile still wins (compare-and-set), and is read.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWorkspaceMemory, sessionHooks, type WorkspaceMemory } from '../src/assemble/memory.js';
@@ -17,20 +16,21 @@ const config = agentConfigSchema.parse({
   providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
 });
 const scratch = scratchKernelDbs('oxydra-session-created-');
-const opened: { memory: WorkspaceMemory; workspace: string }[] = [];
+const opened: { memory: WorkspaceMemory; folder: TempWorkspace }[] = [];
 
 afterEach(async () => {
-  for (const { memory, workspace } of opened.splice(0)) {
+  for (const { memory, folder } of opened.splice(0)) {
     await memory.close();
-    rmSync(workspace, { recursive: true, force: true });
+    folder.cleanup();
   }
 });
 
 /** A workspace's memory whose sessions store counts its state reads, by key. */
 async function countingMemory(): Promise<{ memory: WorkspaceMemory; reads: string[]; workspace: string }> {
-  const workspace = mkdtempSync(join(tmpdir(), 'oxydra-session-created-'));
+  const folder = tempWorkspace({ prefix: 'oxydra-session-created-' });
+  const workspace = folder.dir;
   const memory = await openWorkspaceMemory(config, workspace, {});
-  opened.push({ memory, workspace });
+  opened.push({ memory, folder });
   const reads: string[] = [];
   const getState = memory.db.sessions.getState.bind(memory.db.sessions);
   memory.db.sessions.getState = (sessionId, key) => {

@@ -4,12 +4,10 @@
  * whoever wrote it (this kernel, another process), after a delete or a re-creation, and after the
  * cache dropped the session (idle, or pushed out by others). Real libSQL files throughout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory, type SessionStore } from '@oxydra/memory';
 import { handClock } from '@oxydra/testkit';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { Message } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -187,10 +185,12 @@ describe('a session history kept between turns (real kernel)', () => {
 });
 
 describe('SessionHistories over a real store', () => {
+  let scratch: TempWorkspace;
   let workspace: string;
   let memory: WorkspaceMemory;
   beforeEach(async () => {
-    workspace = mkdtempSync(join(tmpdir(), 'oxydra-histories-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-histories-' });
+    workspace = scratch.dir;
     const config = agentConfigSchema.parse({
       selection: { provider: 'mock', model: 'm' },
       providers: { registry: { mock: { provider_type: 'openai', base_url: 'http://127.0.0.1:9/v1' } } },
@@ -199,7 +199,7 @@ describe('SessionHistories over a real store', () => {
   });
   afterEach(async () => {
     await memory.close();
-    rmSync(workspace, { recursive: true, force: true });
+    scratch.cleanup();
   });
 
   const config = () =>

@@ -4,19 +4,16 @@
  * that read its skill folders (one exists, empty) sends, byte for byte. Loading one still works
  * (the catalog is built at that first call).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, KEY, testKernel } from './helpers.js';
+import { tempFolders } from './temp-folders.js';
 
 afterEach(closeAll);
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
+const { folder } = tempFolders('oxydra-bundled-only-');
 
 type Body = {
   messages: { role: string; content: string }[];
@@ -31,8 +28,7 @@ async function kernelWithHome(
   userSkillsFolder: boolean,
   config: AgentConfigInput = {},
 ) {
-  const home = mkdtempSync(join(tmpdir(), 'oxydra-bundled-only-'));
-  homes.push(home);
+  const home = folder();
   if (userSkillsFolder) mkdirSync(join(home, 'oxydra', 'skills'), { recursive: true });
   const env = { MOCK_KEY: KEY, HOME: home, XDG_CONFIG_HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' };
   return testKernel(steps, config, { env });

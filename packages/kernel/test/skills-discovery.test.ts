@@ -6,10 +6,10 @@
  * refused, and the catalog noticing a new skill by its folder's modification time.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSkill, SkillCatalog, skillBody, skillFiles, skillResource } from '../src/exports/skills.js';
 import { loadSkillReaders } from '../src/skills/discover.js';
@@ -19,6 +19,7 @@ beforeAll(loadSkillReaders);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 
+let scratch: TempWorkspace;
 let root: string;
 let workspace: string;
 let config: string;
@@ -26,14 +27,15 @@ let env: NodeJS.ProcessEnv;
 let warnings: string[];
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-skills-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-skills-' });
+  root = scratch.dir;
   workspace = join(root, 'workspace');
   config = join(root, 'config');
   mkdirSync(join(workspace, '.oxydra', 'skills'), { recursive: true });
   env = { HOME: root, XDG_CONFIG_HOME: config, PATH: process.env.PATH };
   warnings = [];
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 const catalog = (options: { dirs?: string[]; disabled?: string[] } = {}) =>
   new SkillCatalog({ workspace, env, warn: (message) => warnings.push(message), ...options });

@@ -5,19 +5,10 @@
  * refused unless forced; remove refuses bundled and program skills with what to do instead.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { installSkill, removeSkill, SkillCatalog } from '../src/exports/skills.js';
@@ -29,17 +20,19 @@ beforeAll(loadSkillReaders);
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/skills/', import.meta.url));
 
+let scratch: TempWorkspace;
 let root: string;
 let workspace: string;
 let env: NodeJS.ProcessEnv;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-skill-install-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-skill-install-' });
+  root = scratch.dir;
   workspace = join(root, 'workspace');
   mkdirSync(workspace);
   env = { HOME: root, XDG_CONFIG_HOME: join(root, 'config'), PATH: process.env.PATH };
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 const places = () => ({ workspace, env });
 const listed = () =>

@@ -10,7 +10,6 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -18,8 +17,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
@@ -27,13 +26,15 @@ import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
 import { adoptWorkspaceState, stateStanding } from '../src/store/state-origin.js';
 
 const IS_ROOT = process.getuid?.() === 0;
+let scratch: TempWorkspace;
 let root: string;
 let workspace: string;
 const warned: string[] = [];
 const originalWrite = process.stderr.write.bind(process.stderr);
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'oxydra-origin-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-origin-' });
+  root = scratch.dir;
   workspace = join(root, 'ws');
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // This process's own key, so the test never touches the developer's ~/.config.
@@ -47,7 +48,7 @@ beforeEach(() => {
 
 afterEach(() => {
   process.stderr.write = originalWrite;
-  rmSync(root, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 /** A kernel.db as a hostile repository ships it: a table and an "admin token" of its own. */

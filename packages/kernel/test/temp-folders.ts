@@ -1,20 +1,19 @@
 /** Temporary folders for one test file, each removed after the test that made it. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach } from 'vitest';
 
 export function tempFolders(prefix: string): { folder: () => string; track: (dir: string) => void } {
-  const dirs: string[] = [];
+  const cleanups: (() => void)[] = [];
   afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const cleanup of cleanups.splice(0)) cleanup();
   });
   return {
     folder: () => {
-      const dir = mkdtempSync(join(tmpdir(), prefix));
-      dirs.push(dir);
-      return dir;
+      const workspace = tempWorkspace({ prefix });
+      cleanups.push(workspace.cleanup);
+      return workspace.dir;
     },
-    track: (dir) => dirs.push(dir),
+    track: (dir) => cleanups.push(() => rmSync(dir, { recursive: true, force: true })),
   };
 }

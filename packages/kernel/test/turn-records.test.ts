@@ -3,26 +3,27 @@
  * gateway processes of a deployment meet them: a process taken for dead finishes its turn after
  * the reaper marked it failed and the session's next turn started elsewhere.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTurnRecord, writeTurnRecord } from '../src/services/turn-records.js';
 
+let scratch: TempWorkspace;
 let dir: string;
 let db: MemoryDatabase;
 let sessionId: string;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-turn-records-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-turn-records-' });
+  dir = scratch.dir;
   db = await openMemory({ path: join(dir, 'memory.db') });
   sessionId = (await db.sessions.create()).id;
 });
 
 afterEach(async () => {
   await db.close();
-  rmSync(dir, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 describe('writeTurnRecord', () => {

@@ -3,24 +3,25 @@
  * or kernel.db was removed or replaced, a head written by name would make the next chain there
  * read as cut short. Real files, a real kernel database.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headFilePath, KernelAudit } from '../src/exports/audit.js';
 import { openKernelDb, WorkspaceIdentity } from '../src/exports/workspace.js';
 import type { KernelDb } from '../src/store/kernel-db.js';
 
-const dirs: string[] = [];
+const dirs: TempWorkspace[] = [];
 const dbs: KernelDb[] = [];
 afterEach(() => {
   for (const db of dbs.splice(0)) db.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) dir.cleanup();
 });
 
 async function opened(): Promise<{ dir: string; audit: KernelAudit }> {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-identity-'));
-  dirs.push(dir);
+  const workspace = tempWorkspace({ prefix: 'oxydra-identity-' });
+  dirs.push(workspace);
+  const dir = workspace.dir;
   const db = await openKernelDb(dir);
   dbs.push(db);
   const audit = await KernelAudit.open(dir, db, { maxEntries: 1000 });
@@ -48,8 +49,9 @@ describe('the audit head file and the workspace identity', () => {
 
   it('writes nothing into a folder swapped in, even a symlink to one holding the same files', async () => {
     const { dir, audit } = await opened();
-    const elsewhere = mkdtempSync(join(tmpdir(), 'oxydra-identity-other-'));
-    dirs.push(elsewhere);
+    const other = tempWorkspace({ prefix: 'oxydra-identity-other-' });
+    dirs.push(other);
+    const elsewhere = other.dir;
     (await openKernelDb(elsewhere)).close();
     renameSync(join(dir, '.oxydra'), join(dir, '.oxydra.old'));
     symlinkSync(join(elsewhere, '.oxydra'), join(dir, '.oxydra'));

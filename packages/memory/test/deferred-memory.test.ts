@@ -2,20 +2,19 @@
  * deferredMemory: the file is created and migrated by the first statement, once however many
  * arrive together, never by closing an unused database; the session store says which it is.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferredMemory, LATEST_SCHEMA_VERSION, openMemory, schemaVersion } from '../src/index.js';
 
-const dirs: string[] = [];
+const workspaces: TempWorkspace[] = [];
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const workspace of workspaces.splice(0)) workspace.cleanup();
 });
 function newPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'oxydra-deferred-'));
-  dirs.push(dir);
-  return join(dir, 'sub', 'memory.db');
+  const workspace = tempWorkspace({ prefix: 'oxydra-deferred-' });
+  workspaces.push(workspace);
+  return workspace.path('sub', 'memory.db');
 }
 
 describe('deferredMemory', () => {

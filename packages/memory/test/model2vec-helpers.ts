@@ -4,9 +4,9 @@
  * save_pretrained writes one, the embeddings expected from it, and temporary folders removed
  * after the calling file's tests.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterAll, expect } from 'vitest';
 
 export const DIMS = 8;
@@ -167,11 +167,11 @@ export function modelFiles(
   };
 }
 
-const temps: string[] = [];
+const temps: TempWorkspace[] = [];
 export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'oxydra-model2vec-'));
-  temps.push(dir);
-  return dir;
+  const workspace = tempWorkspace({ prefix: 'oxydra-model2vec-' });
+  temps.push(workspace);
+  return workspace.dir;
 }
 
 export async function writeModel(files: Partial<ModelFiles>): Promise<string> {
@@ -205,6 +205,6 @@ export function expectVector(actual: Float32Array | undefined, want: number[]): 
 /** Removes the folders tempDir made, after the calling file's tests. */
 export function removeTempDirsAfterAll(): void {
   afterAll(async () => {
-    await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    for (const workspace of temps.splice(0)) workspace.cleanup();
   });
 }

@@ -1,8 +1,6 @@
 /** createEmbedder: each backend from its settings, the API ones end to end against the testkit. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../src/embedders/index.js';
 import { Retriever } from '../src/retrieval/index.js';
@@ -73,13 +71,13 @@ describe('createEmbedder', () => {
   });
 
   it('model2vec: loads the local model code only when chosen, and says what is missing', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'oxydra-model2vec-empty-'));
+    const empty = tempWorkspace({ prefix: 'oxydra-model2vec-empty-' });
     try {
-      await expect(createEmbedder({ backend: 'model2vec', model2vecModel: empty })).rejects.toThrow(
+      await expect(createEmbedder({ backend: 'model2vec', model2vecModel: empty.dir })).rejects.toThrow(
         /model|tokenizer|config/i,
       );
     } finally {
-      rmSync(empty, { recursive: true, force: true });
+      empty.cleanup();
     }
   });
 });

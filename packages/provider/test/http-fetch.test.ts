@@ -5,14 +5,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createOpenAIChatProvider } from '../src/adapters/openai-chat/provider.js';
 import { diagnoseNetworkError } from '../src/shared/diagnose.js';
@@ -277,8 +276,8 @@ describe("the providers' default fetch", () => {
   });
 
   it('speaks TLS as fetch did: a self-signed server is refused with its code, trusted by NODE_EXTRA_CA_CERTS', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'oxydra-http-fetch-'));
-    const [keyFile, certFile] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
+    const folder = tempWorkspace({ prefix: 'oxydra-http-fetch-' });
+    const [keyFile, certFile] = [folder.path('key.pem'), folder.path('cert.pem')];
     const made = spawnSync('openssl', [
       'req',
       '-x509',
@@ -330,7 +329,7 @@ describe("the providers' default fetch", () => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      folder.cleanup();
     }
   });
 

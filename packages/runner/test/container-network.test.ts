@@ -7,10 +7,9 @@
  * allowed hosts are the providers' base URLs.
  */
 import { execFile } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, rename } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -24,10 +23,11 @@ import {
   startContainerNetwork,
 } from '@oxydra/runner';
 import { tunnel } from '@oxydra/sandbox';
-import { pollUntil } from '@oxydra/testkit/helpers';
+import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+let scratch: TempWorkspace;
 let dir: string;
 let network: ContainerNetwork | undefined;
 let servers: Server[] = [];
@@ -48,14 +48,15 @@ function listen(server: Server, where: string | number): Promise<number> {
 const hello = () => createServer((req, res) => res.end(`hello ${req.url}`));
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-cnet-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-cnet-' });
+  dir = scratch.dir;
 });
 afterEach(async () => {
   await network?.close();
   network = undefined;
   for (const server of servers) server.close();
   servers = [];
-  rmSync(dir, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 describe('the egress proxy of a container guest', () => {

@@ -4,8 +4,7 @@
  * only podman's build takes --pull=never; rootless podman on a cgroup v1 host (which drops
  * --memory/--pids-limit/--cpus with a warning) refuses a user with [resources].
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ContainerEngine,
@@ -13,6 +12,7 @@ import {
   engineDialect,
   refuseUnenforcedLimits,
 } from '@oxydra/runner';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { ConfigError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 
@@ -58,8 +58,10 @@ describe('engineDialect', () => {
 
 describe('refuseUnenforcedLimits', () => {
   it('refuses [resources] under rootless podman on cgroup v1, with the fix; allows them elsewhere', () => {
-    const v1 = mkdtempSync(join(tmpdir(), 'oxydra-cg1-'));
-    const v2 = mkdtempSync(join(tmpdir(), 'oxydra-cg2-'));
+    const scratch1 = tempWorkspace({ prefix: 'oxydra-cg1-' });
+    const v1 = scratch1.dir;
+    const scratch2 = tempWorkspace({ prefix: 'oxydra-cg2-' });
+    const v2 = scratch2.dir;
     try {
       mkdirSync(join(v1, 'memory'));
       writeFileSync(join(v2, 'cgroup.controllers'), 'cpu memory pids\n');
@@ -87,8 +89,8 @@ describe('refuseUnenforcedLimits', () => {
         expect(() => refuseUnenforcedLimits({ max_memory_mib: 512 }, podman, dialect)).not.toThrow();
       }
     } finally {
-      rmSync(v1, { recursive: true, force: true });
-      rmSync(v2, { recursive: true, force: true });
+      scratch1.cleanup();
+      scratch2.cleanup();
     }
   });
 });

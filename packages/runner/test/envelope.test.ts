@@ -2,8 +2,7 @@
  * The bootstrap envelope: validated on the runner's side before it is sent and on the guest's
  * side when it is read, as one length-prefixed frame on a stream or as a JSON file.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
@@ -16,6 +15,7 @@ import {
   startupStatusFor,
 } from '@oxydra/runner';
 import { encodeFrame } from '@oxydra/sandbox';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 
 const valid: BootstrapEnvelope = {
@@ -119,7 +119,8 @@ describe('envelope transport', () => {
   });
 
   it('reads the container tier envelope file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-envelope-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-envelope-' });
+    const dir = scratch.dir;
     try {
       writeFileSync(join(dir, 'runner_bootstrap.json'), JSON.stringify(valid));
       expect(await readEnvelopeFile(join(dir, 'runner_bootstrap.json'))).toEqual(valid);
@@ -127,7 +128,7 @@ describe('envelope transport', () => {
         /cannot read the bootstrap envelope file/,
       );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });

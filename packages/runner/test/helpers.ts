@@ -1,7 +1,7 @@
 /** What the runner's unit tests share: fake programs on a PATH of their own, and argv lookups. */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach } from 'vitest';
 
 /**
@@ -16,10 +16,12 @@ export function useFakeBin() {
       chmodSync(join(bin.dir, name), 0o755);
     },
   };
+  let folder: TempWorkspace;
   beforeEach(() => {
-    bin.dir = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
+    folder = tempWorkspace({ prefix: 'oxydra-bin-' });
+    bin.dir = folder.dir;
   });
-  afterEach(() => rmSync(bin.dir, { recursive: true, force: true }));
+  afterEach(() => folder.cleanup());
   return bin;
 }
 

@@ -4,8 +4,7 @@
  * included), the content tag, the one-line refusals when a tool is missing, and the tag
  * `runner start` hands its daemon (taken only when it is one this installation resolves to).
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   baseImageTag,
@@ -19,6 +18,7 @@ import {
   planRunner,
   resolveGuestImage,
 } from '@oxydra/runner';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { UsageError } from '@oxydra/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useFakeBin } from './helpers.js';
@@ -75,7 +75,8 @@ describe('the guest image recipe', () => {
   });
 
   it("reads the host's Debian release, and refuses another system with the flag to use", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-os-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-os-' });
+    const dir = scratch.dir;
     try {
       writeFileSync(join(dir, 'debian'), 'ID=debian\nVERSION_CODENAME=bookworm\n');
       expect(hostSuite(join(dir, 'debian'))).toBe('bookworm');
@@ -83,17 +84,19 @@ describe('the guest image recipe', () => {
       expect(() => hostSuite(join(dir, 'ubuntu'))).toThrow(UsageError);
       expect(() => hostSuite(join(dir, 'ubuntu'))).toThrow(/not Debian/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });
 
 describe('building without mmdebstrap', () => {
+  let binFolder: TempWorkspace;
   let bin: string;
   beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), 'oxydra-bin-'));
+    binFolder = tempWorkspace({ prefix: 'oxydra-bin-' });
+    bin = binFolder.dir;
   });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+  afterEach(() => binFolder.cleanup());
 
   it('refuses in one line naming the apt package', async () => {
     const podman = join(bin, 'podman');

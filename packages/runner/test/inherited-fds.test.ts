@@ -7,9 +7,9 @@
  * that lists its own descriptors) through the real launchGuest.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const runnerDist = new URL('../dist/index.js', import.meta.url).pathname;
@@ -17,8 +17,9 @@ const runnerDist = new URL('../dist/index.js', import.meta.url).pathname;
 /** The number the node process gets it as: high, as inherited ones usually are. */
 const INHERITED_AS = 40;
 
-const root = mkdtempSync(path.join(tmpdir(), 'oxydra-runner-fds-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const rootFolder = tempWorkspace({ prefix: 'oxydra-runner-fds-' });
+const root = rootFolder.dir;
+afterAll(() => rootFolder.cleanup());
 
 /** The stand-in guest's descriptor listing, from a runner that inherited `fd` as INHERITED_AS. */
 function guestDescriptors(fd: number): string {
@@ -54,14 +55,15 @@ function guestDescriptors(fd: number): string {
 
 describe('descriptors the runner inherited', () => {
   it('never reach a process-tier guest', () => {
-    const outside = mkdtempSync(path.join(tmpdir(), 'oxydra-runner-outside-'));
+    const outsideFolder = tempWorkspace({ prefix: 'oxydra-runner-outside-' });
+    const outside = outsideFolder.dir;
     const held = openSync(outside, 'r');
     try {
       // Before: "/proc/self/fd/40 -> /tmp/oxydra-runner-outside-…", the folder whole.
       expect(guestDescriptors(held)).not.toContain(outside);
     } finally {
       closeSync(held);
-      rmSync(outside, { recursive: true, force: true });
+      outsideFolder.cleanup();
     }
   });
 });

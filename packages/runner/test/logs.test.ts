@@ -3,17 +3,19 @@
  * reaches into the rotated file when the current one has too few lines, and a link planted at
  * `<name>.1` is refused without losing the current file's lines.
  */
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLogs } from '@oxydra/runner';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+let scratch: TempWorkspace;
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-logs-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-logs-' });
+  dir = scratch.dir;
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 const messages = async (tail: number) =>
   (await readLogs(dir, { role: 'runtime', stream: 'stdout', tail, format: 'text' })).entries.map(

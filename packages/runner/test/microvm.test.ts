@@ -5,10 +5,10 @@
  * packages/cli/test/runner-microvm-e2e.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectMicroVm } from '@oxydra/runner';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { kvmUsable } from '../src/tiers/microvm/detect.js';
 import { qemuArgs } from '../src/tiers/microvm/qemu-args.js';
@@ -80,7 +80,8 @@ describe('qemuArgs', () => {
 describe('the guest variables file', () => {
   it('is read back by a real shell exactly, quotes and all, and refuses a bad name', () => {
     const vars = { OPENAI_API_KEY: "sk-it's $HOME `id` \\n", OXYDRA_GATEWAY_TOKEN: 'tok"en;rm -rf /' };
-    const dir = mkdtempSync(join(tmpdir(), 'oxydra-vmenv-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-vmenv-' });
+    const dir = scratch.dir;
     try {
       writeFileSync(join(dir, 'env'), shellEnvFile(vars));
       const out = execFileSync(
@@ -95,7 +96,7 @@ describe('the guest variables file', () => {
       );
       expect(out.split('\0')).toEqual([vars.OPENAI_API_KEY, vars.OXYDRA_GATEWAY_TOKEN]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
     expect(() => shellEnvFile({ 'A;B': 'x' })).toThrow('bad variable name');
   });

@@ -5,12 +5,13 @@
  * not, and an unreadable pin trusts nothing from the files.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinnedProviderHosts } from '@oxydra/runner';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+let scratch: TempWorkspace;
 let dir: string;
 let shared: string;
 let pin: string;
@@ -23,13 +24,14 @@ function agentToml(...entries: [name: string, url: string][]): void {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-pin-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-pin-' });
+  dir = scratch.dir;
   shared = join(dir, 'shared');
   mkdirSync(join(shared, '.oxydra'), { recursive: true });
   pin = join(dir, 'ipc', 'egress-hosts.json');
   mkdirSync(join(dir, 'ipc'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => scratch.cleanup());
 
 describe('pinnedProviderHosts', () => {
   it("pins the files' hosts at the first start and holds back a host added since", async () => {

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createBubblewrapRunner,
@@ -97,6 +96,7 @@ function viaProxy(
 }
 
 describe('the egress proxy', () => {
+  let scratch: TempWorkspace;
   let dir: string;
   let proxy: EgressProxy;
   let socketPath: string;
@@ -104,7 +104,8 @@ describe('the egress proxy', () => {
   let decisions: EgressDecision[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'oxydra-egress-test-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-egress-test-' });
+    dir = scratch.dir;
     victim = await startVictim();
     decisions = [];
     socketPath = path.join(dir, 'proxy.sock');
@@ -117,7 +118,7 @@ describe('the egress proxy', () => {
   afterEach(async () => {
     await proxy.close();
     victim.server.close();
-    rmSync(dir, { recursive: true, force: true });
+    scratch.cleanup();
   });
 
   it('forwards plain HTTP to an allowed host', async () => {

@@ -4,10 +4,7 @@
  * ignoring SIGTERM (so only the exit-time SIGKILL can stop it), aborts it and exits.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { processesLeftBehind } from '@oxydra/testkit/helpers';
+import { processesLeftBehind, tempWorkspace } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
 import { HAS_BWRAP } from './helpers.js';
 
@@ -56,7 +53,8 @@ describe.skipIf(!HAS_BWRAP)('a sandboxed command when its process exits', () => 
     ['in a pids cgroup (cgroup.kill)', '{ processes: 64 }'],
   ])('dies with everything it started, setsid included: %s', async (_name, limits) => {
     const marker = uniqueSleep();
-    const workspace = mkdtempSync(path.join(tmpdir(), 'oxydra-exit-'));
+    const scratch = tempWorkspace({ prefix: 'oxydra-exit-' });
+    const workspace = scratch.dir;
     try {
       const policy = `{ readableRoots: [], writableRoots: [], deniedPaths: [], network: 'off', envAllowlist: ['PATH'], limits: ${limits} }`;
       abortAndExit(
@@ -64,7 +62,7 @@ describe.skipIf(!HAS_BWRAP)('a sandboxed command when its process exits', () => 
       );
       expect(await processesLeftBehind(`sleep ${marker}`)).toEqual([]);
     } finally {
-      rmSync(workspace, { recursive: true, force: true });
+      scratch.cleanup();
     }
   });
 });

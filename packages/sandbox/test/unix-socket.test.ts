@@ -6,11 +6,11 @@
  * as root also connected to then by uid 65534, through setpriv and perl.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listenOnUnixSocket } from '../src/index.js';
 
@@ -29,11 +29,13 @@ function connectAsNobody(socket: string): string {
 }
 
 describe.skipIf(process.platform !== 'linux')('listenOnUnixSocket', () => {
+  let scratch: TempWorkspace;
   let dir: string;
   let server: Server;
   let umask: number;
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'oxydra-socket-'));
+    scratch = tempWorkspace({ prefix: 'oxydra-socket-' });
+    dir = scratch.dir;
     chmodSync(dir, 0o1777); // world-writable and searchable, as /tmp
     umask = process.umask(0);
     server = createServer((connection) => connection.destroy());
@@ -41,7 +43,7 @@ describe.skipIf(process.platform !== 'linux')('listenOnUnixSocket', () => {
   afterEach(async () => {
     process.umask(umask);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
+    scratch.cleanup();
   });
 
   it('creates the socket 0600: no other uid can connect, not even while it starts', async () => {

@@ -3,8 +3,7 @@
  * the output budget and chunk size, a timeout that kills the command's whole process group,
  * kill_session stopping a running command, and malformed requests answered with error frames.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeFrame } from '@oxydra/sandbox';
 import {
@@ -14,15 +13,24 @@ import {
   ShellDaemonRequestError,
   startShellDaemon,
 } from '@oxydra/shell-daemon';
-import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
+import {
+  pollUntil,
+  processesLeftBehind,
+  processesWith,
+  type TempWorkspace,
+  tempWorkspace,
+  uniqueSleep,
+} from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+let scratch: TempWorkspace;
 let dir: string;
 let daemon: ShellDaemon | undefined;
 let clients: ShellDaemonClient[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'oxydra-shd-'));
+  scratch = tempWorkspace({ prefix: 'oxydra-shd-' });
+  dir = scratch.dir;
 });
 
 afterEach(async () => {
@@ -30,7 +38,7 @@ afterEach(async () => {
   clients = [];
   await daemon?.close();
   daemon = undefined;
-  rmSync(dir, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 async function start(options: { maxSessionOutputBytes?: number; maxStreamChunkBytes?: number } = {}) {
