@@ -36,7 +36,7 @@ export interface GatewayClientOptions {
    * session (the dashboard, Oxydra's clients). Default true.
    */
   newSession?: boolean;
-  /** What hello says this client can do; default ['approvals'] (both apps ask the user y/n). */
+  /** What hello says this client can do; default ['approvals'] (both apps ask the user y/n); [] says nothing. */
   capabilities?: string[];
   /**
    * Whether a dropped connection is reconnected (default true). A one-shot client (a script, a
@@ -258,6 +258,7 @@ export class GatewayClient {
       const events: SocketEvents = {
         open: () => {
           const newSession = this.#options.newSession ?? true;
+          const capabilities = this.#options.capabilities ?? ['approvals'];
           const hello: ClientFrame = {
             type: 'hello',
             payload: {
@@ -266,8 +267,9 @@ export class GatewayClient {
               ...(this.#options.userId ? { user_id: this.#options.userId } : {}),
               ...(sessionId ? { session_id: sessionId } : {}),
               create_new_session: !sessionId && newSession,
-              // Both apps ask the user y/n when an agent wants to run a privileged tool.
-              capabilities: this.#options.capabilities ?? ['approvals'],
+              // Both apps ask the user y/n when an agent wants to run a privileged tool; a
+              // client that asks for nothing says nothing (hello_ack then echoes none).
+              ...(capabilities.length > 0 ? { capabilities } : {}),
             },
           };
           socket?.send(this.#codec.encode(hello));
