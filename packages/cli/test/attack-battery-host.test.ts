@@ -9,7 +9,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
@@ -210,10 +210,10 @@ describe.skipIf(!hasBwrap || !IS_ROOT)(
           sandbox: { tier: string; shell: string };
         };
         expect(ready).toMatchObject({ status: 'ready', sandbox: { tier: 'none', shell: 'refused' } });
-        TestClient.defaultToken = generatedToken(env);
-        const { client, ack } = await TestClient.hello(daemon.wsUrl, {});
+        const wsToken = generatedToken(env);
+        const { client, ack } = await helloClient(daemon.wsUrl, {}, wsToken);
         client.close();
-        expect(ack.payload.sandbox).toMatchObject({ tier: 'none', shell: 'refused' });
+        expect(ack.sandbox).toMatchObject({ tier: 'none', shell: 'refused' });
       } finally {
         daemon.kill();
         await daemon.exited;

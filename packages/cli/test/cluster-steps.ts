@@ -2,8 +2,9 @@
  * What the end-to-end tests of a deployment on PostgreSQL (several processes on one schema) ask
  * of the mock model and send their gateways: the same scenario and turn in every such file.
  */
+
+import type { GatewayClient } from '@oxydra/gateway-client';
 import type { ScenarioStep } from '@oxydra/testkit';
-import type { TestClient } from '../../gateway/test/ws-client.js';
 
 /**
  * "slow" prompts stream for about three seconds, "glacial" ones for twelve (they are
@@ -26,9 +27,6 @@ export const CLUSTER_STEPS: ScenarioStep[] = [
 ];
 
 /** A session turn sent over the client's WebSocket. */
-export function sendTurn(client: TestClient, sessionId: string, turnId: string, prompt: string): void {
-  client.send({
-    type: 'send_turn',
-    payload: { request_id: client.requestId(), session_id: sessionId, turn_id: turnId, prompt },
-  });
+export function sendTurn(client: GatewayClient, sessionId: string, turnId: string, prompt: string): void {
+  client.send('send_turn', { session_id: sessionId, turn_id: turnId, prompt });
 }

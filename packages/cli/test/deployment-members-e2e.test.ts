@@ -9,11 +9,12 @@
  * and leaves when it ends; `oxydra mcp serve` is listed as a member of its kind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { openPostgresStores, PostgresEventBus, type PostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { ClusterProcess, ClusterStore } from '@oxydra/types';
 import { expect, it, type TestContext, vi } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import {
   describePostgres,
   dropSchema,
@@ -45,7 +46,7 @@ async function deployment(onTestFinished: TestContext['onTestFinished']) {
   const schema = freshSchema();
   const children: ChildProcess[] = [];
   const daemons: GatewayDaemon[] = [];
-  const clients: TestClient[] = [];
+  const clients: GatewayClient[] = [];
   let stores: PostgresStores | undefined;
   let env: AgentEnv | undefined;
   onTestFinished(async () => {
@@ -101,8 +102,8 @@ async function deployment(onTestFinished: TestContext['onTestFinished']) {
     first,
     gateway,
     member,
-    async hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClient.hello>[1]) {
-      const opened = await TestClient.hello(daemon.wsUrl, payload, { token: generatedToken(agent) });
+    async hello(daemon: GatewayDaemon, payload: Hello) {
+      const opened = await helloClient(daemon.wsUrl, payload, generatedToken(agent));
       clients.push(opened.client);
       return opened;
     },
@@ -123,13 +124,13 @@ async function claimedBy(cluster: ClusterStore, processId: string): Promise<void
  * resolves with its client once the turn started, which it did once that slot was given back:
  * the turn is then the user's only run in the deployment.
  */
-async function gatewayTurnAfterSlot(deployed: Awaited<ReturnType<typeof deployment>>): Promise<TestClient> {
-  const { client, ack } = await deployed.hello(deployed.first, { create_new_session: true });
-  sendTurn(client, ack.payload.session.session_id, 't1', 'slow turn on the gateway');
-  await client.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 40_000);
+async function gatewayTurnAfterSlot(deployed: Awaited<ReturnType<typeof deployment>>): Promise<HelloClient> {
+  const opened = await deployed.hello(deployed.first, { create_new_session: true });
+  sendTurn(opened.client, opened.ack.session.session_id, 't1', 'slow turn on the gateway');
+  await opened.inbox.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 40_000);
   const gatewayId = (await deployed.cluster.processes(60_000)).find((p) => p.kind === 'gateway')?.id;
   expect((await deployed.cluster.runs({ userId: 'default' })).map((r) => r.processId)).toEqual([gatewayId]);
-  return client;
+  return opened;
 }
 
 /**
@@ -154,12 +155,12 @@ describePostgres('the commands other than oxydra gateway as members of a Postgre
     await addSchedule(deployed.env, 'report', 'glacial scheduled report', 10);
     // The scheduled run holds the user's slot in the deployment, claimed by the scheduler process.
     await claimedBy(deployed.cluster, scheduler.id);
-    const client = await gatewayTurnAfterSlot(deployed);
+    const { inbox } = await gatewayTurnAfterSlot(deployed);
     await pollUntil(
       () => /completed sch_\w+ "report"/.test(scheduler.log()),
       'the scheduled run to be recorded',
     );
-    await client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 30_000);
+    await inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 30_000);
   });
 
   it.concurrent('a SIGKILLed `oxydra scheduler run` has its claim reaped by the gateway, whose waiting turn then runs', async ({
@@ -172,10 +173,10 @@ describePostgres('the commands other than oxydra gateway as members of a Postgre
     scheduler.child.kill('SIGKILL');
     await scheduler.exited;
     // The user's one slot is the dead process's until the gateway reaps it (within the stale limit).
-    const { client, ack } = await deployed.hello(deployed.first, { create_new_session: true });
-    const sessionId = ack.payload.session.session_id;
+    const { client, inbox, ack } = await deployed.hello(deployed.first, { create_new_session: true });
+    const sessionId = ack.session.session_id;
     sendTurn(client, sessionId, 't1', 'a turn after the scheduler died');
-    const done = await client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 40_000);
+    const done = await inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 40_000);
     expect(done.payload.response.message).toBe('Answered.');
     expect(deployed.first.logs().some((line) => line.msg.includes('stopped mid-run'))).toBe(true);
     expect((await deployed.cluster.processes(60_000)).map((p) => p.kind)).toEqual(['gateway']);
@@ -196,10 +197,10 @@ describePostgres('the commands other than oxydra gateway as members of a Postgre
     onTestFinished(() => bus.close());
     const frames: string[] = [];
     bus.subscribe('session', (data) => frames.push((JSON.parse(data) as { frame: string }).frame));
-    const { client, ack } = await deployed.hello(deployed.first, { create_new_session: true });
-    const sessionId = ack.payload.session.session_id;
+    const { client, inbox, ack } = await deployed.hello(deployed.first, { create_new_session: true });
+    const sessionId = ack.session.session_id;
     sendTurn(client, sessionId, 'doomed', 'glacial and doomed');
-    await client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 30_000);
+    await inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 30_000);
     deployed.first.kill('SIGKILL');
     await deployed.first.exited;
     // The scheduler process, the only member left, reaps the turn and fixes its record.
@@ -228,12 +229,12 @@ describePostgres('the commands other than oxydra gateway as members of a Postgre
     await addSchedule(deployed.env, 'solo', 'glacial run of its own', 3600);
     const runNow = await deployed.member(['schedule', 'run-now', 'solo'], 'schedule');
     await claimedBy(deployed.cluster, runNow.id);
-    const client = await gatewayTurnAfterSlot(deployed);
+    const { inbox } = await gatewayTurnAfterSlot(deployed);
     // Its run ran to the end (not cut short), and the process left the deployment.
     expect(await runNow.exited).toBe(0);
     expect(runNow.log()).toMatch(/ completed /);
     expect((await deployed.cluster.processes(60_000)).map((p) => p.kind)).toEqual(['gateway']);
-    await client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 30_000);
+    await inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 30_000);
   });
 
   it.concurrent('`oxydra mcp serve` on the store is a member of kind mcp, and leaves when its client closes', async ({

@@ -14,7 +14,7 @@ import { tool as aiTool, generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
@@ -250,19 +250,14 @@ describe('the gateway with real OpenAI clients', () => {
     expect(langchainStreamed).toBe(answer);
 
     // The WebSocket protocol: joined assistant_delta frames equal turn_completed's message.
-    TestClient.defaultToken = token;
-    const { client, ack } = await TestClient.hello(daemon!.wsUrl);
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 'r',
-        session_id: ack.payload.session.session_id,
-        turn_id: 't',
-        prompt: 'greet me',
-      },
+    const { client, inbox, ack } = await helloClient(daemon!.wsUrl, {}, token);
+    client.send('send_turn', {
+      session_id: ack.session.session_id,
+      turn_id: 't',
+      prompt: 'greet me',
     });
-    const completed = await client.take('turn_completed', () => true, 15_000);
-    const deltas = client.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
+    const completed = await inbox.take('turn_completed', () => true, 15_000);
+    const deltas = inbox.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
     client.close();
     expect(completed.payload.response.message).toBe(answer);
     expect(deltas.join('')).toBe(answer);

@@ -7,10 +7,12 @@
  * across processes, for every door (a user's turns on one process refuse that user's A2A task
  * on another); the live feed of one process shows agents running on another.
  */
+
+import type { FrameInbox, GatewayClient } from '@oxydra/gateway-client';
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { expect, it, type TestContext, vi } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import {
   describePostgres,
   dropSchema,
@@ -33,10 +35,7 @@ interface Deployment {
   daemons: GatewayDaemon[];
   token: string;
   /** A WebSocket client of `daemon` after its hello (closed with the deployment). */
-  hello(
-    daemon: GatewayDaemon,
-    payload: Parameters<typeof TestClient.hello>[1],
-  ): ReturnType<typeof TestClient.hello>;
+  hello(daemon: GatewayDaemon, payload: Hello): Promise<HelloClient>;
 }
 
 /**
@@ -51,7 +50,7 @@ async function deployment(
 ): Promise<Deployment> {
   const schema = freshSchema();
   const daemons: GatewayDaemon[] = [];
-  const clients: TestClient[] = [];
+  const clients: GatewayClient[] = [];
   let env: AgentEnv | undefined;
   onTestFinished(async () => {
     for (const client of clients) client.close();
@@ -75,7 +74,7 @@ async function deployment(
     daemons,
     token,
     async hello(daemon, payload) {
-      const opened = await TestClient.hello(daemon.wsUrl, payload, { token });
+      const opened = await helloClient(daemon.wsUrl, payload, token);
       clients.push(opened.client);
       return opened;
     },
@@ -142,34 +141,31 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     const deployed = await deployment(onTestFinished, 2);
     const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
     const first = await deployed.hello(a, { create_new_session: true, capabilities: ['approvals'] });
-    const sessionId = first.ack.payload.session.session_id;
+    const sessionId = first.ack.session.session_id;
     const second = await deployed.hello(b, { session_id: sessionId });
 
     sendTurn(first.client, sessionId, 't1', 'Say hello');
     // The frames of A's turn reach B's client too.
-    await second.client.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 15_000);
-    const seen = await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
+    await second.inbox.take('turn_started', (f) => f.payload.turn.turn_id === 't1', 15_000);
+    const seen = await second.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
     expect(seen.payload.response.message).toBe('Answered.');
-    await first.client.take('turn_completed', () => true, 15_000);
+    await first.inbox.take('turn_completed', () => true, 15_000);
 
     // A slow turn on A: B sees it running, refuses a second turn, and cancels it.
     sendTurn(first.client, sessionId, 't2', 'slow please');
-    await second.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
+    await second.inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
     sendTurn(second.client, sessionId, 't2b', 'another');
-    const refused = await second.client.take('error', (f) => f.payload.code === 'turn_active', 15_000);
+    const refused = await second.inbox.take('error', (f) => f.payload.code === 'turn_active', 15_000);
     expect(refused.payload.message).toContain('t2');
-    second.client.send({
-      type: 'cancel_active_turn',
-      payload: { request_id: second.client.requestId(), session_id: sessionId },
-    });
-    await first.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
-    await second.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
+    second.client.send('cancel_active_turn', { session_id: sessionId });
+    await first.inbox.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
+    await second.inbox.take('turn_cancelled', (f) => f.payload.turn.turn_id === 't2', 15_000);
 
     // The next turn from B runs on B, with the history A stored.
     const before = deployed.env.mock.requests.length;
     sendTurn(second.client, sessionId, 't3', 'And now from the other process');
-    await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
-    await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+    await second.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+    await first.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
     const request = JSON.stringify(deployed.env.mock.requests[before]?.body);
     expect(request).toContain('Say hello');
     expect(request).toContain('Answered.');
@@ -183,17 +179,17 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     const bus = await busFrames(deployed.schema);
     try {
       const first = await deployed.hello(a, { create_new_session: true });
-      const sessionId = first.ack.payload.session.session_id;
-      const deltas = (client: TestClient, turnId: string) =>
-        client.frames
+      const sessionId = first.ack.session.session_id;
+      const deltas = (inbox: FrameInbox, turnId: string) =>
+        inbox.frames
           .filter((f) => f.type === 'assistant_delta' && f.payload.turn.turn_id === turnId)
           .map((f) => (f.type === 'assistant_delta' ? f.payload.delta : ''));
 
       // Ten deltas, and no client of the session on B: two session messages on the bus.
       sendTurn(first.client, sessionId, 't1', 'slow and alone');
-      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
+      await first.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't1', 15_000);
       await pollUntil(() => bus.types.includes('turn_completed'), 'the end of t1 on the bus');
-      expect(deltas(first.client, 't1').length).toBeGreaterThanOrEqual(10);
+      expect(deltas(first.inbox, 't1').length).toBeGreaterThanOrEqual(10);
       expect(bus.types).toEqual(['turn_started', 'turn_completed']);
       const alone = (await readyz(a)).cluster.session_frames;
       expect(alone.published).toBe(2);
@@ -201,15 +197,15 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
 
       // A client attaches on B while t2 streams on A: from its hello_ack on, it misses nothing.
       sendTurn(first.client, sessionId, 't2', 'slow and watched');
-      await first.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      await first.inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 't2', 15_000);
       const second = await deployed.hello(b, { session_id: sessionId });
-      const seenOnAAtAck = deltas(first.client, 't2').length;
-      expect(second.ack.payload.active_turn).toEqual({ turn_id: 't2', state: 'running' });
+      const seenOnAAtAck = deltas(first.inbox, 't2').length;
+      expect(second.ack.active_turn).toEqual({ turn_id: 't2', state: 'running' });
       expect((await readyz(b)).cluster.watching).toBe(1);
-      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
-      await second.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
-      const onA = deltas(first.client, 't2');
-      const onB = deltas(second.client, 't2');
+      await first.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      await second.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't2', 15_000);
+      const onA = deltas(first.inbox, 't2');
+      const onB = deltas(second.inbox, 't2');
       // What B's client got is the end of what A's got, from (at the latest) the delta after
       // the last one A's client had when B's ack came (that one may have been on its way).
       expect(onA.slice(onA.length - onB.length)).toEqual(onB);
@@ -221,7 +217,7 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
       await pollUntil(async () => (await readyz(b)).cluster.watching === 0, 'B to stop watching');
       const before = bus.types.length;
       sendTurn(first.client, sessionId, 't3', 'slow and alone again');
-      await first.client.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
+      await first.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 't3', 15_000);
       await pollUntil(() => bus.types.length >= before + 2, 'the end of t3 on the bus');
       expect(bus.types.slice(before)).toEqual(['turn_started', 'turn_completed']);
     } finally {
@@ -235,14 +231,14 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     const deployed = await deployment(onTestFinished, 2);
     const [a, b] = deployed.daemons as [GatewayDaemon, GatewayDaemon];
     const first = await deployed.hello(a, { create_new_session: true });
-    const sessionId = first.ack.payload.session.session_id;
+    const sessionId = first.ack.session.session_id;
     const second = await deployed.hello(b, { session_id: sessionId });
 
     sendTurn(first.client, sessionId, 'doomed', 'slow and doomed');
-    await second.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 15_000);
+    await second.inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 'doomed', 15_000);
     a.kill('SIGKILL');
     await a.exited;
-    const interrupted = await second.client.take(
+    const interrupted = await second.inbox.take(
       'error',
       (f) => f.payload.code === 'turn_interrupted',
       20_000,
@@ -252,9 +248,9 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
 
     // A client reconnecting (through any process) learns how the turn ended, then goes on.
     const again = await deployed.hello(b, { session_id: sessionId });
-    expect(again.ack.payload.active_turn).toEqual({ turn_id: 'doomed', state: 'failed' });
+    expect(again.ack.active_turn).toEqual({ turn_id: 'doomed', state: 'failed' });
     sendTurn(again.client, sessionId, 'after', 'Carry on');
-    await again.client.take('turn_completed', (f) => f.payload.turn.turn_id === 'after', 15_000);
+    await again.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === 'after', 15_000);
 
     const ready = await fetch(`${b.url}/readyz`, { headers: { host: new URL(b.url).host } });
     expect(ready.status).toBe(200);
@@ -282,9 +278,9 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     const aliceToken = made.stdout.trim();
 
     const onA = await deployed.hello(a, { user_id: 'alice', create_new_session: true });
-    const sessionA = onA.ack.payload.session.session_id;
+    const sessionA = onA.ack.session.session_id;
     sendTurn(onA.client, sessionA, 'ta', 'glacial on A');
-    await onA.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'ta', 15_000);
+    await onA.inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 'ta', 15_000);
     // B has no run of alice's: only the deployment-wide slot can refuse it.
     const refused = await a2aTask(b, aliceToken, 'a task on B');
     expect(refused.state).toBe('rejected');
@@ -293,11 +289,8 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
     );
 
     // The turn on A ends (cancelled): its slot is free across the deployment.
-    onA.client.send({
-      type: 'cancel_active_turn',
-      payload: { request_id: onA.client.requestId(), session_id: sessionA },
-    });
-    await onA.client.take('turn_cancelled', (f) => f.payload.turn.turn_id === 'ta', 15_000);
+    onA.client.send('cancel_active_turn', { session_id: sessionA });
+    await onA.inbox.take('turn_cancelled', (f) => f.payload.turn.turn_id === 'ta', 15_000);
     const ran = await a2aTask(b, aliceToken, 'a task on B, now there is room');
     expect(ran.state).toBe('completed');
   });
@@ -322,18 +315,18 @@ describePostgres('several gateway processes on one PostgreSQL store', () => {
 
     const onA = await deployed.hello(a, { create_new_session: true });
     const onB = await deployed.hello(b, { create_new_session: true });
-    const sessionA = onA.ack.payload.session.session_id;
-    const sessionB = onB.ack.payload.session.session_id;
+    const sessionA = onA.ack.session.session_id;
+    const sessionB = onB.ack.session.session_id;
     const order: string[] = [];
     sendTurn(onA.client, sessionA, 'ta', 'slow on A');
-    await onA.client.take('turn_started', () => true, 15_000);
+    await onA.inbox.take('turn_started', () => true, 15_000);
     order.push('A started');
     sendTurn(onB.client, sessionB, 'tb', 'on B');
-    const watchB = onB.client.take('turn_started', () => true, 20_000).then(() => order.push('B started'));
-    await onA.client.take('turn_completed', () => true, 15_000);
+    const watchB = onB.inbox.take('turn_started', () => true, 20_000).then(() => order.push('B started'));
+    await onA.inbox.take('turn_completed', () => true, 15_000);
     order.push('A completed');
     await watchB;
-    await onB.client.take('turn_completed', () => true, 15_000);
+    await onB.inbox.take('turn_completed', () => true, 15_000);
     expect(order).toEqual(['A started', 'A completed', 'B started']);
 
     // B's feed carried the agent that ran on A (its session id is only A's).

@@ -5,10 +5,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioStep } from '@oxydra/testkit';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types/gateway';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { type Hello, helloClient } from '../../gateway/test/hello-client.js';
+import { RawSocket } from '../../gateway/test/raw-socket.js';
 import { AgentEnv, E2E_KEY } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
@@ -16,7 +18,9 @@ const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
 
 let env: AgentEnv | undefined;
 const daemons: GatewayDaemon[] = [];
-const clients: TestClient[] = [];
+/** The token of the daemon a test started, for its WebSocket clients. */
+let wsToken = '';
+const clients: Array<{ close(): unknown }> = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   for (const daemon of daemons.splice(0)) {
@@ -31,12 +35,12 @@ async function start(steps: ScenarioStep[], extraToml = '', args: string[] = [])
   env ??= await AgentEnv.start(OPENAI_CHAT, steps, extraToml);
   const daemon = await GatewayDaemon.start(env, args);
   daemons.push(daemon);
-  TestClient.defaultToken = generatedToken(env);
+  wsToken = generatedToken(env);
   return daemon;
 }
 
-async function hello(daemon: GatewayDaemon, payload: Parameters<typeof TestClient.hello>[1] = {}) {
-  const result = await TestClient.hello(daemon.wsUrl, payload);
+async function hello(daemon: GatewayDaemon, payload: Hello = {}) {
+  const result = await helloClient(daemon.wsUrl, payload, wsToken);
   clients.push(result.client);
   return result;
 }
@@ -52,24 +56,20 @@ describe('oxydra gateway', () => {
         },
       },
     ]);
-    const { client, ack } = await hello(daemon, { user_id: 'alice' });
-    expect(ack.payload).toMatchObject({
+    const { client, inbox, ack } = await hello(daemon, { user_id: 'alice' });
+    expect(ack).toMatchObject({
       protocol_version: GATEWAY_PROTOCOL_VERSION,
       session: { user_id: 'alice' },
     });
-    const session = ack.payload.session;
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 'r-turn',
-        session_id: session.session_id,
-        turn_id: 't1',
-        prompt: 'Say something',
-      },
+    const session = ack.session;
+    const requestId = client.send('send_turn', {
+      session_id: session.session_id,
+      turn_id: 't1',
+      prompt: 'Say something',
     });
-    const completed = await client.take('turn_completed', () => true, 15_000);
+    const completed = await inbox.take('turn_completed', () => true, 15_000);
     expect(completed.payload).toMatchObject({
-      request_id: 'r-turn',
+      request_id: requestId,
       session,
       turn: { turn_id: 't1', index: 1 },
       response: {
@@ -80,11 +80,11 @@ describe('oxydra gateway', () => {
       },
     });
     expect(completed.payload.response.usage.cost_usd).toBeGreaterThan(0);
-    const deltas = client.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
+    const deltas = inbox.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
     expect(deltas.length).toBe(12);
     expect(deltas.join('')).toBe('The gateway streams this answer in many small pieces.');
-    expect(client.frames[1]?.type).toBe('turn_started');
-    expect(client.invalid).toEqual([]);
+    expect(inbox.frames[0]?.type).toBe('turn_started'); // the first frame after hello_ack
+    expect(inbox.malformed).toEqual([]);
     // The model saw the prompt; the provider key went to the provider, and to nobody else.
     expect(env!.requestText(0)).toContain('Say something');
     expect(daemon.stdout).not.toContain(E2E_KEY);
@@ -108,12 +108,13 @@ describe('oxydra gateway', () => {
         headers: authorization ? { authorization } : {},
       });
       expect(response.status).toBe(401);
-      const upgrade = await TestClient.connect(daemon.wsUrl, {
+      const upgrade = await RawSocket.open(daemon.wsUrl, {
         token: authorization ? 'wrong-token-0123456789' : null,
       }).catch((e: { status: number }) => e.status);
       expect(upgrade).toBe(401);
     }
-    const foreign = await TestClient.connect(daemon.wsUrl, {
+    const foreign = await RawSocket.open(daemon.wsUrl, {
+      token: wsToken,
       headers: { origin: 'https://evil.example' },
     }).catch((e: { status: number }) => e.status);
     expect(foreign).toBe(403);
@@ -126,7 +127,7 @@ describe('oxydra gateway', () => {
       [{ reply: { text: 'still here' }, times: 'always' }],
       '\n[gateway]\nrate_limit_burst = 5000\nrate_limit_per_sec = 5000\n',
     );
-    const flood = await TestClient.connect(daemon.wsUrl);
+    const flood = await RawSocket.open(daemon.wsUrl, { token: wsToken });
     clients.push(flood);
     const junk = [
       '{',
@@ -138,17 +139,14 @@ describe('oxydra gateway', () => {
     ];
     for (let i = 0; i < 1000; i++) flood.socket.send(junk[i % junk.length]!);
     flood.send({ type: 'health_check', payload: { request_id: 'after-flood' } });
-    const health = await flood.take('health_status', () => true, 15_000);
+    const health = await flood.inbox.take('health_status', () => true, 15_000);
     expect(health.payload).toMatchObject({ request_id: 'after-flood', healthy: true });
-    expect(flood.frames.filter((f) => f.type === 'error' && f.payload.code === 'invalid_frame')).toHaveLength(
-      1000,
-    );
-    const { client, ack } = await hello(daemon);
-    client.send({
-      type: 'send_turn',
-      payload: { request_id: 'r', session_id: ack.payload.session.session_id, turn_id: 't', prompt: 'ok?' },
-    });
-    expect((await client.take('turn_completed', () => true, 15_000)).payload.response.message).toBe(
+    expect(
+      flood.inbox.frames.filter((f) => f.type === 'error' && f.payload.code === 'invalid_frame'),
+    ).toHaveLength(1000);
+    const { client, inbox, ack } = await hello(daemon);
+    client.send('send_turn', { session_id: ack.session.session_id, turn_id: 't', prompt: 'ok?' });
+    expect((await inbox.take('turn_completed', () => true, 15_000)).payload.response.message).toBe(
       'still here',
     );
   });
@@ -165,30 +163,25 @@ describe('oxydra gateway', () => {
     ];
     let daemon = await start(steps);
     const first = await hello(daemon, { user_id: 'zed', create_new_session: true });
-    const sessionId = first.ack.payload.session.session_id;
-    first.client.send({
-      type: 'send_turn',
-      payload: { request_id: 'a', session_id: sessionId, turn_id: 'intro', prompt: 'My name is Zed.' },
+    const sessionId = first.ack.session.session_id;
+    first.client.send('send_turn', { session_id: sessionId, turn_id: 'intro', prompt: 'My name is Zed.' });
+    await first.inbox.take('turn_completed', () => true, 15_000);
+    first.client.send('send_turn', {
+      session_id: sessionId,
+      turn_id: 'slow',
+      prompt: 'Count slowly to eight.',
     });
-    await first.client.take('turn_completed', () => true, 15_000);
-    first.client.send({
-      type: 'send_turn',
-      payload: { request_id: 'b', session_id: sessionId, turn_id: 'slow', prompt: 'Count slowly to eight.' },
-    });
-    await first.client.take('assistant_delta', (f) => f.payload.turn.turn_id === 'slow', 15_000);
+    await first.inbox.take('assistant_delta', (f) => f.payload.turn.turn_id === 'slow', 15_000);
 
     daemon.kill('SIGKILL');
     expect(await daemon.exited).toBeNull(); // killed by the signal, no chance to clean up
     daemon = await start(steps);
 
     const resumed = await hello(daemon, { user_id: 'zed', session_id: sessionId });
-    expect(resumed.ack.payload.session).toEqual({ user_id: 'zed', session_id: sessionId });
-    expect(resumed.ack.payload.active_turn).toEqual({ turn_id: 'slow', state: 'failed' });
-    resumed.client.send({
-      type: 'send_turn',
-      payload: { request_id: 'c', session_id: sessionId, turn_id: 'ask', prompt: 'What is my name?' },
-    });
-    const answer = await resumed.client.take('turn_completed', () => true, 15_000);
+    expect(resumed.ack.session).toEqual({ user_id: 'zed', session_id: sessionId });
+    expect(resumed.ack.active_turn).toEqual({ turn_id: 'slow', state: 'failed' });
+    resumed.client.send('send_turn', { session_id: sessionId, turn_id: 'ask', prompt: 'What is my name?' });
+    const answer = await resumed.inbox.take('turn_completed', () => true, 15_000);
     expect(answer.payload.response.message).toBe('Your name is Zed.');
     expect(answer.payload.turn).toEqual({ turn_id: 'ask', index: 3 });
     // The model got the conversation so far, stored before the kill.
@@ -248,26 +241,20 @@ describe('oxydra gateway', () => {
     ]);
     env.sandbox.env.OXYDRA__TOOLS__APPROVAL = 'ask';
     const daemon = await start([]);
-    const { client, ack } = await hello(daemon, { capabilities: ['approvals'] });
-    expect(ack.payload.capabilities).toEqual(['approvals']);
-    const session = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello(daemon, { capabilities: ['approvals'] });
+    expect(ack.capabilities).toEqual(['approvals']);
+    const session = ack.session.session_id;
     const turn = (prompt: string, turnId: string) =>
-      client.send({
-        type: 'send_turn',
-        payload: { request_id: turnId, session_id: session, turn_id: turnId, prompt },
-      });
+      client.send('send_turn', { session_id: session, turn_id: turnId, prompt });
     const answer = async (allow: boolean) => {
-      const asked = await client.take('approval_requested', () => true, 15_000);
+      const asked = await inbox.take('approval_requested', () => true, 15_000);
       expect(asked.payload).toMatchObject({ tool: 'shell_exec', summary: expect.stringContaining('echo') });
-      client.send({
-        type: 'approval_response',
-        payload: { request_id: `a-${allow}`, approval_id: asked.payload.approval_id, allow },
-      });
-      expect((await client.take('approval_resolved', () => true, 15_000)).payload).toMatchObject({
+      client.send('approval_response', { approval_id: asked.payload.approval_id, allow });
+      expect((await inbox.take('approval_resolved', () => true, 15_000)).payload).toMatchObject({
         allow,
         by: 'client',
       });
-      await client.take('turn_completed', () => true, 15_000);
+      await inbox.take('turn_completed', () => true, 15_000);
     };
     const toolResults = () => env!.mock.requests.map((request) => request.raw).join('\n');
 
@@ -280,12 +267,9 @@ describe('oxydra gateway', () => {
 
     // A client that does not answer approvals: refused at once, with the way out.
     const plain = await hello(daemon, { create_new_session: true });
-    const other = plain.ack.payload.session.session_id;
-    plain.client.send({
-      type: 'send_turn',
-      payload: { request_id: 'r3', session_id: other, turn_id: 't3', prompt: 'third please' },
-    });
-    await plain.client.take('turn_completed', () => true, 15_000);
+    const other = plain.ack.session.session_id;
+    plain.client.send('send_turn', { session_id: other, turn_id: 't3', prompt: 'third please' });
+    await plain.inbox.take('turn_completed', () => true, 15_000);
     expect(toolResults()).not.toContain('three-2');
     expect(toolResults()).toContain('nobody can approve shell_exec over the gateway');
     expect(toolResults()).toContain('approval = \\"auto\\"');
@@ -295,20 +279,16 @@ describe('oxydra gateway', () => {
     const daemon = await start([
       { reply: { text: 'a b c d e f g h', textChunks: 8 }, fault: { slowChunksMs: 500 } },
     ]);
-    const { client, ack } = await hello(daemon);
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 'r',
-        session_id: ack.payload.session.session_id,
-        turn_id: 'long',
-        prompt: 'take your time',
-      },
+    const { client, inbox, ack } = await hello(daemon);
+    client.send('send_turn', {
+      session_id: ack.session.session_id,
+      turn_id: 'long',
+      prompt: 'take your time',
     });
-    await client.take('assistant_delta', () => true, 15_000);
+    await inbox.take('assistant_delta', () => true, 15_000);
     daemon.kill('SIGTERM');
-    expect((await client.take('turn_cancelled')).payload.turn.turn_id).toBe('long');
-    expect((await client.waitClosed()).code).toBe(1001);
+    expect((await inbox.take('turn_cancelled')).payload.turn.turn_id).toBe('long');
+    expect((await pollUntil(() => inbox.closed, 'the daemon to close the socket')).code).toBe(1001);
     expect(await daemon.exited).toBe(0);
     expect(daemon.logs().map((line) => line.msg)).toContain('stopped');
   });

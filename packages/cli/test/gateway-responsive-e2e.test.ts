@@ -7,8 +7,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
@@ -30,7 +31,7 @@ const UNBROKEN_WORD = 'a'.repeat(150_000);
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
-let client: TestClient | undefined;
+let client: GatewayClient | undefined;
 let page: Server | undefined;
 afterEach(async () => {
   client?.close();
@@ -91,16 +92,13 @@ describe('oxydra gateway under hostile text', () => {
       `\n[tools.web_search]\negress_allowlist = ["127.0.0.1:${port}"]\n`,
     );
     daemon = await GatewayDaemon.start(env);
-    TestClient.defaultToken = generatedToken(env);
-    const hello = await TestClient.hello(daemon.wsUrl, { user_id: 'alice' });
+    const wsToken = generatedToken(env);
+    const hello = await helloClient(daemon.wsUrl, { user_id: 'alice' }, wsToken);
     client = hello.client;
-    const session = hello.ack.payload.session;
+    const session = hello.ack.session;
     const turn = async (turnId: string, prompt: string) => {
-      client!.send({
-        type: 'send_turn',
-        payload: { request_id: `r-${turnId}`, session_id: session.session_id, turn_id: turnId, prompt },
-      });
-      return client!.take('turn_completed', (frame) => frame.payload.turn.turn_id === turnId, 60_000);
+      client!.send('send_turn', { session_id: session.session_id, turn_id: turnId, prompt });
+      return hello.inbox.take('turn_completed', (frame) => frame.payload.turn.turn_id === turnId, 60_000);
     };
 
     const polls = pollHealth(daemon.url);

@@ -6,9 +6,10 @@
  */
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 
@@ -16,7 +17,9 @@ const OPENAI_CHAT = { type: 'openai' as const, api: 'openai-chat' as const };
 
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
-const clients: TestClient[] = [];
+/** The token of the daemon a test started, for its WebSocket clients. */
+let wsToken = '';
+const clients: GatewayClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await stopGatewayAndEnv(daemon, env);
@@ -28,24 +31,21 @@ async function startGateway(steps: ScenarioStep[], extraToml = '', extraEnv: Nod
   env = await AgentEnv.start(OPENAI_CHAT, steps, extraToml);
   Object.assign(env.sandbox.env, extraEnv);
   daemon = await GatewayDaemon.start(env);
-  TestClient.defaultToken = extraEnv.OXYDRA_GATEWAY_TOKEN ?? generatedToken(env);
+  wsToken = extraEnv.OXYDRA_GATEWAY_TOKEN ?? generatedToken(env);
   return daemon;
 }
 
-async function hello(payload: Parameters<typeof TestClient.hello>[1]) {
-  const result = await TestClient.hello(daemon!.wsUrl, payload);
+async function hello(payload: Hello) {
+  const result = await helloClient(daemon!.wsUrl, payload, wsToken);
   clients.push(result.client);
-  return { client: result.client, sessionId: result.ack.payload.session.session_id };
+  return { client: result.client, inbox: result.inbox, sessionId: result.ack.session.session_id };
 }
 
 /** Sends a turn and waits for its reply. */
-async function turn(client: TestClient, sessionId: string, prompt: string): Promise<string> {
-  const turnId = `t${client.requestId()}`;
-  client.send({
-    type: 'send_turn',
-    payload: { request_id: client.requestId(), session_id: sessionId, turn_id: turnId, prompt },
-  });
-  const done = await client.take('turn_completed', (f) => f.payload.turn.turn_id === turnId, 15_000);
+async function turn(opened: Omit<HelloClient, 'ack'>, sessionId: string, prompt: string): Promise<string> {
+  const turnId = opened.client.newTurnId();
+  opened.client.send('send_turn', { session_id: sessionId, turn_id: turnId, prompt });
+  const done = await opened.inbox.take('turn_completed', (f) => f.payload.turn.turn_id === turnId, 15_000);
   return done.payload.response.message;
 }
 
@@ -77,12 +77,12 @@ describe('the gateway assembles its agents', () => {
       // A new workspace's: created and opened by the first turn, not by the start.
       expect(openDatabaseFiles(pid, database)).toBe(0);
 
-      const { client, sessionId } = await hello({ user_id: 'alice' });
-      expect(await turn(client, sessionId, 'default, hi')).toBe('The default agent answers.');
-      client.send({ type: 'create_session', payload: { request_id: 'c', agent_name: 'helper' } });
-      const created = await client.take('session_created');
+      const { client, inbox, sessionId } = await hello({ user_id: 'alice' });
+      expect(await turn({ client, inbox }, sessionId, 'default, hi')).toBe('The default agent answers.');
+      client.send('create_session', { agent_name: 'helper' });
+      const created = await inbox.take('session_created');
       expect(created.payload.agent_name).toBe('helper');
-      expect(await turn(client, created.payload.session.session_id, 'helper, hi')).toBe(
+      expect(await turn({ client, inbox }, created.payload.session.session_id, 'helper, hi')).toBe(
         'The helper answers.',
       );
       // The helper's own setup ran the turn (its system prompt), on the same connection.
@@ -110,8 +110,8 @@ describe('the gateway assembles its agents', () => {
       '',
       { OXYDRA_GATEWAY_TOKEN: token },
     );
-    const { client, sessionId } = await hello({ user_id: 'alice' });
-    expect(await turn(client, sessionId, 'Echo it please')).toBe('Echoed.');
+    const { client, inbox, sessionId } = await hello({ user_id: 'alice' });
+    expect(await turn({ client, inbox }, sessionId, 'Echo it please')).toBe('Echoed.');
 
     // What the model got back from the tool: the output with the token replaced.
     const second = JSON.parse(env!.requestText(1)) as { messages: { role: string; content: string }[] };
@@ -130,11 +130,11 @@ describe('the gateway assembles its agents', () => {
   it("recalls a user's own earlier conversations, never another user's", async () => {
     await startGateway([{ reply: { text: 'Noted.' }, times: 'always' }]);
     const alice = await hello({ user_id: 'alice' });
-    await turn(alice.client, alice.sessionId, 'The orchard launch code is ZEBRA-7781, keep it safe.');
+    await turn(alice, alice.sessionId, 'The orchard launch code is ZEBRA-7781, keep it safe.');
 
     // Bob asks about it in his own session: nothing of alice's reaches his model call.
     const bob = await hello({ user_id: 'bob' });
-    await turn(bob.client, bob.sessionId, 'What is the orchard launch code?');
+    await turn(bob, bob.sessionId, 'What is the orchard launch code?');
     const bobsCall = env!.mock.requests.at(-1)!.raw;
     expect(bobsCall).toContain('What is the orchard launch code?');
     expect(bobsCall).not.toContain('ZEBRA-7781');
@@ -143,7 +143,7 @@ describe('the gateway assembles its agents', () => {
     // check above could have failed).
     const again = await hello({ user_id: 'alice', create_new_session: true });
     expect(again.sessionId).not.toBe(alice.sessionId);
-    await turn(again.client, again.sessionId, 'What is the orchard launch code?');
+    await turn(again, again.sessionId, 'What is the orchard launch code?');
     const alicesCall = env!.mock.requests.at(-1)!.raw;
     expect(alicesCall).toContain('Relevant context from memory');
     expect(alicesCall).toContain('ZEBRA-7781');

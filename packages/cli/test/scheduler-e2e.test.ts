@@ -11,7 +11,7 @@
  */
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 
@@ -82,20 +82,16 @@ describe.concurrent('scheduler end to end', () => {
     expect(gateway.logs().find((line) => line.msg.startsWith('listening on'))).toMatchObject({
       scheduler: 'on (0 active schedules)',
     });
-    const { client, ack } = await TestClient.hello(gateway.wsUrl, {}, { token: generatedToken(env) });
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 't',
-        session_id: ack.payload.session.session_id,
-        turn_id: 't1',
-        prompt: 'please remind me every minute',
-      },
+    const { client, inbox, ack } = await helloClient(gateway.wsUrl, {}, generatedToken(env));
+    client.send('send_turn', {
+      session_id: ack.session.session_id,
+      turn_id: 't1',
+      prompt: 'please remind me every minute',
     });
-    expect((await client.take('turn_completed', undefined, 30_000)).payload.response.message).toBe(
+    expect((await inbox.take('turn_completed', undefined, 30_000)).payload.response.message).toBe(
       'Scheduled it.',
     );
-    const frame = await client.take('scheduled_notification', undefined, 80_000);
+    const frame = await inbox.take('scheduled_notification', undefined, 80_000);
     expect(frame.payload).toMatchObject({
       schedule_name: 'minutely',
       message: 'Minute report: all good.',

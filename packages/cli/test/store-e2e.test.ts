@@ -7,10 +7,11 @@
  * dropped after.
  */
 import { randomBytes } from 'node:crypto';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, expect, it } from 'vitest';
-import { TestClient } from '../../gateway/test/ws-client.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
 import {
   adminQuery,
   describePostgres,
@@ -60,7 +61,7 @@ function expectRefusal(result: CliResult, password: string, says: string | RegEx
 let sandbox: CliSandbox | undefined;
 let env: AgentEnv | undefined;
 let daemon: GatewayDaemon | undefined;
-let client: TestClient | undefined;
+let client: GatewayClient | undefined;
 const schemas: string[] = [];
 afterEach(async () => {
   client?.close();
@@ -342,15 +343,12 @@ describePostgres('oxydra store and --store on PostgreSQL', () => {
     );
     env.sandbox.env.OXYDRA_STORE_URL = POSTGRES_URL;
     daemon = await GatewayDaemon.start(env, ['--store', 'postgres']);
-    TestClient.defaultToken = generatedToken(env);
-    const hello = await TestClient.hello(daemon.wsUrl, { user_id: 'alice' });
+    const wsToken = generatedToken(env);
+    const hello = await helloClient(daemon.wsUrl, { user_id: 'alice' }, wsToken);
     client = hello.client;
-    const sessionId = hello.ack.payload.session.session_id;
-    client.send({
-      type: 'send_turn',
-      payload: { request_id: 'r1', session_id: sessionId, turn_id: 't1', prompt: 'Say something' },
-    });
-    const completed = await client.take('turn_completed', () => true, 15_000);
+    const sessionId = hello.ack.session.session_id;
+    client.send('send_turn', { session_id: sessionId, turn_id: 't1', prompt: 'Say something' });
+    const completed = await hello.inbox.take('turn_completed', () => true, 15_000);
     expect(completed.payload).toMatchObject({ response: { message: 'Served from PostgreSQL.' } });
 
     const stores = await openPostgresStores({ url: POSTGRES_URL, schema, migrate: false });

@@ -36,6 +36,13 @@ export interface GatewayClientOptions {
    * session (the dashboard, Oxydra's clients). Default true.
    */
   newSession?: boolean;
+  /** What hello says this client can do; default ['approvals'] (both apps ask the user y/n); [] says nothing. */
+  capabilities?: string[];
+  /**
+   * Whether a dropped connection is reconnected (default true). A one-shot client (a script, a
+   * test of how the gateway ends a connection) sets false: every drop is final, with its code.
+   */
+  reconnect?: boolean;
   /** Checks frames (checkedCodec) or only parses them (the default). */
   codec?: FrameCodec;
   /** Starts every request_id (tui, web, test), so the gateway's log tells clients apart. */
@@ -251,6 +258,7 @@ export class GatewayClient {
       const events: SocketEvents = {
         open: () => {
           const newSession = this.#options.newSession ?? true;
+          const capabilities = this.#options.capabilities ?? ['approvals'];
           const hello: ClientFrame = {
             type: 'hello',
             payload: {
@@ -259,8 +267,9 @@ export class GatewayClient {
               ...(this.#options.userId ? { user_id: this.#options.userId } : {}),
               ...(sessionId ? { session_id: sessionId } : {}),
               create_new_session: !sessionId && newSession,
-              // Both clients ask the user y/n when an agent wants to run a privileged tool.
-              capabilities: ['approvals'],
+              // Both apps ask the user y/n when an agent wants to run a privileged tool; a
+              // client that asks for nothing says nothing (hello_ack then echoes none).
+              ...(capabilities.length > 0 ? { capabilities } : {}),
             },
           };
           socket?.send(this.#codec.encode(hello));
@@ -382,7 +391,8 @@ export class GatewayClient {
     this.#rejectPending('the connection to the gateway was lost');
     if (this.#closing) return;
     const why = this.#dropReason ?? `connection lost (${describeClose(code, reason)})`;
-    if (FINAL_CLOSE.has(code)) this.#setConnection({ state: 'closed', reason: why });
+    if (FINAL_CLOSE.has(code) || this.#options.reconnect === false)
+      this.#setConnection({ state: 'closed', reason: why, code });
     else this.#scheduleReconnect(why);
   }
 

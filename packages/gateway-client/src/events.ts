@@ -9,8 +9,8 @@ export type ConnectionState =
   | { state: 'connected' }
   /** Waiting `delayMs` before reconnect attempt `attempt`, because of `reason`. */
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
-  /** For good: closed by the caller, or a failure reconnecting cannot fix (`reason`). */
-  | { state: 'closed'; reason?: string };
+  /** For good: closed by the caller, or a failure reconnecting cannot fix (`reason`; `code` when the gateway closed). */
+  | { state: 'closed'; reason?: string; code?: number };
 
 export type ClientEvent =
   /** A valid server frame (hello_ack excepted: it arrives as `hello`). */

@@ -239,6 +239,7 @@ describe('gateway client: health checks and reconnecting', () => {
     expect(d.connection).toEqual({
       state: 'closed',
       reason: 'connection lost (code 1008: rate limit exceeded)',
+      code: 1008,
     });
   });
 });

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
-import { sendTurn, TestClient } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { sendTurn, TOKEN } from './helpers.js';
 
 useApiGateway();
 
@@ -83,11 +84,11 @@ describe('REST API /api/v1', () => {
 
   it("keeps a user token to its own user's data and out of admin routes", async () => {
     const { token } = await (await env.kernel.service('tokens')).add('bob', 'user', 'test', 'test');
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'carol' });
-    sendTurn(client, ack.payload.session.session_id, 'carol private');
-    await client.take('turn_completed');
+    const { client, inbox, ack } = await helloClient(env.wsUrl, { user_id: 'carol' }, TOKEN);
+    sendTurn(client, ack.session.session_id, 'carol private');
+    await inbox.take('turn_completed');
     client.close();
-    const carol = ack.payload.session.session_id;
+    const carol = ack.session.session_id;
     expect((await call('get', '/me', {}, { token })).body).toMatchObject({ user: 'bob', role: 'user' });
     expect((await call('get', '/sessions', {}, { token })).body.sessions).toEqual([]);
     await call('get', '/sessions/{id}', { id: carol }, { token, expect: 404 });

@@ -21,7 +21,8 @@ import {
   openEvents,
   useApiGateway,
 } from './gateway-api-helpers.js';
-import { sendTurn, TestClient, TOKEN } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { sendTurn, TOKEN } from './helpers.js';
 
 useApiGateway();
 
@@ -95,11 +96,11 @@ describe('REST API /api/v1', () => {
     await call('delete', '/trust', {}, { expect: 409 });
 
     // A stored session, made the way a client makes one.
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice' });
-    sendTurn(client, ack.payload.session.session_id, 'hello api');
-    await client.take('turn_completed');
+    const { client, inbox, ack } = await helloClient(env.wsUrl, { user_id: 'alice' }, TOKEN);
+    sendTurn(client, ack.session.session_id, 'hello api');
+    await inbox.take('turn_completed');
     client.close();
-    const sessionId = ack.payload.session.session_id;
+    const sessionId = ack.session.session_id;
     const sessions = (await call('get', '/sessions', {}, { query: 'q=' + sessionId.slice(0, 6) })).body
       .sessions;
     expect(sessions.map((s: { session_id: string }) => s.session_id)).toContain(sessionId);

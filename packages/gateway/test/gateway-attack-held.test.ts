@@ -6,7 +6,8 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonOf, sendTurn, startTestGateway, TestClient, type TestGateway, userTokens } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { jsonOf, sendTurn, startTestGateway, type TestGateway, userTokens } from './helpers.js';
 
 let env: TestGateway;
 let alice: string;
@@ -16,10 +17,10 @@ beforeAll(async () => {
   env = await startTestGateway();
   const [mine, bob] = (await userTokens(env, 'alice', 'bob')) as [string, string];
   alice = mine;
-  const { client, ack } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: bob });
-  bobSession = ack.payload.session.session_id;
+  const { client, inbox, ack } = await helloClient(env.wsUrl, { create_new_session: true }, bob);
+  bobSession = ack.session.session_id;
   sendTurn(client, bobSession, 'bob only');
-  await client.take('turn_completed');
+  await inbox.take('turn_completed');
   client.close();
 });
 afterAll(() => env.cleanup());

@@ -6,7 +6,8 @@ import { pollUntil, type TempWorkspace, tempWorkspace } from '@oxydra/testkit/he
 import { ConfigError, UsageError } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost, parseBind, resolveGatewayToken } from '../src/index.js';
-import { jsonOf, startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
+import { jsonOf, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { type RawOptions, RawSocket } from './raw-socket.js';
 
 let env: TestGateway;
 beforeAll(async () => {
@@ -14,9 +15,10 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-async function upgradeStatus(options: Parameters<typeof TestClient.connect>[1]): Promise<number | 'open'> {
+/** Opens the upgrade with the test's token unless `options` name another (or null for none). */
+async function upgradeStatus(options: Partial<RawOptions>): Promise<number | 'open'> {
   try {
-    const client = await TestClient.connect(env.wsUrl, options);
+    const client = await RawSocket.open(env.wsUrl, { token: TOKEN, ...options });
     client.close();
     return 'open';
   } catch (error) {
@@ -89,7 +91,7 @@ describe('WebSocket auth', () => {
   });
 
   it('accepts the token as a bearer.<token> subprotocol beside oxydra.v2, and selects oxydra.v2', async () => {
-    const client = await TestClient.connect(env.wsUrl, {
+    const client = await RawSocket.open(env.wsUrl, {
       token: null,
       protocols: ['oxydra.v2', `bearer.${TOKEN}`],
     });

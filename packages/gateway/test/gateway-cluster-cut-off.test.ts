@@ -19,6 +19,7 @@ import { describePostgres, dropSchema, freshSchema } from '../../store-postgres/
 import { StoreProxy } from '../../store-postgres/test/store-proxy.js';
 import { ON_POSTGRES, openTestPostgres, type TestPostgres } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage, statusText } from './a2a-client.js';
+import { helloClient } from './hello-client.js';
 import {
   Gate,
   heldScript,
@@ -27,7 +28,6 @@ import {
   ScriptedModel,
   sendTurn,
   startTestGateway,
-  TestClient,
   type TestGateway,
   TOKEN,
 } from './helpers.js';
@@ -144,15 +144,15 @@ describePostgres('a gateway process cut off from its PostgreSQL store', () => {
   // A session turn ends in the kernel's session store, which must be the deployment's schema.
   it.skipIf(!ON_POSTGRES)('stops its WebSocket session turns, ended as a cancel', async () => {
     const { env, proxy, other } = await cutOffableGateway();
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice' });
-    const sessionId = ack.payload.session.session_id;
+    const { client, inbox, ack } = await helloClient(env.wsUrl, { user_id: 'alice' }, TOKEN);
+    const sessionId = ack.session.session_id;
     cleanups.push(async () => client.close());
     const turnId = sendTurn(client, sessionId, 'turn hold');
-    await client.take('turn_started');
+    await inbox.take('turn_started');
     expect(await other.cluster.runs({ sessionId })).toMatchObject([{ turnId }]);
 
     proxy.cut();
-    const cancelled = await client.take('turn_cancelled', undefined, 10_000);
+    const cancelled = await inbox.take('turn_cancelled', undefined, 10_000);
     expect(cancelled.payload.turn.turn_id).toBe(turnId);
     // Its claim was released with the turn's end (the kernel's stores still reach the server).
     expect(await other.cluster.runs()).toEqual([]);

@@ -8,14 +8,16 @@
  * start heard from another process whose end never comes no longer locks its session.
  * PostgreSQL only (the `postgres` project: the test gateway is a member of a deployment).
  */
+
+import type { GatewayClient } from '@oxydra/gateway-client';
 import type { EventBus } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { ON_POSTGRES, openTestPostgres } from '../../store-postgres/test/test-store.js';
+import { helloClient } from './hello-client.js';
 import {
   sendTurn,
   shellThenReport,
   startTestGateway,
-  TestClient,
   type TestGateway,
   type TestGatewayOptions,
   TOKEN,
@@ -23,14 +25,14 @@ import {
 
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
 async function withIntruder(
-  body: (env: TestGateway, intruder: EventBus, clients: TestClient[]) => Promise<void>,
+  body: (env: TestGateway, intruder: EventBus, clients: GatewayClient[]) => Promise<void>,
   options: TestGatewayOptions = {},
 ): Promise<void> {
   const env = await startTestGateway({ config: { tools: { approval: 'ask' } }, ...options });
   env.model.script = shellThenReport;
   const intruderStores = await openTestPostgres(env.schema);
   const intruder = await intruderStores.stores.openBus('intruder');
-  const clients: TestClient[] = [];
+  const clients: GatewayClient[] = [];
   try {
     await body(env, intruder, clients);
   } finally {
@@ -46,13 +48,13 @@ describe('hostile messages on the deployment bus', () => {
     'are dropped or refused: the process goes on, acting for no one they do not own',
     () =>
       withIntruder(async (env, intruder, clients) => {
-        const bob = await TestClient.hello(env.wsUrl, { user_id: 'bob', capabilities: ['approvals'] });
-        const ann = await TestClient.hello(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] });
+        const bob = await helloClient(env.wsUrl, { user_id: 'bob', capabilities: ['approvals'] }, TOKEN);
+        const ann = await helloClient(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] }, TOKEN);
         clients.push(bob.client, ann.client);
-        const bobSession = bob.ack.payload.session.session_id;
-        const annSession = ann.ack.payload.session.session_id;
+        const bobSession = bob.ack.session.session_id;
+        const annSession = ann.ack.session.session_id;
         sendTurn(bob.client, bobSession, 'run it', 'b1');
-        const asked = await bob.client.take('approval_requested');
+        const asked = await bob.inbox.take('approval_requested');
         const approvalId = asked.payload.approval_id;
 
         const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
@@ -101,23 +103,23 @@ describe('hostile messages on the deployment bus', () => {
           'session',
           JSON.stringify({ session_id: annSession, frame: JSON.stringify(probe) }),
         );
-        await ann.client.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
+        await ann.inbox.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
 
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         // Bob's question is still open and his: the forged answer neither approved nor cancelled it.
-        expect(bob.client.frames.some((frame) => frame.type === 'approval_resolved')).toBe(false);
-        expect(bob.client.frames.some((frame) => frame.type === 'turn_cancelled')).toBe(false);
-        bob.client.send({
-          type: 'approval_response',
-          payload: { request_id: 'a1', approval_id: approvalId, allow: true },
-        });
-        const resolved = await bob.client.take('approval_resolved');
+        expect(bob.inbox.frames.some((frame) => frame.type === 'approval_resolved')).toBe(false);
+        expect(bob.inbox.frames.some((frame) => frame.type === 'turn_cancelled')).toBe(false);
+        bob.client.send('approval_response', { approval_id: approvalId, allow: true });
+        const resolved = await bob.inbox.take('approval_resolved');
         expect(resolved.payload).toMatchObject({ approval_id: approvalId, allow: true, by: 'client' });
-        const done = await bob.client.take('turn_completed');
+        const done = await bob.inbox.take('turn_completed');
         expect(done.payload.response.message).toContain('approved-42');
         // Ann's client still works.
-        ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
-        expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
+        const list = ann.client.send('list_sessions', {
+          include_archived: false,
+          include_subagent_sessions: false,
+        });
+        expect((await ann.inbox.take('session_list')).payload.request_id).toBe(list);
       }),
   );
 
@@ -125,9 +127,9 @@ describe('hostile messages on the deployment bus', () => {
     'a turn heard running elsewhere that the store does not hold does not lock its session',
     () =>
       withIntruder(async (env, intruder, clients) => {
-        const ann = await TestClient.hello(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] });
+        const ann = await helloClient(env.wsUrl, { user_id: 'ann', capabilities: ['approvals'] }, TOKEN);
         clients.push(ann.client);
-        const annSession = ann.ack.payload.session.session_id;
+        const annSession = ann.ack.session.session_id;
         // A turn said to run on another process that runs nowhere (a forged start, or a real
         // turn's end lost: the bus is at most once) does not lock ann out of her session: the
         // store, which holds every running turn of the deployment, says there is none.
@@ -135,7 +137,7 @@ describe('hostile messages on the deployment bus', () => {
           type: 'turn_started',
           payload: {
             request_id: 'x',
-            session: ann.ack.payload.session,
+            session: ann.ack.session,
             turn: { turn_id: 'ghost', index: 1 },
           },
         };
@@ -143,11 +145,11 @@ describe('hostile messages on the deployment bus', () => {
           'session',
           JSON.stringify({ session_id: annSession, frame: JSON.stringify(ghost) }),
         );
-        await ann.client.take('turn_started', (frame) => frame.payload.turn.turn_id === 'ghost', 20_000);
+        await ann.inbox.take('turn_started', (frame) => frame.payload.turn.turn_id === 'ghost', 20_000);
         sendTurn(ann.client, annSession, 'mine', 'a1');
         const started = await Promise.race([
-          ann.client.take('turn_started', (frame) => frame.payload.turn.turn_id === 'a1', 20_000),
-          ann.client.take('error', () => true, 20_000),
+          ann.inbox.take('turn_started', (frame) => frame.payload.turn.turn_id === 'a1', 20_000),
+          ann.inbox.take('error', () => true, 20_000),
         ]);
         expect(started.type).toBe('turn_started');
       }),
@@ -161,9 +163,9 @@ describe('hostile messages on the deployment bus', () => {
         logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
       await withIntruder(
         async (gateway, intruder, clients) => {
-          const ann = await TestClient.hello(gateway.wsUrl, { user_id: 'ann' });
+          const ann = await helloClient(gateway.wsUrl, { user_id: 'ann' }, TOKEN);
           clients.push(ann.client);
-          const annSession = ann.ack.payload.session.session_id;
+          const annSession = ann.ack.session.session_id;
           const secret = 'sk-forged-0123456789abcdef';
           const forged = [
             // Not JSON: a client's parser would choke on it.
@@ -196,9 +198,9 @@ describe('hostile messages on the deployment bus', () => {
             'session',
             JSON.stringify({ session_id: annSession, frame: JSON.stringify(probe) }),
           );
-          await ann.client.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
+          await ann.inbox.take('health_status', (frame) => frame.payload.request_id === 'probe', 20_000);
 
-          expect(ann.client.invalid).toEqual([]);
+          expect(ann.inbox.malformed).toEqual([]);
           // The first drop is logged at once; the others are counted for one summary line a
           // minute later (drop-log.ts): a flood of forged frames is not a flood of log lines.
           const dropped = logs.filter((line) => line.message.includes('malformed session frame'));
@@ -217,8 +219,11 @@ describe('hostile messages on the deployment bus', () => {
           ]);
           expect(JSON.stringify(logs)).not.toContain(secret);
           // The session still works: a forged turn start did not lock it.
-          ann.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
-          expect((await ann.client.take('session_list')).payload.request_id).toBe('l');
+          const list = ann.client.send('list_sessions', {
+            include_archived: false,
+            include_subagent_sessions: false,
+          });
+          expect((await ann.inbox.take('session_list')).payload.request_id).toBe(list);
         },
         { log: (_level, message, fields) => logs.push({ message, fields }) },
       );

@@ -4,12 +4,14 @@
  * ever; /readyz says which of the two it is. A host's own store (PostgreSQL) is not deferred.
  */
 import { existsSync } from 'node:fs';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
-import { jsonOf, sendTurn, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { jsonOf, sendTurn, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 let env: TestGateway | undefined;
-const clients: TestClient[] = [];
+const clients: GatewayClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await env?.cleanup();
@@ -25,11 +27,15 @@ describe.skipIf(ON_POSTGRES)('the memory database of a new workspace', () => {
     expect(await jsonOf(ready)).toMatchObject({ status: 'ready', session_store: 'created at first use' });
     expect(existsSync(env.dbPath)).toBe(false);
 
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice', create_new_session: true });
+    const { client, inbox, ack } = await helloClient(
+      env.wsUrl,
+      { user_id: 'alice', create_new_session: true },
+      TOKEN,
+    );
     clients.push(client);
-    const sessionId = ack.payload.session.session_id;
+    const sessionId = ack.session.session_id;
     sendTurn(client, sessionId, 'remember me', 'first');
-    await client.take('turn_completed');
+    await inbox.take('turn_completed');
     expect(existsSync(env.dbPath)).toBe(true);
     const after = await fetch(`${env.gateway.url}/readyz`);
     expect(after.status).toBe(200);
@@ -48,10 +54,14 @@ describe.skipIf(ON_POSTGRES)('the memory database of a new workspace', () => {
 
   it('is opened at the start when it exists (a restart reads it as before)', async () => {
     env = await startTestGateway();
-    const { client, ack } = await TestClient.hello(env.wsUrl, { user_id: 'alice', create_new_session: true });
+    const { client, inbox, ack } = await helloClient(
+      env.wsUrl,
+      { user_id: 'alice', create_new_session: true },
+      TOKEN,
+    );
     clients.push(client);
-    sendTurn(client, ack.payload.session.session_id, 'hello', 'first');
-    await client.take('turn_completed');
+    sendTurn(client, ack.session.session_id, 'hello', 'first');
+    await inbox.take('turn_completed');
     client.close();
     env = await env.restart();
     const ready = await fetch(`${env.gateway.url}/readyz`);

@@ -3,8 +3,10 @@
  * gateway-protocol-turns.test.ts): a gateway per test, the clients a test opened (closed after
  * it), and `hello`, which opens one on the test's gateway and says hello.
  */
+
 import { afterEach, beforeEach } from 'vitest';
-import { ScriptedModel, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { type Hello, helloClient } from './hello-client.js';
+import { ScriptedModel, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 /**
  * For the calling file: before each test a gateway on a scripted model is handed to `started`;
@@ -12,7 +14,7 @@ import { ScriptedModel, startTestGateway, TestClient, type TestGateway } from '.
  * place (the limits tests do), and that one is the one cleaned up.
  */
 export function useProtocolGateway(gateway: () => TestGateway, started: (env: TestGateway) => void) {
-  const clients: TestClient[] = [];
+  const clients: Array<{ close(): unknown }> = [];
   beforeEach(async () => {
     started(await startTestGateway({ model: new ScriptedModel() }));
   });
@@ -20,8 +22,8 @@ export function useProtocolGateway(gateway: () => TestGateway, started: (env: Te
     for (const client of clients.splice(0)) client.close();
     await gateway().cleanup();
   });
-  async function hello(payload: Parameters<typeof TestClient.hello>[1] = {}) {
-    const result = await TestClient.hello(gateway().wsUrl, payload);
+  async function hello(payload: Hello = {}) {
+    const result = await helloClient(gateway().wsUrl, payload, TOKEN);
     clients.push(result.client);
     return result;
   }

@@ -14,9 +14,10 @@ import {
   ScriptedModel,
   sendTurn,
   startTestGateway,
-  TestClient,
   type TestGateway,
+  TOKEN,
 } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 let env: TestGateway;
 const { clients, hello } = useProtocolGateway(
@@ -28,18 +29,20 @@ const { clients, hello } = useProtocolGateway(
 
 /** `count` clients, connected first, then all saying hello at once: each one's answer (hello_ack or error). */
 async function hellosAtOnce(count: number, payload: Record<string, unknown>) {
-  const connected = await Promise.all(Array.from({ length: count }, () => TestClient.connect(env.wsUrl)));
+  const connected = await Promise.all(
+    Array.from({ length: count }, () => RawSocket.open(env.wsUrl, { token: TOKEN })),
+  );
   clients.push(...connected);
   for (const client of connected) {
     client.send({
       type: 'hello',
-      payload: { request_id: client.requestId(), protocol_version: GATEWAY_PROTOCOL_VERSION, ...payload },
+      payload: { request_id: 'h', protocol_version: GATEWAY_PROTOCOL_VERSION, ...payload },
     });
   }
   return Promise.all(
     connected.map((client) =>
       pollUntil(
-        () => client.frames.find((frame) => frame.type === 'hello_ack' || frame.type === 'error'),
+        () => client.inbox.frames.find((frame) => frame.type === 'hello_ack' || frame.type === 'error'),
         'an answer to hello',
       ),
     ),
@@ -49,20 +52,20 @@ async function hellosAtOnce(count: number, payload: Record<string, unknown>) {
 describe('hello', () => {
   it('gives a user without session_id their one default session (runtime-<user>), the same every time', async () => {
     const first = await hello({ user_id: 'alice' });
-    expect(first.ack.payload).toEqual({
-      request_id: 'r1',
+    expect(first.ack).toEqual({
+      request_id: expect.stringMatching(/^test-.+-1$/), // the client's first request: its hello
       protocol_version: GATEWAY_PROTOCOL_VERSION,
       session: { user_id: 'alice', session_id: 'runtime-alice' },
       sandbox: { tier: 'none', shell: 'unsandboxed', summary: 'none (sandbox off by configuration)' },
     });
     const again = await hello({ user_id: 'alice' });
-    expect(again.ack.payload.session.session_id).toBe('runtime-alice');
+    expect(again.ack.session.session_id).toBe('runtime-alice');
     const stored = await env.kernel.sessions!.get('runtime-alice');
     expect(stored).toMatchObject({ userId: 'alice', channelOrigin: 'gateway', agent: 'default' });
     // Lists name it for people, even once its first message has titled it.
     await env.kernel.sessions!.appendTurn('runtime-alice', [{ role: 'user', content: 'hi' }]);
-    again.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
-    const [listed] = (await again.client.take('session_list')).payload.sessions;
+    again.client.send('list_sessions', { include_archived: false, include_subagent_sessions: false });
+    const [listed] = (await again.inbox.take('session_list')).payload.sessions;
     expect(listed).toMatchObject({
       session_id: 'runtime-alice',
       name: 'Default session',
@@ -72,95 +75,97 @@ describe('hello', () => {
 
   it('creates a new UUID v7 session with create_new_session, and resumes it by session_id', async () => {
     const { ack } = await hello({ user_id: 'bob', create_new_session: true });
-    const id = ack.payload.session.session_id;
+    const id = ack.session.session_id;
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const resumed = await hello({ user_id: 'bob', session_id: id });
-    expect(resumed.ack.payload.session).toEqual({ user_id: 'bob', session_id: id });
+    expect(resumed.ack.session).toEqual({ user_id: 'bob', session_id: id });
   });
 
   it("refuses another user's session as not found, and an unknown session", async () => {
     const { ack } = await hello({ user_id: 'alice', create_new_session: true });
-    const client = await TestClient.connect(env.wsUrl);
+    const client = await RawSocket.open(env.wsUrl, { token: TOKEN });
     clients.push(client);
-    for (const sessionId of [ack.payload.session.session_id, 'no-such-session']) {
+    for (const sessionId of [ack.session.session_id, 'no-such-session']) {
       client.send({
         type: 'hello',
         payload: { request_id: 'h', protocol_version: 2, user_id: 'mallory', session_id: sessionId },
       });
-      const error = await client.take('error');
+      const error = await client.inbox.take('error');
       expect(error.payload).toMatchObject({ request_id: 'h', code: 'session_not_found' });
     }
   });
 
   it('lets go of the session it held when a new hello names another user, even if that hello fails', async () => {
-    const { client } = await hello({ user_id: 'alice' });
-    client.send({
-      type: 'hello',
-      payload: { request_id: 'h', protocol_version: 2, user_id: 'mallory', session_id: 'runtime-alice' },
+    const { client, inbox } = await hello({ user_id: 'alice' });
+    client.send('hello', {
+      protocol_version: 2,
+      user_id: 'mallory',
+      session_id: 'runtime-alice',
+      create_new_session: false,
     });
-    expect((await client.take('error')).payload).toMatchObject({ code: 'session_not_found' });
+    expect((await inbox.take('error')).payload).toMatchObject({ code: 'session_not_found' });
     const alice = await hello({ user_id: 'alice' });
     sendTurn(alice.client, 'runtime-alice', 'hello');
-    await alice.client.take('turn_completed');
+    await alice.inbox.take('turn_completed');
     // Frames on one socket arrive in order: any frame of alice's turn came before this answer.
-    client.send({ type: 'health_check', payload: { request_id: 'after' } });
-    await client.take('health_status');
-    expect(client.frames.map((frame) => frame.type)).not.toContain('turn_started');
+    client.send('health_check', {});
+    await inbox.take('health_status');
+    expect(inbox.frames.map((frame) => frame.type)).not.toContain('turn_started');
   });
 
   it('answers another protocol version with an error frame and closes the connection', async () => {
-    const client = await TestClient.connect(env.wsUrl);
+    const client = await RawSocket.open(env.wsUrl, { token: TOKEN });
     client.send({ type: 'hello', payload: { request_id: 'v1', protocol_version: 1 } });
-    const error = await client.take('error');
+    const error = await client.inbox.take('error');
     expect(error.payload).toMatchObject({ request_id: 'v1', code: 'unsupported_protocol' });
     expect(error.payload.message).toContain('version 2');
-    expect((await client.waitClosed()).code).toBe(1002);
+    expect((await client.closed).code).toBe(1002);
   });
 
   it('requires hello before anything but health_check', async () => {
-    const client = await TestClient.connect(env.wsUrl);
+    const client = await RawSocket.open(env.wsUrl, { token: TOKEN });
     clients.push(client);
     client.send({ type: 'health_check', payload: { request_id: 'h1' } });
-    expect((await client.take('health_status')).payload).toEqual({
+    expect((await client.inbox.take('health_status')).payload).toEqual({
       request_id: 'h1',
       healthy: true,
       message: 'ok',
     });
     client.send({ type: 'list_sessions', payload: { request_id: 'l1' } });
-    expect((await client.take('error')).payload).toMatchObject({ request_id: 'l1', code: 'hello_required' });
+    expect((await client.inbox.take('error')).payload).toMatchObject({
+      request_id: 'l1',
+      code: 'hello_required',
+    });
   });
 
   it('refuses user ids outside the session id alphabet', async () => {
-    const client = await TestClient.connect(env.wsUrl);
+    const client = await RawSocket.open(env.wsUrl, { token: TOKEN });
     clients.push(client);
     client.send({ type: 'hello', payload: { request_id: 'u', protocol_version: 2, user_id: 'alice smith' } });
-    expect((await client.take('error')).payload).toMatchObject({ code: 'invalid_user' });
+    expect((await client.inbox.take('error')).payload).toMatchObject({ code: 'invalid_user' });
   });
 });
 
 describe('sessions over the protocol', () => {
   it('creates (and switches to), lists and switches sessions', async () => {
-    const { client, ack } = await hello({ user_id: 'carol' });
-    client.send({
-      type: 'create_session',
-      payload: { request_id: 'c1', display_name: 'Research', agent_name: 'writer' },
-    });
-    const created = await client.take('session_created');
+    const { client, inbox, ack } = await hello({ user_id: 'carol' });
+    const create = client.send('create_session', { display_name: 'Research', agent_name: 'writer' });
+    const created = await inbox.take('session_created');
     expect(created.payload).toMatchObject({
-      request_id: 'c1',
+      request_id: create,
       display_name: 'Research',
       agent_name: 'writer',
     });
     const newId = created.payload.session.session_id;
     // The connection now follows the new session.
     sendTurn(client, newId, 'draft');
-    await client.take('turn_completed');
+    await inbox.take('turn_completed');
     expect(env.spawns.at(-1)).toMatchObject({ agentName: 'writer', sessionId: newId });
 
-    client.send({ type: 'list_sessions', payload: { request_id: 'l1' } });
-    const list = await client.take('session_list');
+    client.send('list_sessions', { include_archived: false, include_subagent_sessions: false });
+    const list = await inbox.take('session_list');
     expect(list.payload.sessions.map((s) => s.session_id).sort()).toEqual(
-      [newId, ack.payload.session.session_id].sort(),
+      [newId, ack.session.session_id].sort(),
     );
     const entry = list.payload.sessions.find((s) => s.session_id === newId);
     expect(entry).toMatchObject({
@@ -170,42 +175,35 @@ describe('sessions over the protocol', () => {
       archived: false,
     });
 
-    client.send({
-      type: 'switch_session',
-      payload: { request_id: 's1', session_id: ack.payload.session.session_id },
-    });
-    const switched = await client.take('session_switched');
-    expect(switched.payload).toMatchObject({ request_id: 's1', session: ack.payload.session });
+    const switchId = client.send('switch_session', { session_id: ack.session.session_id });
+    const switched = await inbox.take('session_switched');
+    expect(switched.payload).toMatchObject({ request_id: switchId, session: ack.session });
     expect(switched.payload.active_turn).toBeUndefined();
   });
 
   it('refuses an unknown agent', async () => {
-    const { client } = await hello();
-    client.send({ type: 'create_session', payload: { request_id: 'x', agent_name: 'ghost' } });
-    const error = await client.take('error');
-    expect(error.payload).toMatchObject({ request_id: 'x', code: 'unknown_agent' });
+    const { client, inbox } = await hello();
+    const create = client.send('create_session', { agent_name: 'ghost' });
+    const error = await inbox.take('error');
+    expect(error.payload).toMatchObject({ request_id: create, code: 'unknown_agent' });
     expect(error.payload.message).toContain('known: default, writer');
   });
 
   it('lists archived and sub-agent sessions only on request', async () => {
-    const { client, ack } = await hello({ user_id: 'dave' });
+    const { client, inbox, ack } = await hello({ user_id: 'dave' });
     const archived = await env.kernel.sessions!.create({ userId: 'dave' });
     await env.kernel.sessions!.archive(archived.id);
     const child = await env.kernel.sessions!.create({
       userId: 'dave',
-      parentSessionId: ack.payload.session.session_id,
+      parentSessionId: ack.session.session_id,
     });
     const ids = async (payload: Record<string, boolean>) => {
-      client.send({ type: 'list_sessions', payload: { request_id: 'l', ...payload } });
-      return (await client.take('session_list')).payload.sessions.map((s) => s.session_id).sort();
+      client.send('list_sessions', { include_archived: false, include_subagent_sessions: false, ...payload });
+      return (await inbox.take('session_list')).payload.sessions.map((s) => s.session_id).sort();
     };
-    expect(await ids({})).toEqual([ack.payload.session.session_id]);
-    expect(await ids({ include_archived: true })).toEqual(
-      [ack.payload.session.session_id, archived.id].sort(),
-    );
-    expect(await ids({ include_subagent_sessions: true })).toEqual(
-      [ack.payload.session.session_id, child.id].sort(),
-    );
+    expect(await ids({})).toEqual([ack.session.session_id]);
+    expect(await ids({ include_archived: true })).toEqual([ack.session.session_id, archived.id].sort());
+    expect(await ids({ include_subagent_sessions: true })).toEqual([ack.session.session_id, child.id].sort());
   });
 });
 
@@ -213,12 +211,12 @@ describe('limits', () => {
   it('refuses a new session beyond max_sessions_per_user with an error frame', async () => {
     await env.cleanup();
     env = await startTestGateway({ limits: { maxSessionsPerUser: 2 } });
-    const { client } = await hello({ user_id: 'erin', create_new_session: true });
-    client.send({ type: 'create_session', payload: { request_id: 'c2' } });
-    await client.take('session_created');
-    client.send({ type: 'create_session', payload: { request_id: 'c3' } });
-    const error = await client.take('error');
-    expect(error.payload).toMatchObject({ request_id: 'c3', code: 'session_limit' });
+    const { client, inbox } = await hello({ user_id: 'erin', create_new_session: true });
+    client.send('create_session', {});
+    await inbox.take('session_created');
+    const beyond = client.send('create_session', {});
+    const error = await inbox.take('error');
+    expect(error.payload).toMatchObject({ request_id: beyond, code: 'session_limit' });
     expect(error.payload.message).toContain('max_sessions_per_user = 2');
     // Another user has their own allowance.
     await hello({ user_id: 'frank', create_new_session: true });
@@ -263,23 +261,23 @@ describe('limits', () => {
     const sessions = [];
     for (let i = 0; i < 3; i++) sessions.push(await hello({ user_id: 'gina', create_new_session: true }));
     sessions.forEach(({ client, ack }, i) => {
-      sendTurn(client, ack.payload.session.session_id, `p${i}`);
+      sendTurn(client, ack.session.session_id, `p${i}`);
     });
-    await sessions[0]!.client.take('turn_started');
+    await sessions[0]!.inbox.take('turn_started');
     // turn_started can reach the client before the model call (the session's write commits on
     // the next tick), so wait for p0's call itself.
     await pollUntil(() => gates.has('p0'), "p0's model call");
     // The others are accepted but wait: no turn_started yet, and their prompts have not reached the runner.
     expect(runner.calls.map((r) => r.prompt)).toEqual(['p0']);
-    expect(sessions[1]!.client.frames.some((f) => f.type === 'turn_started')).toBe(false);
+    expect(sessions[1]!.inbox.frames.some((f) => f.type === 'turn_started')).toBe(false);
     gates.get('p0')!.release();
-    await sessions[1]!.client.take('turn_started');
+    await sessions[1]!.inbox.take('turn_started');
     await pollUntil(() => gates.has('p1'), "p1's model call");
     expect(runner.calls.map((r) => r.prompt)).toEqual(['p0', 'p1']);
     gates.get('p1')!.release();
-    await sessions[2]!.client.take('turn_started');
+    await sessions[2]!.inbox.take('turn_started');
     (await pollUntil(() => gates.get('p2'), "p2's model call")).release();
-    await sessions[2]!.client.take('turn_completed');
+    await sessions[2]!.inbox.take('turn_completed');
   });
 
   it('cancels a turn still waiting for a slot without ever starting it', async () => {
@@ -288,15 +286,15 @@ describe('limits', () => {
     env = await startTestGateway({ model: runner, limits: { maxConcurrentTurnsPerUser: 1 } });
     const first = await hello({ user_id: 'hal', create_new_session: true });
     const second = await hello({ user_id: 'hal', create_new_session: true });
-    sendTurn(first.client, first.ack.payload.session.session_id, 'runs');
-    await first.client.take('turn_started');
+    sendTurn(first.client, first.ack.session.session_id, 'runs');
+    await first.inbox.take('turn_started');
     // turn_started can reach the client before the model call (the session's write commits on
     // the next tick; later still on PostgreSQL), so wait for the call itself.
     await pollUntil(() => runner.calls.length === 1, "the first turn's model call");
-    const queuedId = second.ack.payload.session.session_id;
+    const queuedId = second.ack.session.session_id;
     sendTurn(second.client, queuedId, 'queued', 'q');
-    second.client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: queuedId } });
-    expect((await second.client.take('turn_cancelled')).payload.turn.turn_id).toBe('q');
+    second.client.send('cancel_active_turn', { session_id: queuedId });
+    expect((await second.inbox.take('turn_cancelled')).payload.turn.turn_id).toBe('q');
     expect(runner.calls.map((r) => r.prompt)).toEqual(['runs']);
   });
 });

@@ -6,9 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FrameInbox } from '@oxydra/gateway-client';
 import { describe, expect, it } from 'vitest';
 import { useProtocolGateway } from './gateway-protocol-helpers.js';
-import { Gate, heldScript, sendTurn, type TestClient, type TestGateway, toolCallReply } from './helpers.js';
+import { Gate, heldScript, sendTurn, type TestGateway, toolCallReply } from './helpers.js';
 
 let env: TestGateway;
 const { hello } = useProtocolGateway(
@@ -20,16 +21,17 @@ const { hello } = useProtocolGateway(
 
 describe('turns', () => {
   it('streams a full turn: turn_started, turn_progress, assistant_delta..., turn_completed with usage and cost', async () => {
-    const { client, ack } = await hello({ user_id: 'alice' });
-    const session = ack.payload.session;
-    client.send({
-      type: 'send_turn',
-      payload: { request_id: 'turn-1', session_id: session.session_id, turn_id: 't1', prompt: 'hello there' },
+    const { client, inbox, ack } = await hello({ user_id: 'alice' });
+    const session = ack.session;
+    const requestId = client.send('send_turn', {
+      session_id: session.session_id,
+      turn_id: 't1',
+      prompt: 'hello there',
     });
-    const completed = await client.take('turn_completed');
+    const completed = await inbox.take('turn_completed');
     const turn = { turn_id: 't1', index: 1 };
     expect(completed.payload).toEqual({
-      request_id: 'turn-1',
+      request_id: requestId,
       session,
       turn,
       response: {
@@ -40,9 +42,9 @@ describe('turns', () => {
         usage: { input_tokens: 10, output_tokens: 3, cost_usd: expect.closeTo(0.0000033, 12) },
       },
     });
-    const types = client.frames.map((frame) => frame.type);
+    // Every frame after hello_ack (which the client handles itself), in order.
+    const types = inbox.frames.map((frame) => frame.type);
     expect(types).toEqual([
-      'hello_ack',
       'turn_started',
       'turn_progress',
       'assistant_delta',
@@ -50,13 +52,13 @@ describe('turns', () => {
       'assistant_delta',
       'turn_completed',
     ]);
-    const deltas = client.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
+    const deltas = inbox.frames.flatMap((f) => (f.type === 'assistant_delta' ? [f.payload.delta] : []));
     expect(deltas.join('')).toBe('echo: hello there');
-    expect(client.frames.find((f) => f.type === 'turn_progress')?.payload).toMatchObject({
+    expect(inbox.frames.find((f) => f.type === 'turn_progress')?.payload).toMatchObject({
       turn,
       progress: { kind: 'model_turn', turn: 1, max_turns: 4 },
     });
-    expect(client.invalid).toEqual([]);
+    expect(inbox.malformed).toEqual([]);
     expect(env.spawns[0]).toMatchObject({ userId: 'alice', agentName: 'default', prompt: 'hello there' });
     expect(env.spawns[0]!.sessionId).toBe('runtime-alice');
     expect(env.model.calls[0]).toMatchObject({ prompt: 'hello there', attachments: [] });
@@ -73,12 +75,12 @@ describe('turns', () => {
       yield { type: 'usage', usage: { inputTokens: 5, outputTokens: 2 } };
       yield { type: 'finish', reason: 'stop' };
     };
-    const { client, ack } = await hello();
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello();
+    const id = ack.session.session_id;
     sendTurn(client, id, 'first', 'a');
-    await client.take('turn_completed');
+    await inbox.take('turn_completed');
     sendTurn(client, id, 'second', 'b');
-    const completed = await client.take('turn_completed');
+    const completed = await inbox.take('turn_completed');
     expect(completed.payload.turn).toEqual({ turn_id: 'b', index: 2 });
     expect(completed.payload.response.tool_calls).toEqual([
       { id: 'c1', name: 'file_read', arguments: { path: 'a.txt' } },
@@ -88,7 +90,7 @@ describe('turns', () => {
       output_tokens: 2,
       cost_usd: expect.closeTo(0.00000195, 12),
     });
-    const kinds = client.frames.flatMap((f) =>
+    const kinds = inbox.frames.flatMap((f) =>
       f.type === 'turn_progress' && f.payload.turn.turn_id === 'b' ? [f.payload.progress.kind] : [],
     );
     expect(kinds).toEqual(['model_turn', 'tool_started', 'tool_finished', 'model_turn']);
@@ -96,54 +98,51 @@ describe('turns', () => {
 
   it('sends every frame of a turn to every client attached to the session', async () => {
     const a = await hello({ user_id: 'alice', create_new_session: true });
-    const id = a.ack.payload.session.session_id;
+    const id = a.ack.session.session_id;
     const b = await hello({ user_id: 'alice', session_id: id });
     sendTurn(a.client, id, 'shared');
     const [doneA, doneB] = await Promise.all([
-      a.client.take('turn_completed'),
-      b.client.take('turn_completed'),
+      a.inbox.take('turn_completed'),
+      b.inbox.take('turn_completed'),
     ]);
     expect(doneB).toEqual(doneA);
-    const deltasOf = (client: TestClient) => client.frames.filter((f) => f.type === 'assistant_delta');
-    expect(deltasOf(b.client)).toEqual(deltasOf(a.client));
+    const deltasOf = (inbox: FrameInbox) => inbox.frames.filter((f) => f.type === 'assistant_delta');
+    expect(deltasOf(b.inbox)).toEqual(deltasOf(a.inbox));
   });
 
   it('allows one active turn per session ("turn already active", code turn_active)', async () => {
     const gate = new Gate();
     env.model.script = heldScript(gate);
-    const { client, ack } = await hello();
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello();
+    const id = ack.session.session_id;
     sendTurn(client, id, 'first', 'one');
-    await client.take('assistant_delta');
-    client.send({
-      type: 'send_turn',
-      payload: { request_id: 'dup', session_id: id, turn_id: 'two', prompt: 'second' },
-    });
-    const error = await client.take('error');
-    expect(error.payload).toMatchObject({ request_id: 'dup', code: 'turn_active' });
+    await inbox.take('assistant_delta');
+    const dup = client.send('send_turn', { session_id: id, turn_id: 'two', prompt: 'second' });
+    const error = await inbox.take('error');
+    expect(error.payload).toMatchObject({ request_id: dup, code: 'turn_active' });
     expect(error.payload.message).toContain('turn already active');
     gate.release();
-    expect((await client.take('turn_completed')).payload.response.message).toBe('working done');
+    expect((await inbox.take('turn_completed')).payload.response.message).toBe('working done');
     // The session is free again the moment turn_completed arrives.
     sendTurn(client, id, 'third', 'three');
-    expect((await client.take('turn_completed')).payload.turn.turn_id).toBe('three');
+    expect((await inbox.take('turn_completed')).payload.turn.turn_id).toBe('three');
   });
 
   it('cancels the active turn: the runner sees the abort and clients get turn_cancelled', async () => {
     env.model.script = heldScript(new Gate());
-    const { client, ack } = await hello();
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello();
+    const id = ack.session.session_id;
     sendTurn(client, id, 'long job', 'job');
-    await client.take('assistant_delta');
-    client.send({ type: 'cancel_active_turn', payload: { request_id: 'c', session_id: id, turn_id: 'job' } });
-    const cancelled = await client.take('turn_cancelled');
+    await inbox.take('assistant_delta');
+    client.send('cancel_active_turn', { session_id: id, turn_id: 'job' });
+    const cancelled = await inbox.take('turn_cancelled');
     expect(cancelled.payload.turn).toEqual({ turn_id: 'job', index: 1 });
     expect(env.model.calls[0]?.signal.aborted).toBe(true);
     expect(env.spawns[0]?.killed).toBe(true);
-    client.send({ type: 'cancel_active_turn', payload: { request_id: 'c2', session_id: id } });
-    expect((await client.take('error')).payload).toMatchObject({ request_id: 'c2', code: 'no_active_turn' });
-    client.send({ type: 'health_check', payload: { request_id: 'h' } });
-    expect((await client.take('health_status')).payload.active_turn).toEqual({
+    const again = client.send('cancel_active_turn', { session_id: id });
+    expect((await inbox.take('error')).payload).toMatchObject({ request_id: again, code: 'no_active_turn' });
+    client.send('health_check', {});
+    expect((await inbox.take('health_status')).payload.active_turn).toEqual({
       turn_id: 'job',
       state: 'cancelled',
     });
@@ -154,52 +153,44 @@ describe('turns', () => {
     const one = await hello({ user_id: 'alice', create_new_session: true });
     const two = await hello({ user_id: 'alice', create_new_session: true });
     const other = await hello({ user_id: 'bob', create_new_session: true });
-    for (const { client, ack } of [one, two, other]) sendTurn(client, ack.payload.session.session_id, 'go');
-    for (const { client } of [one, two, other]) await client.take('assistant_delta');
-    one.client.send({ type: 'cancel_all_active_turns', payload: { request_id: 'all' } });
-    await one.client.take('turn_cancelled');
-    await two.client.take('turn_cancelled');
-    other.client.send({ type: 'health_check', payload: { request_id: 'h' } });
-    expect((await other.client.take('health_status')).payload.active_turn?.state).toBe('running');
+    for (const { client, ack } of [one, two, other]) sendTurn(client, ack.session.session_id, 'go');
+    for (const { inbox } of [one, two, other]) await inbox.take('assistant_delta');
+    one.client.send('cancel_all_active_turns', {});
+    await one.inbox.take('turn_cancelled');
+    await two.inbox.take('turn_cancelled');
+    other.client.send('health_check', {});
+    expect((await other.inbox.take('health_status')).payload.active_turn?.state).toBe('running');
   });
 
   it('refuses a turn for a session the connection is not attached to', async () => {
-    const { client } = await hello({ user_id: 'alice' });
+    const { client, inbox } = await hello({ user_id: 'alice' });
     const other = await env.kernel.sessions!.create({ userId: 'alice' });
     sendTurn(client, other.id, 'hi');
-    expect((await client.take('error')).payload.code).toBe('session_mismatch');
+    expect((await inbox.take('error')).payload.code).toBe('session_mismatch');
   });
 
   it('refuses an empty prompt and attachments that are not base64, and passes good attachments on', async () => {
-    const { client, ack } = await hello();
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello();
+    const id = ack.session.session_id;
     sendTurn(client, id, '   ');
-    expect((await client.take('error')).payload.code).toBe('invalid_frame');
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 'a',
-        session_id: id,
-        turn_id: 'x',
-        prompt: 'look',
-        attachments: [{ mime_type: 'image/png', data: 'not base64!' }],
-      },
+    expect((await inbox.take('error')).payload.code).toBe('invalid_frame');
+    const bad = client.send('send_turn', {
+      session_id: id,
+      turn_id: 'x',
+      prompt: 'look',
+      attachments: [{ mime_type: 'image/png', data: 'not base64!' }],
     });
-    expect((await client.take('error')).payload).toMatchObject({
-      request_id: 'a',
+    expect((await inbox.take('error')).payload).toMatchObject({
+      request_id: bad,
       code: 'invalid_attachment',
     });
-    client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 'b',
-        session_id: id,
-        turn_id: 'y',
-        prompt: 'look',
-        attachments: [{ mime_type: 'image/png', data: 'aGVsbG8=' }],
-      },
+    client.send('send_turn', {
+      session_id: id,
+      turn_id: 'y',
+      prompt: 'look',
+      attachments: [{ mime_type: 'image/png', data: 'aGVsbG8=' }],
     });
-    await client.take('turn_completed');
+    await inbox.take('turn_completed');
     expect(env.model.calls.at(-1)?.attachments).toEqual([{ mimeType: 'image/png', data: 'aGVsbG8=' }]);
   });
 
@@ -208,10 +199,10 @@ describe('turns', () => {
     env.model.script = async function* () {
       yield* toolCallReply(`c${Math.random()}`, 'file_list', {});
     };
-    const { client, ack } = await hello();
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello();
+    const id = ack.session.session_id;
     sendTurn(client, id, 'expensive', 'e1');
-    expect((await client.take('error')).payload).toMatchObject({
+    expect((await inbox.take('error')).payload).toMatchObject({
       code: 'budget_exceeded',
       message: expect.stringContaining('turn budget exhausted: 4 of 4 model calls used'),
       turn: { turn_id: 'e1', index: 1 },
@@ -221,7 +212,7 @@ describe('turns', () => {
       throw new Error('database password is hunter2');
     };
     sendTurn(client, id, 'boom', 'e2');
-    const error = await client.take('error');
+    const error = await inbox.take('error');
     expect(error.payload.code).toBe('internal_error');
     expect(error.payload.message).not.toContain('hunter2');
   });

@@ -12,13 +12,13 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage } from './a2a-client.js';
+import { helloClient } from './hello-client.js';
 import {
   Gate,
   heldScript,
   ScriptedModel,
   sendTurn,
   startTestGateway,
-  TestClient,
   type TestGateway,
   TOKEN,
 } from './helpers.js';
@@ -116,12 +116,8 @@ describe('revoking a token stops its agents', () => {
 
   it('a session turn sent over the WebSocket', async () => {
     const alice = await aliceToken();
-    const { client, ack } = await TestClient.hello(
-      env.wsUrl,
-      { create_new_session: true },
-      { token: alice.token },
-    );
-    sendTurn(client, ack.payload.session.session_id, 'ws turn');
+    const { client, ack } = await helloClient(env.wsUrl, { create_new_session: true }, alice.token);
+    sendTurn(client, ack.session.session_id, 'ws turn');
     await revokedKills('ws turn', alice.id);
   });
 

@@ -1,17 +1,19 @@
 /** Bad frames never crash the gateway or cost a connection; floods are rate-limited, then cut off. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendTurn, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { sendTurn, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 let env: TestGateway | undefined;
-const clients: TestClient[] = [];
+const clients: Array<{ close(): unknown }> = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await env?.cleanup();
   env = undefined;
 });
 
-async function connect(gateway: TestGateway): Promise<TestClient> {
-  const client = await TestClient.connect(gateway.wsUrl);
+async function connect(gateway: TestGateway): Promise<RawSocket> {
+  const client = await RawSocket.open(gateway.wsUrl, { token: TOKEN });
   clients.push(client);
   return client;
 }
@@ -49,19 +51,22 @@ describe('malformed frames', () => {
     ];
     for (const [frame, code, message] of cases) {
       client.socket.send(frame);
-      const error = await client.take('error');
+      const error = await client.inbox.take('error');
       expect(error.payload.code, String(frame).slice(0, 60)).toBe(code);
       expect(error.payload.message).toMatch(message);
     }
     // A bad frame with a usable request_id gets it back.
     client.send({ type: 'switch_session', payload: { request_id: 'mine' } });
-    expect((await client.take('error')).payload).toMatchObject({ request_id: 'mine', code: 'invalid_frame' });
+    expect((await client.inbox.take('error')).payload).toMatchObject({
+      request_id: 'mine',
+      code: 'invalid_frame',
+    });
     client.send({ type: 'health_check', payload: { request_id: 'still-here' } });
-    expect((await client.take('health_status')).payload).toMatchObject({
+    expect((await client.inbox.take('health_status')).payload).toMatchObject({
       request_id: 'still-here',
       healthy: true,
     });
-    expect(client.closed).toBeUndefined();
+    expect(client.inbox.closed).toBeUndefined();
   });
 
   it('stays healthy after 1,000 malformed frames, and still runs turns', async () => {
@@ -77,22 +82,22 @@ describe('malformed frames', () => {
     ];
     for (let i = 0; i < 1000; i++) client.socket.send(junk[i % junk.length]!);
     client.send({ type: 'health_check', payload: { request_id: 'after' } });
-    expect((await client.take('health_status', () => true, 10_000)).payload.healthy).toBe(true);
-    expect(client.frames.filter((f) => f.type === 'error')).toHaveLength(1000);
-    const fresh = await TestClient.hello(env.wsUrl);
+    expect((await client.inbox.take('health_status', () => true, 10_000)).payload.healthy).toBe(true);
+    expect(client.inbox.frames.filter((f) => f.type === 'error')).toHaveLength(1000);
+    const fresh = await helloClient(env.wsUrl, {}, TOKEN);
     clients.push(fresh.client);
-    sendTurn(fresh.client, fresh.ack.payload.session.session_id, 'still works');
-    expect((await fresh.client.take('turn_completed')).payload.response.message).toBe('echo: still works');
+    sendTurn(fresh.client, fresh.ack.session.session_id, 'still works');
+    expect((await fresh.inbox.take('turn_completed')).payload.response.message).toBe('echo: still works');
   });
 
   it('closes the connection (1009) for a frame far beyond the limit without reading it into a session', async () => {
     env = await startTestGateway({ limits: { maxFrameBytes: 1024 } });
     const client = await connect(env);
     client.socket.send('x'.repeat(1024 * 5));
-    expect((await client.waitClosed()).code).toBe(1009);
+    expect((await client.closed).code).toBe(1009);
     const other = await connect(env);
     other.send({ type: 'health_check', payload: { request_id: 'ok' } });
-    await other.take('health_status');
+    await other.inbox.take('health_status');
   });
 });
 
@@ -105,15 +110,17 @@ describe('rate limit', () => {
     });
     const client = await connect(env);
     for (let i = 0; i < 8; i++) client.send({ type: 'health_check', payload: { request_id: `h${i}` } });
-    const limited = await client.take('error');
+    const limited = await client.inbox.take('error');
     expect(limited.payload.code).toBe('rate_limited');
     expect(limited.payload.message).toContain('at most 20 per second');
-    await client.take('health_status', (f) => f.payload.request_id === 'h4');
+    await client.inbox.take('health_status', (f) => f.payload.request_id === 'h4');
     // Before: one error without a request_id for the three, so a client waiting for h6's answer
     // (as one waits for a send_turn's end) waited forever.
-    await client.take('error', (f) => f.payload.request_id === 'h7');
+    await client.inbox.take('error', (f) => f.payload.request_id === 'h7');
     expect(
-      client.frames.filter((f) => f.type === 'error').map((f) => [f.payload.code, f.payload.request_id]),
+      client.inbox.frames
+        .filter((f) => f.type === 'error')
+        .map((f) => [f.payload.code, f.payload.request_id]),
     ).toEqual([
       ['rate_limited', 'h5'],
       ['rate_limited', 'h6'],
@@ -121,11 +128,11 @@ describe('rate limit', () => {
     ]);
     now += 1000; // the bucket refills (to its burst of 5)
     client.send({ type: 'health_check', payload: { request_id: 'later' } });
-    await client.take('health_status', (f) => f.payload.request_id === 'later');
-    const answered = client.frames.filter((f) => f.type === 'health_status').length;
+    await client.inbox.take('health_status', (f) => f.payload.request_id === 'later');
+    const answered = client.inbox.frames.filter((f) => f.type === 'health_status').length;
     expect(answered).toBe(6); // 5 from the burst, then the later one
-    expect(client.frames.filter((f) => f.type === 'error')).toHaveLength(3);
-    expect(client.closed).toBeUndefined();
+    expect(client.inbox.frames.filter((f) => f.type === 'error')).toHaveLength(3);
+    expect(client.inbox.closed).toBeUndefined();
   });
 
   it('closes a connection that keeps flooding (1008), and others are unaffected', async () => {
@@ -133,8 +140,8 @@ describe('rate limit', () => {
     const flooder = await connect(env);
     const bystander = await connect(env);
     for (let i = 0; i < 100; i++) flooder.socket.send('{}');
-    expect((await flooder.waitClosed()).code).toBe(1008);
+    expect((await flooder.closed).code).toBe(1008);
     bystander.send({ type: 'health_check', payload: { request_id: 'fine' } });
-    expect((await bystander.take('health_status')).payload.healthy).toBe(true);
+    expect((await bystander.inbox.take('health_status')).payload.healthy).toBe(true);
   });
 });

@@ -4,7 +4,9 @@
  * (budget changes, the audit chain) are refused below admin; a revoked token is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonOf, startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { jsonOf, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 let env: TestGateway;
 let alice: string;
@@ -27,8 +29,8 @@ beforeAll(async () => {
   bob = (await (await env.kernel.service('tokens')).add('bob', 'user', '', 'test')).token;
   operator = (await (await env.kernel.service('tokens')).add('bridge', 'operator', 'telegram bridge', 'test'))
     .token;
-  const { client, ack } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: bob });
-  bobSession = ack.payload.session.session_id;
+  const { client, ack } = await helloClient(env.wsUrl, { create_new_session: true }, bob);
+  bobSession = ack.session.session_id;
   client.close();
 });
 afterAll(() => env.cleanup());
@@ -82,20 +84,20 @@ describe('roles over REST', () => {
 
 describe('roles over the WebSocket', () => {
   it("binds a user token's hello to its user and refuses another user's session", async () => {
-    const { client, ack } = await TestClient.hello(env.wsUrl, {}, { token: alice });
-    expect(ack.payload.session.user_id).toBe('alice');
+    const { client, ack } = await helloClient(env.wsUrl, {}, alice);
+    expect(ack.session.user_id).toBe('alice');
     client.close();
-    const claim = await TestClient.connect(env.wsUrl, { token: alice });
+    const claim = await RawSocket.open(env.wsUrl, { token: alice });
     claim.send({ type: 'hello', payload: { request_id: 'r1', protocol_version: 2, user_id: 'bob' } });
-    const refusal = await claim.take('error');
+    const refusal = await claim.inbox.take('error');
     expect(refusal.payload).toMatchObject({ code: 'forbidden' });
     claim.close();
-    const resume = await TestClient.connect(env.wsUrl, { token: alice });
+    const resume = await RawSocket.open(env.wsUrl, { token: alice });
     resume.send({
       type: 'hello',
       payload: { request_id: 'r1', protocol_version: 2, session_id: bobSession },
     });
-    expect((await resume.take('error')).payload).toMatchObject({ code: 'session_not_found' });
+    expect((await resume.inbox.take('error')).payload).toMatchObject({ code: 'session_not_found' });
     resume.close();
   });
 });

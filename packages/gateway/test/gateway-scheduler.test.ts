@@ -8,7 +8,8 @@
 import { handClock } from '@oxydra/testkit';
 import { type ModelEvent, ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScriptedModel, startTestGateway, TestClient, type TestGateway, toolCallReply } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { ScriptedModel, startTestGateway, type TestGateway, TOKEN, toolCallReply } from './helpers.js';
 
 let env: TestGateway | undefined;
 afterEach(async () => {
@@ -46,25 +47,21 @@ describe('scheduler in the gateway', () => {
     });
     const clock = handClock();
     env = await startTestGateway({ model, config: { scheduler: { enabled: true } } }, undefined, { clock });
-    const alice = await TestClient.hello(env.wsUrl, { user_id: 'alice' });
-    const bob = await TestClient.hello(env.wsUrl, { user_id: 'bob' });
-    alice.client.send({
-      type: 'send_turn',
-      payload: {
-        request_id: 't',
-        session_id: alice.ack.payload.session.session_id,
-        turn_id: 't1',
-        prompt: 'Give me a digest every morning',
-      },
+    const alice = await helloClient(env.wsUrl, { user_id: 'alice' }, TOKEN);
+    const bob = await helloClient(env.wsUrl, { user_id: 'bob' }, TOKEN);
+    alice.client.send('send_turn', {
+      session_id: alice.ack.session.session_id,
+      turn_id: 't1',
+      prompt: 'Give me a digest every morning',
     });
-    expect((await alice.client.take('turn_completed')).payload.response.message).toBe('Scheduled.');
+    expect((await alice.inbox.take('turn_completed')).payload.response.message).toBe('Scheduled.');
     const [schedule] = await (await env.kernel.service('scheduler')).list({ userId: 'alice' });
     // 09:00 in Paris is 08:00 UTC; the clock is at 08:00 UTC on the 23rd: next is the 24th.
     expect(schedule).toMatchObject({ name: 'digest', nextRunAt: Date.parse('2026-11-24T08:00:00Z') });
 
     clock.advance(24 * 3600_000);
     expect(await (await env.kernel.service('scheduler')).tick()).toHaveLength(1);
-    const frame = await alice.client.take('scheduled_notification');
+    const frame = await alice.inbox.take('scheduled_notification');
     expect(frame.payload).toMatchObject({
       schedule_id: schedule!.id,
       schedule_name: 'digest',
@@ -80,7 +77,7 @@ describe('scheduler in the gateway', () => {
       costUsd: frame.payload.cost_usd,
       sessionId: frame.payload.session_id,
     });
-    expect(bob.client.frames.some((f) => f.type === 'scheduled_notification')).toBe(false);
+    expect(bob.inbox.frames.some((f) => f.type === 'scheduled_notification')).toBe(false);
     alice.client.close();
     bob.client.close();
   });
@@ -104,14 +101,14 @@ describe('scheduler in the gateway', () => {
       { actor: 'test' },
       'default',
     );
-    const { client } = await TestClient.hello(env.wsUrl, {});
+    const { client, inbox } = await helloClient(env.wsUrl, {}, TOKEN);
     for (let i = 0; i < 2; i++) {
       clock.advance(3600_000);
       await (await env.kernel.service('scheduler')).tick();
       await (await env.kernel.service('scheduler')).idle();
     }
-    const first = await client.take('scheduled_notification');
-    const second = await client.take('scheduled_notification');
+    const first = await inbox.take('scheduled_notification');
+    const second = await inbox.take('scheduled_notification');
     expect(first.payload).toMatchObject({ status: 'failed', alert: true, paused: false });
     expect(second.payload).toMatchObject({ status: 'failed', alert: true, paused: true });
     expect(second.payload.message).toMatch(/"flaky" failed: .*paused/);

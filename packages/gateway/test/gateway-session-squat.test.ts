@@ -6,7 +6,8 @@
  * afterwards failed with session_not_found.
  */
 import { describe, expect, it } from 'vitest';
-import { gatewayForAliceAndBob, jsonOf, TestClient } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { gatewayForAliceAndBob, jsonOf } from './helpers.js';
 
 const users = gatewayForAliceAndBob();
 
@@ -25,8 +26,8 @@ describe("another user's default session", () => {
     expect(await (await users.env.kernel.service('sessionAccess')).get('runtime-bob', {})).toBeUndefined();
     expect(users.env.model.calls.map((call) => call.prompt)).not.toContain('mine now');
 
-    const { client, ack } = await TestClient.hello(users.env.wsUrl, {}, { token: users.bob });
-    expect(ack.payload.session.session_id).toBe('runtime-bob');
+    const { client, ack } = await helloClient(users.env.wsUrl, {}, users.bob);
+    expect(ack.session.session_id).toBe('runtime-bob');
     client.close();
     expect((await (await users.env.kernel.service('sessionAccess')).get('runtime-bob', {}))?.userId).toBe(
       'bob',

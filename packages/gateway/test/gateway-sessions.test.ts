@@ -3,8 +3,11 @@
  * are archived by the sweep (injectable clock), REST reads and deletes them, and shutdown
  * cancels running turns and tells their clients.
  */
+
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Hello, helloClient } from './hello-client.js';
 import {
   Gate,
   heldScript,
@@ -12,21 +15,20 @@ import {
   ScriptedModel,
   sendTurn,
   startTestGateway,
-  TestClient,
   type TestGateway,
   TOKEN,
 } from './helpers.js';
 
 let env: TestGateway | undefined;
-const clients: TestClient[] = [];
+const clients: GatewayClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await env?.cleanup();
   env = undefined;
 });
 
-async function hello(gateway: TestGateway, payload: Parameters<typeof TestClient.hello>[1] = {}) {
-  const result = await TestClient.hello(gateway.wsUrl, payload);
+async function hello(gateway: TestGateway, payload: Hello = {}) {
+  const result = await helloClient(gateway.wsUrl, payload, TOKEN);
   clients.push(result.client);
   return result;
 }
@@ -36,20 +38,20 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 describe('restart', () => {
   it('resumes a session after a restart: hello_ack names it with its last turn, and turns continue counting', async () => {
     env = await startTestGateway();
-    const { client, ack } = await hello(env, { user_id: 'alice', create_new_session: true });
-    const session = ack.payload.session;
+    const { client, inbox, ack } = await hello(env, { user_id: 'alice', create_new_session: true });
+    const session = ack.session;
     sendTurn(client, session.session_id, 'remember me', 'first');
-    await client.take('turn_completed');
+    await inbox.take('turn_completed');
     client.close();
 
     env = await env.restart({ model: new ScriptedModel() });
     const resumed = await hello(env, { user_id: 'alice', session_id: session.session_id });
-    expect(resumed.ack.payload).toMatchObject({
+    expect(resumed.ack).toMatchObject({
       session,
       active_turn: { turn_id: 'first', state: 'completed' },
     });
     sendTurn(resumed.client, session.session_id, 'and again', 'second');
-    expect((await resumed.client.take('turn_completed')).payload.turn).toEqual({
+    expect((await resumed.inbox.take('turn_completed')).payload.turn).toEqual({
       turn_id: 'second',
       index: 2,
     });
@@ -60,9 +62,9 @@ describe('restart', () => {
     const store = env.kernel.sessions!;
     const setState = vi.spyOn(store, 'setState');
     const endTurn = vi.spyOn(store, 'endTurn');
-    const { client, ack } = await hello(env, { create_new_session: true });
-    sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
-    await client.take('turn_completed');
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.session.session_id, 'hello', 'one');
+    await inbox.take('turn_completed');
     const records = setState.mock.calls.filter(([, key]) => key === 'gateway.turn');
     const final = records.find(([, , value]) => JSON.parse(value).state === 'completed');
     // Alone, written after the final frame, not relaxed; of a deployment (the PostgreSQL run), in
@@ -108,9 +110,9 @@ describe('restart', () => {
       writes.push(`end${end.messages ? ' with the answer' : ''}`);
       return endTurn(id, end);
     });
-    const { client, ack } = await hello(env, { create_new_session: true });
-    sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
-    await client.take('turn_completed');
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.session.session_id, 'hello', 'one');
+    await inbox.take('turn_completed');
     // Of a deployment (the PostgreSQL run), the prompt goes relaxed; the answer, the final record
     // and the release in one transaction that waits for the disk before the final frame, and
     // puts the prompt there too (docs/postgres.md, "Fourth round", "Ninth round").
@@ -130,27 +132,27 @@ describe('restart', () => {
       return setState(id, key, value, epoch, options);
     });
     vi.spyOn(store, 'endTurn').mockRejectedValue(new Error('connection lost'));
-    const { client, ack } = await hello(env, { create_new_session: true });
-    sendTurn(client, ack.payload.session.session_id, 'hello', 'one');
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.session.session_id, 'hello', 'one');
     if (env.schema) {
       // Its messages went relaxed: only that flushed record would have put them on disk.
-      const error = await client.take('error');
+      const error = await inbox.take('error');
       expect(error.payload).toMatchObject({ code: 'turn_unconfirmed' });
       // The end failed whole: the answer was appended on its own after it, waiting for the disk.
-      const messages = await store.loadMessages(ack.payload.session.session_id);
+      const messages = await store.loadMessages(ack.session.session_id);
       expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     } else {
       // Alone, the messages waited for the disk themselves; the record follows the final frame.
-      await client.take('turn_completed');
+      await inbox.take('turn_completed');
     }
   });
 
   it('reports a turn cut off by a crash as failed after the restart', async () => {
     env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
-    const { client, ack } = await hello(env, { create_new_session: true });
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    const id = ack.session.session_id;
     sendTurn(client, id, 'never finishes', 'cut');
-    await client.take('assistant_delta');
+    await inbox.take('assistant_delta');
     // What a crash leaves: the record says running. (A clean close would cancel the turn.)
     const record = await env.kernel.sessions!.getState(id, 'gateway.turn');
     expect(JSON.parse(record!.value)).toEqual({ turn_id: 'cut', index: 1, state: 'running' });
@@ -166,7 +168,7 @@ describe('restart', () => {
 
     env = await env.restart({ model: new ScriptedModel() });
     const resumed = await hello(env, { session_id: id });
-    expect(resumed.ack.payload.active_turn).toEqual({ turn_id: 'cut', state: 'failed' });
+    expect(resumed.ack.active_turn).toEqual({ turn_id: 'cut', state: 'failed' });
   });
 });
 
@@ -174,16 +176,16 @@ describe('shutdown', () => {
   it('cancels running turns, sends turn_cancelled, closes sockets with 1001 and stops answering', async () => {
     const runner = new ScriptedModel(heldScript(new Gate()));
     env = await startTestGateway({ model: runner });
-    const { client, ack } = await hello(env, { create_new_session: true });
-    sendTurn(client, ack.payload.session.session_id, 'long', 'L');
-    await client.take('assistant_delta');
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    sendTurn(client, ack.session.session_id, 'long', 'L');
+    await inbox.take('assistant_delta');
     await env.stop();
-    expect((await client.take('turn_cancelled')).payload.turn.turn_id).toBe('L');
-    expect((await client.waitClosed()).code).toBe(1001);
+    expect((await inbox.take('turn_cancelled')).payload.turn.turn_id).toBe('L');
+    expect((await pollUntil(() => inbox.closed, 'the gateway to close the socket')).code).toBe(1001);
     expect(runner.calls[0]?.signal.aborted).toBe(true);
     // The cancelled turn's state was stored before the store closed.
     const db = await env.storedSessions();
-    const record = await db.sessions.getState(ack.payload.session.session_id, 'gateway.turn');
+    const record = await db.sessions.getState(ack.session.session_id, 'gateway.turn');
     await db.close();
     expect(JSON.parse(record!.value)).toMatchObject({ turn_id: 'L', state: 'cancelled' });
     await expect(fetch(`${env.gateway.url}/healthz`)).rejects.toThrow();
@@ -200,8 +202,8 @@ describe('idle sessions', () => {
     });
     const idle = await hello(env, { user_id: 'ida', create_new_session: true });
     const attached = await hello(env, { user_id: 'ida', create_new_session: true });
-    const idleId = idle.ack.payload.session.session_id;
-    const attachedId = attached.ack.payload.session.session_id;
+    const idleId = idle.ack.session.session_id;
+    const attachedId = attached.ack.session.session_id;
     idle.client.close();
     await pollUntil(() => env!.gateway.clientCount() === 1, 'the idle client to leave');
 
@@ -221,12 +223,12 @@ describe('idle sessions', () => {
     now = Date.now();
 
     // Archived sessions are left out of lists, and come back when resumed.
-    attached.client.send({ type: 'list_sessions', payload: { request_id: 'l' } });
-    expect((await attached.client.take('session_list')).payload.sessions.map((s) => s.session_id)).toEqual([
+    attached.client.send('list_sessions', { include_archived: false, include_subagent_sessions: false });
+    expect((await attached.inbox.take('session_list')).payload.sessions.map((s) => s.session_id)).toEqual([
       attachedId,
     ]);
-    attached.client.send({ type: 'switch_session', payload: { request_id: 's', session_id: idleId } });
-    await attached.client.take('session_switched');
+    attached.client.send('switch_session', { session_id: idleId });
+    await attached.inbox.take('session_switched');
     expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
   });
 
@@ -237,8 +239,8 @@ describe('idle sessions', () => {
       limits: { maxSessionsPerUser: 1, sessionIdleTtlMs: 3600_000 },
     });
     const first = await hello(env, { user_id: 'joe', create_new_session: true });
-    first.client.send({ type: 'create_session', payload: { request_id: 'c' } });
-    expect((await first.client.take('error')).payload.code).toBe('session_limit');
+    first.client.send('create_session', {});
+    expect((await first.inbox.take('error')).payload.code).toBe('session_limit');
     first.client.close();
     await pollUntil(() => env!.gateway.clientCount() === 0, 'the client to leave');
     now += 2 * 3600_000;
@@ -250,8 +252,8 @@ describe('idle sessions', () => {
 describe('REST sessions', () => {
   it('lists sessions, returns one with its transcript, and deletes it (telling attached clients)', async () => {
     env = await startTestGateway();
-    const { client, ack } = await hello(env, { user_id: 'kim', create_new_session: true });
-    const id = ack.payload.session.session_id;
+    const { inbox, ack } = await hello(env, { user_id: 'kim', create_new_session: true });
+    const id = ack.session.session_id;
     await env.kernel.sessions!.appendTurn(id, [
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'hello kim' },
@@ -285,9 +287,9 @@ describe('REST sessions', () => {
 
     const deleted = await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth });
     expect(deleted.status).toBe(204);
-    expect((await client.take('error')).payload).toMatchObject({
+    expect((await inbox.take('error')).payload).toMatchObject({
       code: 'session_deleted',
-      session: ack.payload.session,
+      session: ack.session,
     });
     expect(await env.kernel.sessions!.get(id)).toBeUndefined();
     expect(
@@ -297,10 +299,10 @@ describe('REST sessions', () => {
 
   it('refuses to delete a session with a running turn (409)', async () => {
     env = await startTestGateway({ model: new ScriptedModel(heldScript(new Gate())) });
-    const { client, ack } = await hello(env, { create_new_session: true });
-    const id = ack.payload.session.session_id;
+    const { client, inbox, ack } = await hello(env, { create_new_session: true });
+    const id = ack.session.session_id;
     sendTurn(client, id, 'busy');
-    await client.take('assistant_delta');
+    await inbox.take('assistant_delta');
     const response = await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth });
     expect(response.status).toBe(409);
     expect((await jsonOf(response)).error.code).toBe('turn_active');

@@ -8,7 +8,8 @@
 import { connect, type Socket } from 'node:net';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gate, heldScript, startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { Gate, heldScript, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 let env: TestGateway;
 
@@ -59,7 +60,7 @@ describe('slow clients', () => {
   });
 
   it('cuts off an authenticated body that never ends, and leaves open WebSockets, feeds and runs alone', async () => {
-    const { client } = await TestClient.hello(env.wsUrl, { create_new_session: true });
+    const { client, inbox } = await helloClient(env.wsUrl, { create_new_session: true }, TOKEN);
     // A run whose request is in, answered only once the model is let go (after the cut below).
     const gate = new Gate();
     env.model.script = heldScript(gate);
@@ -87,9 +88,9 @@ describe('slow clients', () => {
     if (received !== '') expect(received).toMatch(/^HTTP\/1\.1 408 /);
 
     // Both were open far longer than the limit: they still work.
-    client.send({ type: 'list_sessions', payload: { request_id: 'after' } });
-    expect((await client.take('session_list')).payload.request_id).toBe('after');
-    expect(client.closed).toBeUndefined();
+    const list = client.send('list_sessions', { include_archived: false, include_subagent_sessions: false });
+    expect((await inbox.take('session_list')).payload.request_id).toBe(list);
+    expect(inbox.closed).toBeUndefined();
     expect(ended).toBe(false);
     gate.release();
     const answer = await run;

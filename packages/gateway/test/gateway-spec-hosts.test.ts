@@ -12,15 +12,8 @@ import type { SendMessageRequest } from '@a2a-js/sdk';
 import { runSpec } from '@oxydra/kernel/spec';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { a2aMessage, partsText, a2aClient as sdkClient } from './a2a-client.js';
-import {
-  jsonOf,
-  postJson,
-  ScriptedModel,
-  startTestGateway,
-  TestClient,
-  type TestGateway,
-  TOKEN,
-} from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { jsonOf, postJson, ScriptedModel, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 import { answer, JUDGED_CRITERION, REPORT_CRITERION, specModel, systemOf } from './spec-model.js';
 
 let env: TestGateway;
@@ -98,7 +91,7 @@ describe('POST /api/v1/runs with spec', () => {
 
 describe('spec schedules', () => {
   it("record the spec outcome in the run and say it in the user's notification", async () => {
-    const alice = await TestClient.hello(env.wsUrl, { user_id: 'alice' });
+    const alice = await helloClient(env.wsUrl, { user_id: 'alice' }, TOKEN);
     const made = await postJson(env.gateway, '/api/v1/schedules', {
       prompt: 'write the daily report to report.md',
       every: '1d',
@@ -125,7 +118,7 @@ describe('spec schedules', () => {
       attempts: 2,
       results: [{ id: 'c1', kind: 'file', passed: true }],
     });
-    const frame = await alice.client.take('scheduled_notification');
+    const frame = await alice.inbox.take('scheduled_notification');
     expect(frame.payload.status).toBe('completed');
     expect(frame.payload.message).toContain('Wrote report.md.');
     expect(frame.payload.message).toContain(`spec passed after 2 attempt(s)\npass c1 ${REPORT_CRITERION}`);
@@ -141,7 +134,7 @@ describe('spec schedules', () => {
     const failed = await (await scheduler.runNow(strict.id, { actor: 'test' })).done;
     expect(failed).toMatchObject({ status: 'failed', spec: { passed: false } });
     expect(failed?.error).toContain('FAIL c1 file: never.md exists — never.md does not exist');
-    const failedFrame = await alice.client.take('scheduled_notification');
+    const failedFrame = await alice.inbox.take('scheduled_notification');
     expect(failedFrame.payload.message).toContain('FAIL c1 file: never.md exists');
     alice.client.close();
   });

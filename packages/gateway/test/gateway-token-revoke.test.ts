@@ -6,9 +6,12 @@
  * telling its user's agents.
  */
 import { openKernelDb } from '@oxydra/kernel/stores';
+import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
-import { startTestGateway, TestClient, type TestGateway, TOKEN } from './helpers.js';
+import { helloClient } from './hello-client.js';
+import { startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 let env: TestGateway;
 
@@ -21,9 +24,9 @@ afterAll(() => env.cleanup());
 /** A new token of alice's with what it holds open: a WebSocket (hello done) and the live feed. */
 async function aliceHolding() {
   const alice = await (await env.kernel.service('tokens')).add('alice', 'user', '', 'test');
-  const { client } = await TestClient.hello(env.wsUrl, { create_new_session: true }, { token: alice.token });
+  const { inbox } = await helloClient(env.wsUrl, { create_new_session: true }, alice.token);
   const feed = await openFeed(alice.token);
-  return { alice, client, feed };
+  return { alice, inbox, feed };
 }
 
 /** Opens the live feed and resolves once it said it is connected; `ended` settles when it ends. */
@@ -52,9 +55,9 @@ async function openFeed(token: string): Promise<{ ended: Promise<string> }> {
 
 describe('revoking a token ends what it holds open', () => {
   it('closes its WebSocket and its live feed at once when revoked through the gateway', async () => {
-    const { alice, client, feed } = await aliceHolding();
+    const { alice, inbox, feed } = await aliceHolding();
     // The owner's connections are not the revoked token's: they stay.
-    const { client: owner } = await TestClient.hello(env.wsUrl, { create_new_session: true });
+    const owner = await helloClient(env.wsUrl, { create_new_session: true }, TOKEN);
 
     const revoked = await fetch(`${env.gateway.url}/v1/tokens/${alice.id}`, {
       method: 'DELETE',
@@ -62,21 +65,27 @@ describe('revoking a token ends what it holds open', () => {
     });
     expect(revoked.status).toBe(200);
 
-    expect(await client.waitClosed()).toEqual({ code: 1008, reason: 'the token was revoked' });
+    expect(await pollUntil(() => inbox.closed, 'the gateway to close the socket')).toEqual({
+      code: 1008,
+      reason: 'connection lost (code 1008: the token was revoked)',
+    });
     expect(['ended', 'cut']).toContain(await feed.ended);
-    expect(owner.closed).toBeUndefined();
-    owner.send({ type: 'list_sessions', payload: { request_id: 'l' } });
-    expect((await owner.take('session_list')).payload.request_id).toBe('l');
-    owner.close();
+    expect(owner.inbox.closed).toBeUndefined();
+    const list = owner.client.send('list_sessions', {
+      include_archived: false,
+      include_subagent_sessions: false,
+    });
+    expect((await owner.inbox.take('session_list')).payload.request_id).toBe(list);
+    await owner.client.close();
     // And the token opens nothing new.
-    await expect(TestClient.connect(env.wsUrl, { token: alice.token })).rejects.toMatchObject({
+    await expect(RawSocket.open(env.wsUrl, { token: alice.token })).rejects.toMatchObject({
       status: 401,
     });
   });
 
   // libSQL only: revokes the token by writing kernel.db, as `oxydra token revoke` in another process does.
   it.skipIf(ON_POSTGRES)('closes them at the next sweep when another process revokes the token', async () => {
-    const { alice, client, feed } = await aliceHolding();
+    const { alice, inbox, feed } = await aliceHolding();
     const other = await openKernelDb(env.workspace);
     try {
       other
@@ -85,7 +94,10 @@ describe('revoking a token ends what it holds open', () => {
     } finally {
       other.close();
     }
-    expect(await client.waitClosed()).toEqual({ code: 1008, reason: 'the token was revoked' });
+    expect(await pollUntil(() => inbox.closed, 'the gateway to close the socket')).toEqual({
+      code: 1008,
+      reason: 'connection lost (code 1008: the token was revoked)',
+    });
     expect(['ended', 'cut']).toContain(await feed.ended);
   });
 });

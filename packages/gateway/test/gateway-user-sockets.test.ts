@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_USER_TOKEN_SOCKETS } from '../src/ws/user-sockets.js';
-import { startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import { startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 let env: TestGateway;
 let alice: string;
-const opened: TestClient[] = [];
+const opened: RawSocket[] = [];
 
 beforeAll(async () => {
   // One frame a second, bursts of 20: three connections sending 15 each go over only when shared.
@@ -25,7 +26,7 @@ afterAll(async () => {
 /** Sends 15 frames on each of three connections of the token at once; how many were refused. */
 async function flood(token: string | undefined): Promise<number> {
   const clients = await Promise.all(
-    [0, 1, 2].map(() => TestClient.connect(env.wsUrl, token === undefined ? {} : { token })),
+    [0, 1, 2].map(() => RawSocket.open(env.wsUrl, { token: token ?? TOKEN })),
   );
   opened.push(...clients);
   for (const client of clients)
@@ -35,7 +36,7 @@ async function flood(token: string | undefined): Promise<number> {
     // Each frame is answered (hello_required) or refused; one rate_limited error says it was.
     // (or the connection is closed for flooding: refused too).
     for (let i = 0; i < 15; i++) {
-      const frame = await client.take('error').catch(() => undefined);
+      const frame = await client.inbox.take('error').catch(() => undefined);
       if (frame === undefined || frame.payload.code === 'rate_limited') {
         refused += 1;
         break;
@@ -55,17 +56,17 @@ describe("a user token's WebSockets", () => {
   it(`are at most ${MAX_USER_TOKEN_SOCKETS} at once`, async () => {
     const clients = [];
     for (let i = 0; i < MAX_USER_TOKEN_SOCKETS; i++)
-      clients.push(await TestClient.connect(env.wsUrl, { token: alice }));
+      clients.push(await RawSocket.open(env.wsUrl, { token: alice }));
     opened.push(...clients);
-    const over = await TestClient.connect(env.wsUrl, { token: alice });
+    const over = await RawSocket.open(env.wsUrl, { token: alice });
     opened.push(over);
-    expect((await over.waitClosed()).code).toBe(1008);
+    expect((await over.closed).code).toBe(1008);
     // One closed makes room again.
     clients[0]!.close();
-    await clients[0]!.waitClosed();
-    const again = await TestClient.connect(env.wsUrl, { token: alice });
+    await clients[0]!.closed;
+    const again = await RawSocket.open(env.wsUrl, { token: alice });
     opened.push(again);
     again.send({ type: 'list_sessions', payload: { request_id: 'x' } });
-    expect((await again.take('error')).payload.code).toBe('hello_required');
+    expect((await again.inbox.take('error')).payload.code).toBe('hello_required');
   });
 });

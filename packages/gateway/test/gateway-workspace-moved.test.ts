@@ -7,8 +7,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type HelloClient, helloClient } from './hello-client.js';
 import {
   echoScript,
   jsonOf,
@@ -16,14 +18,15 @@ import {
   ScriptedModel,
   sendTurn,
   startTestGateway,
-  TestClient,
   type TestGateway,
+  TOKEN,
 } from './helpers.js';
+import { RawSocket } from './raw-socket.js';
 
 const MOVED = "the workspace's .oxydra/ was removed or replaced while the gateway ran; restart it";
 
 let env: TestGateway | undefined;
-const clients: TestClient[] = [];
+const clients: GatewayClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await env?.cleanup();
@@ -44,7 +47,9 @@ async function oneTurn(gateway: TestGateway): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-async function expectRefusals(gateway: TestGateway, client: TestClient, sessionId: string, reason: RegExp) {
+async function expectRefusals(gateway: TestGateway, opened: HelloClient, reason: RegExp) {
+  const { client, inbox } = opened;
+  const sessionId = opened.ack.session.session_id;
   const ready = await fetch(`${gateway.gateway.url}/readyz`);
   expect(ready.status).toBe(503);
   const body = await jsonOf(ready);
@@ -63,7 +68,7 @@ async function expectRefusals(gateway: TestGateway, client: TestClient, sessionI
     message: expect.stringContaining(MOVED),
   });
 
-  const upgrade = await TestClient.connect(gateway.wsUrl).then(
+  const upgrade = await RawSocket.open(gateway.wsUrl, { token: TOKEN }).then(
     () => 'open',
     (error: { status: number }) => error.status,
   );
@@ -71,26 +76,26 @@ async function expectRefusals(gateway: TestGateway, client: TestClient, sessionI
 
   // A client connected before: its next turn and a new session are refused, with the message.
   sendTurn(client, sessionId, 'after the move');
-  expect((await client.take('error')).payload).toMatchObject({
+  expect((await inbox.take('error')).payload).toMatchObject({
     code: 'workspace_moved',
     message: expect.stringContaining(MOVED),
   });
-  client.send({ type: 'create_session', payload: { request_id: client.requestId() } });
-  expect((await client.take('error')).payload).toMatchObject({ code: 'workspace_moved' });
+  client.send('create_session', {});
+  expect((await inbox.take('error')).payload).toMatchObject({ code: 'workspace_moved' });
   expect(gateway.spawns.filter((spawn) => spawn.prompt === 'after the move')).toHaveLength(0);
 }
 
 describe('the workspace state moved under a running gateway', () => {
   it('rm -rf .oxydra: not ready, everything refused, no folder made again, a clean chain after the restart', async () => {
     const gateway = await started();
-    const { client, ack } = await TestClient.hello(gateway.wsUrl, { create_new_session: true });
-    clients.push(client);
+    const opened = await helloClient(gateway.wsUrl, { create_new_session: true }, TOKEN);
+    clients.push(opened.client);
     await oneTurn(gateway);
     expect((await fetch(`${gateway.gateway.url}/readyz`)).status).toBe(200);
 
     const state = join(gateway.workspace, '.oxydra');
     rmSync(state, { recursive: true, force: true });
-    await expectRefusals(gateway, client, ack.payload.session.session_id, /\.oxydra\/ was removed/);
+    await expectRefusals(gateway, opened, /\.oxydra\/ was removed/);
 
     // Stopping flushes the audit head: by name it would make .oxydra/ again, holding a head
     // that the next (empty) chain does not reach.
@@ -105,15 +110,15 @@ describe('the workspace state moved under a running gateway', () => {
 
   it('mv .oxydra .oxydra.old && mkdir .oxydra: nothing is written into the new folder, and both chains verify', async () => {
     const gateway = await started();
-    const { client, ack } = await TestClient.hello(gateway.wsUrl, { create_new_session: true });
-    clients.push(client);
+    const opened = await helloClient(gateway.wsUrl, { create_new_session: true }, TOKEN);
+    clients.push(opened.client);
     await oneTurn(gateway);
 
     const state = join(gateway.workspace, '.oxydra');
     const old = join(gateway.workspace, '.oxydra.old');
     renameSync(state, old);
     mkdirSync(state);
-    await expectRefusals(gateway, client, ack.payload.session.session_id, /\.oxydra\/ was replaced/);
+    await expectRefusals(gateway, opened, /\.oxydra\/ was replaced/);
     await gateway.stop();
     expect(readdirSync(state)).toEqual([]);
 

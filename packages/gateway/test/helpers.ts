@@ -1,7 +1,8 @@
 /**
  * Shared by the gateway tests: a real gateway on port 0 over a real kernel (a temporary
- * workspace and memory database), whose model is a scripted in-process provider, and a plain
- * `ws` client that validates every frame it receives. What the model was asked is in
+ * workspace and memory database), whose model is a scripted in-process provider. Tests talk to
+ * it over the WebSocket with the protocol's one client (hello-client.ts) or, for what no client
+ * does, a raw socket (raw-socket.ts). What the model was asked is in
  * `model.calls`; which kernel agents the gateway spawned (agent, user, session) in `spawns`.
  * With OXYDRA_TEST_STORE=postgres (the `postgres` vitest project) the kernel keeps its data in
  * PostgreSQL instead, on a schema of the test's own (kept across restarts, dropped at cleanup).
@@ -10,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GatewayClient } from '@oxydra/gateway-client';
 import { type Kernel, type KernelOptions, openKernel } from '@oxydra/kernel';
 import {
   type ScriptedCall,
@@ -27,12 +29,8 @@ import {
   type TestPostgres,
 } from '../../store-postgres/test/test-store.js';
 import { type Gateway, type GatewayClusterOptions, type GatewayOptions, startGateway } from '../src/index.js';
-import { TestClient } from './ws-client.js';
-
-export { TestClient } from './ws-client.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
-TestClient.defaultToken = TOKEN;
 
 /** One model call, as the scripted model saw it. */
 export interface ModelCall {
@@ -384,15 +382,12 @@ export async function jsonOf(response: Response): Promise<JsonBody> {
 
 /** send_turn on the client's session; returns the turn id. */
 export function sendTurn(
-  client: TestClient,
+  client: GatewayClient,
   sessionId: string,
   prompt: string,
   turnId = `t-${Math.random()}`,
 ): string {
-  client.send({
-    type: 'send_turn',
-    payload: { request_id: client.requestId(), session_id: sessionId, turn_id: turnId, prompt },
-  });
+  client.send('send_turn', { session_id: sessionId, turn_id: turnId, prompt });
   return turnId;
 }
 

@@ -4,6 +4,5 @@
  * `ws`), usable without a terminal.
  */
 export { GatewayConnectError } from '@oxydra/gateway-client';
-export { nodeSocket } from './client/node-socket.js';
 export { newTuiClient, type TuiClientOptions } from './client/tui-client.js';
 export { runTui, type TuiOptions, type TuiResult } from './run-tui.js';

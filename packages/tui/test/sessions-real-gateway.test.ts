@@ -7,7 +7,8 @@
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, TestClient, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
+import { startTestGateway, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
 import { newTuiClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
@@ -26,9 +27,9 @@ describe('TUI /sessions (real gateway)', () => {
   it('names the default session and titles another from its first message, cleaned', async () => {
     env = await startTestGateway();
     // A plain hello (what the dashboard and Oxydra's clients send) makes ann's default session.
-    const plain = await TestClient.hello(env.wsUrl, { user_id: 'ann' });
-    const first = plain.ack.payload.session.session_id;
-    plain.client.close();
+    const plain = await helloClient(env.wsUrl, { user_id: 'ann' }, TOKEN);
+    const first = plain.ack.session.session_id;
+    await plain.client.close();
     expect(first).toBe('runtime-ann');
     // The TUI starts a new session of its own.
     client = newTuiClient({ url: env.wsUrl, token: TOKEN, userId: 'ann', healthIntervalMs: 60_000 });

@@ -14,7 +14,8 @@ import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
-import { TestClient, TOKEN } from '../../gateway/test/helpers.js';
+import { helloClient } from '../../gateway/test/hello-client.js';
+import { TOKEN } from '../../gateway/test/helpers.js';
 import { LAPTOP, NO_BROWSER, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
@@ -33,9 +34,9 @@ describe.skipIf(NO_BROWSER !== undefined)(
     it('names the default session "Default session", shows titles as text, and sorts a table by a column', async () => {
       // A plain hello (no session id) attaches dana's default session, runtime-dana; its first
       // message titles it in the store, and the list still calls it the default session.
-      const plain = await TestClient.hello(env.wsUrl, { user_id: 'dana' });
-      const defaultId = plain.ack.payload.session.session_id;
-      plain.client.close();
+      const plain = await helloClient(env.wsUrl, { user_id: 'dana' }, TOKEN);
+      const defaultId = plain.ack.session.session_id;
+      await plain.client.close();
       expect(defaultId).toBe('runtime-dana');
       const store = env.kernel.sessions!;
       await store.appendTurn(defaultId, [{ role: 'user', content: 'good morning' }]);

@@ -4,7 +4,7 @@
  */
 import { GatewayClient, type GatewayClientOptions } from '@oxydra/gateway-client';
 import { checkedCodec } from '@oxydra/gateway-client/checked';
-import { nodeSocket } from './node-socket.js';
+import { nodeSocket } from '@oxydra/gateway-client/node';
 
 export type TuiClientOptions = Omit<GatewayClientOptions, 'openSocket'> & {
   /** Sent as `Authorization: Bearer <token>` on the upgrade request; never logged or shown. */

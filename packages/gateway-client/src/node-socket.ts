@@ -1,10 +1,14 @@
 /**
  * The gateway client's socket in Node: the `ws` package, which (unlike a browser) can send the
  * token as an `Authorization: Bearer` header and tells a refused token (HTTP 401/403) and a
- * missing gateway (ECONNREFUSED...) apart, so `oxydra tui` can say which it was.
+ * missing gateway (ECONNREFUSED...) apart, so `oxydra tui` can say which it was. A subpath of
+ * its own (@oxydra/gateway-client/node) keeps `ws` out of the dashboard's bundle; the TUI and
+ * tests use it.
  */
-import { CLOSE_WAIT_MS, type ConnectFailure, type OpenSocket } from '@oxydra/gateway-client';
+
 import WebSocket, { type RawData } from 'ws';
+import type { ConnectFailure } from './errors.js';
+import { CLOSE_WAIT_MS, type OpenSocket } from './socket.js';
 
 /** ws error codes that mean nothing is listening at the address. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
