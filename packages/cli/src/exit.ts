@@ -5,11 +5,15 @@
  * error happens: it loads @oxydra/types, which `--help` should not pay for.
  */
 
-import { WRITE_FIX } from '@oxydra/kernel/workspace';
-import { ConfigError, ConfigErrors, isOxydraError, UsageError, visibleControls } from '@oxydra/types';
+import {
+  ConfigError,
+  ConfigErrors,
+  isOxydraError,
+  UsageError,
+  visibleControls,
+  WRITE_FIX,
+} from '@oxydra/types';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
-
-export { EXIT_OK } from './exit-codes.js';
 
 /** Conditions of this machine, not bugs: a file Oxydra may not write, a full disk. */
 const FILE_SYSTEM_CAUSES: Record<string, string> = {

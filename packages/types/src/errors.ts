@@ -181,6 +181,12 @@ export class UsageError extends OxydraError {
   }
 }
 
+/**
+ * The fix named when Oxydra cannot write where it must (the workspace's state, a file the CLI
+ * writes): here, in the lowest layer, so the CLI's error path says it without loading the kernel.
+ */
+export const WRITE_FIX = 'run Oxydra in a folder you can write to, or fix its permissions or mount';
+
 export function isOxydraError(value: unknown): value is OxydraError {
   return value instanceof OxydraError;
 }

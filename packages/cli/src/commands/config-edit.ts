@@ -19,7 +19,7 @@ import { editTomlFile } from '@oxydra/config/admin';
 import { maskSecrets, UsageError } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { stringify } from 'smol-toml';
-import { EXIT_OK } from '../exit.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 import { printLines } from '../run/print.js';
 

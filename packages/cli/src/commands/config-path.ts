@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_CONFIG_FILES, configDirectories, ENV_PREFIX } from '@oxydra/config';
-import { EXIT_OK } from '../exit.js';
+import { EXIT_OK } from '../exit-codes.js';
 
 export async function runConfigPath(options: { json?: boolean }): Promise<number> {
   const files = configDirectories().flatMap((directory) =>

@@ -1,7 +1,7 @@
 import { maskSecrets, visibleLine } from '@oxydra/types';
 import { stringify } from 'smol-toml';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
-import { EXIT_OK } from '../exit.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 import { printLines } from '../run/print.js';
 

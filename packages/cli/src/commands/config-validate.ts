@@ -4,7 +4,7 @@ import { loadAgentConfigFile, workspaceConfigDirectory } from '@oxydra/config';
 import { loadRunnerConfig, loadUserConfig } from '@oxydra/config/admin';
 import { ConfigError, ConfigErrors } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
-import { EXIT_OK } from '../exit.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { loadCliConfig } from '../run/load-config.js';
 
 type FileKind = 'runner' | 'user' | 'agent';

@@ -215,7 +215,7 @@ export function writeProblem(path: string): string | undefined {
   }
 }
 
-export const WRITE_FIX = 'run Oxydra in a folder you can write to, or fix its permissions or mount';
+export { WRITE_FIX } from '@oxydra/types';
 
 /** Where the memory database is: a remote URL, or memory.db_path resolved against the workspace. */
 export function memoryLocation(
