@@ -9,10 +9,10 @@
 import { type ProviderType, WIRE_FACTS, type WireFacts } from '@oxydra/types';
 import { type AdapterFactory, lazyAdapter } from './adapters/define.js';
 
-export interface WireApi extends WireFacts {
+export type WireApi = WireFacts & {
   /** The adapter; its module is imported on the first call. */
   adapter: AdapterFactory;
-}
+};
 
 /** Where each adapter's module is; it is imported on the first call (lazyAdapter). */
 const ADAPTER_MODULES: Readonly<Record<ProviderType, () => Promise<AdapterFactory>>> = {

@@ -11,7 +11,7 @@
  * fails when these facts are written out elsewhere.
  */
 
-export interface WireFacts {
+interface WireFactsCommon {
   /**
    * The provider's own hosted API (an entry without base_url talks to it); empty for a model run
    * in process, which has no URL (so every entry of that type is a custom endpoint, sent no key).
@@ -32,11 +32,18 @@ export interface WireFacts {
   readonly builtInEntry: boolean;
   /** The built-in entry's name when it is not the type's own (`local` for llama_cpp). */
   readonly builtInName?: string;
-  /** The model runs inside this process from a file: no URL, no key, no server to probe. */
-  readonly inProcess?: boolean;
-  /** How its server lists its models (doctor's probe); null for a model run in process. */
-  readonly listModels: ModelListing | null;
 }
+
+/**
+ * A wire API's facts. A served one says how its server lists its models (doctor's probe); one
+ * whose model runs inside this process from a file (no URL, no key) has no server to ask, so it
+ * has no listing: the one fact says both.
+ */
+export type WireFacts = WireFactsCommon &
+  (
+    | { readonly inProcess: true; readonly listModels?: undefined }
+    | { readonly inProcess?: false; readonly listModels: ModelListing }
+  );
 
 /** A wire API's model listing: `GET {base_url}{path}`, the key in `keyHeader`. */
 export interface ModelListing {
@@ -114,7 +121,6 @@ const WIRE_FACTS_TABLE = {
     builtInEntry: true,
     builtInName: 'local',
     inProcess: true,
-    listModels: null,
   },
 } as const satisfies Record<string, WireFacts>;
 

@@ -89,15 +89,16 @@ function statusHint(status: number, entry: ProviderEntry): string | undefined {
 export const MAX_LISTING_BYTES = 8 * 1024 * 1024;
 
 export async function probeEndpoint(entry: ProviderEntry, options: ProbeOptions = {}): Promise<ProbeResult> {
-  const { listModels } = WIRE_FACTS[entry.provider_type];
+  const facts = WIRE_FACTS[entry.provider_type];
   // A model run in process (doctor checks its file instead) has no server to ask.
-  if (listModels === null) {
+  if (facts.inProcess) {
     return {
       ok: false,
       url: '',
       problem: `${entry.provider_type} runs its model in this process: no server lists it`,
     };
   }
+  const { listModels } = facts;
   const credential = resolveCredential(entry, options.env ?? process.env);
   const { url, headers } = listing(entry, listModels, credential?.apiKey);
   const shown = url.replace(/\/\/[^/@]*@/, '//');
