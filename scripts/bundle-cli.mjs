@@ -329,12 +329,37 @@ export async function writeCommonJsBundle({ input, dir, external = [] }) {
   return exported;
 }
 
+/**
+ * Build folders a killed build left (`bundle.building-<pid>` whose process is gone): each holds
+ * a half-written bundle that lint and the formatter would read as source.
+ */
+async function removeAbandonedBuilds() {
+  const parent = join(outDir, '..');
+  const prefix = `${outDir.replace(/\/$/, '').split('/').pop()}.building-`;
+  for (const name of await readdir(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && processLives(pid)) continue;
+    await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processLives(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 export async function bundleCli() {
   // Built beside, then moved in file by file: chunk names carry a content hash, and main.mjs is
   // replaced by one rename, so an `oxydra` started meanwhile (a test, a second test run) runs the
   // old bundle or the new one, never a half-written one, and still finds its lazy chunks.
   const building = `${outDir.replace(/\/$/, '')}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
+  await removeAbandonedBuilds();
   await writeBundle({ input, dir: building });
   await writeCommonJsBundle({ input, dir: building });
   await mkdir(outDir, { recursive: true });
