@@ -22,6 +22,9 @@
 // version, other V8 flags), is compiled as usual and its cache written anew. Anything failing
 // here only means no cache.
 //
+// This file reads the cache, on every start; code-cache-write.cjs writes it, required only
+// after a run the cache did not serve whole, so a warm start loads one file for it.
+//
 // NODE_DEBUG=oxydra_code_cache logs what was read, rejected and written.
 //
 // CommonJS, loaded with require() by bin/oxydra.js: on Node 22 an import() of an ES module here
@@ -30,17 +33,12 @@
 const {
   closeSync,
   constants,
-  existsSync,
   fstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
-  renameSync,
-  rmSync,
   statSync,
-  writeFileSync,
 } = require('node:fs');
 const Module = require('node:module');
 const { basename, dirname, isAbsolute, join, sep } = require('node:path');
@@ -126,6 +124,11 @@ function cacheKey() {
   return localKey || undefined;
 }
 
+/** Makes cacheKey read the key again when it had none: it may have been made since. */
+function forgetMissingKey() {
+  if (localKey === false) localKey = undefined;
+}
+
 /** HMAC-SHA256 of the file's name and V8's data under the local key. */
 function macOf(key, name, data) {
   const { createHmac } = require('node:crypto');
@@ -172,10 +175,6 @@ function readCacheFile(path, maxBytes, what) {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-function cacheFile(key, name, data) {
-  return Buffer.concat([macOf(key, name, data), data]);
 }
 
 /**
@@ -237,33 +236,6 @@ function parsePack(body) {
     at += length;
   }
   return at === body.length ? files : undefined;
-}
-
-/** The pack file holding `entries` ([name, data] pairs), MAC first. */
-function packFile(key, entries) {
-  const head = [Buffer.alloc(4)];
-  head[0].writeUInt32LE(entries.length, 0);
-  for (const [name, data] of entries) {
-    const nameBytes = Buffer.from(name, 'latin1');
-    const lengths = Buffer.alloc(6);
-    lengths.writeUInt16LE(nameBytes.length, 0);
-    head.push(lengths.subarray(0, 2), nameBytes, Buffer.alloc(4));
-    head.at(-1).writeUInt32LE(data.length, 0);
-  }
-  const body = Buffer.concat([...head, ...entries.map(([, data]) => data)]);
-  return Buffer.concat([packMacOf(key, body), body]);
-}
-
-/** Writes `data` to `path` through a temporary file renamed into place (readers see old or new). */
-function writeAtomically(path, data) {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, data, { mode: 0o600 });
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 /** How one bundle file requires another: `./<name>-<hash>.cjs`, the file beside it. */
@@ -383,11 +355,17 @@ function compileWithCodeCache(bundleDir, cacheDir, { pack = false } = {}) {
   const packing = pack ? { packed, bundleDir } : undefined;
   return {
     compiled,
-    save: (ensureLocalKey) => saveCodeCache(compiled, cacheDir, ensureLocalKey, packing),
+    save: async (ensureLocalKey) => {
+      if (!needsSaving(compiled, cacheDir, packing)) return;
+      const { saveCodeCache } = require('./code-cache-write.cjs');
+      await saveCodeCache(compiled, cacheDir, ensureLocalKey, packing);
+    },
     saveNow: () => {
       // The key may have been made since the start (a program's openKernel makes it): read again.
-      if (localKey === false) localKey = undefined;
-      if (needsSaving(compiled, cacheDir, packing)) writeCodeCache(compiled, cacheDir, packing);
+      forgetMissingKey();
+      if (!needsSaving(compiled, cacheDir, packing)) return;
+      const { writeCodeCache } = require('./code-cache-write.cjs');
+      writeCodeCache(compiled, cacheDir, packing);
     },
   };
 }
@@ -441,95 +419,15 @@ function requireLibrary(name, bundleDir = join(__dirname, '..', 'bundle') + sep)
 /** The symbol types' importModule looks for (packages/types/src/import-module.ts). */
 const IMPORT_MODULE = Symbol.for('oxydra.importModule');
 
-/** Whether this run's files need writing: one had no usable cache (or no packed one, with `pack`). */
+/**
+ * Whether this run's files need writing: one had no usable cache (or no packed one, with `pack`).
+ * Only then is code-cache-write.cjs loaded.
+ */
 function needsSaving(compiled, cacheDir, pack) {
   if (cacheDir === undefined) return false;
   return (
     !compiled.every((file) => file.accepted) || (pack !== undefined && !compiled.every((file) => file.packed))
   );
-}
-
-/**
- * Writes the code of this run's files when any of them had no usable cache: this command
- * compiled something no cache held, so files it shares with others (whose cache a shorter
- * command may have written) are rewritten too when they now hold more. A run where every file
- * was served from the cache writes nothing. With `pack` (the pack this run read, if any), the
- * pack is written when any file this run loaded did not come from it: this run's files, and
- * the old pack's others whose bundle file still exists (a later request's files stay in it;
- * an upgrade's renamed files leave it).
- */
-async function saveCodeCache(compiled, cacheDir, ensureLocalKey, pack) {
-  if (!needsSaving(compiled, cacheDir, pack)) return;
-  if (cacheKey() === undefined && ensureLocalKey) {
-    // The first command on this machine: the bundle makes the key (one home for that rule,
-    // @oxydra/config's local-key.ts), then it is read here like any other time.
-    try {
-      await ensureLocalKey();
-    } catch (error) {
-      debug('no local key made: %s', error.message);
-    }
-    localKey = undefined;
-  }
-  writeCodeCache(compiled, cacheDir, pack);
-}
-
-/** saveCodeCache's writing, synchronous: nothing without the local key. */
-function writeCodeCache(compiled, cacheDir, pack) {
-  const key = cacheKey();
-  if (key === undefined) return;
-  const perFile = !compiled.every((file) => file.accepted);
-  const packToo = pack !== undefined && !compiled.every((file) => file.packed);
-  let written = 0;
-  const entries = new Map();
-  for (const { name, script, had, hadLength, accepted } of compiled) {
-    try {
-      const data = script.createCachedData();
-      if (accepted && data.length <= hadLength) {
-        if (had !== undefined) entries.set(name, had);
-        continue;
-      }
-      entries.set(name, data);
-      if (!perFile) continue;
-      writeAtomically(join(cacheDir, `${name}.v8`), cacheFile(key, name, data));
-      written++;
-    } catch (error) {
-      debug('%s: not written: %s', name, error.message);
-    }
-  }
-  if (perFile) debug('wrote %d of %d files', written, compiled.length);
-  if (packToo) {
-    for (const [name, data] of pack.packed ?? []) {
-      if (!entries.has(name) && existsSync(pack.bundleDir + name)) entries.set(name, data);
-    }
-    try {
-      writeAtomically(join(cacheDir, PACK_FILE), packFile(key, [...entries]));
-      debug('wrote the pack: %d files', entries.size);
-    } catch (error) {
-      debug('%s: not written: %s', PACK_FILE, error.message);
-    }
-  }
-  pruneStale(cacheDir);
-  pruneStale(dirname(cacheDir));
-}
-
-/** Caches are not touched when read, so one written this long ago is rewritten after pruning. */
-const STALE_MS = 30 * 24 * 60 * 60 * 1000;
-
-/**
- * Removes what was last written over a month ago in `dir`: the caches of chunks an upgrade
- * renamed, and the folders of Node versions no longer used. By age, not by what this install's
- * bundle holds, since several installs (a clone, a global package) may share the folder.
- */
-function pruneStale(dir) {
-  try {
-    const before = Date.now() - STALE_MS;
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).mtimeMs < before) rmSync(path, { recursive: true, force: true });
-    }
-  } catch (error) {
-    debug('not pruned: %s', error.message);
-  }
 }
 
 /**
@@ -550,4 +448,17 @@ function codeCacheDir(flags) {
   return dir;
 }
 
-module.exports = { codeCacheDir, HASHED_CHUNK, privateCacheDir, requireLibrary, requireWithCodeCache };
+module.exports = {
+  codeCacheDir,
+  HASHED_CHUNK,
+  privateCacheDir,
+  requireLibrary,
+  requireWithCodeCache,
+  // For code-cache-write.cjs: the key, the MACs and the log it writes with.
+  cacheKey,
+  debug,
+  forgetMissingKey,
+  macOf,
+  PACK_FILE,
+  packMacOf,
+};

@@ -59,7 +59,10 @@ describe('the code cache of the CommonJS bundle', () => {
       const codeCache = fileURLToPath(new URL('../bin/code-cache.cjs', import.meta.url));
       const script = `const c = require(${JSON.stringify(codeCache)});
 const { exports, save } = c.requireWithCodeCache(${JSON.stringify(join(bundle, 'main.cjs'))}, ${JSON.stringify(folder)}, { pack: ${pack} });
-save().then(() => process.stdout.write(String(exports.answer)));`;
+save().then(() => {
+  process.stdout.write(String(exports.answer));
+  if (Object.keys(require.cache).some((f) => f.endsWith('code-cache-write.cjs'))) process.stderr.write('writer loaded\\n');
+});`;
       const run = () =>
         spawnSync(process.execPath, ['-e', script], {
           encoding: 'utf8',
@@ -79,6 +82,9 @@ save().then(() => process.stdout.write(String(exports.answer)));`;
       const second = run();
       expect(second.stdout).toBe('42');
       expect(second.stderr).not.toMatch(/wrote|rejected|damaged/);
+      // A start the cache served whole loads only the reading half (code-cache.cjs), never the writer.
+      expect(first.stderr).toContain('writer loaded');
+      expect(second.stderr).not.toContain('writer loaded');
     });
 
     it("never runs a damaged pack or one another key made: the files' own caches serve, and it is written anew", () => {

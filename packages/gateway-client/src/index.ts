@@ -15,7 +15,7 @@ export { type DecodedFrame, type FrameCodec, plainCodec } from './codec.js';
 export { type ConnectFailure, GatewayConnectError, GatewayRequestError } from './errors.js';
 export { type FollowOptions, followEvents, type ServerEvent, SseParser } from './event-stream.js';
 export type { ClientEvent, ClientListener, ConnectionState, HelloAck, SessionRef } from './events.js';
-export { FrameInbox, type FrameOf, type FrameSource } from './frame-inbox.js';
+export { FrameInbox, type FrameInboxOptions, type FrameOf, type FrameSource } from './frame-inbox.js';
 export {
   browserSocket,
   CLOSE_WAIT_MS,
