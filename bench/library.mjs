@@ -20,7 +20,7 @@
 // --statements adds (c) what a run asks of libSQL: each library program (and the baseline) once
 // more, --runs runs in a workspace of its own, every statement recorded (turn-statements-preload.mjs)
 // between the timed runs' first and last: statements and transactions per run (both databases,
-// the busy-timeout toggles around the kernel database's BEGINs included), and per statement text.
+// the kernel database's BEGIN, one exec with its busy-timeout toggles, counted once), and per statement text.
 // Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR | --baseline-staged DIR]
 //   [--statements]
 // (prints one JSON object)
@@ -210,7 +210,7 @@ function statementsPerRun(name, program, root) {
   const perRun = (count) => round(count / runs);
   return {
     statements: perRun(statements.length),
-    transactions: perRun(statements.filter((e) => /^BEGIN\b/.test(e.text)).length),
+    transactions: perRun(statements.filter((e) => /(^|; )BEGIN\b/.test(e.text)).length),
     by_text: Object.fromEntries(
       [...byText].sort((a, b) => b[1] - a[1]).map(([text, count]) => [text.slice(0, 120), perRun(count)]),
     ),

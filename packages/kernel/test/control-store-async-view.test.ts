@@ -2,11 +2,22 @@
  * The async view of the kernel database's control stores holds its transaction across awaits on
  * the database's one connection: a synchronous write meanwhile would join it and vanish with its
  * rollback, so it is refused, and works again once the transaction has ended. The stores a run
- * does not use (tokens, approvals, schedules) load at their first call, in their turn.
+ * does not use (tokens, approvals, schedules) load at their first call, in their turn. A write
+ * transaction begins without blocking the thread: the busy timeout dropped for BEGIN IMMEDIATE
+ * and restored, in one call into the binding (three were ~8 of a library run's statements), and
+ * while another connection holds the write lock it tries again after pauses, the timeout
+ * restored between tries.
  */
-import { tempWorkspace } from '@oxydra/testkit/helpers';
+import { pollUntil, tempWorkspace } from '@oxydra/testkit/helpers';
+import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type KernelDb, openKernelDb, writeTransaction } from '../src/store/kernel-db.js';
+import {
+  BUSY_TIMEOUT_MS,
+  type KernelDb,
+  kernelDbPath,
+  openKernelDb,
+  writeTransaction,
+} from '../src/store/kernel-db.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { libsqlControlStores } from '../src/store/libsql/control.js';
 
@@ -19,6 +30,16 @@ beforeEach(async () => {
 afterEach(() => {
   db.close();
   workspace.cleanup();
+});
+
+const token = (id: string) => ({
+  id,
+  digest: `digest-${id}`,
+  userId: 'alice',
+  role: 'user' as const,
+  label: `label-${id}`,
+  createdAt: new Date(0).toISOString(),
+  pending: false,
 });
 
 it('refuses a synchronous write while an async transaction is open, not joins it', async () => {
@@ -47,16 +68,6 @@ it('refuses a synchronous write while an async transaction is open, not joins it
 });
 
 describe('control stores loaded at their first call', () => {
-  const token = (id: string) => ({
-    id,
-    digest: `digest-${id}`,
-    userId: 'alice',
-    role: 'user' as const,
-    label: `label-${id}`,
-    createdAt: new Date(0).toISOString(),
-    pending: false,
-  });
-
   it('keep the order of calls: a read issued right after a write, both before the store loaded, sees it', async () => {
     const group = asyncControlStores(db);
     const inserted = group.tokens.insert(token('t1'));
@@ -96,5 +107,71 @@ describe('control stores loaded at their first call', () => {
     expect(await group.approvals.get('a1')).toBeUndefined();
     await group.transaction(async (stores) => stores.approvals.insert(approval));
     expect((await group.approvals.get('a1'))?.status).toBe('pending');
+  });
+});
+
+describe('write transactions begun without blocking', () => {
+  /** Every exec text on `db` while `fn` runs (`texts`, which `fn` may read as it grows). */
+  async function execsDuring(fn: () => Promise<unknown>, texts: string[] = []): Promise<string[]> {
+    const exec = db.exec.bind(db);
+    db.exec = ((text: string) => {
+      texts.push(text);
+      return exec(text);
+    }) as typeof db.exec;
+    try {
+      await fn();
+    } finally {
+      db.exec = exec;
+    }
+    return texts;
+  }
+
+  const timeout = () => (db.pragma('busy_timeout') as { timeout: number }[])[0]?.timeout;
+
+  it('begins and commits a transaction in two calls into the binding, the busy timeout restored', async () => {
+    const group = asyncControlStores(db);
+    await group.transaction(async (stores) => stores.tokens.insert(token('t0')));
+    const texts = await execsDuring(() =>
+      group.transaction(async (stores) => stores.tokens.insert(token('t1'))),
+    );
+    expect(texts).toEqual([
+      `PRAGMA busy_timeout=0; BEGIN IMMEDIATE; PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`,
+      'COMMIT',
+    ]);
+    expect(timeout()).toBe(BUSY_TIMEOUT_MS);
+    expect((await group.tokens.get('t1'))?.label).toBe('label-t1');
+  });
+
+  it('waits without blocking while another connection holds the lock, the timeout restored between tries', async () => {
+    const group = asyncControlStores(db);
+    const other = new Database(kernelDbPath(workspace.dir), { timeout: BUSY_TIMEOUT_MS });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let committed = false;
+      const texts: string[] = [];
+      await execsDuring(async () => {
+        const written = group
+          .transaction(async (stores) => stores.tokens.insert(token('t2')))
+          .then(() => {
+            committed = true;
+          });
+        // Refused twice (the thread free meanwhile: this runs), the timeout the database's between tries.
+        await pollUntil(
+          () => texts.filter((text) => text.includes('BEGIN')).length >= 2,
+          'a second try of BEGIN',
+        );
+        expect(committed).toBe(false);
+        expect(db.inTransaction).toBe(false);
+        expect(timeout()).toBe(BUSY_TIMEOUT_MS);
+        other.exec('COMMIT');
+        await written;
+      }, texts);
+      expect(committed).toBe(true);
+      expect(timeout()).toBe(BUSY_TIMEOUT_MS);
+      expect(texts.at(-1)).toBe('COMMIT');
+      expect((await group.tokens.get('t2'))?.label).toBe('label-t2');
+    } finally {
+      other.close();
+    }
   });
 });

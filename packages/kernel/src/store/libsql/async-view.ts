@@ -18,7 +18,7 @@
  * begun that way; reads need no lock (WAL).
  */
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
-import { BUSY_TIMEOUT_MS, beginWrite, holdAsync, type KernelDb, storeOn } from '../kernel-db.js';
+import { BUSY_TIMEOUT_MS, holdAsync, type KernelDb, storeOn } from '../kernel-db.js';
 import type { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore, LibsqlSpendStore, LibsqlUsageStore } from './ledgers.js';
 import type { LibsqlScheduleStore } from './schedules.js';
@@ -122,18 +122,27 @@ function lazyAsyncStore<S extends object>(load: () => Promise<S>, turns: Turns, 
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The busy timeout dropped, BEGIN IMMEDIATE, the timeout restored: one exec (one call into the
+ * binding, where three were ~8 of a library run's statements). exec stops at the statement that
+ * fails, so a refused BEGIN leaves the timeout at 0 for the caller to restore. exec, not a
+ * prepared statement: libsql runs a prepared PRAGMA once at prepare time.
+ */
+const BEGIN_WITHOUT_WAITING = `PRAGMA busy_timeout=0; BEGIN IMMEDIATE; PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`;
+
 /** BEGIN IMMEDIATE without blocking the thread: tried without a busy timeout, again after pauses. */
 async function beginWithoutBlocking(db: KernelDb): Promise<void> {
+  // A transaction open already (not this view's: it takes turns) is left to the caller's error.
+  const open = db.inTransaction;
   for (let waited = 0, delay = 1; ; waited += delay, delay = Math.min(delay * 2, 50)) {
-    // exec, not a prepared statement: libsql runs a prepared PRAGMA once at prepare time.
-    db.exec('PRAGMA busy_timeout=0');
     try {
-      beginWrite(db);
+      db.exec(BEGIN_WITHOUT_WAITING);
       return;
     } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error;
-    } finally {
+      // Stopped before the restoring PRAGMA (or at it, the lock taken: let go of it).
+      if (!open && db.inTransaction) db.exec('ROLLBACK');
       db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error;
     }
     await pause(delay);
   }
