@@ -19,8 +19,15 @@
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
 import { wrapStream } from '../shared/stream.js';
-import type { ModelPrices } from './models.js';
 import type { CatalogEntry } from './snapshot.js';
+
+/** US dollars per million tokens; a missing field means the price is unknown. */
+export interface ModelPrices {
+  input?: number;
+  output?: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
 
 export interface CostOptions {
   /** `usage.inputTokens` includes cached prompt tokens (default true, the normalised Usage). */
@@ -147,7 +154,7 @@ const EMBEDDING_PRICES_PER_MILLION: Readonly<Record<string, number>> = {
 const CHARS_PER_TOKEN = 4;
 
 /** Tokens of `texts` estimated from their length (CHARS_PER_TOKEN), for an API that reports none. */
-export function estimateTokens(texts: readonly string[]): number {
+function estimateTokens(texts: readonly string[]): number {
   return Math.ceil(texts.reduce((sum, text) => sum + text.length, 0) / CHARS_PER_TOKEN);
 }
 

@@ -9,17 +9,11 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ModelCapabilities, type ProviderEntry, type ProviderType } from '@oxydra/types';
 import { providerFile } from '../package-files.js';
 import { byWireApi } from '../wire-apis.js';
-import { catalogPrices, FREE_PRICES } from './cost.js';
+import { catalogPrices, FREE_PRICES, type ModelPrices } from './cost.js';
 import type { CatalogEntry, CatalogSnapshot } from './snapshot.js';
 import { didYouMeanModel } from './suggest.js';
 
-/** US dollars per million tokens; a missing field means the price is unknown. */
-export interface ModelPrices {
-  input?: number;
-  output?: number;
-  cacheRead?: number;
-  cacheWrite?: number;
-}
+export type { ModelPrices };
 
 export interface ModelInfo {
   id: string;
