@@ -100,7 +100,7 @@ describe('one-home check', () => {
         'const total = addCost(total, result.costUsd);\n' +
           'const shown = usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2);\n' +
           'type P = Array<ModelPrices>; const f = (usd: number) => usd;\n' +
-          'cost += weight * 2; const label = `max_cost - ${x}`;\n' +
+          'cost += weight * 2; const label = "max_cost - x";\n' +
           '// spent + costUsd > maxCostUsd\n',
       ),
     ).toEqual([]);
