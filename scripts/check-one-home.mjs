@@ -12,7 +12,12 @@
 //   - launcher facts: a V8 heap/GC/wasm flag or a glibc MALLOC_ variable as a string outside the
 //     launcher table (packages/cli/bin/launch-table.cjs) and the sh line generated from it;
 //   - secret folders: '.ssh', '.aws', '.gnupg' or ('.config' | '.cache', 'oxydra') outside
-//     @oxydra/types' secret-folders.ts — read HOME_SECRET_FOLDERS / OXYDRA_HOME_FOLDERS instead.
+//     @oxydra/types' secret-folders.ts — read HOME_SECRET_FOLDERS / OXYDRA_HOME_FOLDERS instead;
+//   - money (ISSUE 32 item 5): arithmetic or a comparison on a dollar amount or a price (a name
+//     with cost, usd or price in it, on either side of + - * / < <= > >=), or a price table (a
+//     variable named for prices holding a table), outside MONEY_HOMES: prices and the arithmetic
+//     of costs in the provider's catalog/cost.ts, the rule of a dollar limit in the runtime's
+//     cost-limit.ts, and budget decisions in the kernel's services/budgets/.
 // Only code is read: comments are dropped, and tests and benches may name the values they check.
 // Run: node scripts/check-one-home.mjs [--root DIR]   (exit 1 with one line per finding)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -23,6 +28,19 @@ import { launcherShLine } from './launcher-sh.mjs';
 const WIRE_HOME = 'packages/types/src/wire-facts.ts';
 const LAUNCH_HOME = 'packages/cli/bin/launch-table.cjs';
 const SECRET_HOME = 'packages/types/src/secret-folders.ts';
+
+/** Where money is priced (the catalog's cost module) and decided (a limit's rule, the kernel's budgets). */
+const MONEY_HOMES = [
+  'packages/provider/src/catalog/cost.ts',
+  'packages/runtime/src/cost-limit.ts',
+  'packages/kernel/src/services/budgets/',
+];
+const MONEY_HOME_NAMES = 'provider catalog/cost.ts, runtime cost-limit.ts, kernel services/budgets/';
+/** Files that may add up dollars without the homes, each with why (only the money rule is waived). */
+const MONEY_EXEMPT = {
+  'packages/tui/src/view/reducer.ts':
+    "shows a session's total of the cost_usd the gateway reports; the terminal UI depends on @oxydra/types and the gateway client only, not on the provider",
+};
 
 /**
  * Files allowed to repeat a fact, each with why. Keep this short: an entry is a fact that could
@@ -110,6 +128,48 @@ export function withoutComments(text) {
   return out;
 }
 
+/**
+ * A name that holds dollars or a price: costUsd, maxCostUsd, max_cost, reserve_usd, prices,
+ * inputPrice, PRICES_PER_MILLION (a bare "cost" is too often an algorithm's). A type
+ * (ModelPrices) starts with a capital and a lower-case letter, and is not one.
+ */
+const MONEY_NAME = String.raw`(?<![\w$])(?![A-Z][a-z])[\w$]*(?:[uU]sd|USD|[pP]rices?|PRICES?|[mM]ax_?[cC]ost|MAX_COST)(?![a-z])[\w$]*(?![\w$(])`;
+/** Arithmetic (not ++, --, =>, a comment), and a comparison with anything but a number written out. */
+const ARITHMETIC_OP = '(?<![-+=!<>/*])[-+*/](?![-+/*>])=?';
+const COMPARISON_OP = '(?<![=<>-])[<>](?![<>])=?';
+const OPERAND = String.raw`(?:[\w$]+\??\.)*${MONEY_NAME}`;
+const MONEY_ARITHMETIC = new RegExp(
+  [
+    String.raw`${MONEY_NAME}\s*\)?\s*${ARITHMETIC_OP}\s*[\w$.(]`,
+    String.raw`[\w$.)\]]\s*${ARITHMETIC_OP}\s*\(?\s*${OPERAND}`,
+    String.raw`${MONEY_NAME}\s*\)?\s*${COMPARISON_OP}\s*(?![\d.]+\b)[\w$.(]`,
+    String.raw`(?<![\d.])\b[A-Za-z_$][\w$.]*\)?\s*${COMPARISON_OP}\s*\(?\s*${OPERAND}`,
+  ].join('|'),
+  'g',
+);
+/** `const PRICES = {`, `let usdPerModel = new Map(`: a table of prices. */
+const PRICE_TABLE =
+  /\b(?:const|let|var)\s+([\w$]*(?:[pP]rices?|PRICES?|[uU]sd|USD)[\w$]*)\s*(?::[^=;]+)?=\s*(?:\{|\[|new Map\b)/g;
+
+/** Dollar arithmetic, comparisons and price tables in `code` (comments and strings blanked). */
+export function moneyFindings(code) {
+  const bare = code.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g, (m) =>
+    m.replace(/[^\n]/g, ' '),
+  );
+  const lineOf = (index) => bare.slice(0, index).split('\n').length;
+  const found = [];
+  for (const m of bare.matchAll(PRICE_TABLE))
+    found.push({ line: lineOf(m.index), what: `a price table ${m[1]}` });
+  const lines = new Set(found.map((f) => f.line));
+  for (const m of bare.matchAll(MONEY_ARITHMETIC)) {
+    const line = lineOf(m.index);
+    if (lines.has(line)) continue;
+    lines.add(line);
+    found.push({ line, what: `dollar arithmetic "${m[0].trim()}"` });
+  }
+  return found.sort((a, b) => a.line - b.line);
+}
+
 /** Every string literal of the code ('…', "…", `…`), with its line number. */
 function stringLiterals(code) {
   const found = [];
@@ -164,6 +224,8 @@ export function findings(root) {
     const report = (line, what, home) => problems.push(`${rel}:${line}: ${what} outside its home (${home})`);
     if (rel !== WIRE_HOME)
       for (const { line, what } of providerTypeBranches(code, wire.types)) report(line, what, WIRE_HOME);
+    if (!MONEY_HOMES.some((home) => rel.startsWith(home)) && !Object.hasOwn(MONEY_EXEMPT, rel))
+      for (const { line, what } of moneyFindings(code)) report(line, what, MONEY_HOME_NAMES);
     const speaksWire = WIRE_SPEAKERS.some((dir) => rel.startsWith(dir));
     for (const [n, literal] of literals.entries()) {
       if (rel !== WIRE_HOME) {

@@ -78,6 +78,41 @@ describe('one-home check', () => {
     expect(check("// '.ssh' and --max-old-space-size, 'OPENAI_API_KEY'\nexport {};")).toEqual([]);
   });
 
+  it('finds dollar arithmetic and price tables outside the money homes (the embedders once priced apart)', () => {
+    // What embeddings/options.ts and the runtime's budgets.ts did before they asked catalog/cost.ts.
+    expect(
+      check(
+        "const PRICES_PER_MILLION: Record<string, number> = { 'text-embedding-3-small': 0.02 };\n" +
+          'const costUsd = (inputTokens * price) / 1_000_000;\n' +
+          'if (this.spent > maxCostUsd) stop();\n' +
+          'total = total === null || cost.costUsd === null ? null : total + cost.costUsd;',
+      ),
+    ).toEqual([
+      expect.stringContaining('index.ts:1: a price table PRICES_PER_MILLION outside its home'),
+      expect.stringContaining('index.ts:2: dollar arithmetic'),
+      expect.stringContaining('index.ts:3: dollar arithmetic "this.spent > maxCostUsd"'),
+      expect.stringContaining('index.ts:4: dollar arithmetic'),
+    ]);
+    // Asking the homes, showing dollars, a type's name, an algorithm's "cost", a comparison with a
+    // number written out, and words in strings and comments are not money arithmetic.
+    expect(
+      check(
+        'const total = addCost(total, result.costUsd);\n' +
+          'const shown = usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2);\n' +
+          'type P = Array<ModelPrices>; const f = (usd: number) => usd;\n' +
+          'cost += weight * 2; const label = "max_cost - x";\n' +
+          '// spent + costUsd > maxCostUsd\n',
+      ),
+    ).toEqual([]);
+    // The homes themselves price and decide.
+    mkdirSync(join(root, 'packages/kernel/src/services/budgets'), { recursive: true });
+    writeFileSync(
+      join(root, 'packages/kernel/src/services/budgets/accounts.ts'),
+      'if (this.costUsd + nextCallUsd > maxCostUsd) stop();',
+    );
+    expect(check('export {};')).toEqual([]);
+  });
+
   it('drops comments but keeps strings that look like them', () => {
     expect(withoutComments("a('//x'); // gone\n/* gone */b")).toBe("a('//x'); \n          b");
   });

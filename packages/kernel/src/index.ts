@@ -14,7 +14,7 @@ export type { Kernel } from './kernel-api.js';
 export type { OpenedServices } from './open-services.js';
 export type { PluginChannelOffer, PluginInfo } from './plugins/host.js';
 export { Admission, type Holder, type Release } from './services/admission.js';
-export type { BudgetSnapshot } from './services/budget-accounts.js';
+export type { BudgetSnapshot } from './services/budgets/accounts.js';
 export { isLifecycleEvent } from './services/event-bus.js';
 export type { KernelServices, ServiceName } from './services/registry.js';
 export type { ResourceSnapshot } from './services/resources.js';

@@ -9,7 +9,7 @@ import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra
 import type { AgentDescription } from './assemble/agent.js';
 import type { PersonaStore } from './personas/persona-store.js';
 import type { PluginInfo } from './plugins/host.js';
-import type { BudgetSnapshot } from './services/budget-accounts.js';
+import type { BudgetSnapshot } from './services/budgets/accounts.js';
 import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
 import type { KernelTelemetry } from './services/telemetry.js';

@@ -164,7 +164,7 @@ class KernelFacade implements Kernel {
     return (await import('./services/resources.js')).resourceSnapshot(this.#table.list());
   }
 
-  checkBudget(agentId: string): import('./services/budget-accounts.js').BudgetSnapshot | undefined {
+  checkBudget(agentId: string): import('./services/budgets/accounts.js').BudgetSnapshot | undefined {
     return this.#table.record(agentId)?.account?.snapshot();
   }
 

@@ -12,7 +12,7 @@ import type { Tool, ToolContext } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it } from 'vitest';
 import { a2aDelegateTool } from '../src/a2a/delegate-tool.js';
-import { BudgetAccount } from '../src/services/budget-accounts.js';
+import { BudgetAccount } from '../src/services/budgets/accounts.js';
 
 const TOKEN = 'remote-token-0123456789abcdef';
 const servers: Server[] = [];

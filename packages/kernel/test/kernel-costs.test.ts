@@ -11,7 +11,7 @@ import Database from 'libsql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kernelDbPath, openKernelDb } from '../src/exports/workspace.js';
 import { type Kernel, openServices } from '../src/index.js';
-import { UsageLog } from '../src/services/budget-accounts.js';
+import { UsageLog } from '../src/services/budgets/accounts.js';
 import { costCalls } from '../src/services/usage/cost-report.js';
 import { asyncControlStores } from '../src/store/libsql/async-view.js';
 import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addCost, embeddingUsage, pricesKnown, promptCostOf } from '../src/catalog/cost.js';
 import { costOf, costOptionsFor, findModel, withCost } from '../src/catalog/index.js';
 
 const prices = { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 2.5 };
@@ -92,5 +93,26 @@ describe('costOf', () => {
     expect(withCost({ inputTokens: 1, costUsd: 42 }, prices).costUsd).toBe(42);
     const unknown = { inputTokens: 1 };
     expect(withCost(unknown, undefined)).toBe(unknown);
+  });
+
+  it('prices embeddings, a prompt floor and totals in the same module as chat calls', () => {
+    // Reported tokens at the list price; unreported ones estimated at 4 characters a token.
+    expect(embeddingUsage('text-embedding-3-small', ['x'], 1_000_000)).toEqual({
+      inputTokens: 1_000_000,
+      costUsd: 0.02,
+    });
+    expect(embeddingUsage('models/gemini-embedding-001', ['abcdefgh', 'a'])).toEqual({
+      inputTokens: 3,
+      costUsd: (3 * 0.15) / 1_000_000,
+    });
+    // A local server's model: tokens only.
+    expect(embeddingUsage('nomic-embed-text', ['abcd'])).toEqual({ inputTokens: 1 });
+    expect(promptCostOf(500_000, prices)).toBe(1);
+    expect(promptCostOf(500_000, { output: 8 })).toBeUndefined();
+    expect(pricesKnown(prices)).toBe(true);
+    expect(pricesKnown({ input: 1 })).toBe(false);
+    expect(addCost(0.5, 0.25)).toBe(0.75);
+    expect(addCost(0.5, null)).toBeNull();
+    expect(addCost(null, 0.25)).toBeNull();
   });
 });

@@ -8,7 +8,7 @@
  * money is spent and nothing more would be. When max_cost is set but the model's prices are
  * unknown the run fails at once with config_error: an unenforceable cap must not look enforced.
  */
-import { costOf, type ModelInfo } from '@oxydra/provider/core';
+import { type ModelInfo, pricesKnown, promptCostOf, withCost } from '@oxydra/provider/core';
 import {
   addUsage,
   BudgetExceeded,
@@ -17,14 +17,9 @@ import {
   type ToolOutcome,
   type Usage,
 } from '@oxydra/types';
+import { CostTally, costLimitVerdict, formatUsd } from './cost-limit.js';
 import { type Clock, formatDuration } from './deadline.js';
 import type { BudgetLedger, RunBudgets } from './types.js';
-
-const PER_MILLION = 1_000_000;
-
-function formatUsd(amount: number): string {
-  return `$${amount < 0.01 ? amount.toFixed(6) : amount.toFixed(4)}`;
-}
 
 /**
  * The error for a dollar limit this model's (unknown) prices cannot enforce, or undefined.
@@ -37,9 +32,7 @@ export function unenforceableCostLimit(
   /** The setting the cap comes from, named in the error (runtime.max_cost, scheduler.max_cost...). */
   source = 'runtime.max_cost',
 ): ConfigError | undefined {
-  const prices = model.prices;
-  if (maxCostUsd === undefined || (prices?.input !== undefined && prices.output !== undefined))
-    return undefined;
+  if (maxCostUsd === undefined || pricesKnown(model.prices)) return undefined;
   return new ConfigError(
     `${source} is set (${formatUsd(maxCostUsd)}) but the prices of model "${model.id}" ` +
       `(provider "${providerName}") are unknown, so its cost cannot be tracked`,
@@ -53,9 +46,8 @@ export function unenforceableCostLimit(
 export class RunBudget {
   private calls = 0;
   private totalUsage: Usage = {};
-  private spent = 0;
-  /** A call whose cost could not be computed: the run's total cost is then unknown. */
-  private costUnknown = false;
+  /** What the calls cost; unknown once a call's cost could not be computed. */
+  readonly #spent = new CostTally();
   private readonly startedAt: number;
 
   constructor(
@@ -81,9 +73,9 @@ export class RunBudget {
    * (failed, cancelled), which a completed run of the same model would also call unknown.
    */
   get costUsd(): number | null {
-    if (this.costUnknown) return null;
+    if (this.#spent.unknown) return null;
     if (this.calls > 0 && this.model.prices === undefined) return null;
-    return this.spent;
+    return this.#spent.usd;
   }
 
   /** Fails when max_cost is set but cannot be enforced for this model. */
@@ -102,28 +94,32 @@ export class RunBudget {
   /** Before a model call: the cheapest it could cost (its prompt at the input price) must fit. */
   checkAffordable(promptTokens: number, exactTokens?: () => number): void {
     const { maxCostUsd } = this.limits;
-    const inputPrice = this.model.prices?.input;
-    if (inputPrice === undefined) return;
+    let minimum = promptCostOf(promptTokens, this.model.prices);
+    if (minimum === undefined) return;
     if (maxCostUsd === undefined) {
-      this.ledger?.check((promptTokens * inputPrice) / PER_MILLION);
+      this.ledger?.check(minimum);
       return;
     }
-    let minimum = (promptTokens * inputPrice) / PER_MILLION;
     // An upper-bound estimate that does not fit is counted exactly before refusing the call.
-    if (this.spent + minimum > maxCostUsd && exactTokens) {
+    if (this.#overWith(maxCostUsd, minimum) && exactTokens) {
       promptTokens = exactTokens();
-      minimum = (promptTokens * inputPrice) / PER_MILLION;
+      minimum = promptCostOf(promptTokens, this.model.prices) ?? 0;
     }
-    if (this.spent + minimum > maxCostUsd) {
+    if (this.#overWith(maxCostUsd, minimum)) {
       throw new BudgetExceeded(
         'cost',
         maxCostUsd,
-        this.spent,
-        `cost budget exhausted: ${formatUsd(this.spent)} of ${formatUsd(maxCostUsd)} spent, and the ` +
+        this.#spent.usd,
+        `cost budget exhausted: ${formatUsd(this.#spent.usd)} of ${formatUsd(maxCostUsd)} spent, and the ` +
           `next call needs at least ${formatUsd(minimum)} (about ${promptTokens} prompt tokens)`,
       );
     }
     this.ledger?.check(minimum);
+  }
+
+  /** Spent (what is known of it) and `next` together pass `limit`. */
+  #overWith(limit: number, next: number): boolean {
+    return costLimitVerdict(limit, { usd: this.#spent.usd }, next) === 'over';
   }
 
   /** A model call is starting; returns its 1-based number. */
@@ -142,16 +138,13 @@ export class RunBudget {
     const priced = this.price(usage);
     this.ledger?.charge(priced);
     this.totalUsage = addUsage(this.totalUsage, priced);
-    if (priced.costUsd === undefined) this.costUnknown = true;
-    else this.spent += priced.costUsd;
+    this.#spent.add(priced.costUsd);
     return priced;
   }
 
   /** `usage` with costUsd filled in from the model's prices when it is unset and computable. */
   price(usage: Usage): Usage {
-    if (usage.costUsd !== undefined) return usage;
-    const cost = costOf(usage, this.model.prices);
-    return cost === undefined ? usage : { ...usage, costUsd: cost };
+    return withCost(usage, this.model.prices);
   }
 
   /** Before the run goes on after a call (tools, steering, a follow-up). */
@@ -159,21 +152,22 @@ export class RunBudget {
     this.checkLimits();
     const { maxCostUsd } = this.limits;
     if (maxCostUsd === undefined) return;
-    if (this.costUnknown) {
+    const verdict = costLimitVerdict(maxCostUsd, this.#spent);
+    if (verdict === 'unknown') {
       throw new BudgetExceeded(
         'cost',
         maxCostUsd,
-        this.spent,
+        this.#spent.usd,
         `cost budget cannot be enforced: call ${this.calls} reported no token usage, so its cost is ` +
           `unknown (max_cost ${formatUsd(maxCostUsd)})`,
       );
     }
-    if (this.spent > maxCostUsd) {
+    if (verdict === 'over') {
       throw new BudgetExceeded(
         'cost',
         maxCostUsd,
-        this.spent,
-        `cost budget exceeded: ${formatUsd(this.spent)} spent of ${formatUsd(maxCostUsd)} after ${this.calls} model calls`,
+        this.#spent.usd,
+        `cost budget exceeded: ${formatUsd(this.#spent.usd)} spent of ${formatUsd(maxCostUsd)} after ${this.calls} model calls`,
       );
     }
   }

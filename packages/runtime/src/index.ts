@@ -19,6 +19,7 @@ export {
   type TaintedSnippet,
   TRIMMED_NOTE,
 } from './context-window.js';
+export { CostTally, costLeft, costLimitVerdict, formatUsd } from './cost-limit.js';
 export { type Clock, raceAbort, systemClock } from './deadline.js';
 export { planGroups } from './dispatch.js';
 export { PersistenceError, RunError, type RunFailure } from './errors.js';

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { AgentHandle, TurnHandle } from '@oxydra/kernel';
+import { addCost } from '@oxydra/provider/core';
 import { addUsage, shortSessionId, type Usage } from '@oxydra/types';
 import { EXIT_OK } from '../exit-codes.js';
 import { canAskApproval, TerminalQuestion } from '../run/approval.js';
@@ -131,7 +132,7 @@ export async function runChat(flags: RunFlags): Promise<number> {
     running = false;
     sessionId = result.sessionId ?? sessionId;
     usage = addUsage(usage, result.usage);
-    costUsd = costUsd === null || result.costUsd === null ? null : costUsd + result.costUsd;
+    costUsd = addCost(costUsd, result.costUsd);
     turns += result.turns;
   };
 

@@ -21,11 +21,11 @@ export async function costsCheck(config: AgentConfig): Promise<Check> {
       detail: `${provider} / ${model} is free (providers.registry.${provider}.free): dollar caps hold at $0; turn and time caps apply`,
     };
   }
-  const { catalogKnowsServer, resolveModel } = await import('@oxydra/provider');
+  const { catalogKnowsServer, pricesKnown, resolveModel } = await import('@oxydra/provider');
   const priced = catalogKnowsServer(entry)
     ? resolveModel(entry, entry.provider_type, model, { skipValidation: true }).prices
     : undefined;
-  if (priced?.input !== undefined && priced.output !== undefined) {
+  if (pricesKnown(priced)) {
     return {
       name: 'costs',
       status: 'ok',

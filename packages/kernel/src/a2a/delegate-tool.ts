@@ -16,7 +16,7 @@ import {
   type ToolResult,
 } from '@oxydra/types';
 import { A2A_DELEGATE_TOOL } from '../assemble/permissions.js';
-import type { BudgetAccount } from '../services/budget-accounts.js';
+import type { BudgetAccount } from '../services/budgets/accounts.js';
 import { AnswerTooLarge, OwnFailure, type RemoteTarget, remoteClient } from './remote-client.js';
 import { followTask, type TaskOutcome } from './task-follow.js';
 

@@ -19,7 +19,7 @@ import {
   UsageError,
 } from '@oxydra/types';
 import type { KernelPersonas } from '../personas/agent-persona.js';
-import type { BudgetAccount } from '../services/budget-accounts.js';
+import type { BudgetAccount } from '../services/budgets/accounts.js';
 import { promptSkills } from '../skills/held-skills.js';
 import type { AgentLimits, SpawnSpec } from '../types.js';
 import { type AgentSettings, promptSources, resolveAgentSettings } from './agent-settings.js';

@@ -13,7 +13,7 @@ import { warnOnStderr } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
 import { KernelAudit } from '../services/audit/audit-log.js';
 import { EntryHasher } from '../services/audit/entry.js';
-import { UsageLog } from '../services/budget-accounts.js';
+import { UsageLog } from '../services/budgets/accounts.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
 import { heldHistory } from '../services/history/held-history.js';

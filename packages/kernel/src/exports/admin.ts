@@ -17,7 +17,7 @@ export {
   describeAdminOperation,
 } from '../services/admin-approvals.js';
 export type { AdminPolicy, CapChangeOutcome, MadeToken } from '../services/admin-policy.js';
-export type { UsageKind } from '../services/budget-accounts.js';
+export type { UsageKind } from '../services/budgets/accounts.js';
 export type { BudgetCalls, BudgetTarget, CapStatus, ScopeBudget } from '../services/budgets/budget-calls.js';
 export {
   CAP_KEYS,

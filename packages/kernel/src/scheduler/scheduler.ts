@@ -22,7 +22,8 @@ import {
 import type { AgentDescription } from '../assemble/agent.js';
 import { Admission, type Release } from '../services/admission.js';
 import type { KernelAudit } from '../services/audit/audit-log.js';
-import type { BudgetSnapshot } from '../services/budget-accounts.js';
+import type { BudgetSnapshot } from '../services/budgets/accounts.js';
+import { lowerCostLimit } from '../services/budgets/cost-limits.js';
 import type { SpecKernel } from '../spec/spec-kernel.js';
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
 import { type ClaimedRun, RunClaims, type RunOutcome } from './run-claims.js';
@@ -333,12 +334,8 @@ export class Scheduler {
       userId: schedule.userId,
       limits: {
         maxTurns: Math.min(own.maxTurns, settings.max_turns),
-        maxCostUsd: Math.min(own.maxCostUsd ?? Number.POSITIVE_INFINITY, settings.max_cost),
         // The error for a model whose cost cannot be tracked names the cap that binds.
-        maxCostSource:
-          settings.max_cost <= (own.maxCostUsd ?? Number.POSITIVE_INFINITY)
-            ? 'scheduler.max_cost'
-            : (own.maxCostSource ?? 'runtime.max_cost'),
+        ...lowerCostLimit(own, settings.max_cost, 'scheduler.max_cost'),
         maxWallMs: settings.run_timeout_secs * 1000,
       },
       askApprovals: false,

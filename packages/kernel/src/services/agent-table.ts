@@ -6,6 +6,7 @@
  * without what they were given or the messages they ended with (forgetInputs).
  */
 import { randomBytes } from 'node:crypto';
+import { isFree } from '@oxydra/provider/core';
 import type { AgentRunOptions } from '@oxydra/runtime';
 import { unenforceableCostLimit } from '@oxydra/runtime';
 import { addUsage, ConfigError, type StreamEvent, UsageError } from '@oxydra/types';
@@ -27,7 +28,7 @@ import type {
 import type { KernelServices } from './agent-turn.js';
 import { type AgentRecord, isLive, killSignal, startTurn } from './agent-turn.js';
 import type { Approvals } from './approvals.js';
-import type { SpendingCaps, UsageMeter } from './budget-accounts.js';
+import type { SpendingCaps, UsageMeter } from './budgets/accounts.js';
 import { agentScope, capsFor, keptCapsFor, userScope } from './budgets/caps.js';
 import type { EventBus } from './event-bus.js';
 
@@ -233,7 +234,7 @@ export class AgentTable implements KernelServices {
       scopes,
       // A model declared free (a local server) costs nothing: reserving for it would only make
       // a small cap refuse calls that spend $0.
-      minimumUsd: pricedAtZero(record.assembly.model) ? 0 : config.budgets.reserve_usd,
+      minimumUsd: isFree(record.assembly.model.prices) ? 0 : config.budgets.reserve_usd,
     };
   }
 
@@ -461,9 +462,4 @@ function taskText(prompt: SpawnSpec['prompt']): string {
       ? prompt
       : prompt.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
-}
-
-/** True for a model every price of which is zero (a provider entry with `free = true`). */
-function pricedAtZero(model: { prices?: { input?: number; output?: number } }): boolean {
-  return model.prices?.input === 0 && model.prices.output === 0;
 }

@@ -3,6 +3,7 @@
  * ledger and approver (a kill cancels the run), publish every event in an envelope, and settle
  * the record when the run ends: stop any sub-agent still running, then idle (keepAlive) or exit.
  */
+import { addCost } from '@oxydra/provider/core';
 import { type AgentRun, type AgentRunOptions, type Clock, startAgentRun } from '@oxydra/runtime';
 import {
   type ContentPart,
@@ -26,7 +27,7 @@ import type {
   Subscription,
   TurnHandle,
 } from '../types.js';
-import { BudgetAccount, type SpendingCaps, type UsageMeter } from './budget-accounts.js';
+import { BudgetAccount, type SpendingCaps, type UsageMeter } from './budgets/accounts.js';
 import type { EventBus } from './event-bus.js';
 import type { RunCheckpoints, RunSession } from './history/run-checkpoints.js';
 import type { WorkspaceHistory } from './history/workspace-history.js';
@@ -157,7 +158,7 @@ async function runTurn(
   record.account?.releaseReservation();
   info.turns += result.turns;
   info.usage = services.addUsage(info.usage, result.usage);
-  info.costUsd = info.costUsd === null || result.costUsd === null ? null : info.costUsd + result.costUsd;
+  info.costUsd = addCost(info.costUsd, result.costUsd);
   record.history = result.messages;
   // A turn's sub-agents do not outlive it (most turns have none: no reason text, array and
   // Promise.all made for them).

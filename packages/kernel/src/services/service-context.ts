@@ -13,7 +13,7 @@ import type { KernelBase } from '../assemble/base.js';
 import type { WorkspaceMemory } from '../assemble/memory.js';
 import type { AgentHandle, KernelStores, SpawnSpec } from '../types.js';
 import type { KernelAudit } from './audit/audit-log.js';
-import type { BudgetSnapshot } from './budget-accounts.js';
+import type { BudgetSnapshot } from './budgets/accounts.js';
 import type { SpendingLedger } from './budgets/spending.js';
 import type { CheckpointCalls } from './history/workspace-history.js';
 

@@ -4,6 +4,7 @@
  * writes with a `test:`/`file:`/`json-schema:` prefix are checked mechanically like typed ones.
  */
 import { UsageError } from '@oxydra/types';
+import { budgetError, type RunBudget } from '../services/budgets/spec-run-budget.js';
 import {
   type Criterion,
   crystallizedSchema,
@@ -12,7 +13,6 @@ import {
   parseCriteria,
 } from './directive.js';
 import { askForJson, type CallBase } from './model-call.js';
-import { budgetError, type RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 export interface DirectiveInput {

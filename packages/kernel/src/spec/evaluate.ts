@@ -7,6 +7,8 @@
  * judge's verdict never depends on another's, and together they stay within the budget.
  */
 
+import { addCost } from '@oxydra/provider/core';
+import { shareOfLimit } from '../services/budgets/cost-limits.js';
 import type { Directive } from './directive.js';
 import { evidenceText, judge } from './judge.js';
 import { type CriterionResult, checkMechanically } from './mechanical.js';
@@ -64,7 +66,7 @@ export async function evaluateAttempt(
       checked: [...byId.values()],
     });
     // A spent budget still gets a call each: it fails at once as over budget, and so does the criterion.
-    const share = budgetUsd === undefined ? undefined : Math.max(budgetUsd, 0) / judged.length;
+    const share = shareOfLimit(budgetUsd, judged.length);
     const judgeBase: CallBase =
       share === undefined ? base : { ...base, limits: { ...base.limits, maxCostUsd: share } };
     const verdicts = await mapBounded(judged, JUDGES_AT_ONCE, (criterion) =>
@@ -72,7 +74,7 @@ export async function evaluateAttempt(
     );
     for (const verdict of verdicts) {
       byId.set(verdict.result.id, verdict.result);
-      costUsd = costUsd === null || verdict.costUsd === null ? null : costUsd + verdict.costUsd;
+      costUsd = addCost(costUsd, verdict.costUsd);
     }
   }
   return { results: directive.criteria.map((c) => byId.get(c.id)!), costUsd };

@@ -7,6 +7,7 @@
  * A directive with enough independent criteria has its work split across sub-agents (split.ts).
  */
 
+import { RunBudget } from '../services/budgets/spec-run-budget.js';
 import type { AgentHandle, SpawnSpec } from '../types.js';
 import { crystallize, type DirectiveInput } from './crystallize.js';
 import type { Criterion, Directive } from './directive.js';
@@ -14,7 +15,6 @@ import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
 import { attemptPrompt, failureLines } from './prompts.js';
 import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
-import { RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 import { type AttemptWork, attemptStatus, SplitRun, splitPlan, stopReason } from './split.js';
 

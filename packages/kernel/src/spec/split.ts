@@ -10,16 +10,16 @@
  * The sub-agents run one after another, after the parent's turn, never at once: they share one
  * workspace (and its checkpoints), and nothing proves two criteria's work touches disjoint files
  * (the independence mark is a model's or a user's claim, not a sandbox), so two at once could
- * overwrite each other's edits. Each is given the limit run-budget.ts decides (what is left of
+ * overwrite each other's edits. Each is given the limit services/budgets/spec-run-budget.ts decides (what is left of
  * the run's dollar limit), and a spent limit stops the attempt before the next one.
  */
 
+import type { RunBudget } from '../services/budgets/spec-run-budget.js';
 import type { AgentHandle, AgentResult, SpawnSpec } from '../types.js';
 import type { DirectiveInput } from './crystallize.js';
 import type { Criterion, Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 import { attemptPrompt, failureLines } from './prompts.js';
-import type { RunBudget } from './run-budget.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 /** Fewer criteria than this are one agent's work (Oxios splits at three). */

@@ -1,8 +1,12 @@
 export {
+  addCost,
   type CostOptions,
   costOf,
   costOptionsFor,
+  isFree,
   type PriceLookup,
+  pricesKnown,
+  promptCostOf,
   withCost,
   withUsageCost,
 } from './cost.js';

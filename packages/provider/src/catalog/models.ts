@@ -9,16 +9,11 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ModelCapabilities, type ProviderEntry, type ProviderType } from '@oxydra/types';
 import { providerFile } from '../package-files.js';
 import { byWireApi } from '../wire-apis.js';
+import { catalogPrices, FREE_PRICES, type ModelPrices } from './cost.js';
 import type { CatalogEntry, CatalogSnapshot } from './snapshot.js';
 import { didYouMeanModel } from './suggest.js';
 
-/** US dollars per million tokens; a missing field means the price is unknown. */
-export interface ModelPrices {
-  input?: number;
-  output?: number;
-  cacheRead?: number;
-  cacheWrite?: number;
-}
+export type { ModelPrices };
 
 export interface ModelInfo {
   id: string;
@@ -62,7 +57,7 @@ export function toModelInfo(namespace: string, entry: CatalogEntry): ModelInfo {
   if (entry.limit?.context !== undefined) info.capabilities.contextWindow = entry.limit.context;
   if (entry.limit?.output !== undefined) info.capabilities.maxOutputTokens = entry.limit.output;
   if (entry.limit?.input !== undefined) info.maxInputTokens = entry.limit.input;
-  const prices = toPrices(entry);
+  const prices = catalogPrices(entry);
   if (prices) info.prices = prices;
   if (entry.knowledge) info.knowledge = entry.knowledge;
   if (entry.release_date) info.releaseDate = entry.release_date;
@@ -70,17 +65,6 @@ export function toModelInfo(namespace: string, entry: CatalogEntry): ModelInfo {
   if (entry.status) info.status = entry.status;
   if (entry.source) info.source = entry.source;
   return info;
-}
-
-function toPrices(entry: CatalogEntry): ModelPrices | undefined {
-  const cost = entry.cost;
-  if (!cost) return undefined;
-  const prices: ModelPrices = {};
-  if (cost.input !== undefined) prices.input = cost.input;
-  if (cost.output !== undefined) prices.output = cost.output;
-  if (cost.cache_read !== undefined) prices.cacheRead = cost.cache_read;
-  if (cost.cache_write !== undefined) prices.cacheWrite = cost.cache_write;
-  return Object.keys(prices).length > 0 ? prices : undefined;
 }
 
 /**
@@ -277,6 +261,6 @@ export function applyOverrides(info: ModelInfo, entry: CapabilityOverrides | und
   if (entry.attachment !== undefined) out.supportsAttachments = entry.attachment;
   // The user's word that the server costs nothing (a local model): every price is zero, so
   // dollar caps are enforceable (and never reached) and costs read $0 instead of unknown.
-  if (entry.free === true) out.prices = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  if (entry.free === true) out.prices = { ...FREE_PRICES };
   return out;
 }

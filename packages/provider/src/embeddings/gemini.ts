@@ -14,13 +14,14 @@ import {
   invalidModel,
   postGemini,
 } from '../adapters/gemini/wire.js';
+import { embeddingUsage } from '../catalog/cost.js';
 import { readJsonBounded } from '../shared/bounded.js';
 import { InStreamError } from '../shared/errors.js';
 import { field } from '../shared/events.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import { embeddingAnswerBytes, embeddingUsage, type GeminiEmbedderOptions } from './options.js';
+import { embeddingAnswerBytes, type GeminiEmbedderOptions } from './options.js';
 
 /** batchEmbedContents takes at most 100 requests. */
 export const GEMINI_MAX_INPUTS = 100;

@@ -3,12 +3,13 @@
  * OpenAI-compatible server (Ollama, vLLM, LM Studio...). Loaded lazily by index.ts.
  */
 import { describeOpenAIError, openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
+import { embeddingUsage } from '../catalog/cost.js';
 import { readJsonBounded } from '../shared/bounded.js';
 import { field } from '../shared/events.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
-import { embeddingAnswerBytes, embeddingUsage, type OpenAIEmbedderOptions } from './options.js';
+import { embeddingAnswerBytes, type OpenAIEmbedderOptions } from './options.js';
 import { embeddingVector } from './vectors.js';
 
 /** OpenAI's limit of inputs per request. */

@@ -1,5 +1,7 @@
-/** What the embedding factories take, and the vector sizes of the models we know. */
-import type { Usage } from '@oxydra/types';
+/**
+ * What the embedding factories take, and the vector sizes of the models we know. What a request
+ * costs (embeddingUsage) is priced with the chat models, in catalog/cost.ts.
+ */
 
 export interface EmbedderOptionsBase {
   /** Registry name, for error messages (default: "openai" / "gemini"). */
@@ -37,27 +39,6 @@ const KNOWN_DIMENSIONS: Readonly<Record<string, number>> = {
   'text-embedding-004': 768,
   'embedding-001': 768,
 };
-
-/**
- * List prices in US dollars per million input tokens (OpenAI and Google price pages, 2026),
- * so memory's embedding calls count against spending caps. A model not listed (a local
- * server's, say) is counted in tokens only.
- */
-const PRICES_PER_MILLION: Readonly<Record<string, number>> = {
-  'text-embedding-3-small': 0.02,
-  'text-embedding-3-large': 0.13,
-  'text-embedding-ada-002': 0.1,
-  'gemini-embedding-001': 0.15,
-  'text-embedding-004': 0,
-  'embedding-001': 0,
-};
-
-/** What one embedding request cost; tokens estimated at 4 characters each when the API does not say. */
-export function embeddingUsage(model: string, texts: readonly string[], reportedTokens?: number): Usage {
-  const inputTokens = reportedTokens ?? Math.ceil(texts.reduce((sum, text) => sum + text.length, 0) / 4);
-  const price = PRICES_PER_MILLION[model.replace(/^models\//, '')];
-  return { inputTokens, ...(price !== undefined ? { costUsd: (inputTokens * price) / 1_000_000 } : {}) };
-}
 
 /** The size the vectors will have: asked for, else known for the model, else 0 (learnt from the first answer). */
 export function expectedDimensions(model: string, asked: number | undefined): number {

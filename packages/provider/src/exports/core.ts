@@ -10,7 +10,7 @@
 
 export { createProvider } from '../adapters/index.js';
 export { loadedLocalModels, releaseLocalModels } from '../adapters/llama-cpp/held.js';
-export { costOf } from '../catalog/cost.js';
+export { addCost, isFree, pricesKnown, promptCostOf, withCost } from '../catalog/cost.js';
 export type { ModelInfo } from '../catalog/models.js';
 export {
   countMessageTokens,

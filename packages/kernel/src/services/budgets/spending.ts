@@ -7,6 +7,7 @@
  * so caps survive restarts. A reservation held by a process that died expires.
  */
 import { randomUUID } from 'node:crypto';
+import { costLimitVerdict, formatUsd } from '@oxydra/runtime';
 import {
   BudgetExceeded,
   type CapsNews,
@@ -43,7 +44,6 @@ export interface Reservation {
 
 export type SpendRow = SpendTotals;
 
-const usd = (amount: number) => `$${amount.toFixed(amount < 0.01 && amount > 0 ? 6 : 4)}`;
 const CAP_WORDS: Record<CapKey, string> = {
   daily_usd: 'daily spending cap',
   monthly_usd: 'monthly spending cap',
@@ -300,12 +300,17 @@ export class SpendingLedger {
     const { spent, reserved } = measured(cap, used);
     const period = this.period(cap.key, now);
     const next = cap.key === 'calls_per_window' ? 1 : cap.key === 'tokens_per_window' ? 0 : amount;
-    const over = cap.key === 'tokens_per_window' ? spent >= cap.limit : spent + reserved + next > cap.limit;
+    // A token budget is over once reached (a call's tokens are not known before it); the others
+    // when this call would pass them, as every dollar limit is decided (costLimitVerdict).
+    const over =
+      cap.key === 'tokens_per_window'
+        ? spent >= cap.limit
+        : costLimitVerdict(cap.limit, { usd: spent, reserved }, next) === 'over';
     if (!over) return;
     const money = cap.key === 'daily_usd' || cap.key === 'monthly_usd';
-    const shown = (value: number) => (money ? usd(value) : String(value));
+    const shown = (value: number) => (money ? formatUsd(value) : String(value));
     const inFlight = reserved > 0 ? ` (${shown(reserved)} more reserved by calls in progress)` : '';
-    const needs = money && next > 0 ? `; this call needs about ${usd(next)}` : '';
+    const needs = money && next > 0 ? `; this call needs about ${formatUsd(next)}` : '';
     const kind = money ? 'cost' : cap.key === 'tokens_per_window' ? 'tokens' : 'turns';
     throw new BudgetExceeded(
       kind,

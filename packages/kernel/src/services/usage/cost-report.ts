@@ -75,7 +75,7 @@ function timeOf(value: Date | string | number, name: string): number {
   return ms;
 }
 
-/** `beforeRead`: writes this process's rows still waiting (budget-accounts.ts's UsageLog batches them). */
+/** `beforeRead`: writes this process's rows still waiting (budgets/accounts.ts's UsageLog batches them). */
 export function costCalls(usage: UsageStore, beforeRead?: () => Promise<void>): CostCalls {
   return {
     async report(query = {}) {

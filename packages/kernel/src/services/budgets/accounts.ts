@@ -4,7 +4,7 @@
  * sub-agent's turns and dollars count against its parent's max_turns and max_cost, and a parent
  * whose limit is used up stops its children at their next call.
  */
-import type { BudgetLedger } from '@oxydra/runtime';
+import { type BudgetLedger, CostTally, costLeft, costLimitVerdict, formatUsd } from '@oxydra/runtime';
 import {
   addUsage,
   BudgetExceeded,
@@ -14,10 +14,10 @@ import {
   type Usage,
   type UsageStore,
 } from '@oxydra/types';
-import type { KernelDb } from '../store/kernel-db.js';
-import { asyncControlStores } from '../store/libsql/async-view.js';
-import { type Cap, LOCAL_USER } from './budgets/caps.js';
-import type { AlsoRecord, Reservation, SpendingLedger } from './budgets/spending.js';
+import type { KernelDb } from '../../store/kernel-db.js';
+import { asyncControlStores } from '../../store/libsql/async-view.js';
+import { type Cap, LOCAL_USER } from './caps.js';
+import type { AlsoRecord, Reservation, SpendingLedger } from './spending.js';
 
 /**
  * The persistent caps of an account's calls: reserved before each call, settled after it.
@@ -63,12 +63,10 @@ export interface BudgetSnapshot {
   usage: Usage;
 }
 
-const usd = (amount: number) => `$${amount < 0.01 ? amount.toFixed(6) : amount.toFixed(4)}`;
-
 export class BudgetAccount implements BudgetLedger {
   turns = 0;
-  costUsd = 0;
-  costUnknown = false;
+  /** What this account's calls and its sub-agents' cost (unknown once one call's was). */
+  readonly spent = new CostTally();
   usage: Usage = {};
   #estimateUsd = 0;
   #reservation: Reservation | undefined;
@@ -142,8 +140,7 @@ export class BudgetAccount implements BudgetLedger {
   #addUp(usage: Usage): void {
     for (let account: BudgetAccount | undefined = this; account; account = account.parent) {
       account.usage = addUsage(account.usage, usage);
-      if (usage.costUsd === undefined) account.costUnknown = true;
-      else account.costUsd += usage.costUsd;
+      account.spent.add(usage.costUsd);
     }
   }
 
@@ -195,9 +192,9 @@ export class BudgetAccount implements BudgetLedger {
         ...(maxTurns !== undefined ? { limit: maxTurns, remaining: Math.max(0, maxTurns - this.turns) } : {}),
       },
       costUsd: {
-        used: this.costUnknown ? null : this.costUsd,
+        used: this.spent.unknown ? null : this.spent.usd,
         ...(maxCostUsd !== undefined
-          ? { limit: maxCostUsd, remaining: Math.max(0, maxCostUsd - this.costUsd) }
+          ? { limit: maxCostUsd, remaining: costLeft(maxCostUsd, this.spent.usd) }
           : {}),
       },
       usage: this.usage,
@@ -218,20 +215,21 @@ export class BudgetAccount implements BudgetLedger {
       );
     }
     if (maxCostUsd === undefined) return;
-    if (this.costUnknown) {
+    const verdict = costLimitVerdict(maxCostUsd, this.spent, nextCallUsd);
+    if (verdict === 'unknown') {
       throw new BudgetExceeded(
         'cost',
         maxCostUsd,
-        this.costUsd,
-        `cost budget cannot be enforced: ${whose}: a call's cost is unknown (max_cost ${usd(maxCostUsd)})`,
+        this.spent.usd,
+        `cost budget cannot be enforced: ${whose}: a call's cost is unknown (max_cost ${formatUsd(maxCostUsd)})`,
       );
     }
-    if (this.costUsd + nextCallUsd > maxCostUsd) {
+    if (verdict === 'over') {
       throw new BudgetExceeded(
         'cost',
         maxCostUsd,
-        this.costUsd,
-        `cost budget exhausted: ${whose}: ${usd(this.costUsd)} of ${usd(maxCostUsd)} spent${nextCallUsd > 0 ? `, and the next call needs at least ${usd(nextCallUsd)}` : ''}`,
+        this.spent.usd,
+        `cost budget exhausted: ${whose}: ${formatUsd(this.spent.usd)} of ${formatUsd(maxCostUsd)} spent${nextCallUsd > 0 ? `, and the next call needs at least ${formatUsd(nextCallUsd)}` : ''}`,
       );
     }
   }

@@ -4,8 +4,9 @@
  * first, which turns the request into criteria, as much as the attempts and the judges after it
  * (that call once ran with no limit at all, whatever it cost).
  */
+import { addCost } from '@oxydra/provider/core';
 import { BudgetExceeded } from '@oxydra/types';
-import type { SpawnLimits } from '../types.js';
+import type { SpawnLimits } from '../../types.js';
 
 export class RunBudget {
   /** undefined: no limit. */
@@ -22,7 +23,7 @@ export class RunBudget {
   }
 
   spend(costUsd: number | null): void {
-    this.#costUsd = this.#costUsd === null || costUsd === null ? null : this.#costUsd + costUsd;
+    this.#costUsd = addCost(this.#costUsd, costUsd);
   }
 
   /** What is left now (undefined: no limit); at or below 0 once spent. */
