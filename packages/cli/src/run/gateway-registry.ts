@@ -22,7 +22,7 @@ import { join } from 'node:path';
 // The light subpath: the package's root loads the gateway server (fastify).
 import { isLoopbackHost, isWildcardHost, urlHost } from '@oxydra/gateway/bind';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
-import { readSmallFile } from '@oxydra/types/fs';
+import { readSmallFile, WRITTEN_BY_ME } from '@oxydra/types/fs';
 
 export interface GatewayRecord {
   pid: number;
@@ -63,7 +63,7 @@ const ADDRESS = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,100}$/;
  * it 0600), so a record checked out of a cloned repository (0644) is not taken.
  */
 function readRecord(path: string): GatewayRecord | undefined {
-  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES, ownedByMe: true, refuseModeBits: 0o077 });
+  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES, ...WRITTEN_BY_ME });
   if (!file.ok) return undefined;
   try {
     const parsed = JSON.parse(file.bytes.toString('utf8')) as Partial<GatewayRecord>;
