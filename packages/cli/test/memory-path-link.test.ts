@@ -28,7 +28,10 @@ describe("a clone's memory.db_path through a link", () => {
     // The clone beside it: `m` is a link to that project's .oxydra/, and the path is spelled inside.
     const clone = join(sandbox.root, 'clone');
     mkdirSync(join(clone, '.oxydra'), { recursive: true });
-    writeFileSync(join(clone, '.oxydra', 'agent.toml'), '[memory]\nenabled = true\ndb_path = "m/memory.db"\n');
+    writeFileSync(
+      join(clone, '.oxydra', 'agent.toml'),
+      '[memory]\nenabled = true\ndb_path = "m/memory.db"\n',
+    );
     symlinkSync('../workspace/.oxydra', join(clone, 'm'));
     const inClone = (...args: string[]) =>
       spawnSync(process.execPath, [OXYDRA_BIN, ...args], {

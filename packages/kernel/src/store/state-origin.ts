@@ -19,7 +19,16 @@
  * doctor and replay find and claim it without loading memory's assembly.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { type AgentConfig, ConfigError, UsageError, visibleLine } from '@oxydra/types';

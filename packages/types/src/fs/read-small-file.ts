@@ -57,7 +57,10 @@ export interface SmallFileOptions {
  * checkout is 0644, an archive's file keeps its author's mode or uid), as does a link, a FIFO or
  * a device at its name (readSmallFile's own rules). Spread into the options with a size cap.
  */
-export const WRITTEN_BY_ME = { ownedByMe: true, refuseModeBits: 0o077 } as const satisfies Partial<SmallFileOptions>;
+export const WRITTEN_BY_ME = {
+  ownedByMe: true,
+  refuseModeBits: 0o077,
+} as const satisfies Partial<SmallFileOptions>;
 
 export type SmallFile =
   | { ok: true; bytes: Buffer; size: number; stats: Stats }
