@@ -4,10 +4,19 @@
  * with the author's origin record beside it), and `.oxydra/checkpoints.git` whose config runs a
  * program from `git log`. Through the real binary, as a new user would: `oxydra gateway`,
  * `token list`, `checkpoints list`, `undo`, `run`. Nothing of it is used or run; each is set
- * aside (never deleted) with one line saying how to take it back if it is yours.
+ * aside (never deleted) with one line saying how to take it back if it is yours. A shipped
+ * `.oxydra/gateways` link to a folder outside gets no gateway record written through it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -125,5 +134,26 @@ describe('state that came with a cloned repository', () => {
     // The fresh store is the user's own: the next command sets nothing aside.
     const again = await env.run(['checkpoints', 'list']);
     expect(setAsideLines(again.stderr)).toEqual([]);
+  });
+
+  it('a shipped .oxydra/gateways link gets no record written through it: the gateway refuses to start, naming it', async () => {
+    env = await AgentEnv.start(E2E_APIS[0]!, [{ reply: { text: 'done' }, times: 'always' }]);
+    const outside = join(env.sandbox.root, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, join(env.workspace, '.oxydra', 'gateways'));
+    // Before: it started and wrote `<pid>.json` into the folder outside.
+    const result = await GatewayDaemon.start(env).then(
+      (running) => {
+        daemon = running;
+        return 'listening';
+      },
+      (error: Error) => error.message,
+    );
+    expect(readdirSync(outside)).toEqual([]);
+    expect(result).toMatch(/the gateway exited \(2\)/);
+    expect(result).toMatch(/gateways is a symbolic link: a gateway records itself only in a real folder/);
+    expect(result).not.toMatch(/\n\s+at /);
+    const status = await env.run(['status']);
+    expect(status.stderr).not.toMatch(/\n\s+at /);
   });
 });

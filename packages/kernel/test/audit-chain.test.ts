@@ -270,6 +270,7 @@ describe('the audit chain', () => {
     writeFileSync(
       legacyAuditPath(dir),
       `${JSON.stringify({ type: 'approval', at: '2026-01-01T00:00:00.000Z', tool: 'shell_exec', summary: 'ls', approved: true, by: 'user' })}\nnot json\n`,
+      { mode: 0o600 }, // as the old writer made it: only this user's own log is imported
     );
     const { audit } = await openAudit(dir);
     const entries = await audit.chain.list();

@@ -10,6 +10,7 @@
 import {
   closeSync,
   constants,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -22,7 +23,8 @@ import { join } from 'node:path';
 // The light subpath: the package's root loads the gateway server (fastify).
 import { isLoopbackHost, isWildcardHost, urlHost } from '@oxydra/gateway/bind';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
-import { readSmallFile } from '@oxydra/types/fs';
+import { UsageError, visibleLine } from '@oxydra/types';
+import { readSmallFile, WRITTEN_BY_ME } from '@oxydra/types/fs';
 
 export interface GatewayRecord {
   pid: number;
@@ -51,6 +53,17 @@ export function gatewaysDir(workspace: string): string {
 }
 
 /**
+ * Why the records folder is not one to use: a link (a clone's `.oxydra/gateways` linked to a
+ * folder outside got each gateway's record written there, and removed from there at its exit),
+ * or not a folder; undefined when it is a real folder or missing.
+ */
+function unusableDir(dir: string): string | undefined {
+  const info = lstatSync(dir, { throwIfNoEntry: false });
+  if (info === undefined || info.isDirectory()) return undefined;
+  return info.isSymbolicLink() ? 'is a symbolic link' : 'is not a folder';
+}
+
+/**
  * What a record's url may be: an http(s) origin and nothing else. The record sits in the
  * workspace, so a cloned folder could carry one; its url is printed by `status` and in warnings,
  * so it must not carry text (or escape sequences) of its own.
@@ -63,7 +76,7 @@ const ADDRESS = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,100}$/;
  * it 0600), so a record checked out of a cloned repository (0644) is not taken.
  */
 function readRecord(path: string): GatewayRecord | undefined {
-  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES, ownedByMe: true, refuseModeBits: 0o077 });
+  const file = readSmallFile(path, { maxBytes: MAX_RECORD_BYTES, ...WRITTEN_BY_ME });
   if (!file.ok) return undefined;
   try {
     const parsed = JSON.parse(file.bytes.toString('utf8')) as Partial<GatewayRecord>;
@@ -133,6 +146,7 @@ function writeRecord(path: string, record: GatewayRecord): void {
  */
 export function runningGateways(workspace: string, options: { sweep?: boolean } = {}): GatewayRecord[] {
   const dir = gatewaysDir(workspace);
+  if (unusableDir(dir) !== undefined) return [];
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -155,6 +169,15 @@ export function runningGateways(workspace: string, options: { sweep?: boolean } 
 /** Records this gateway and returns the others running on the workspace. */
 export function registerGateway(workspace: string): GatewayRegistration {
   const dir = gatewaysDir(workspace);
+  const problem = unusableDir(dir);
+  if (problem !== undefined) {
+    throw new UsageError(
+      `${visibleLine(dir)} ${problem}: a gateway records itself only in a real folder of the workspace`,
+      {
+        hint: `remove it (rm ${visibleLine(dir)}); the gateway makes the folder itself`,
+      },
+    );
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const others = runningGateways(workspace, { sweep: true });
   const path = join(dir, `${process.pid}.json`);

@@ -19,11 +19,20 @@
  * doctor and replay find and claim it without loading memory's assembly.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
-import { type AgentConfig, UsageError, visibleLine } from '@oxydra/types';
-import { readSmallFile } from '@oxydra/types/fs';
+import { type AgentConfig, ConfigError, UsageError, visibleLine } from '@oxydra/types';
+import { isInside, readSmallFile } from '@oxydra/types/fs';
 
 const ORIGIN_SUFFIX = '.origin';
 const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
@@ -217,14 +226,44 @@ export function writeProblem(path: string): string | undefined {
 
 export { WRITE_FIX } from '@oxydra/types';
 
-/** Where the memory database is: a remote URL, or memory.db_path resolved against the workspace. */
+/**
+ * Where the memory database is: a remote URL, or memory.db_path resolved against the workspace.
+ * A path spelled inside the workspace must stay inside it through links too (as skills' folders
+ * must): an untrusted clone's `db_path = "m/memory.db"` with `m` linked to another project's
+ * `.oxydra/` opened that project's notes and conversations (yours, with a valid record) for this
+ * workspace's agents, whose files may steer them. A path spelled outside is held until trusted.
+ */
 export function memoryLocation(
   config: AgentConfig,
   workspace: string,
 ): { path: string } | { url: string; authToken?: string } {
   const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
   if (url) return { url, ...(authToken ? { authToken } : {}) };
-  return { path: resolve(workspace, dbPath) };
+  const path = resolve(workspace, dbPath);
+  const real = isInside(resolve(workspace), path) ? realPathOf(path) : undefined;
+  if (real !== undefined && !isInside(realPathOf(workspace), real)) {
+    throw new ConfigError(
+      `memory.db_path ${visibleLine(dbPath)} leads out of ${visibleLine(workspace)} through a symbolic link (to ${visibleLine(real)}); a database inside the workspace must really be inside it`,
+      { keyPath: 'memory.db_path' },
+      { hint: 'remove the link, or name the folder you mean by its real (absolute) path' },
+    );
+  }
+  return { path };
+}
+
+/** The real path of `path`, whose last parts may not exist yet (resolved through what does). */
+function realPathOf(path: string): string {
+  const rest: string[] = [];
+  let existing = path;
+  for (;;) {
+    try {
+      return join(realpathSync(existing), ...rest);
+    } catch {
+      if (dirname(existing) === existing) return path;
+      rest.unshift(basename(existing));
+      existing = dirname(existing);
+    }
+  }
 }
 
 /**

@@ -7,4 +7,5 @@ export {
   type SmallFile,
   type SmallFileOptions,
   type SmallFileProblem,
+  WRITTEN_BY_ME,
 } from './read-small-file.js';

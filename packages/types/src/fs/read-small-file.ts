@@ -51,6 +51,17 @@ export interface SmallFileOptions {
   accept?: (stats: Stats) => string | undefined;
 }
 
+/**
+ * The rule for a file only this user's Oxydra writes, always 0600 (a gateway record, the audit
+ * head): owned by you, nothing for group or others. A file that came with a folder fails it (a
+ * checkout is 0644, an archive's file keeps its author's mode or uid), as does a link, a FIFO or
+ * a device at its name (readSmallFile's own rules). Spread into the options with a size cap.
+ */
+export const WRITTEN_BY_ME = {
+  ownedByMe: true,
+  refuseModeBits: 0o077,
+} as const satisfies Partial<SmallFileOptions>;
+
 export type SmallFile =
   | { ok: true; bytes: Buffer; size: number; stats: Stats }
   | {

@@ -4,12 +4,13 @@
  * changes) into chain entries, and records the chain's head outside the chain (the head file,
  * each session, each run outcome) so a removed tail is detected.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionStore } from '@oxydra/memory';
 import type { EgressDecision } from '@oxydra/sandbox';
 import { type ApprovalRecord, redactLiterals } from '@oxydra/tools';
 import type { ControlStoreGroup, ControlStores, Provenance, StreamEvent, TurnEndWrites } from '@oxydra/types';
+import { readSmallFile, WRITTEN_BY_ME } from '@oxydra/types/fs';
 import type { KernelDb } from '../../store/kernel-db.js';
 import { WorkspaceIdentity } from '../../store/kernel-db.js';
 import { asyncControlStores } from '../../store/libsql/async-view.js';
@@ -38,6 +39,9 @@ export function legacyAuditPath(workspace: string): string {
 }
 
 const HEAD_FILE = 'audit-head.json';
+/** A head file is one small JSON line; the legacy log was never near this size. */
+const HEAD_FILE_MAX_BYTES = 4096;
+const LEGACY_MAX_BYTES = 64 * 1024 * 1024;
 /** The audit store's note saying the legacy audit.jsonl was imported. */
 const LEGACY_NOTE = 'legacy_imported';
 
@@ -359,12 +363,17 @@ export class KernelAudit {
   /**
    * The audit log before the chain was `.oxydra/audit.jsonl`: its lines become entries (their
    * own times kept in the data), in one transaction with a marker so no line is taken twice,
-   * and the file is renamed to audit.jsonl.imported.
+   * and the file is renamed to audit.jsonl.imported. Only a log this user's Oxydra wrote (0600,
+   * theirs): a clone's `.oxydra/audit.jsonl` linked to `/proc/self/environ` or a key copied its
+   * target into the chain, one linked to `/dev/zero` held every command forever, and a checked-out
+   * one (0644) forged history; such a file is left where it is, unread.
    */
   async #importLegacy(stores: ControlStoreGroup): Promise<void> {
     const path = legacyAuditPath(this.workspace);
-    if (!existsSync(path)) return;
-    const lines = readFileSync(path, 'utf8')
+    const file = readSmallFile(path, { maxBytes: LEGACY_MAX_BYTES, ...WRITTEN_BY_ME });
+    if (!file.ok) return;
+    const lines = file.bytes
+      .toString('utf8')
       .split('\n')
       .filter((line) => line.trim() !== '');
     // One transaction with the note that says so: no line is taken twice, also by two processes.
@@ -401,12 +410,14 @@ export class KernelAudit {
   }
 }
 
+/**
+ * The head file as #writeHeadFile wrote it (0600, this user's); a link, FIFO, device or checked-out
+ * copy at its name is no anchor (a clone's link to `/dev/zero` held `audit verify` and the
+ * gateway's guardian forever).
+ */
 function readHeadFile(workspace: string): AuditHead | undefined {
-  try {
-    return parseHead(readFileSync(headFilePath(workspace), 'utf8'));
-  } catch {
-    return undefined;
-  }
+  const file = readSmallFile(headFilePath(workspace), { maxBytes: HEAD_FILE_MAX_BYTES, ...WRITTEN_BY_ME });
+  return file.ok ? parseHead(file.bytes.toString('utf8')) : undefined;
 }
 
 function parseHead(text: string): AuditHead | undefined {
