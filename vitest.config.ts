@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
@@ -71,7 +72,16 @@ const SHARED_PROCESS_TESTS = SHARED_PROCESS_PACKAGES.map((name) => `packages/${n
 
 // Tests import the compiled packages (`tsc -b` runs first in `npm test`), exactly as the
 // `oxydra` binary does, so what is tested is what ships.
+/**
+ * The condition under which a package's test support resolves: `@oxydra/<package>/testing/<name>`
+ * is packages/<package>/test/<name>.ts, declared in that package's exports under this condition
+ * alone. Tests (here and tsconfig.test.json) resolve it; the build, the bundle and Node do not, so
+ * no shipped code can import test support (scripts/check-test-imports.mjs says more).
+ */
+const TESTING_CONDITION = 'oxydra-testing';
+
 export default defineConfig({
+  ssr: { resolve: { conditions: [TESTING_CONDITION, ...defaultServerConditions] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
