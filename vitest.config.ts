@@ -81,7 +81,17 @@ const SHARED_PROCESS_TESTS = SHARED_PROCESS_PACKAGES.map((name) => `packages/${n
 const TESTING_CONDITION = 'oxydra-testing';
 
 export default defineConfig({
-  ssr: { resolve: { conditions: [TESTING_CONDITION, ...defaultServerConditions] } },
+  // Added to vitest's own default: Vite's server conditions less 'module' (with 'module' a package
+  // such as @opentelemetry/api resolves to an ES build Node cannot load). Vitest also passes these
+  // to its workers' Node as --conditions.
+  ssr: {
+    resolve: {
+      conditions: [
+        TESTING_CONDITION,
+        ...defaultServerConditions.filter((condition) => condition !== 'module'),
+      ],
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
