@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
@@ -71,7 +72,26 @@ const SHARED_PROCESS_TESTS = SHARED_PROCESS_PACKAGES.map((name) => `packages/${n
 
 // Tests import the compiled packages (`tsc -b` runs first in `npm test`), exactly as the
 // `oxydra` binary does, so what is tested is what ships.
+/**
+ * The condition under which a package's test support resolves: `@oxydra/<package>/testing/<name>`
+ * is packages/<package>/test/<name>.ts, declared in that package's exports under this condition
+ * alone. Tests (here and tsconfig.test.json) resolve it; the build, the bundle and Node do not, so
+ * no shipped code can import test support (scripts/check-test-imports.mjs says more).
+ */
+const TESTING_CONDITION = 'oxydra-testing';
+
 export default defineConfig({
+  // Added to vitest's own default: Vite's server conditions less 'module' (with 'module' a package
+  // such as @opentelemetry/api resolves to an ES build Node cannot load). Vitest also passes these
+  // to its workers' Node as --conditions.
+  ssr: {
+    resolve: {
+      conditions: [
+        TESTING_CONDITION,
+        ...defaultServerConditions.filter((condition) => condition !== 'module'),
+      ],
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

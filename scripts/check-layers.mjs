@@ -3,6 +3,8 @@
 // it does not declare in its package.json, or has an import cycle among its own files.
 // Run: node scripts/check-layers.mjs [--root DIR]
 // Lower layers never import higher ones (ARCHITECTURE.md §2); this keeps it true.
+// It reads the packages' src folders only: their tests import what they test and the testkit, and
+// the test support they share follows the same order, checked by scripts/test-support.mjs.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';

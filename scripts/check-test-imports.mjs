@@ -3,7 +3,9 @@
 // or waits by hand-rolled polling: a loop that sleeps and checks again, vi.waitFor or
 // expect.poll. Tests import the testkit by package name (@oxydra/testkit,
 // @oxydra/testkit/helpers), so they test what ships, and wait with its one pollUntil, so a
-// timeout always says what it waited for (issue 32, "test support in one home").
+// timeout always says what it waited for (issue 32, "test support in one home"). Likewise a test
+// reaches another package's test support by name (@oxydra/gateway/testing/helpers), never by a
+// relative path into its test folder, and only below its own layer (scripts/test-support.mjs).
 // The check looks at what the code does, not at what a helper is called, so a renamed loop is
 // still found. A loop that sleeps for a reason other than polling (one that paces work, or
 // measures timing) says so on its own line or in the comment just above it:
@@ -17,6 +19,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
+import { testingExportProblems, testSupportProblems } from './test-support.mjs';
 
 const SPECIFIERS = [
   /\bfrom\s+['"]([^'"]+)['"]/g,
@@ -239,12 +242,14 @@ export function checkTestImports(root) {
         }
       }
     }
+    problems.push(...testSupportProblems(root, file, text));
     for (const poll of handRolledPolls(file, text, source)) {
       problems.push(
         `${where}:${poll}; wait with pollUntil from @oxydra/testkit/helpers, or mark a loop that is not a poll with "// poll-ok: <why>"`,
       );
     }
   }
+  problems.push(...testingExportProblems(root));
   for (const [key, count] of Object.entries(baseline))
     if (!seen.has(key) && count > 0)
       problems.push(

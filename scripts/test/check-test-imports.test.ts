@@ -11,6 +11,9 @@ let root: TempWorkspace | undefined;
 // (its polls are strings, which the check, reading code, does not see).
 const SRC = ['..', '..', 'testkit', 'src', 'index.js'].join('/');
 const DIST = ['..', '..', 'packages', 'testkit', 'dist', 'index.js'].join('/');
+const GATEWAY_HELPERS = ['..', '..', 'gateway', 'test', 'helpers.js'].join('/');
+const MCP_FIXTURES = ['..', '..', 'mcp', 'test', 'fixtures'].join('/');
+const TESTING_ENTRY = { 'oxydra-testing': './test/helpers.ts' };
 afterEach(() => root?.cleanup());
 
 function run(files: Record<string, string>) {
@@ -143,6 +146,61 @@ describe('test imports check', () => {
     expect(result.stderr).toContain(
       'packages/gone.test.ts: gone, but has a temp-folder baseline of 1; lower the baseline',
     );
+  });
+
+  it("fails a test that reaches another package's test folder by a relative path", () => {
+    const result = run({
+      'packages/tui/test/a.test.ts': `import { startTestGateway } from '${GATEWAY_HELPERS}';\n`,
+      'packages/cli/test/b.test.ts': `const h = await import('${GATEWAY_HELPERS}');\n`,
+      'packages/kernel/test/c.test.ts': `const FIXTURES = new URL('${MCP_FIXTURES}', import.meta.url);\n`,
+    });
+    expect(result.status).toBe(1);
+    for (const [file, reached] of [
+      ['packages/tui/test/a.test.ts', GATEWAY_HELPERS],
+      ['packages/cli/test/b.test.ts', GATEWAY_HELPERS],
+      ['packages/kernel/test/c.test.ts', MCP_FIXTURES],
+    ])
+      expect(result.stderr).toContain(`${file}: reaches ${reached}, another package's test folder`);
+  });
+
+  it("passes a test that imports another package's test support by name, below its own layer", () => {
+    const result = run({
+      'packages/gateway/package.json': JSON.stringify({ exports: { './testing/helpers': TESTING_ENTRY } }),
+      'packages/gateway/test/a.test.ts':
+        "import { x } from './helpers.js';\nconst f = new URL('./fixtures/a', import.meta.url);\n",
+      'packages/tui/test/b.test.ts': "import { startTestGateway } from '@oxydra/gateway/testing/helpers';\n",
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('fails test support imported from a package at or above the importing layer', () => {
+    const result = run({
+      'packages/kernel/test/a.test.ts':
+        "import { startTestGateway } from '@oxydra/gateway/testing/helpers';\n",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'packages/kernel/test/a.test.ts: imports @oxydra/gateway/testing/helpers, but @oxydra/kernel (layer 6) may not import @oxydra/gateway (layer 7)',
+    );
+  });
+
+  it('fails a testing export that anything but a test could resolve', () => {
+    const result = run({
+      'packages/gateway/package.json': JSON.stringify({
+        exports: {
+          './testing/helpers': './test/helpers.ts',
+          './testing/both': { ...TESTING_ENTRY, default: './test/helpers.ts' },
+          './helpers': TESTING_ENTRY,
+        },
+      }),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'packages/gateway/package.json: exports ./testing/helpers as "./test/helpers.ts"',
+    );
+    expect(result.stderr).toContain('packages/gateway/package.json: exports ./testing/both as');
+    expect(result.stderr).toContain('packages/gateway/package.json: exports ./helpers from the test folder');
   });
 
   it("lets the testkit's own tests import its sources by path", () => {

@@ -7,13 +7,13 @@
  */
 import { TaskState } from '@a2a-js/sdk';
 import { DefaultAgentCardResolver } from '@a2a-js/sdk/client';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   a2aClient as clientFor,
   a2aMessage as send,
   partsText as textOf,
-} from '../../gateway/test/a2a-client.js';
+} from '@oxydra/gateway/testing/a2a-client';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { auditEntries } from './helpers.js';

@@ -7,9 +7,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { downloadingPage, startTestSite, type TestSite } from '@oxydra/tools/testing/browser-site';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findChromium } from '../../tools/src/browser/launch.js';
-import { downloadingPage, startTestSite, type TestSite } from '../../tools/test/browser-site.js';
 import { type AttackOptions, type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 
 const chromium = findChromium();

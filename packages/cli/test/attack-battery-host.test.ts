@@ -8,8 +8,8 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { type AttackResult, attack, closeAttack, marker } from './attack-helpers.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mcpFixtures } from '@oxydra/mcp/testing/fixture-paths';
 import { untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attack, closeAttack } from './attack-helpers.js';
 import { bubblewrapProblem } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
+const FIXTURES = mcpFixtures();
 const HOSTILE = join(FIXTURES, 'hostile-server.mjs');
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
 const EVIL = `${'a'.repeat(32)}!`;

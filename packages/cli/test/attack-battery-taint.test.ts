@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mcpFixtures } from '@oxydra/mcp/testing/fixture-paths';
 import type { StreamEvent, ToolExecutionEndEvent } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
@@ -180,7 +181,7 @@ describe('attack battery: prompt injection from a fetched page', () => {
   }, 90_000);
 });
 
-const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
+const FIXTURES = mcpFixtures();
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
 
 const problem = bubblewrapProblem();

@@ -5,9 +5,9 @@
  * the model as an image. The site is on loopback, so the test allowlists it explicitly.
  */
 import { existsSync } from 'node:fs';
+import { startTestSite, type TestSite } from '@oxydra/tools/testing/browser-site';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findChromium } from '../../tools/src/browser/launch.js';
-import { startTestSite, type TestSite } from '../../tools/test/browser-site.js';
 import { attack, closeAttack } from './attack-helpers.js';
 
 const chromium = findChromium();

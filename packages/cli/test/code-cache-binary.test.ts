@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kernelFixtures } from '@oxydra/kernel/testing/fixture-paths';
 import { describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { DEBUG, giveLocalKey, started, useStarted, versionFolder, wrote } from './code-cache-helpers.js';
@@ -223,7 +223,7 @@ describe('the code cache of the CommonJS bundle', () => {
   });
 
   it('loads a plugin (an ES module) from code restored from the cache', async () => {
-    const plugin = fileURLToPath(new URL('../../kernel/test/fixtures/plugins/early', import.meta.url));
+    const plugin = kernelFixtures('plugins', 'early');
     const env = await AgentEnv.start(
       E2E_APIS[0]!,
       [{ reply: { text: 'Done.' }, times: 'always' }],

@@ -9,18 +9,18 @@
  * and leaves when it ends; `oxydra mcp serve` is listed as a member of its kind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type Hello, type HelloClient, helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { openPostgresStores, PostgresEventBus, type PostgresStores } from '@oxydra/store-postgres';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import type { ClusterProcess, ClusterStore } from '@oxydra/types';
-import { expect, it, type TestContext, vi } from 'vitest';
-import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import {
   describePostgres,
   dropSchema,
   freshSchema,
   POSTGRES_URL,
-} from '../../store-postgres/test/postgres-helpers.js';
+} from '@oxydra/store-postgres/testing/postgres-helpers';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import type { ClusterProcess, ClusterStore } from '@oxydra/types';
+import { expect, it, type TestContext, vi } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { CLUSTER_STEPS, sendTurn } from './cluster-steps.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';

@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
+import { startSwapper } from '@oxydra/tools/testing/swapper';
 import type { ToolExecutionEndEvent } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSwapper } from '../../tools/test/swapper.js';
 import { AgentEnv, E2E_APIS, type RunOutput } from './agent-env.js';
 import { outsideDir, removeDir } from './attack-helpers.js';
 

@@ -14,8 +14,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { describePostgres, POSTGRES_URL } from '@oxydra/store-postgres/testing/postgres-helpers';
 import { expect, it } from 'vitest';
-import { describePostgres, POSTGRES_URL } from '../../store-postgres/test/postgres-helpers.js';
 
 const CHAOS = fileURLToPath(new URL('../../../bench/chaos.mjs', import.meta.url));
 const HAPROXY = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;

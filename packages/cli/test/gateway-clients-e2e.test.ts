@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { ChatOpenAI } from '@langchain/openai';
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { tool as aiTool, generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

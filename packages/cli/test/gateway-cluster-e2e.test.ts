@@ -8,17 +8,17 @@
  * on another); the live feed of one process shows agents running on another.
  */
 
+import { type Hello, type HelloClient, helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { FrameInbox, GatewayClient } from '@oxydra/gateway-client';
 import { openPostgresStores, PostgresEventBus } from '@oxydra/store-postgres';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import { expect, it, type TestContext, vi } from 'vitest';
-import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import {
   describePostgres,
   dropSchema,
   freshSchema,
   POSTGRES_URL,
-} from '../../store-postgres/test/postgres-helpers.js';
+} from '@oxydra/store-postgres/testing/postgres-helpers';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { expect, it, type TestContext, vi } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { CLUSTER_STEPS, sendTurn } from './cluster-steps.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';

@@ -4,13 +4,13 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Hello, helloClient } from '@oxydra/gateway/testing/hello-client';
+import { RawSocket } from '@oxydra/gateway/testing/raw-socket';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { GATEWAY_PROTOCOL_VERSION } from '@oxydra/types/gateway';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Hello, helloClient } from '../../gateway/test/hello-client.js';
-import { RawSocket } from '../../gateway/test/raw-socket.js';
 import { AgentEnv, E2E_KEY } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

@@ -7,9 +7,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

@@ -6,10 +6,10 @@
  */
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Hello, type HelloClient, helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Hello, type HelloClient, helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 

@@ -4,9 +4,10 @@
  * the model's deeply nested answer is exponential runs to the 1 s limit and is ended there, while
  * the gateway goes on answering /readyz and a plain completion; the next check gets a new thread.
  */
+
+import { nestedArrays, RECURSIVE_SCHEMA } from '@oxydra/gateway/testing/costly-schema';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nestedArrays, RECURSIVE_SCHEMA } from '../../gateway/test/costly-schema.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 

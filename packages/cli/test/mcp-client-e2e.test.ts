@@ -12,9 +12,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { startEverythingHttp } from '@oxydra/mcp/testing/everything-http';
 import { untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { bubblewrapProblem } from './helpers.js';
 

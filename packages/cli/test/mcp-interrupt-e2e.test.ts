@@ -8,13 +8,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { mcpFixtures } from '@oxydra/mcp/testing/fixture-paths';
 import { pollUntil, processesLeftBehind, processesWith, uniqueSleep } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { bubblewrapProblem, OXYDRA_BIN } from './helpers.js';
 
-const TRIVIAL_SERVER = fileURLToPath(new URL('../../mcp/test/fixtures/trivial-server.mjs', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
+const TRIVIAL_SERVER = mcpFixtures('trivial-server.mjs');
+const FIXTURES = mcpFixtures();
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
 
 const problem = bubblewrapProblem();

@@ -4,9 +4,10 @@
  * its trace to an OTLP/HTTP receiver before it exits, the delegated run under the delegating
  * call, and no prompt text.
  */
+
+import { type OtlpReceiver, startOtlpReceiver } from '@oxydra/otel/testing/otlp-receiver';
 import type { ScenarioStep } from '@oxydra/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OtlpReceiver, startOtlpReceiver } from '../../otel/test/otlp-receiver.js';
 import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
 
 let env: AgentEnv | undefined;

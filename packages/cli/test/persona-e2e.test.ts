@@ -6,12 +6,12 @@
  * name or an unknown persona is one line and exit 2.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kernelFixtures } from '@oxydra/kernel/testing/fixture-paths';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { auditEntries } from './helpers.js';
 
-const CHARACTERS = fileURLToPath(new URL('../../kernel/test/fixtures/characters/', import.meta.url));
+const CHARACTERS = kernelFixtures('characters');
 
 let env: AgentEnv | undefined;
 afterEach(async () => {

@@ -8,11 +8,12 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelFixtures } from '@oxydra/kernel/testing/fixture-paths';
+import { gitCommits } from '@oxydra/kernel/testing/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gitCommits } from '../../kernel/test/helpers.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 
-const fixtures = fileURLToPath(new URL('../../kernel/test/fixtures/plugins/', import.meta.url));
+const fixtures = kernelFixtures('plugins');
 const EXAMPLE = fileURLToPath(new URL('../../../examples/plugins/git-context', import.meta.url));
 const load = (entries: Record<string, string>) =>
   Object.entries(entries)

@@ -9,9 +9,10 @@
  * clock (the next minute, a due time), and each has a workspace, mock model and gateways of its
  * own, closed when it ends.
  */
+
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

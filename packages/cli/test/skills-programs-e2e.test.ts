@@ -7,13 +7,13 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kernelFixtures } from '@oxydra/kernel/testing/fixture-paths';
+import { commitAll, gitRepository } from '@oxydra/kernel/testing/skill-helpers';
 import { describe, expect, it } from 'vitest';
-import { commitAll, gitRepository } from '../../kernel/test/skill-helpers.js';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { CliSandbox, endedAfterEach } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('../../kernel/test/fixtures/', import.meta.url));
+const FIXTURES = kernelFixtures();
 const SKILL = join(FIXTURES, 'skills', 'changelog-entry');
 const PROGRAM = join(FIXTURES, 'programs', 'repo-digest');
 

@@ -6,14 +6,14 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
   adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
   POSTGRES_URL,
-} from '../../store-postgres/test/postgres-helpers.js';
+} from '@oxydra/store-postgres/testing/postgres-helpers';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { CliSandbox } from './helpers.js';
 import { AUDIT_ENTRIES, populateWorkspace } from './store-copy-helpers.js';
 

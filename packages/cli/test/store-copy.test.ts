@@ -10,16 +10,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkCopy, copyStores, TargetNotEmptyError } from '@oxydra/kernel/stores';
 import { openPostgresStores, type PostgresStores } from '@oxydra/store-postgres';
-import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
-import type { TransferRecord } from '@oxydra/types';
-import { afterEach, beforeEach, expect, it } from 'vitest';
 import {
   adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
   POSTGRES_URL,
-} from '../../store-postgres/test/postgres-helpers.js';
+} from '@oxydra/store-postgres/testing/postgres-helpers';
+import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
+import type { TransferRecord } from '@oxydra/types';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AUDIT_ENTRIES, allRecords, openWorkspaceStores, populateWorkspace } from './store-copy-helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/store-copy-killed.mjs', import.meta.url));

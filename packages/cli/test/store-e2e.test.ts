@@ -7,18 +7,18 @@
  * dropped after.
  */
 import { randomBytes } from 'node:crypto';
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { LATEST_VERSION, openPostgresStores } from '@oxydra/store-postgres';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, expect, it } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
 import {
   adminQuery,
   describePostgres,
   dropSchema,
   freshSchema,
   POSTGRES_URL,
-} from '../../store-postgres/test/postgres-helpers.js';
+} from '@oxydra/store-postgres/testing/postgres-helpers';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterEach, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 import { type CliResult, CliSandbox } from './helpers.js';

@@ -9,13 +9,13 @@
  */
 import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kernelFixtures } from '@oxydra/kernel/testing/fixture-paths';
 import { hasTerminalControls } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
 import { AgentEnv, E2E_APIS } from './agent-env.js';
 import { type CliResult, CliSandbox, endedAfterEach } from './helpers.js';
 
-const PROGRAM = fileURLToPath(new URL('../../kernel/test/fixtures/programs/repo-digest', import.meta.url));
+const PROGRAM = kernelFixtures('programs', 'repo-digest');
 
 /** An OSC window-title sequence (an OSC 52 clipboard write is the same shape), as a TOML/YAML escape. */
 const OSC = '\\u001b]0;PWNED\\u0007';

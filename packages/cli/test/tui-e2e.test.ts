@@ -8,10 +8,6 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
-import { newTuiClient } from '@oxydra/tui';
-import { shortSessionId } from '@oxydra/types';
-import { describe, it, type TestContext } from 'vitest';
 import {
   Gate,
   type ModelCall,
@@ -20,7 +16,11 @@ import {
   type TestGateway,
   TOKEN,
   toolCallReply,
-} from '../../gateway/test/helpers.js';
+} from '@oxydra/gateway/testing/helpers';
+import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
+import { newTuiClient } from '@oxydra/tui';
+import { shortSessionId } from '@oxydra/types';
+import { describe, it, type TestContext } from 'vitest';
 import { CliSandbox, OXYDRA_BIN } from './helpers.js';
 import { TmuxPane, tmuxAvailable } from './tui-tmux.js';
 

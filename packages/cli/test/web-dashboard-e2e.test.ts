@@ -5,8 +5,9 @@
  * with the generated token and a chat turn streams the mock model's answer. `oxydra dashboard`
  * gives a one-time link that signs the page in without the token in any URL.
  */
+
+import { launch, logIn, NO_BROWSER, openPage } from '@oxydra/web/testing/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, logIn, NO_BROWSER, openPage } from '../../web/test/browser.js';
 import { AgentEnv } from './agent-env.js';
 import { GatewayDaemon, generatedToken } from './gateway-daemon.js';
 

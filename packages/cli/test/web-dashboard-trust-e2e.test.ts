@@ -11,12 +11,13 @@
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrustFile } from '@oxydra/config';
+import { mcpFixtures } from '@oxydra/mcp/testing/fixture-paths';
+import { launch, logIn, NO_BROWSER, openPage, screenshot, settled, visit } from '@oxydra/web/testing/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, logIn, NO_BROWSER, openPage, screenshot, settled, visit } from '../../web/test/browser.js';
 import { AgentEnv } from './agent-env.js';
 
 /** The user's own MCP server (unsandboxed, started in the workspace): held back as theirs. */
-const TRIVIAL_SERVER = new URL('../../mcp/test/fixtures/trivial-server.mjs', import.meta.url).pathname;
+const TRIVIAL_SERVER = mcpFixtures('trivial-server.mjs');
 
 import { GatewayDaemon, generatedToken, stopGatewayAndEnv } from './gateway-daemon.js';
 

@@ -12,12 +12,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Task, TaskState } from '@a2a-js/sdk';
+import { describePostgres, dropSchema, freshSchema } from '@oxydra/store-postgres/testing/postgres-helpers';
+import { StoreProxy } from '@oxydra/store-postgres/testing/store-proxy';
+import { ON_POSTGRES, openTestPostgres, type TestPostgres } from '@oxydra/store-postgres/testing/test-store';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { EventBus } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
-import { describePostgres, dropSchema, freshSchema } from '../../store-postgres/test/postgres-helpers.js';
-import { StoreProxy } from '../../store-postgres/test/store-proxy.js';
-import { ON_POSTGRES, openTestPostgres, type TestPostgres } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage, statusText } from './a2a-client.js';
 import { helloClient } from './hello-client.js';
 import {

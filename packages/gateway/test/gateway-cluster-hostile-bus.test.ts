@@ -10,9 +10,9 @@
  */
 
 import type { GatewayClient } from '@oxydra/gateway-client';
+import { ON_POSTGRES, openTestPostgres } from '@oxydra/store-postgres/testing/test-store';
 import type { EventBus } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
-import { ON_POSTGRES, openTestPostgres } from '../../store-postgres/test/test-store.js';
 import { helloClient } from './hello-client.js';
 import {
   sendTurn,

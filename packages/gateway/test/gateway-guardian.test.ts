@@ -14,7 +14,7 @@ let env: TestGateway | undefined;
 /** Changes the audit table behind the gateway's back, where the test's store keeps it. */
 async function forge(gateway: TestGateway, sql: string): Promise<void> {
   if (gateway.schema !== undefined) {
-    const { adminQuery } = await import('../../store-postgres/test/postgres-helpers.js');
+    const { adminQuery } = await import('@oxydra/store-postgres/testing/postgres-helpers');
     await adminQuery(`SET search_path TO ${gateway.schema}; ${sql}`);
     return;
   }

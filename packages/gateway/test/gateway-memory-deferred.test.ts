@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { GatewayClient } from '@oxydra/gateway-client';
+import { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
 import { helloClient } from './hello-client.js';
 import { jsonOf, sendTurn, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 

@@ -8,9 +8,9 @@
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { openKernelDb } from '@oxydra/kernel/stores';
+import { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
 import { a2aClient, a2aMessage } from './a2a-client.js';
 import { helloClient } from './hello-client.js';
 import {

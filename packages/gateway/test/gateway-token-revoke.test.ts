@@ -6,9 +6,9 @@
  * telling its user's agents.
  */
 import { openKernelDb } from '@oxydra/kernel/stores';
+import { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
 import { helloClient } from './hello-client.js';
 import { startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 import { RawSocket } from './raw-socket.js';

@@ -14,6 +14,12 @@ import { join } from 'node:path';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { type Kernel, type KernelOptions, openKernel } from '@oxydra/kernel';
 import {
+  dropTestSchema,
+  ON_POSTGRES,
+  openTestPostgres,
+  type TestPostgres,
+} from '@oxydra/store-postgres/testing/test-store';
+import {
   type ScriptedCall,
   type ScriptedProvider,
   scriptedAdapters,
@@ -22,12 +28,6 @@ import {
 import type { AgentConfigInput, Message, ModelEvent, SessionStore } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterAll, beforeAll } from 'vitest';
-import {
-  dropTestSchema,
-  ON_POSTGRES,
-  openTestPostgres,
-  type TestPostgres,
-} from '../../store-postgres/test/test-store.js';
 import { type Gateway, type GatewayClusterOptions, type GatewayOptions, startGateway } from '../src/index.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';

@@ -6,20 +6,20 @@
  * what it opened.
  */
 import { execFileSync } from 'node:child_process';
-import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
-import { tempWorkspace } from '@oxydra/testkit/helpers';
-import type { AgentConfigInput } from '@oxydra/types';
-import { agentConfigSchema } from '@oxydra/types/config-full';
 import {
   dropTestSchema,
   ON_POSTGRES,
   openTestPostgres,
   type TestPostgres,
-} from '../../store-postgres/test/test-store.js';
+} from '@oxydra/store-postgres/testing/test-store';
+import { type MockLLM, type ScenarioStep, startMockLLM } from '@oxydra/testkit';
+import { tempWorkspace } from '@oxydra/testkit/helpers';
+import type { AgentConfigInput } from '@oxydra/types';
+import { agentConfigSchema } from '@oxydra/types/config-full';
 import { type Kernel, type KernelEvent, type KernelOptions, openKernel } from '../src/index.js';
 
 /** On the PostgreSQL side of the store matrix: for `it.skipIf(ON_POSTGRES)`, its reason said beside it. */
-export { ON_POSTGRES } from '../../store-postgres/test/test-store.js';
+export { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
 
 export const KEY = 'sk-kernel-test-0123456789abcdef';
 

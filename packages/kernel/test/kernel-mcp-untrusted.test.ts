@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mcpFixtures } from '@oxydra/mcp/testing/fixture-paths';
 import { BWRAP, detectSandbox } from '@oxydra/sandbox';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '@oxydra/tools';
 import { untrustedLine } from '@oxydra/types';
@@ -16,7 +17,7 @@ import { closeAll, testKernel } from './helpers.js';
 
 /** Where the fixture's MCP SDK is (the repository's hoisted node_modules). */
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../mcp/test/fixtures', import.meta.url));
+const FIXTURES = mcpFixtures();
 const HOSTILE = path.join(FIXTURES, 'hostile-server.mjs');
 const detection = detectSandbox(BWRAP);
 const problem =

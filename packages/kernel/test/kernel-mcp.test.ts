@@ -10,11 +10,11 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { startEverythingHttp } from '@oxydra/mcp/testing/everything-http';
 import { BWRAP, detectSandbox } from '@oxydra/sandbox';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { type ToolSource, untrustedLine } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEverythingHttp } from '../../mcp/test/everything-http.js';
 import type { Kernel } from '../src/index.js';
 import { closeAll, testKernel } from './helpers.js';
 

@@ -5,10 +5,11 @@
  * the GenAI attributes, and with capture_content off no prompt, answer or secret leaves the
  * process; with it on, content is exported scrubbed of every known secret.
  */
+
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@oxydra/otel/testing/otlp-receiver';
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../../otel/test/otlp-receiver.js';
 import { closeAll, KEY, testKernel } from './helpers.js';
 
 const receivers: OtlpReceiver[] = [];

@@ -18,10 +18,11 @@ import {
   untrustedLine,
 } from '@oxydra/types';
 import { type McpServerSource, type McpSourcesOptions, mcpToolSources } from '../src/index.js';
+import { mcpFixtures } from './fixture-paths.js';
 
 export const REPO = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const NODE_MODULES = path.join(REPO, 'node_modules');
-export const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
+export const FIXTURES = mcpFixtures();
 export const TRIVIAL_SERVER = path.join(FIXTURES, 'trivial-server.mjs');
 
 const require = createRequire(import.meta.url);

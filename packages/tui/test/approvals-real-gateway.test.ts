@@ -5,16 +5,16 @@
  * denies without quitting, and the outcome is a line in the history.
  */
 
-import type { GatewayClient } from '@oxydra/gateway-client';
-import { pollUntil } from '@oxydra/testkit/helpers';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ModelCall,
   startTestGateway,
   type TestGateway,
   TOKEN,
   toolCallReply,
-} from '../../gateway/test/helpers.js';
+} from '@oxydra/gateway/testing/helpers';
+import type { GatewayClient } from '@oxydra/gateway-client';
+import { pollUntil } from '@oxydra/testkit/helpers';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newTuiClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';

@@ -3,11 +3,12 @@
  * real gateway over a real kernel (the testkit's scripted model), observed in the view store the
  * Ink app draws and in what the model was asked and the kernel ran.
  */
+
+import { Gate, heldScript, type Script, type TestGateway } from '@oxydra/gateway/testing/helpers';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { shortSessionId } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Gate, heldScript, type Script, type TestGateway } from '../../gateway/test/helpers.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';
 import { ViewStore } from '../src/view/store.js';

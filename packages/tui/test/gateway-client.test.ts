@@ -5,16 +5,17 @@
  * sends, a streamed turn, reconnecting and resuming mid-turn. What a real hub never does
  * (malformed frames, a silent hello...) is tested in packages/gateway-client/test.
  */
-import { type ClientEvent, type GatewayClient, GatewayConnectError } from '@oxydra/gateway-client';
-import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
-import { afterEach, describe, expect, it } from 'vitest';
+
 import {
   Gate,
   heldScript,
   type Script,
   startTestGateway,
   type TestGateway,
-} from '../../gateway/test/helpers.js';
+} from '@oxydra/gateway/testing/helpers';
+import { type ClientEvent, type GatewayClient, GatewayConnectError } from '@oxydra/gateway-client';
+import { freePort, pollUntil, TcpLink } from '@oxydra/testkit/helpers';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newTuiClient, type TuiClientOptions } from '../src/index.js';
 import { framesOf, record, TOKEN } from './helpers.js';
 

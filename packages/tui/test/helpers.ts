@@ -3,8 +3,9 @@
  * whose model is the testkit's scripted provider, see packages/gateway/test/helpers.ts), and
  * event recording.
  */
+
+import { type Script, startTestGateway, type TestGateway, TOKEN } from '@oxydra/gateway/testing/helpers';
 import type { ClientEvent, GatewayClient } from '@oxydra/gateway-client';
-import { type Script, startTestGateway, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
 import { newTuiClient, type TuiClientOptions } from '../src/index.js';
 
 export { TOKEN };

@@ -4,11 +4,11 @@
  * message, one clean line (no escape sequence reaches the terminal).
  */
 
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
+import { startTestGateway, type TestGateway, TOKEN } from '@oxydra/gateway/testing/helpers';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
-import { startTestGateway, type TestGateway, TOKEN } from '../../gateway/test/helpers.js';
 import { newTuiClient } from '../src/index.js';
 import { TuiController } from '../src/view/controller.js';
 import { isBusy } from '../src/view/state.js';

@@ -8,9 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Message } from '@oxydra/types';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   Gate,
   type ModelCall,
@@ -20,7 +17,10 @@ import {
   type TestGateway,
   TOKEN,
   toolCallReply,
-} from '../../gateway/test/helpers.js';
+} from '@oxydra/gateway/testing/helpers';
+import type { Message } from '@oxydra/types';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { LAPTOP, launch, logIn, type OpenPage, openPage, sharedContext, visit } from './browser.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../dist/', import.meta.url));

@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTestGateway, type TestGateway, userTokens } from '@oxydra/gateway/testing/helpers';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway, userTokens } from '../../gateway/test/helpers.js';
 import { launch, NO_BROWSER } from './browser.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../dist/', import.meta.url));

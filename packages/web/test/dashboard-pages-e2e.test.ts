@@ -11,11 +11,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelDbPath, openChannelStore } from '@oxydra/channels';
+import { helloClient } from '@oxydra/gateway/testing/hello-client';
+import { TOKEN } from '@oxydra/gateway/testing/helpers';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
-import { helloClient } from '../../gateway/test/hello-client.js';
-import { TOKEN } from '../../gateway/test/helpers.js';
 import { LAPTOP, NO_BROWSER, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
