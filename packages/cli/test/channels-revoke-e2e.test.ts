@@ -9,28 +9,16 @@
  */
 import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { FakeBotApi } from '@oxydra/testkit/telegram';
-import { afterEach, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS } from './agent-env.js';
-import { killChannels } from './channels-run.js';
-import { channelsToml, STRANGER, startChannels, TOKEN } from './channels-telegram.js';
+import { expect, it } from 'vitest';
+import { channelsRunPerTest, STRANGER } from './channels-telegram.js';
 
 /** What the sender is shown at the end of the stopped answer (running-turns.ts). */
 const REVOKED_NOTE = "stopped: this sender's access was revoked";
 
-let env: AgentEnv | undefined;
-let api: FakeBotApi | undefined;
-afterEach(async () => {
-  await killChannels();
-  await api?.close();
-  await env?.close();
-  api = env = undefined;
-});
+const run = channelsRunPerTest();
 
 it("a pairing revoked by another process stops its sender's running turn: a note, then nothing", async () => {
-  api = await FakeBotApi.start({ token: TOKEN });
-  env = await AgentEnv.start(
-    E2E_APIS[0]!,
+  const { api, env, running } = await run.start(
     [
       {
         match: { lastMessageContains: 'a long job' },
@@ -39,15 +27,14 @@ it("a pairing revoked by another process stops its sender's running turn: a note
         fault: { slowChunksMs: 1500 },
       },
     ],
-    channelsToml(api, '\nunknown_senders = "pair"'),
+    '\nunknown_senders = "pair"',
   );
-  const running = await startChannels(env);
   // Paired as `oxydra channels pair <code> --user mallory` leaves it (the code flow: channels-telegram-modes-e2e).
   const store = openChannelStore(channelDbPath(env.workspace), { ...process.env, HOME: env.sandbox.home });
   try {
     await store.pair('telegram', { senderId: String(STRANGER), userId: 'mallory' }, new Date().toISOString());
     api.message({ from: { id: STRANGER }, text: 'a long job' });
-    const answer = () => api!.sent(STRANGER)[0];
+    const answer = () => api.sent(STRANGER)[0];
     await pollUntil(() => answer()?.text.startsWith('Working'), 'the paired turn streaming', {
       timeoutMs: 20_000,
     });
