@@ -28,6 +28,7 @@ import { HealthRecorder } from './health.js';
 import type { ChannelHostOptions, ChannelStatus } from './host-options.js';
 import { PairingOffers } from './pairing-offers.js';
 import { recoverTurn } from './recover.js';
+import { RevocationWatch } from './revocation-watch.js';
 import { RunningTurns } from './running-turns.js';
 import { takeFiles } from './take-files.js';
 import { answerParts, runChatTurn } from './turn.js';
@@ -61,6 +62,8 @@ export class ChannelHost {
   readonly #queues = new Map<string, Promise<void>>();
   /** The running turn of each sender's conversation: for /stop, a stop of the process, a revoked pairing. */
   readonly #active = new RunningTurns();
+  /** While a paired sender's turn runs: the store's word of a pairing change stops it at once. */
+  readonly #revocations: RevocationWatch;
   readonly #outbox: OutboxDelivery;
   /** The channel's turns at once (max_concurrent_turns), round-robin across users (turn-slots.ts). */
   readonly #turnSlots: ChannelSlots;
@@ -98,6 +101,10 @@ export class ChannelHost {
       maxFileBytes: options.maxFileBytes,
       vaultPath: options.vaultPath,
     });
+    this.#revocations = new RevocationWatch(
+      (listener) => options.store.onPairingsChanged(listener),
+      () => this.#stopRevoked().catch((error) => this.#readFailed(error)),
+    );
     this.#pairing = new PairingOffers(options.channel, options.store, this.#timer, options.log);
     const kernelApprovals = options.kernel.approvals;
     this.#approvals = kernelApprovals
@@ -145,6 +152,7 @@ export class ChannelHost {
       this.#active.stopAll();
       await drained;
     }
+    this.#revocations.update(false);
     this.#timer.clearTimeout(timer);
     await this.#deliver();
     await this.#o.channel.close();
@@ -182,18 +190,33 @@ export class ChannelHost {
 
   /**
    * Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox; and, while a paired
-   * sender's turn runs, reads the pairings again (`oxydra channels pair --revoke` is another
-   * process) so a revoked sender's running turn is stopped.
+   * sender's turn runs, reads the pairings again. A revocation is told at once (#revocations:
+   * the store's event in this process, a watch on its file for another); this re-read is what
+   * stops the turn where no such word comes (a file system that gives no file events).
    */
   async #checkOutbox(): Promise<void> {
     while (!this.#closing.signal.aborted) {
       await this.#sleep(OUTBOX_CHECK_MS);
       if (this.#closing.signal.aborted) break;
-      await this.#stopRevoked().catch((error) =>
-        this.#o.log(`${this.#name}: reading the pairings failed: ${(error as Error).message}`),
-      );
+      await this.#stopRevoked().catch((error) => this.#readFailed(error));
       await this.#deliver();
     }
+  }
+
+  #readFailed(error: unknown): void {
+    this.#o.log(`${this.#name}: reading the pairings failed: ${(error as Error).message}`);
+  }
+
+  /** Records a running turn (or download) of the message's sender; watches for a revocation while one can be. */
+  #begin(message: ChannelInbound): AbortSignal {
+    const signal = this.#active.begin(sessionKey(message), message);
+    this.#revocations.update(this.#active.someUnlisted(this.#o.senders));
+    return signal;
+  }
+
+  #end(message: ChannelInbound): void {
+    this.#active.end(sessionKey(message));
+    this.#revocations.update(this.#active.someUnlisted(this.#o.senders));
   }
 
   /** Stops the running turns of senders no longer let in (the store's pairings read again when one may be). */
@@ -334,7 +357,7 @@ export class ChannelHost {
     if (reply !== undefined) {
       await store.settle(message.seq, 'answered', this.#name, [this.#note(message, 'reply', reply)]);
     } else {
-      const signal = this.#active.begin(sessionKey(message), message);
+      const signal = this.#begin(message);
       try {
         const sessionId = await this.#session(message);
         const afterSeq =
@@ -378,7 +401,7 @@ export class ChannelHost {
           }
         }
       } finally {
-        this.#active.end(sessionKey(message));
+        this.#end(message);
       }
     }
     await this.#deliver();
@@ -386,7 +409,7 @@ export class ChannelHost {
 
   /** The message's files (take-files.ts); /stop stops their download, as it stops a turn. */
   async #takeFiles(message: ChannelInbound): ReturnType<typeof takeFiles> {
-    const stop = this.#active.begin(sessionKey(message), message);
+    const stop = this.#begin(message);
     try {
       return await takeFiles(message, {
         channel: this.#o.channel,
@@ -397,7 +420,7 @@ export class ChannelHost {
         log: this.#o.log,
       });
     } finally {
-      this.#active.end(sessionKey(message));
+      this.#end(message);
     }
   }
 

@@ -3,9 +3,11 @@
  * the people, the token, the [channels.telegram] configuration pointed at the fake Bot API, the
  * start of `oxydra channels run` with the token, and a wait for what the bot sent to a chat.
  */
-import type { FakeBotApi } from '@oxydra/testkit/telegram';
-import type { AgentEnv } from './agent-env.js';
-import { pollExplained, startChannels as startProcess } from './channels-run.js';
+import type { ScenarioStep } from '@oxydra/testkit';
+import { FakeBotApi } from '@oxydra/testkit/telegram';
+import { afterEach } from 'vitest';
+import { AgentEnv, E2E_APIS } from './agent-env.js';
+import { killChannels, pollExplained, startChannels as startProcess } from './channels-run.js';
 
 export const OWNER = 4242;
 export const STRANGER = 9999;
@@ -47,3 +49,26 @@ export const sentTextOn =
             .map((m) => m.text.slice(0, 80)),
         )}; log:\n${log()}`,
     );
+
+/**
+ * For a file whose every test starts its own fake Bot API, model and `oxydra channels run`:
+ * `start` does all three (the model answering `steps`; `extra`, `moreSenders`: as channelsToml),
+ * and each is closed after the test.
+ */
+export function channelsRunPerTest() {
+  let api: FakeBotApi | undefined;
+  let env: AgentEnv | undefined;
+  afterEach(async () => {
+    await killChannels();
+    await api?.close();
+    await env?.close();
+    api = env = undefined;
+  });
+  return {
+    async start(steps: ScenarioStep[], extra = '', moreSenders = '') {
+      api = await FakeBotApi.start({ token: TOKEN });
+      env = await AgentEnv.start(E2E_APIS[0]!, steps, channelsToml(api, extra, moreSenders));
+      return { api, env, running: await startChannels(env) };
+    },
+  };
+}

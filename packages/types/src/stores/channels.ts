@@ -152,6 +152,12 @@ export interface ChannelStore {
   pairedSenders(channel: string): Promise<ChannelPairedSender[]>;
   /** Removes a paired sender; true when there was one. */
   unpair(channel: string, senderId: string): Promise<boolean>;
+  /**
+   * Calls `listener` when the paired senders may have changed: at once after a `pair` or `unpair`
+   * through this store, and on a write by another process where the store can see one (it may
+   * call without a change: the listener reads again). Returns the way to stop listening.
+   */
+  onPairingsChanged(listener: () => void): () => void;
   /** What a status line says of a channel: its cursor, messages by status, the outbox not yet sent, the last message's time. */
   stats(channel: string): Promise<ChannelStats>;
   /**

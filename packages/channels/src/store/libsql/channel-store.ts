@@ -26,6 +26,7 @@ import type {
   NewChannelPairingRequest,
 } from '@oxydra/types';
 import { ChannelHealthRows } from './health-rows.js';
+import { PairingChanges } from './pairing-changes.js';
 import { CHANNEL_MIGRATIONS } from './schema.js';
 
 type Db = LocalDb;
@@ -62,7 +63,7 @@ export { channelDbPath } from '@oxydra/kernel/local-db';
 export function openChannelStore(path: string, env: NodeJS.ProcessEnv = process.env): LibsqlChannelStore {
   mkdirSync(dirname(path), { recursive: true });
   claimWorkspaceState(path, { env });
-  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS));
+  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS), `${path}-wal`);
 }
 
 const inboundOf = (row: InboundRow): ChannelInbound => {
@@ -145,9 +146,12 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #target;
   readonly #spoken;
   readonly #pairing: PairingStatements;
+  readonly #pairingChanges: PairingChanges;
 
-  constructor(db: Db) {
+  /** `walPath`: the file's WAL, watched for other processes' pairing changes (pairing-changes.ts). */
+  constructor(db: Db, walPath?: string) {
     this.#db = db;
+    this.#pairingChanges = new PairingChanges(walPath);
     this.#health = new ChannelHealthRows(db);
     this.#setTarget = db.prepare(
       `INSERT INTO channel_schedule_targets (schedule_id, channel, chat_id, thread_id, user_id) VALUES (?, ?, ?, ?, ?)
@@ -419,6 +423,8 @@ export class LibsqlChannelStore implements ChannelStore {
         p.dropRequest.run(channel, sender.senderId);
       })
       .immediate();
+    // A second approval may have replaced the user a running turn is answered as.
+    this.#pairingChanges.told();
   }
 
   async pairedSenders(channel: string): Promise<ChannelPairedSender[]> {
@@ -433,10 +439,17 @@ export class LibsqlChannelStore implements ChannelStore {
   }
 
   async unpair(channel: string, senderId: string): Promise<boolean> {
-    return this.#pairing.unpair.run(channel, senderId).changes === 1;
+    const removed = this.#pairing.unpair.run(channel, senderId).changes === 1;
+    if (removed) this.#pairingChanges.told();
+    return removed;
+  }
+
+  onPairingsChanged(listener: () => void): () => void {
+    return this.#pairingChanges.listen(listener);
   }
 
   async close(): Promise<void> {
+    this.#pairingChanges.close();
     this.#db.close();
   }
 
