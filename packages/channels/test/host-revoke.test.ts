@@ -11,6 +11,7 @@ import { type ScriptedCall, scriptedProvider } from '@oxydra/testkit';
 import { pollUntil, scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ModelEvent } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
+import { hostKernelOf } from '../src/host-options.js';
 import { REVOKED_NOTE } from '../src/running-turns.js';
 import { ALICE, direct, ScriptedChannel } from './host-harness.js';
 
@@ -43,7 +44,7 @@ it('a pairing revoked while its sender is answered stops that turn, with a note 
   const channel = new ScriptedChannel();
   const log: string[] = [];
   const host = new ChannelHost({
-    kernel,
+    kernel: await hostKernelOf(kernel),
     userSlots: await kernel.service('admission'),
     channel,
     store,

@@ -14,6 +14,7 @@ import {
   echoScript,
   Gate,
   heldScript,
+  ownerSessions,
   type Spawn,
   startTestGateway,
   type TestGateway,
@@ -187,7 +188,7 @@ describe('/mcp', () => {
     const asAlice = (await connect(alice)).client;
     const run = await asAlice.callTool({ name: 'run_agent', arguments: { prompt: 'alice was here' } });
     const session = (run.structuredContent as { session_id: string }).session_id;
-    expect((await env.kernel.sessions!.get(session))?.userId).toBe('alice');
+    expect((await (await ownerSessions(env.kernel)).get(session))?.userId).toBe('alice');
 
     const asBob = (await connect(bob)).client;
     const listed = await asBob.callTool({ name: 'sessions_list', arguments: {} });
@@ -210,7 +211,7 @@ describe('/mcp', () => {
     });
     expect(own.isError).toBeFalsy();
     const bobs = (own.structuredContent as { session_id: string }).session_id;
-    expect((await env.kernel.sessions!.get(bobs))?.userId).toBe('bob');
+    expect((await (await ownerSessions(env.kernel)).get(bobs))?.userId).toBe('bob');
     expect(
       JSON.stringify((await asBob.callTool({ name: 'sessions_list', arguments: {} })).content),
     ).toContain(bobs);
@@ -222,6 +223,11 @@ describe('/mcp', () => {
     const all = JSON.stringify((await owner.callTool({ name: 'sessions_list', arguments: {} })).content);
     expect(all).toContain(session);
     expect(all).toContain(bobs);
+    // So does an operator token (no user of its own): the kernel lets it read alice's transcript.
+    const operator = (await (await env.kernel.service('tokens')).add('ops', 'operator', '', 'test')).token;
+    const asOperator = (await connect(operator)).client;
+    const read = await asOperator.callTool({ name: 'session_transcript', arguments: { session } });
+    expect(JSON.stringify(read.content)).toContain('alice was here');
   });
 
   it('refuses another token on an MCP session it did not open', async () => {

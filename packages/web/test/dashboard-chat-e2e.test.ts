@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { runSpec } from '@oxydra/kernel/spec';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
-import { Gate, TOKEN } from '../../gateway/test/helpers.js';
+import { Gate, ownerSessions, TOKEN } from '../../gateway/test/helpers.js';
 import { logIn, NO_BROWSER, openPage, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
@@ -291,7 +291,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await turnEnded(page);
       const sessionId = await page.getByLabel('Session', { exact: true }).inputValue();
       expect(env.spawns.findLast((s) => s.prompt.includes('who are you'))?.agentName).toBe('poet');
-      expect((await env.kernel.sessions!.get(sessionId))?.agent).toBe('poet');
+      expect((await (await ownerSessions(env.kernel)).get(sessionId))?.agent).toBe('poet');
       await screenshot(page, 'chat-agent');
 
       // The choice is kept for the next new session until changed; back to default, the default answers.

@@ -15,7 +15,7 @@ import { pollUntil } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
 import { helloClient } from '../../gateway/test/hello-client.js';
-import { TOKEN } from '../../gateway/test/helpers.js';
+import { ownerSessions, TOKEN } from '../../gateway/test/helpers.js';
 import { LAPTOP, NO_BROWSER, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
@@ -38,7 +38,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const defaultId = plain.ack.session.session_id;
       await plain.client.close();
       expect(defaultId).toBe('runtime-dana');
-      const store = env.kernel.sessions!;
+      const store = await ownerSessions(env.kernel);
       await store.appendTurn(defaultId, [{ role: 'user', content: 'good morning' }]);
       // Another session titled by hostile text: it shows as characters, never as markup.
       const hostile = await store.create({ userId: 'dana' });
