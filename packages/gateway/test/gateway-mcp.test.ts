@@ -226,8 +226,8 @@ describe('/mcp', () => {
     // So does an operator token (no user of its own): the kernel lets it read alice's transcript.
     const operator = (await (await env.kernel.service('tokens')).add('ops', 'operator', '', 'test')).token;
     const asOperator = (await connect(operator)).client;
-    const read = await asOperator.callTool({ name: 'session_transcript', arguments: { session } });
-    expect(JSON.stringify(read.content)).toContain('alice was here');
+    const alices = await asOperator.callTool({ name: 'session_transcript', arguments: { session } });
+    expect(JSON.stringify(alices.content)).toContain('alice was here');
   });
 
   it('refuses another token on an MCP session it did not open', async () => {
