@@ -22,8 +22,6 @@ import {
   UsageError,
 } from '@oxydra/types';
 
-type Store = SessionStore;
-
 /** Whom a call acts for: a user, or (no userId) the workspace's owner. */
 export interface AccessScope {
   userId?: string | undefined;
@@ -93,11 +91,14 @@ function sessionNotFound(id: string): UsageError {
 }
 
 /**
- * `store` is read on every call: undefined when memory is off (the calls then throw). It may
- * answer later (openServices opens the sessions database at the first call that needs it).
+ * `store` is read on every call: undefined when memory is off (the calls then throw, and
+ * ownerStore answers undefined). It may answer later (openServices opens the sessions database
+ * at the first call that needs it).
  */
-export function sessionAccess(store: () => Store | undefined | Promise<Store | undefined>): SessionAccess {
-  const sessions = async (): Promise<Store> => {
+export function sessionAccess(
+  store: () => SessionStore | undefined | Promise<SessionStore | undefined>,
+): SessionAccess {
+  const sessions = async (): Promise<SessionStore> => {
     const current = await store();
     if (!current) throw new UsageError('memory is off ([memory] enabled = false): no sessions are stored');
     return current;
