@@ -22,6 +22,20 @@ type HostKernel = TurnKernel & {
   service?: Kernel['service'];
 };
 
+/**
+ * The host's view of a kernel. The channels serve every listed sender's sessions (each turn
+ * runs as its sender's user), so they hold the whole store, the workspace owner's path of the
+ * kernel's session access; undefined when memory is off.
+ */
+export async function hostKernelOf(kernel: Kernel): Promise<HostKernel> {
+  return {
+    agents: kernel.agents,
+    approvals: kernel.approvals,
+    service: kernel.service,
+    sessions: await (await kernel.service('sessionAccess')).ownerStore({}),
+  };
+}
+
 export interface ChannelHostOptions {
   kernel: HostKernel;
   /** The kernel's per-user limit (its `admission` service): a chat turn takes its sender's slot. */

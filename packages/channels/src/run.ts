@@ -9,7 +9,7 @@ import { type Channel, UsageError } from '@oxydra/types';
 import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
 import { ChannelHost } from './host.js';
-import { type ChannelStatus, sectionLimits } from './host-options.js';
+import { type ChannelStatus, hostKernelOf, sectionLimits } from './host-options.js';
 import { CHANNEL_NAMES, CHANNEL_PLATFORMS, type ChannelPlatform, type ChannelSection } from './platforms.js';
 import { enabledPluginChannels, pluginChannelOpeners } from './plugin-channels.js';
 import { SenderPolicy } from './senders.js';
@@ -116,7 +116,8 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
       const people = section.senders.flatMap((sender) => sender.platform_ids);
       opened.push({ name, section, channel: withDirectChats(channel, people) });
     }
-    if (!kernel.sessions && opened.length > 0)
+    const hostKernel = await hostKernelOf(kernel);
+    if (!hostKernel.sessions && opened.length > 0)
       log('channels: memory is off: every message is answered without the earlier ones');
     const userSlots = await kernel.service('admission');
     for (const { name, channel, section } of opened) {
@@ -125,7 +126,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
       if (senders.size === 0 && unknown === 'ignore')
         log(`${name}: no [[${where(name).slice(1, -1)}.senders]] listed: every message is ignored`);
       const host = new ChannelHost({
-        kernel,
+        kernel: hostKernel,
         userSlots,
         channel,
         store,

@@ -14,6 +14,7 @@ import { type ScriptedCall, scriptedProvider } from '@oxydra/testkit';
 import { pollUntil, scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
 import type { ModelEvent } from '@oxydra/types';
 import { afterEach, expect, it } from 'vitest';
+import { hostKernelOf } from '../src/host-options.js';
 import { REVOKED_NOTE } from '../src/running-turns.js';
 import { ALICE, direct, ScriptedChannel } from './host-harness.js';
 
@@ -59,7 +60,7 @@ async function twoRunningTurns(timer?: Clock) {
   const channel = new ScriptedChannel();
   const log: string[] = [];
   const host = new ChannelHost({
-    kernel,
+    kernel: await hostKernelOf(kernel),
     userSlots: await kernel.service('admission'),
     channel,
     store,

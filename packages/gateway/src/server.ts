@@ -84,7 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? quiet;
   const clock = options.clock ?? { now: () => Date.now() };
   const { kernel } = options;
-  if (!kernel.sessions) {
+  if (!kernel.config.memory.enabled) {
     throw new ConfigError(
       'the gateway keeps its sessions in the memory database, and [memory] enabled = false',
       { keyPath: 'memory.enabled' },
@@ -115,9 +115,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // One of several processes on one store: cluster/ is loaded only then.
   const join = options.cluster ? await import('./cluster/join.js') : undefined;
+  const access = await kernel.service('sessionAccess');
   const hub = new GatewayHub({
-    store: kernel.sessions,
-    access: await kernel.service('sessionAccess'),
+    // The hub runs every user's sessions, as the workspace's owner; each client's reads and
+    // writes go through `access` with that client's user first.
+    store: (await access.ownerStore({}))!,
+    access,
     admission,
     spawner: kernel.agents,
     approvals: kernel.approvals,

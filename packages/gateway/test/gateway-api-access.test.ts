@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
 import { helloClient } from './hello-client.js';
-import { sendTurn, TOKEN } from './helpers.js';
+import { ownerSessions, sendTurn, TOKEN } from './helpers.js';
 
 useApiGateway();
 
 describe('REST API /api/v1', () => {
   it('searches sessions by name or id in the store: % and _ match only themselves, a user token only its own', async () => {
-    const store = env.kernel.sessions!;
+    const store = await ownerSessions(env.kernel);
     const made = (id: string, userId: string, title: string) =>
       store.create({ id, userId, title, channelOrigin: 'gateway' });
     await made('srch-pct', 'dora', '100% coverage');

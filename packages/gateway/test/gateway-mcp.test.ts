@@ -5,15 +5,21 @@
  * gateway closing end a session and cancel its running agent; a `user` token acts as its user
  * and sees (and continues) only that user's sessions; an MCP session belongs to the token that
  * opened it; when full, a new session replaces the least recently used idle one, never a live one.
+ * The server itself (in-memory transport) decides no session filter: given only a user's
+ * identity it reads only that user's sessions (the kernel's sessionAccess rule); given no user
+ * (the workspace's owner: `oxydra mcp serve`, an owner, operator or admin token) it reads all.
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MCP_SESSIONS } from '../src/mcp/http-route.js';
+import { createOxydraMcpServer, type McpServerScope } from '../src/mcp/oxydra-mcp-server.js';
 import {
   echoScript,
   Gate,
   heldScript,
+  ownerSessions,
   type Spawn,
   startTestGateway,
   type TestGateway,
@@ -187,7 +193,7 @@ describe('/mcp', () => {
     const asAlice = (await connect(alice)).client;
     const run = await asAlice.callTool({ name: 'run_agent', arguments: { prompt: 'alice was here' } });
     const session = (run.structuredContent as { session_id: string }).session_id;
-    expect((await env.kernel.sessions!.get(session))?.userId).toBe('alice');
+    expect((await (await ownerSessions(env.kernel)).get(session))?.userId).toBe('alice');
 
     const asBob = (await connect(bob)).client;
     const listed = await asBob.callTool({ name: 'sessions_list', arguments: {} });
@@ -210,7 +216,7 @@ describe('/mcp', () => {
     });
     expect(own.isError).toBeFalsy();
     const bobs = (own.structuredContent as { session_id: string }).session_id;
-    expect((await env.kernel.sessions!.get(bobs))?.userId).toBe('bob');
+    expect((await (await ownerSessions(env.kernel)).get(bobs))?.userId).toBe('bob');
     expect(
       JSON.stringify((await asBob.callTool({ name: 'sessions_list', arguments: {} })).content),
     ).toContain(bobs);
@@ -222,6 +228,11 @@ describe('/mcp', () => {
     const all = JSON.stringify((await owner.callTool({ name: 'sessions_list', arguments: {} })).content);
     expect(all).toContain(session);
     expect(all).toContain(bobs);
+    // So does an operator token (no user of its own): the kernel lets it read alice's transcript.
+    const operator = (await (await env.kernel.service('tokens')).add('ops', 'operator', '', 'test')).token;
+    const asOperator = (await connect(operator)).client;
+    const alices = await asOperator.callTool({ name: 'session_transcript', arguments: { session } });
+    expect(JSON.stringify(alices.content)).toContain('alice was here');
   });
 
   it('refuses another token on an MCP session it did not open', async () => {
@@ -266,5 +277,45 @@ describe('/mcp when the gateway closes', () => {
       gate.release();
       await other.cleanup();
     }
+  });
+});
+
+/** The MCP server alone over the test kernel, given `scope` as a host would (no HTTP route). */
+async function serverClient(scope: McpServerScope): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await createOxydraMcpServer(env.kernel, scope).connect(serverSide);
+  const client = new Client({ name: 'mcp-scope-test', version: '1.0.0' });
+  await client.connect(clientSide);
+  clients.push(client);
+  return client;
+}
+
+const shown = (result: unknown) => JSON.stringify((result as { content?: unknown }).content);
+
+describe('the MCP server over the kernel session rule', () => {
+  it("holds a server given only a user's identity to that user's sessions", async () => {
+    const bobs = (await env.kernel.agents.spawn({ prompt: 'bob secret plan', userId: 'bob' }).result)
+      .sessionId!;
+    const asAlice = await serverClient({ userId: 'alice' });
+    for (const session of [bobs, bobs.slice(0, 12)]) {
+      const read = await asAlice.callTool({ name: 'session_transcript', arguments: { session } });
+      expect(read.isError).toBe(true);
+      expect(shown(read)).not.toContain('bob secret plan');
+    }
+    expect(shown(await asAlice.callTool({ name: 'sessions_list', arguments: {} }))).not.toContain(bobs);
+
+    const asBob = await serverClient({ userId: 'bob' });
+    const own = await asBob.callTool({ name: 'session_transcript', arguments: { session: bobs } });
+    expect(shown(own)).toContain('bob secret plan');
+  });
+
+  it("lets a server given no user (the workspace's owner) read every user's session", async () => {
+    const alices = (await env.kernel.agents.spawn({ prompt: 'alice notes', userId: 'alice' }).result)
+      .sessionId!;
+    const owner = await serverClient({});
+    expect(shown(await owner.callTool({ name: 'sessions_list', arguments: {} }))).toContain(alices);
+    const read = await owner.callTool({ name: 'session_transcript', arguments: { session: alices } });
+    expect(read.isError).toBeFalsy();
+    expect(shown(read)).toContain('alice notes');
   });
 });

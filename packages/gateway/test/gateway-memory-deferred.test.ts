@@ -8,7 +8,7 @@ import type { GatewayClient } from '@oxydra/gateway-client';
 import { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { helloClient } from './hello-client.js';
-import { jsonOf, sendTurn, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
+import { jsonOf, ownerSessions, sendTurn, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 let env: TestGateway | undefined;
 const clients: GatewayClient[] = [];
@@ -66,6 +66,6 @@ describe.skipIf(ON_POSTGRES)('the memory database of a new workspace', () => {
     env = await env.restart();
     const ready = await fetch(`${env.gateway.url}/readyz`);
     expect(await jsonOf(ready)).not.toHaveProperty('session_store');
-    expect(await env.kernel.sessions!.count()).toBe(1);
+    expect(await (await ownerSessions(env.kernel)).count()).toBe(1);
   });
 });

@@ -11,6 +11,7 @@ import { useProtocolGateway } from './gateway-protocol-helpers.js';
 import {
   Gate,
   heldScript,
+  ownerSessions,
   ScriptedModel,
   sendTurn,
   startTestGateway,
@@ -60,10 +61,10 @@ describe('hello', () => {
     });
     const again = await hello({ user_id: 'alice' });
     expect(again.ack.session.session_id).toBe('runtime-alice');
-    const stored = await env.kernel.sessions!.get('runtime-alice');
+    const stored = await (await ownerSessions(env.kernel)).get('runtime-alice');
     expect(stored).toMatchObject({ userId: 'alice', channelOrigin: 'gateway', agent: 'default' });
     // Lists name it for people, even once its first message has titled it.
-    await env.kernel.sessions!.appendTurn('runtime-alice', [{ role: 'user', content: 'hi' }]);
+    await (await ownerSessions(env.kernel)).appendTurn('runtime-alice', [{ role: 'user', content: 'hi' }]);
     again.client.send('list_sessions', { include_archived: false, include_subagent_sessions: false });
     const [listed] = (await again.inbox.take('session_list')).payload.sessions;
     expect(listed).toMatchObject({
@@ -191,9 +192,9 @@ describe('sessions over the protocol', () => {
 
   it('lists archived and sub-agent sessions only on request', async () => {
     const { client, inbox, ack } = await hello({ user_id: 'dave' });
-    const archived = await env.kernel.sessions!.create({ userId: 'dave' });
-    await env.kernel.sessions!.archive(archived.id);
-    const child = await env.kernel.sessions!.create({
+    const archived = await (await ownerSessions(env.kernel)).create({ userId: 'dave' });
+    await (await ownerSessions(env.kernel)).archive(archived.id);
+    const child = await (await ownerSessions(env.kernel)).create({
       userId: 'dave',
       parentSessionId: ack.session.session_id,
     });
@@ -236,7 +237,7 @@ describe('limits', () => {
         'user iris has 3 active sessions, the limit ([gateway] max_sessions_per_user = 3); resume one with switch_session, or raise the limit',
       );
     }
-    expect(await env.kernel.sessions!.count({ userId: 'iris' })).toBe(3);
+    expect(await (await ownerSessions(env.kernel)).count({ userId: 'iris' })).toBe(3);
   });
 
   it('gives every one of several hellos at once the default session, even when it fills the room', async () => {
@@ -246,7 +247,7 @@ describe('limits', () => {
     expect(
       answers.map((frame) => (frame.type === 'hello_ack' ? frame.payload.session.session_id : frame.type)),
     ).toEqual(Array(6).fill('runtime-jude'));
-    expect(await env.kernel.sessions!.count({ userId: 'jude' })).toBe(1);
+    expect(await (await ownerSessions(env.kernel)).count({ userId: 'jude' })).toBe(1);
   });
 
   it('runs at most max_concurrent_turns_per_user turns at once; the next waits its turn (FIFO)', async () => {

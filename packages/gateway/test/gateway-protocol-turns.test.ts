@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FrameInbox } from '@oxydra/gateway-client';
 import { describe, expect, it } from 'vitest';
 import { useProtocolGateway } from './gateway-protocol-helpers.js';
-import { Gate, heldScript, sendTurn, type TestGateway, toolCallReply } from './helpers.js';
+import { Gate, heldScript, ownerSessions, sendTurn, type TestGateway, toolCallReply } from './helpers.js';
 
 let env: TestGateway;
 const { hello } = useProtocolGateway(
@@ -164,7 +164,7 @@ describe('turns', () => {
 
   it('refuses a turn for a session the connection is not attached to', async () => {
     const { client, inbox } = await hello({ user_id: 'alice' });
-    const other = await env.kernel.sessions!.create({ userId: 'alice' });
+    const other = await (await ownerSessions(env.kernel)).create({ userId: 'alice' });
     sendTurn(client, other.id, 'hi');
     expect((await inbox.take('error')).payload.code).toBe('session_mismatch');
   });

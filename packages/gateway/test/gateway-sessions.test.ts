@@ -12,6 +12,7 @@ import {
   Gate,
   heldScript,
   jsonOf,
+  ownerSessions,
   ScriptedModel,
   sendTurn,
   startTestGateway,
@@ -59,7 +60,7 @@ describe('restart', () => {
 
   it("stores a turn's final record waiting for the disk itself, before the final frame", async () => {
     env = await startTestGateway();
-    const store = env.kernel.sessions!;
+    const store = await ownerSessions(env.kernel);
     const setState = vi.spyOn(store, 'setState');
     const endTurn = vi.spyOn(store, 'endTurn');
     const { client, inbox, ack } = await hello(env, { create_new_session: true });
@@ -88,7 +89,7 @@ describe('restart', () => {
   it("appends a deployment's messages relaxed, once its running record is stored; alone, each waiting for the disk", async () => {
     env = await startTestGateway();
     const { schema } = env;
-    const store = env.kernel.sessions!;
+    const store = await ownerSessions(env.kernel);
     const writes: string[] = [];
     const setState = store.setState.bind(store);
     const appendTurn = store.appendTurn.bind(store);
@@ -125,7 +126,7 @@ describe('restart', () => {
 
   it('of a deployment, does not call a turn completed when the final record (its flush) fails', async () => {
     env = await startTestGateway();
-    const store = env.kernel.sessions!;
+    const store = await ownerSessions(env.kernel);
     const setState = store.setState.bind(store);
     vi.spyOn(store, 'setState').mockImplementation(async (id, key, value, epoch, options) => {
       if (key === 'gateway.turn' && JSON.parse(value).state !== 'running') throw new Error('connection lost');
@@ -154,7 +155,7 @@ describe('restart', () => {
     sendTurn(client, id, 'never finishes', 'cut');
     await inbox.take('assistant_delta');
     // What a crash leaves: the record says running. (A clean close would cancel the turn.)
-    const record = await env.kernel.sessions!.getState(id, 'gateway.turn');
+    const record = await (await ownerSessions(env.kernel)).getState(id, 'gateway.turn');
     expect(JSON.parse(record!.value)).toEqual({ turn_id: 'cut', index: 1, state: 'running' });
     await env.stop();
     const db = await env.storedSessions();
@@ -209,14 +210,14 @@ describe('idle sessions', () => {
 
     // Not yet: nothing is past the TTL.
     expect(await env.gateway.archiveIdleSessions()).toBe(0);
-    expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
+    expect((await (await ownerSessions(env.kernel)).get(idleId))?.archivedAt).toBeUndefined();
 
     now += 49 * 3600_000;
     await pollUntil(
-      async () => (await env!.kernel.sessions!.get(idleId))?.archivedAt !== undefined,
+      async () => (await (await ownerSessions(env!.kernel)).get(idleId))?.archivedAt !== undefined,
       'the idle session to be archived',
     );
-    expect((await env.kernel.sessions!.get(attachedId))?.archivedAt).toBeUndefined();
+    expect((await (await ownerSessions(env.kernel)).get(attachedId))?.archivedAt).toBeUndefined();
     // The gateway's clock back to the store's (which stamps activity with the real time): left 49
     // hours ahead, the 25 ms sweep could archive the session again between the switch marking it
     // active and the client attaching, as no real clock would (a flake on PostgreSQL).
@@ -229,7 +230,7 @@ describe('idle sessions', () => {
     ]);
     attached.client.send('switch_session', { session_id: idleId });
     await attached.inbox.take('session_switched');
-    expect((await env.kernel.sessions!.get(idleId))?.archivedAt).toBeUndefined();
+    expect((await (await ownerSessions(env.kernel)).get(idleId))?.archivedAt).toBeUndefined();
   });
 
   it('frees room under max_sessions_per_user when sessions are archived', async () => {
@@ -254,7 +255,7 @@ describe('REST sessions', () => {
     env = await startTestGateway();
     const { inbox, ack } = await hello(env, { user_id: 'kim', create_new_session: true });
     const id = ack.session.session_id;
-    await env.kernel.sessions!.appendTurn(id, [
+    await (await ownerSessions(env.kernel)).appendTurn(id, [
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'hello kim' },
     ]);
@@ -291,7 +292,7 @@ describe('REST sessions', () => {
       code: 'session_deleted',
       session: ack.session,
     });
-    expect(await env.kernel.sessions!.get(id)).toBeUndefined();
+    expect(await (await ownerSessions(env.kernel)).get(id)).toBeUndefined();
     expect(
       (await fetch(`${env.gateway.url}/v1/sessions/${id}`, { method: 'DELETE', headers: auth })).status,
     ).toBe(404);

@@ -420,3 +420,10 @@ export function gatewayForAliceAndBob(overrides: TestGatewayOptions = {}): Alice
   afterAll(() => users.env?.cleanup());
   return users;
 }
+
+/** The whole session store, through the kernel's owner-only path (the facade has no unscoped one). */
+export async function ownerSessions(kernel: Kernel): Promise<SessionStore> {
+  const store = await (await kernel.service('sessionAccess')).ownerStore({});
+  if (!store) throw new Error('memory is off: no sessions are stored');
+  return store;
+}

@@ -3,7 +3,6 @@
  * may call. The core (agents, events, approvals, sessions) is always open; everything else is a
  * held service (services/registry.ts), opened on first ask through `service(name)`.
  */
-import type { SessionStore } from '@oxydra/memory';
 import type { PathPolicy } from '@oxydra/tools';
 import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra/types';
 import type { AgentDescription } from './assemble/agent.js';
@@ -42,8 +41,6 @@ export interface Kernel {
     get(id: string): AgentInfo | undefined;
   };
   approvals: { respond(id: string, allow: boolean): boolean; pending(): { id: string; agentId: string }[] };
-  /** The stored conversations; undefined when memory is off. */
-  sessions: SessionStore | undefined;
   /**
    * The stored session a typed value names (full id, short id or unique prefix), else the value
    * itself (a new session of that name). Throws a UsageError for an ambiguous or invalid value,

@@ -5,7 +5,6 @@
  * holds the other services unopened (services/registry.ts); agents.spawn is synchronous and cheap
  * (one assembly per distinct agent request, cached). Surface: kernel-api.ts; entry: @oxydra/kernel/open.
  */
-import type { SessionStore } from '@oxydra/memory';
 import type { Telemetry } from '@oxydra/otel';
 import type { PluginEvent } from '@oxydra/plugin';
 import type { PathPolicy } from '@oxydra/tools';
@@ -46,7 +45,6 @@ class KernelFacade implements Kernel {
   readonly #assemblies: Assemblies;
   readonly #table: AgentTable;
   readonly #bus: EventBus;
-  readonly sessions: SessionStore | undefined;
   readonly sandbox: SandboxStatus;
   readonly #options: KernelOptions;
   #services: Promise<ServiceHost> | undefined;
@@ -66,7 +64,6 @@ class KernelFacade implements Kernel {
     this.filePolicy = base.filePolicy;
     this.#base = base;
     this.#options = options;
-    this.sessions = base.memory?.db.sessions;
     this.sandbox = base.sandboxStatus;
     this.#bus = new EventBus((agentId) => this.#table.lineage(agentId));
     this.#table = new AgentTable({

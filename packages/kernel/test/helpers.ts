@@ -166,3 +166,13 @@ export function gitCommits(workspace: string, ...subjects: string[]): void {
     );
   }
 }
+
+/**
+ * The whole session store, through the kernel's owner-only path (the facade has no unscoped
+ * store): what a test checks of stored sessions, acting as the workspace's owner.
+ */
+export async function ownerSessions(kernel: Pick<Kernel, 'service'>) {
+  const store = await (await kernel.service('sessionAccess')).ownerStore({});
+  if (!store) throw new Error('memory is off: no sessions are stored');
+  return store;
+}

@@ -5,7 +5,7 @@
  * truth; the memory and exec system calls reach the same store and sandbox the agents use.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { closeAll, collect, ON_POSTGRES, testKernel, text } from './helpers.js';
+import { closeAll, collect, ON_POSTGRES, ownerSessions, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -29,18 +29,18 @@ describe('agents.spawn', () => {
     const end = events.find((e) => e.event.type === 'run_completed')!.event;
     expect(end).toMatchObject({ sessionId: result.sessionId });
     expect(kernel.agents.get(agent.id)).toMatchObject({ status: 'completed', turns: 1 });
-    expect(await kernel.sessions!.loadMessages(result.sessionId!)).toHaveLength(2);
+    expect(await (await ownerSessions(kernel)).loadMessages(result.sessionId!)).toHaveLength(2);
     expect(mock.requests).toHaveLength(1);
   });
 
   it("stores a user's session as theirs, and a stateless spawn stores nothing", async () => {
     const { kernel } = await testKernel([text('one'), text('two')]);
     const mine = await kernel.agents.spawn({ prompt: 'hi', userId: 'alice' }).result;
-    expect((await kernel.sessions!.get(mine.sessionId!))?.userId).toBe('alice');
-    const before = (await kernel.sessions!.list({})).length;
+    expect((await (await ownerSessions(kernel)).get(mine.sessionId!))?.userId).toBe('alice');
+    const before = (await (await ownerSessions(kernel)).list({})).length;
     const stateless = await kernel.agents.spawn({ prompt: 'hi', persist: false }).result;
     expect(stateless.sessionId).toBeUndefined();
-    expect((await kernel.sessions!.list({})).length).toBe(before);
+    expect((await (await ownerSessions(kernel)).list({})).length).toBe(before);
   });
 
   it('refuses what cannot run before anything runs: an unknown agent, an unknown tool, a bad session name', async () => {
@@ -185,10 +185,24 @@ describe('session ownership', () => {
     expect(owner.sessionId).toBe(id);
   });
 
+  it("gives a host no way round the session rule: no unscoped store on the facade, a user's scope refused the whole one", async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    const bobs = (await kernel.agents.spawn({ prompt: 'bob secret', userId: 'bob' }).result).sessionId!;
+    // Every session read of a host goes through sessionAccess, with the caller's user.
+    expect('sessions' in kernel).toBe(false);
+    const access = await kernel.service('sessionAccess');
+    await expect(access.messages(bobs, { userId: 'alice' })).rejects.toThrow(/not found/);
+    expect(await access.lookup(bobs, { userId: 'alice' })).toEqual([]);
+    await expect(access.ownerStore({ userId: 'alice' })).rejects.toThrow(/workspace owner's/);
+    // The workspace's owner (no user), and bob, read it.
+    expect(JSON.stringify(await access.messages(bobs, {}))).toContain('bob secret');
+    expect(JSON.stringify(await access.messages(bobs, { userId: 'bob' }))).toContain('bob secret');
+  });
+
   it('opens a continued session with one read: its row with the stamp, and no lookup', async () => {
     const { kernel } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
     const first = await kernel.agents.spawn({ prompt: 'one', userId: 'u', sessionId: 'notes' }).result;
-    const store = kernel.sessions!;
+    const store = await ownerSessions(kernel);
     const get = vi.spyOn(store, 'get');
     const lookup = vi.spyOn(store, 'lookup');
     const stamp = vi.spyOn(store, 'stamp');

@@ -7,7 +7,7 @@
 import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, collect, testKernel } from './helpers.js';
+import { closeAll, collect, ownerSessions, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -77,7 +77,9 @@ describe('delegate_to_agent', () => {
     expect(children.map((c) => c.status)).toEqual(['completed', 'completed']);
     const alpha = kernel.agents.get(spawned[0]!.agentId)!;
     expect(alpha.parentId).toBe(parent.id);
-    expect((await kernel.sessions!.get(alpha.sessionId!))?.parentSessionId).toBe(result.sessionId);
+    expect((await (await ownerSessions(kernel)).get(alpha.sessionId!))?.parentSessionId).toBe(
+      result.sessionId,
+    );
   });
 
   it("a parent's max_cost stops its child mid-run, and then the parent", async () => {

@@ -16,14 +16,14 @@ import type {
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openWorkspaceMemory, sessionHooks } from '../src/assemble/memory.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, ownerSessions, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
 describe('SpawnSpec.sessionWrites', () => {
   it("appends the turn's messages relaxed only when the caller flushes after the run", async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
-    const sessions = kernel.sessions!;
+    const sessions = await ownerSessions(kernel);
     const appends: { messages: readonly Message[]; options: StateWriteOptions | undefined }[] = [];
     const original = sessions.appendTurn.bind(sessions);
     vi.spyOn(sessions, 'appendTurn').mockImplementation(async (id, messages, options) => {
@@ -55,7 +55,7 @@ describe('SpawnSpec.sessionWrites', () => {
 
   it("appends the first message only once the caller's write is stored, and none when it failed", async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
-    const sessions = kernel.sessions!;
+    const sessions = await ownerSessions(kernel);
     const appended = vi.spyOn(sessions, 'appendTurn');
     const spawn = (sessionId: string) => {
       let settle!: (ok: boolean) => void;
@@ -95,7 +95,7 @@ describe('SpawnSpec.sessionWrites', () => {
 
   it("hands the answer and the audit head's copy to the caller's end of the turn, committed there in one unit", async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
-    const sessions = kernel.sessions!;
+    const sessions = await ownerSessions(kernel);
     const appends: string[] = [];
     const original = sessions.appendTurn.bind(sessions);
     vi.spyOn(sessions, 'appendTurn').mockImplementation(async (id, messages, options) => {

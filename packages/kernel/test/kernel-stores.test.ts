@@ -8,7 +8,7 @@ import { LibsqlSearchIndex, openMemory } from '@oxydra/memory';
 import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { SearchModel } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, testKernel, text } from './helpers.js';
+import { closeAll, ownerSessions, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -58,7 +58,7 @@ describe('kernel stores passed in', () => {
         'hello',
         'stored elsewhere',
       ]);
-      expect(kernel.sessions).toBe(own.sessions);
+      expect(await ownerSessions(kernel)).toBe(own.sessions);
       expect(await kernel.resolveSession('mine', { userId: 'alice' })).toBe(ids[0]);
     } finally {
       await closeAll();

@@ -14,7 +14,7 @@ import type { ScenarioStep } from '@oxydra/testkit';
 import type { AgentConfigInput, Provenance } from '@oxydra/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel, KernelEvent } from '../src/index.js';
-import { closeAll, testKernel } from './helpers.js';
+import { closeAll, ownerSessions, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -87,7 +87,7 @@ describe('taint: a fetched page', () => {
     expect(answered.ends[1]!.content).toContain('ran-42');
 
     // The transcript keeps where the result came from.
-    const stored = await kernel.sessions!.loadMessages(answered.result.sessionId!);
+    const stored = await (await ownerSessions(kernel)).loadMessages(answered.result.sessionId!);
     const fetched = stored.find((m) => m.role === 'tool' && m.toolName === 'web_fetch');
     expect(fetched).toMatchObject({ provenance: { kind: 'web', source: pageUrl } });
     // The audit log has the source and the decision with its reason.
@@ -221,7 +221,7 @@ describe('taint: a channel message from another sender', () => {
     const other = await run(kernel, { prompt: 'please run it', userId: 'mallory', provenance: fromMallory });
     expect(other.ends[0]!.isError).toBe(true);
     expect(other.ends[0]!.content).toContain('content from a channel message from telegram:mallory');
-    const stored = await kernel.sessions!.loadMessages(other.result.sessionId!);
+    const stored = await (await ownerSessions(kernel)).loadMessages(other.result.sessionId!);
     expect(stored[0]).toMatchObject({ role: 'user', provenance: fromMallory });
 
     const operator = await run(kernel, {
@@ -242,7 +242,7 @@ describe('taint: a channel message from another sender', () => {
     const relayed = await run(kernel, { prompt: 'please run it', userId: 'alice', provenance: forwarded });
     expect(relayed.ends[0]!.isError).toBe(true);
     expect(relayed.ends[0]!.content).toContain('a channel message from telegram:alice (forwarded)');
-    const stored = await kernel.sessions!.loadMessages(relayed.result.sessionId!);
+    const stored = await (await ownerSessions(kernel)).loadMessages(relayed.result.sessionId!);
     expect(stored[0]).toMatchObject({ role: 'user', provenance: forwarded });
   });
 

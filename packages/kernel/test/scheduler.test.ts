@@ -8,7 +8,7 @@ import { handClock } from '@oxydra/testkit';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScheduleNotification } from '../src/scheduler/index.js';
-import { closeAll, secondKernel, testKernel } from './helpers.js';
+import { closeAll, ownerSessions, secondKernel, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -93,7 +93,7 @@ describe('scheduler', () => {
       (await (await kernel.service('budgets')).show()).find((scope) => scope.scope === 'user:alice')!.today
         .calls,
     ).toBe(3);
-    expect((await kernel.sessions!.get(run!.sessionId!))?.userId).toBe('alice');
+    expect((await (await ownerSessions(kernel)).get(run!.sessionId!))?.userId).toBe('alice');
     // The next run keeps the rhythm and the audit chain has the creation and the run.
     expect((await (await kernel.service('scheduler')).get('weather')).nextRunAt).toBe(
       Date.parse('2026-11-23T10:00:00Z'),

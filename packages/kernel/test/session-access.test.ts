@@ -54,6 +54,33 @@ describe('the kernel session access rule', () => {
     expect(await access.takenByOther('free-name', { userId: 'alice' })).toBe(false);
   });
 
+  it("reads a session's messages, looks names up and deletes only within the scope", async () => {
+    const access = sessionAccess(() => memory.sessions);
+    const bobs = await memory.sessions.create({ userId: 'bob', title: 'plans' });
+    await memory.sessions.appendTurn(bobs.id, [{ role: 'user', content: 'the secret plan' }]);
+    const missing = await access.messages('no-such-session', { userId: 'alice' }).catch((e: Error) => e);
+    const foreign = await access.messages(bobs.id, { userId: 'alice' }).catch((e: Error) => e);
+    expect((foreign as Error).message.replace(bobs.id, 'ID')).toBe(
+      (missing as Error).message.replace('no-such-session', 'ID'),
+    );
+    expect(await access.lookup(bobs.id, { userId: 'alice' })).toEqual([]);
+    expect(await access.lookup(bobs.id.slice(-8), { userId: 'alice' })).toEqual([]);
+    expect(await access.delete(bobs.id, { userId: 'alice' })).toBe(false);
+
+    expect((await access.messages(bobs.id, { userId: 'bob' })).map((m) => m.content)).toEqual([
+      'the secret plan',
+    ]);
+    expect(await access.lookup(bobs.id, {})).toEqual([bobs.id]);
+    expect(await access.delete(bobs.id, {})).toBe(true);
+  });
+
+  it("hands the whole store to the workspace's owner only: a user's scope cannot reach round the rule", async () => {
+    const access = sessionAccess(() => memory.sessions);
+    expect(await access.ownerStore({})).toBe(memory.sessions);
+    await expect(access.ownerStore({ userId: 'alice' })).rejects.toThrow(/workspace owner's/);
+    expect(await sessionAccess(() => undefined).ownerStore({})).toBeUndefined();
+  });
+
   it('refuses every call when memory is off', async () => {
     const access = sessionAccess(() => undefined);
     await expect(access.get('x', {})).rejects.toThrow(/memory is off/);

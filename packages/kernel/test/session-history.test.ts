@@ -18,7 +18,7 @@ import {
   type WorkspaceMemory,
 } from '../src/assemble/memory.js';
 import { HISTORY_IDLE_MS, SessionHistories } from '../src/assemble/session-history.js';
-import { closeAll, ON_POSTGRES, testKernel } from './helpers.js';
+import { closeAll, ON_POSTGRES, ownerSessions, testKernel } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -51,7 +51,7 @@ function conversationSent(body: Record<string, unknown> | undefined): string[] {
 describe('a session history kept between turns (real kernel)', () => {
   it('over 50 turns reads the log once, and each turn sees exactly what a fresh load returns', async () => {
     const { kernel, mock } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
-    const { reads, fresh } = watchReads(kernel.sessions!);
+    const { reads, fresh } = watchReads(await ownerSessions(kernel));
     for (let turn = 1; turn <= 50; turn++) {
       const result = await kernel.agents.spawn({ prompt: `message ${turn}`, sessionId: 'long', userId: 'u' })
         .result;
@@ -74,7 +74,7 @@ describe('a session history kept between turns (real kernel)', () => {
     const { kernel, mock } = test;
     const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'shared', userId: 'u' }).result;
     for (let turn = 1; turn <= 5; turn++) await ask(`mine ${turn}`);
-    const { reads, fresh } = watchReads(kernel.sessions!);
+    const { reads, fresh } = watchReads(await ownerSessions(kernel));
     // Another process: its own connection to the same file, writing through the store. (The
     // kernel's background indexing is waited for first: two connections of one process must not
     // hold write transactions at once.)
@@ -107,7 +107,7 @@ describe('a session history kept between turns (real kernel)', () => {
     async () => {
       const test = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
       const { kernel, mock } = test;
-      const store = kernel.sessions!;
+      const store = await ownerSessions(kernel);
       const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'gone', userId: 'u' }).result;
       await ask('before the delete');
       await ask('still before');
@@ -145,7 +145,7 @@ describe('a session history kept between turns (real kernel)', () => {
   it("keeps users apart: another user's agent is refused the session before anything is read", async () => {
     const { kernel, mock } = await testKernel([{ reply: { text: 'ok' }, times: 'always' }]);
     await kernel.agents.spawn({ prompt: 'private note', sessionId: 'bobs', userId: 'bob' }).result;
-    const { reads } = watchReads(kernel.sessions!);
+    const { reads } = watchReads(await ownerSessions(kernel));
     const requests = mock.requests.length;
     const alice = await kernel.agents.spawn({ prompt: 'show me', sessionId: 'bobs', userId: 'alice' }).result;
     expect(alice.status).toBe('failed');
@@ -164,7 +164,7 @@ describe('a session history kept between turns (real kernel)', () => {
     const ask = (prompt: string) => kernel.agents.spawn({ prompt, sessionId: 'idle', userId: 'u' }).result;
     await ask('one');
     await ask('two');
-    const { reads } = watchReads(kernel.sessions!);
+    const { reads } = watchReads(await ownerSessions(kernel));
     clock.advance(HISTORY_IDLE_MS - 1000);
     await ask('three');
     expect(reads).toEqual([]);

@@ -9,6 +9,7 @@
 import {
   Gate,
   heldScript,
+  ownerSessions,
   type Script,
   startTestGateway,
   type TestGateway,
@@ -52,7 +53,9 @@ describe('gateway client: connecting', () => {
     expect(ack.session.session_id).not.toBe('runtime-alice'); // a new one, not the default
     expect(client!.session).toEqual(ack.session);
     expect(client!.connection).toEqual({ state: 'connected' });
-    expect(await env!.kernel.sessions!.get(ack.session.session_id)).toMatchObject({ userId: 'alice' });
+    expect(await (await ownerSessions(env!.kernel)).get(ack.session.session_id)).toMatchObject({
+      userId: 'alice',
+    });
   });
 
   it('joins an existing session named with sessionId', async () => {

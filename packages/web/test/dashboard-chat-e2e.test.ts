@@ -12,6 +12,10 @@ import { Gate, TOKEN } from '@oxydra/gateway/testing/helpers';
 import { runSpec } from '@oxydra/kernel/spec';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
+<<<<<<< HEAD
+=======
+import { Gate, ownerSessions, TOKEN } from '../../gateway/test/helpers.js';
+>>>>>>> sessscope
 import { logIn, NO_BROWSER, openPage, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
@@ -291,7 +295,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       await turnEnded(page);
       const sessionId = await page.getByLabel('Session', { exact: true }).inputValue();
       expect(env.spawns.findLast((s) => s.prompt.includes('who are you'))?.agentName).toBe('poet');
-      expect((await env.kernel.sessions!.get(sessionId))?.agent).toBe('poet');
+      expect((await (await ownerSessions(env.kernel)).get(sessionId))?.agent).toBe('poet');
       await screenshot(page, 'chat-agent');
 
       // The choice is kept for the next new session until changed; back to default, the default answers.

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelDbPath, openChannelStore } from '@oxydra/channels';
 import { helloClient } from '@oxydra/gateway/testing/hello-client';
-import { TOKEN } from '@oxydra/gateway/testing/helpers';
+import { ownerSessions, TOKEN } from '@oxydra/gateway/testing/helpers';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ describe.skipIf(NO_BROWSER !== undefined)(
       const defaultId = plain.ack.session.session_id;
       await plain.client.close();
       expect(defaultId).toBe('runtime-dana');
-      const store = env.kernel.sessions!;
+      const store = await ownerSessions(env.kernel);
       await store.appendTurn(defaultId, [{ role: 'user', content: 'good morning' }]);
       // Another session titled by hostile text: it shows as characters, never as markup.
       const hostile = await store.create({ userId: 'dana' });

@@ -73,7 +73,9 @@ export async function runChat(flags: RunFlags): Promise<number> {
   });
 
   const earlier =
-    sessionId !== undefined ? await kernel.sessions?.loadMessages(sessionId).catch(() => []) : [];
+    sessionId !== undefined && kernel.config.memory.enabled
+      ? await (await kernel.service('sessionAccess')).messages(sessionId, {}).catch(() => [])
+      : [];
   process.stderr.write(
     `oxydra chat · ${described.providerName} / ${described.model.id} · workspace ${workspace}${sessionId ? ` · session ${shortSessionId(sessionId)}` : ''}\nsandbox: ${kernel.sandbox.summary}\n/help for commands; Ctrl+C cancels a reply, /exit or Ctrl+D quits\n`,
   );

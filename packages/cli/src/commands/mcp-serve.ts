@@ -36,8 +36,8 @@ export async function runMcpServe(options: McpServeFlags): Promise<number> {
       import('@oxydra/gateway/mcp-server'),
       import('@modelcontextprotocol/sdk/server/stdio.js'),
     ]);
+    // No user: the terminal is the workspace's owner, whom the kernel lets read every session.
     const server = createServer(kernel, {
-      ownSessionsOnly: false,
       // A member of a PostgreSQL deployment: each run_agent call takes a slot of the local user
       // (whose spend its runs are) in the deployment's per-user limit, or is refused.
       ...(member

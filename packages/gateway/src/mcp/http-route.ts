@@ -132,8 +132,8 @@ export function registerMcpRoute(
         if (sessionId !== undefined && sessions.get(sessionId) === created) sessions.delete(sessionId);
       };
       const server = createOxydraMcpServer(kernel, {
+        // The principal's user is all the server gets: the kernel decides what it may read.
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
-        ownSessionsOnly: principal.user !== undefined,
         takeRun: async () => (await kernel.service('admission')).tryAcquire(runHolder(principal)),
       });
       await server.connect(transport);

@@ -2,8 +2,10 @@
  * Oxydra as an MCP server, for any MCP client (Claude Desktop, Claude Code, IDEs): run_agent
  * (progress notifications while it works, cancelled when the client cancels), memory_search,
  * memory_save, sessions_list and session_transcript, all over one kernel and acting as one
- * user — the terminal's for `oxydra mcp serve`, the token's over the gateway's /mcp — who sees
- * only their own sessions. The transport is the caller's (stdio, or Streamable HTTP).
+ * user — the terminal's for `oxydra mcp serve`, the token's over the gateway's /mcp. Which
+ * sessions that is the kernel's rule (sessionAccess, given the user): a user sees only their own,
+ * the workspace's owner every one; this server only passes the identity on. The transport is the
+ * caller's (stdio, or Streamable HTTP).
  */
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -15,10 +17,11 @@ import { hitJson } from '../memory-hit.js';
 import { RunProgress } from '../run-progress.js';
 
 export interface McpServerScope {
-  /** The user the client acts as; undefined: the terminal's user (all sessions are theirs). */
+  /**
+   * The user the client acts as, which the kernel holds every session read to; undefined: the
+   * workspace's owner (the terminal, an owner, operator or admin token), who may read all.
+   */
   userId?: string;
-  /** Sessions of other users are hidden (a `user` token); false for the owner. */
-  ownSessionsOnly: boolean;
   /**
    * Over the gateway: a slot of the kernel's per-user limit (the user's, or the token's when it
    * acts for no user; the deployment's when there are several processes), or why not.
@@ -198,10 +201,10 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: true },
     },
     async ({ limit }) => {
-      if (!kernel.sessions) return text(MEMORY_OFF, true);
+      if (!kernel.config.memory.enabled) return text(MEMORY_OFF, true);
       const list = await (await kernel.service('sessionAccess')).list(
         { archived: false, limit: limit ?? 20 },
-        scope.ownSessionsOnly ? user : {},
+        user,
       );
       if (list.length === 0) return text('no sessions');
       return {
@@ -238,9 +241,9 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
       annotations: { readOnlyHint: true },
     },
     async ({ session }) => {
-      const sessions = kernel.sessions;
-      if (!sessions) return text(MEMORY_OFF, true);
-      const ids = await sessions.lookup(session, scope.ownSessionsOnly ? user : {});
+      if (!kernel.config.memory.enabled) return text(MEMORY_OFF, true);
+      const access = await kernel.service('sessionAccess');
+      const ids = await access.lookup(session, user);
       if (ids.length !== 1) {
         return text(
           ids.length === 0
@@ -249,8 +252,11 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
           true,
         );
       }
-      const messages = await sessions.loadMessages(ids[0]!);
-      return text(transcript(messages));
+      try {
+        return text(transcript(await access.messages(ids[0]!, user)));
+      } catch (error) {
+        return failure(error);
+      }
     },
   );
 
@@ -265,14 +271,12 @@ function agentsNote(kernel: Kernel): string {
 }
 
 /**
- * The session a run_agent `session` names, for a client that sees only its own user's: the
- * kernel resolves names within the user's sessions, and would otherwise continue a session of
- * another user named by its full id.
+ * The session a run_agent `session` names: the kernel resolves names within the user's sessions,
+ * and refuses (takenByOther) a full id of another user's, which the owner's scope never is.
  */
 async function ownSession(kernel: Kernel, scope: McpServerScope, typed: string): Promise<string> {
-  if (!kernel.sessions) throw new Error(`${MEMORY_OFF}: run without "session"`);
+  if (!kernel.config.memory.enabled) throw new Error(`${MEMORY_OFF}: run without "session"`);
   const id = await kernel.resolveSession(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
-  if (!scope.ownSessionsOnly) return id;
   if (await (await kernel.service('sessionAccess')).takenByOther(id, { userId: scope.userId })) {
     throw new Error(`no session "${typed}" of yours, and another user's has that id: choose another name`);
   }

@@ -153,10 +153,6 @@ export const SERVICE_OPENERS: { [N in ServiceName]: Opener<N> } = {
         config: context.config,
         workspace: context.workspace,
         filePolicy: agents.base.filePolicy,
-        // A kernel's memory is open before any service is asked for.
-        get sessions() {
-          return agents.base.memory?.db.sessions;
-        },
         service,
         agents: { spawn: agents.spawn },
       },

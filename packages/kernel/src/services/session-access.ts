@@ -8,13 +8,19 @@
  * answered exactly like a missing one (undefined, or the same "not found" error), so a user
  * cannot probe which ids exist.
  *
- * Built over the session store's plain calls (get/getOrCreate/list/lookup) only, so any store
- * implementation behind that contract gets the rule unchanged.
+ * Built over the session store's plain calls only, so any store implementation behind that
+ * contract gets the rule unchanged. The kernel facade has no unscoped store: a host reads
+ * sessions here, with the caller's scope, and only `ownerStore` (refused to a user's scope)
+ * hands out the whole store, for hosts that run every user's sessions (the gateway's hub).
  */
 import type { NewSession, Session, SessionFilter, SessionStore, SessionSummary } from '@oxydra/memory';
-import { defaultSessionId, isDefaultSessionId, type SessionRoom, UsageError } from '@oxydra/types';
-
-type Store = Pick<SessionStore, 'get' | 'getOrCreate' | 'list' | 'lookup'>;
+import {
+  defaultSessionId,
+  isDefaultSessionId,
+  type Message,
+  type SessionRoom,
+  UsageError,
+} from '@oxydra/types';
 
 /** Whom a call acts for: a user, or (no userId) the workspace's owner. */
 export interface AccessScope {
@@ -49,6 +55,18 @@ export interface SessionAccess {
    * the name cannot be used. Missing ids and the scope's own sessions are free.
    */
   takenByOther(id: string, scope: AccessScope): Promise<boolean>;
+  /** The ids `typed` (full id, short id or prefix) could name among the sessions the scope may see. */
+  lookup(typed: string, scope: AccessScope): Promise<string[]>;
+  /** The session's stored messages, oldest first; the "not found" error when the scope may not use it. */
+  messages(id: string, scope: AccessScope): Promise<Message[]>;
+  /** Deletes the session when the scope may use it; false when it is missing or another user's. */
+  delete(id: string, scope: AccessScope): Promise<boolean>;
+  /**
+   * The whole store (every user's sessions, all its writes), for a host that serves every user
+   * itself (the gateway's hub, the channels, a spec run's record): the workspace owner's alone,
+   * so a scope with a user is refused. Undefined when memory is off.
+   */
+  ownerStore(scope: AccessScope): Promise<SessionStore | undefined>;
 }
 
 export function mayUse(owner: string | null | undefined, scope: AccessScope): boolean {
@@ -73,11 +91,14 @@ function sessionNotFound(id: string): UsageError {
 }
 
 /**
- * `store` is read on every call: undefined when memory is off (the calls then throw). It may
- * answer later (openServices opens the sessions database at the first call that needs it).
+ * `store` is read on every call: undefined when memory is off (the calls then throw, and
+ * ownerStore answers undefined). It may answer later (openServices opens the sessions database
+ * at the first call that needs it).
  */
-export function sessionAccess(store: () => Store | undefined | Promise<Store | undefined>): SessionAccess {
-  const sessions = async (): Promise<Store> => {
+export function sessionAccess(
+  store: () => SessionStore | undefined | Promise<SessionStore | undefined>,
+): SessionAccess {
+  const sessions = async (): Promise<SessionStore> => {
     const current = await store();
     if (!current) throw new UsageError('memory is off ([memory] enabled = false): no sessions are stored');
     return current;
@@ -111,6 +132,27 @@ export function sessionAccess(store: () => Store | undefined | Promise<Store | u
       if (reservedForOther(id, scope)) return true;
       const session = await (await sessions()).get(id);
       return session !== undefined && !mayUse(session.userId, scope);
+    },
+    async lookup(typed, scope) {
+      return (await sessions()).lookup(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
+    },
+    async messages(id, scope) {
+      if (!(await get(id, scope))) throw sessionNotFound(id);
+      return (await sessions()).loadMessages(id);
+    },
+    async delete(id, scope) {
+      if (!(await get(id, scope))) return false;
+      return (await sessions()).delete(id);
+    },
+    async ownerStore(scope) {
+      if (scope.userId !== undefined)
+        throw new UsageError(
+          `the whole session store is the workspace owner's; user ${scope.userId} reads only their own sessions`,
+          {
+            hint: 'read sessions through sessionAccess with the user scope (get, list, lookup, messages)',
+          },
+        );
+      return store();
     },
   };
 }

@@ -84,6 +84,9 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   }
   options.onDirective?.(directive);
   const checkpoints = await kernel.service('checkpoints');
+  // The run's record is the kernel's own bookkeeping on the session it runs in (not a read for a
+  // user), so it writes as the workspace's owner.
+  const sessions = await (await kernel.service('sessionAccess')).ownerStore({});
   const attempts: AttemptRecord[] = [];
   let sessionId = options.spawn.sessionId;
   let stopped: string | undefined;
@@ -152,7 +155,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
       };
       attempts.push(attempt);
       options.onEvaluated?.(attempt);
-      await storeSpecRecord(kernel.sessions, sessionId, record(attempt.passed ? 'passed' : 'running'));
+      await storeSpecRecord(sessions, sessionId, record(attempt.passed ? 'passed' : 'running'));
       if (attempt.passed) break;
       if (work.stopped !== undefined) {
         stopped = work.stopped;
@@ -165,7 +168,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   const passed = attempts.at(-1)?.passed ?? false;
   if (!passed) {
     stopped ??= `${attempts.length} of ${maxAttempts} attempts did not meet every criterion`;
-    await storeSpecRecord(kernel.sessions, sessionId, record('failed'));
+    await storeSpecRecord(sessions, sessionId, record('failed'));
   }
   return {
     passed,

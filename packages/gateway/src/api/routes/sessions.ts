@@ -24,14 +24,22 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-function storeOf(kernel: Kernel): SessionStore {
-  if (!kernel.sessions) throw new ApiError(404, 'memory_off', 'memory is off: no sessions are stored');
-  return kernel.sessions;
+function memoryOn(kernel: Kernel): void {
+  if (!kernel.config.memory.enabled)
+    throw new ApiError(404, 'memory_off', 'memory is off: no sessions are stored');
+}
+
+/**
+ * The whole store, for what only it answers (an export, the spec record) of a session `visible`
+ * let the user see: the gateway serves every user, as the workspace's owner.
+ */
+async function ownerStore(kernel: Kernel): Promise<SessionStore> {
+  return (await (await kernel.service('sessionAccess')).ownerStore({}))!;
 }
 
 /** The session, when the asking user may see it (the kernel's rule: another's is "not found"). */
 async function visible(kernel: Kernel, id: string, user: string | undefined) {
-  storeOf(kernel); // memory off: 404 memory_off, before any lookup
+  memoryOn(kernel); // memory off: 404 memory_off, before any lookup
   const session = await (await kernel.service('sessionAccess')).get(id, { userId: user });
   if (!session) throw notFound(`session ${id.slice(0, 80)}`);
   return session;
@@ -50,7 +58,7 @@ export function sessionRoutes() {
         if (query.user_id !== undefined && !mayUse(query.user_id, { userId: user })) {
           throw new ApiError(403, 'forbidden', `this token acts as user ${user}`);
         }
-        storeOf(kernel); // memory off: 404 memory_off
+        memoryOn(kernel); // memory off: 404 memory_off
         // The store searches (SQL LIKE, the text taken literally) and pages in one query.
         const matching = await (await kernel.service('sessionAccess')).list(
           {
@@ -89,10 +97,9 @@ export function sessionRoutes() {
       }),
       handler: async ({ kernel, params, user }) => {
         const session = await visible(kernel, params.id, user);
-        const store = storeOf(kernel);
         const [messages, spec] = await Promise.all([
-          store.loadMessages(session.id),
-          loadSpecRecord(store, session.id),
+          (await kernel.service('sessionAccess')).messages(session.id, { userId: user }),
+          loadSpecRecord(await ownerStore(kernel), session.id),
         ]);
         return {
           session: { ...sessionSummary(session), user_id: session.userId ?? null },
@@ -111,7 +118,7 @@ export function sessionRoutes() {
       produces: 'text/markdown',
       handler: async ({ kernel, params, query, user, reply }) => {
         const session = await visible(kernel, params.id, user);
-        const store = storeOf(kernel);
+        const store = await ownerStore(kernel);
         const markdown = query.format === 'markdown';
         const text = markdown
           ? await exportSessionMarkdown(store, session.id)
@@ -139,7 +146,7 @@ export function sessionRoutes() {
         ) {
           throw new ApiError(409, 'session_busy', 'an agent is running in this session; cancel it first');
         }
-        await storeOf(kernel).delete(session.id);
+        await (await kernel.service('sessionAccess')).delete(session.id, { userId: user });
         return { deleted: true as const };
       },
     }),

@@ -65,7 +65,7 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
       handler: async ({ kernel }) => {
         const resources = await kernel.resources();
         // The Sessions page lists stored sessions; the resources count those an agent runs in.
-        const stored = await kernel.sessions?.count();
+        const stored = await (await (await kernel.service('sessionAccess')).ownerStore({}))?.count();
         const sources = kernel.toolSourceHealth().map((health) => ({
           name: health.name,
           ok: health.ok,
