@@ -8,14 +8,10 @@
  * shows as text and runs nothing. The other pages: dashboard-pages-e2e.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Gate, TOKEN } from '@oxydra/gateway/testing/helpers';
+import { Gate, ownerSessions, TOKEN } from '@oxydra/gateway/testing/helpers';
 import { runSpec } from '@oxydra/kernel/spec';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
-<<<<<<< HEAD
-=======
-import { Gate, ownerSessions, TOKEN } from '../../gateway/test/helpers.js';
->>>>>>> sessscope
 import { logIn, NO_BROWSER, openPage, PHONE, screenshot, settled, visit } from './browser.js';
 import {
   chatTurn,
