@@ -17,7 +17,7 @@
 //     with cost, usd or price in it, on either side of + - * / < <= > >=), or a price table (a
 //     variable named for prices holding a table), outside MONEY_HOMES: prices and the arithmetic
 //     of costs in the provider's catalog/cost.ts, the rule of a dollar limit in the runtime's
-//     cost-limit.ts, and budget decisions in the kernel's services/budgets/.
+//     budgets.ts, and budget decisions in the kernel's services/budgets/.
 // Only code is read: comments are dropped, and tests and benches may name the values they check.
 // Run: node scripts/check-one-home.mjs [--root DIR]   (exit 1 with one line per finding)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -32,10 +32,10 @@ const SECRET_HOME = 'packages/types/src/secret-folders.ts';
 /** Where money is priced (the catalog's cost module) and decided (a limit's rule, the kernel's budgets). */
 const MONEY_HOMES = [
   'packages/provider/src/catalog/cost.ts',
-  'packages/runtime/src/cost-limit.ts',
+  'packages/runtime/src/budgets.ts',
   'packages/kernel/src/services/budgets/',
 ];
-const MONEY_HOME_NAMES = 'provider catalog/cost.ts, runtime cost-limit.ts, kernel services/budgets/';
+const MONEY_HOME_NAMES = 'provider catalog/cost.ts, runtime budgets.ts, kernel services/budgets/';
 /** Files that may add up dollars without the homes, each with why (only the money rule is waived). */
 const MONEY_EXEMPT = {
   'packages/tui/src/view/reducer.ts':

@@ -4,7 +4,14 @@
  * read-only tool dispatch, steering, follow-ups and cancellation; and, through optional hooks the
  * caller wires to its store, durable turns, memory recall and rolling summarization.
  */
-export { REPEATED_FAILURE_LIMIT, unenforceableCostLimit } from './budgets.js';
+export {
+  CostTally,
+  costLeft,
+  costLimitVerdict,
+  formatUsd,
+  REPEATED_FAILURE_LIMIT,
+  unenforceableCostLimit,
+} from './budgets.js';
 export {
   type ContextExtras,
   DEFAULT_CONTEXT_BUDGET,
@@ -19,7 +26,6 @@ export {
   type TaintedSnippet,
   TRIMMED_NOTE,
 } from './context-window.js';
-export { CostTally, costLeft, costLimitVerdict, formatUsd } from './cost-limit.js';
 export { type Clock, raceAbort, systemClock } from './deadline.js';
 export { planGroups } from './dispatch.js';
 export { PersistenceError, RunError, type RunFailure } from './errors.js';

@@ -15,7 +15,7 @@
  *
  * The one home of pricing (scripts/check-one-home.mjs holds it there): model and embedding prices,
  * the per-million arithmetic, token estimates, and how costs add up. What a cost is allowed to be
- * (caps, limits) is decided elsewhere: runtime/src/cost-limit.ts and kernel/src/services/budgets/.
+ * (caps, limits) is decided elsewhere: runtime/src/budgets.ts and kernel/src/services/budgets/.
  */
 import type { Context, ModelEvent, Provider, ProviderType, StreamOptions, Usage } from '@oxydra/types';
 import { wrapStream } from '../shared/stream.js';

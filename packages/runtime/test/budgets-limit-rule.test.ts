@@ -1,6 +1,6 @@
 /**
  * The rule of a dollar limit that the run's max_cost, an agent's account and the spending caps
- * all ask (cost-limit.ts): reaching a limit exactly is within it, what calls in progress hold
+ * all ask (budgets.ts): reaching a limit exactly is within it, what calls in progress hold
  * counts, and an unknown cost stops everything spent against a limit.
  */
 import { describe, expect, it } from 'vitest';
