@@ -232,6 +232,8 @@ export { WRITE_FIX } from '@oxydra/types';
  * must): an untrusted clone's `db_path = "m/memory.db"` with `m` linked to another project's
  * `.oxydra/` opened that project's notes and conversations (yours, with a valid record) for this
  * workspace's agents, whose files may steer them. A path spelled outside is held until trusted.
+ * Only the folder is followed here: the file itself, if it is a link, is refused by its claim
+ * (stateStanding), which says so in those words.
  */
 export function memoryLocation(
   config: AgentConfig,
@@ -240,7 +242,9 @@ export function memoryLocation(
   const { remote_url: url, auth_token: authToken, db_path: dbPath } = config.memory;
   if (url) return { url, ...(authToken ? { authToken } : {}) };
   const path = resolve(workspace, dbPath);
-  const real = isInside(resolve(workspace), path) ? realPathOf(path) : undefined;
+  const real = isInside(resolve(workspace), path)
+    ? join(realPathOf(dirname(path)), basename(path))
+    : undefined;
   if (real !== undefined && !isInside(realPathOf(workspace), real)) {
     throw new ConfigError(
       `memory.db_path ${visibleLine(dbPath)} leads out of ${visibleLine(workspace)} through a symbolic link (to ${visibleLine(real)}); a database inside the workspace must really be inside it`,
