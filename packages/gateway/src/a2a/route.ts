@@ -67,6 +67,7 @@ async function loadSdk(kernel: Kernel, options: RouteOptions) {
   const executor = new OxydraAgentExecutor(kernel, {
     events: server.AgentEvent,
     hold: options.hold,
+    log: options.log ?? (() => {}),
   });
   const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');
   const handler = new server.DefaultRequestHandler(
