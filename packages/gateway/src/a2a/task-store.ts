@@ -14,7 +14,7 @@ import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 
 const MAX_A2A_TASKS = 1000;
 const MAX_A2A_TASK_BYTES = 64 * 1024 * 1024;
-export const MAX_A2A_TASKS_PER_OWNER = 100;
+const MAX_A2A_TASKS_PER_OWNER = 100;
 const MAX_A2A_TASK_BYTES_PER_OWNER = 16 * 1024 * 1024;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
