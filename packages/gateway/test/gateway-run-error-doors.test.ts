@@ -2,7 +2,8 @@
  * An agent run's internal error reaches no client by any door: its message may hold anything
  * (a provider's answer, a path, a connection string), so the WebSocket and /v1 doors have said
  * only "internal error in the agent loop" and logged the rest; an A2A task's status and MCP's
- * run_agent answer carried the message as it was (docs/security.md, G34).
+ * run_agent answer carried the message as it was, and an A2A request the SDK failed inside
+ * answered with the library's message (docs/security.md, G34).
  */
 import { TaskState } from '@a2a-js/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -39,4 +40,17 @@ it("MCP's run_agent failure says internal error, not the run's message", async (
   expect(JSON.stringify(result.content)).toContain('internal error in the agent loop');
   expect(JSON.stringify(result)).not.toContain('hunter2');
   await client.close();
+});
+
+it("an A2A request the SDK fails inside answers internal error, not the library's message", async () => {
+  // 2,000 nested arrays in a message's metadata: the SDK's own conversion runs out of stack.
+  const nested = `${'['.repeat(2000)}${']'.repeat(2000)}`;
+  const response = await fetch(`${env.gateway.url}/a2a`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: `{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","messageId":"m","role":"user","parts":[{"kind":"text","text":"hi"}],"metadata":{"x":${nested}}}}}`,
+  });
+  const body = (await response.json()) as { error: { code: number; message: string } };
+  expect(body.error.code).toBe(-32603);
+  expect(body.error.message).toBe('internal error in the gateway (details are in its log)');
 });
