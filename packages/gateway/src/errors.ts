@@ -66,6 +66,22 @@ export function publicError(error: unknown): { code: string; message: string } {
   return { code: 'internal_error', message: 'internal error in the gateway (details are in its log)' };
 }
 
+/**
+ * One line a client may see for an error thrown at a door that answers in prose (an A2A task's
+ * status, an MCP tool's result): an Oxydra error's message with its hint; anything else (a
+ * store's or library's error, which may name a path, a host or a credential) goes to the log
+ * and the client is told it is there.
+ */
+export function publicFailure(error: unknown, log: GatewayLogger, what: string): string {
+  const { code, message } = publicError(error);
+  if (code === 'internal_error') {
+    log('error', `${what} failed`, { error: String(error) });
+    return message;
+  }
+  const hint = isOxydraError(error) ? error.hint : undefined;
+  return `${message}${hint ? ` (${hint})` : ''}`;
+}
+
 /** What clients are told of a run's bug: its message may hold anything, so it goes to the log only. */
 const INTERNAL_RUN = 'internal error in the agent loop (details are in the gateway log)';
 

@@ -244,7 +244,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // A2A tasks and MCP run_agent calls share one per-token limit on running agents.
   // Their agents stop when the token that started them is revoked (token-holds.ts).
   const hold: HoldRun = (principal, end) => holds.hold(principal, end);
-  const mcp = registerMcpRoute(app, kernel, hold);
+  const mcp = registerMcpRoute(app, kernel, hold, log);
   const a2a = servesA2a
     ? registerA2aRoutes(app, kernel, { listening: () => listening, hold, log })
     : undefined;

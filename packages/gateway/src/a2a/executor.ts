@@ -27,10 +27,11 @@ import {
 } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import { runSpecRequest, type SpecRequest, type SpecRequestOutcome } from '@oxydra/kernel/spec';
-import { isOxydraError } from '@oxydra/types';
 import { runHolder } from '../auth.js';
+import { publicFailure, publicRunError } from '../errors.js';
 import { RunProgress } from '../run-progress.js';
 import { type HoldRun, TOKEN_REVOKED } from '../token-holds.js';
+import type { GatewayLogger } from '../types.js';
 import { agentSkills, DEFAULT_SKILL } from './agent-card.js';
 import { promptParts, taskSpec } from './spec-task.js';
 import { TaskUpdates } from './task-updates.js';
@@ -64,6 +65,8 @@ export interface ExecutorOptions {
    * tasks/get), so cutting the request's socket alone left a revoked token's agent running.
    */
   hold: HoldRun;
+  /** Where a failed run's internal error goes: its message may hold anything (publicRunError). */
+  log: GatewayLogger;
 }
 
 export class OxydraAgentExecutor implements AgentExecutor {
@@ -100,7 +103,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       // In a deployment of several processes, the user's slot across all of them (a store call).
       slot = await (await this.kernel.service('admission')).tryAcquire(runHolder(principal));
     } catch (error) {
-      updates.status(STATE.failed, failureText(error));
+      updates.status(STATE.failed, publicFailure(error, this.options.log, 'an A2A task'));
       bus.finished();
       return;
     }
@@ -127,7 +130,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
       handle = this.kernel.agents.spawn({ ...spawn, prompt });
     } catch (error) {
       void slot.release();
-      updates.status(STATE.failed, failureText(error));
+      updates.status(STATE.failed, publicFailure(error, this.options.log, 'an A2A task'));
       bus.finished();
       return;
     }
@@ -213,7 +216,7 @@ export class OxydraAgentExecutor implements AgentExecutor {
         },
       });
     } catch (error) {
-      updates.status(STATE.failed, failureText(error));
+      updates.status(STATE.failed, publicFailure(error, this.options.log, 'an A2A task'));
       return;
     } finally {
       unhook();
@@ -272,7 +275,8 @@ export class OxydraAgentExecutor implements AgentExecutor {
       updates.status(STATE.completed, undefined, metadata);
       return;
     }
-    const why = `the agent ${result.status}${result.error ? `: ${result.error.message}` : ''}`;
+    const error = result.error && publicRunError(result.error, result.agentId, this.options.log);
+    const why = `the agent ${result.status}${error ? `: ${error.message}` : ''}`;
     updates.status(result.status === 'cancelled' ? STATE.canceled : STATE.failed, why, metadata);
   }
 }
@@ -311,9 +315,4 @@ function promptOf(parts: readonly Part[]): string {
     })
     .filter((text) => text !== '')
     .join('\n\n');
-}
-
-function failureText(error: unknown): string {
-  const hint = isOxydraError(error) ? error.hint : undefined;
-  return `${(error as Error).message}${hint ? ` (${hint})` : ''}`;
 }

@@ -12,6 +12,7 @@ import type { Kernel } from '@oxydra/kernel';
 import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PUBLIC_ROUTE, principalOf } from '../auth.js';
+import { publicFailure } from '../errors.js';
 import { replyError } from '../http/reply-error.js';
 import { writeUnlessBehind } from '../slow-readers.js';
 import { StreamSlots } from '../stream-slots.js';
@@ -35,6 +36,19 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 const A2A_CONTENT_TYPE = 'application/a2a+json';
+/** JSON-RPC's "internal error": the SDK puts any error's message in it, whatever it holds. */
+const JSON_RPC_INTERNAL = -32603;
+
+/**
+ * A JSON-RPC answer as a client may see it: an internal error's message (a library's or the
+ * store's, which may name a path, a host or a credential) goes to the log, as publicFailure says.
+ */
+function withoutInternalDetail(answer: unknown, log: GatewayLogger): unknown {
+  const error = (answer as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  if (error?.code !== JSON_RPC_INTERNAL) return answer;
+  const message = publicFailure(new Error(String(error.message)), log, 'an A2A request');
+  return { ...(answer as object), error: { ...error, message } };
+}
 /**
  * Streamed answers (SendStreamingMessage, SubscribeToTask) a `user` token may have open at once:
  * each is a listener on its task's events, and a token could otherwise open any number on one
@@ -67,6 +81,7 @@ async function loadSdk(kernel: Kernel, options: RouteOptions) {
   const executor = new OxydraAgentExecutor(kernel, {
     events: server.AgentEvent,
     hold: options.hold,
+    log: options.log ?? (() => {}),
   });
   const store = new BoundedTaskStore((context) => context.user?.userName ?? 'unknown');
   const handler = new server.DefaultRequestHandler(
@@ -140,7 +155,10 @@ export function registerA2aRoutes(
     const version = request.headers['a2a-version'];
     const legacy = isLegacyRequest(version);
     const transport = legacy ? loaded.legacyTransport : loaded.transport;
-    const mapError = legacy ? loaded.legacyError : server.JsonRpcTransportHandler.mapToJSONRPCError;
+    const mapSdkError = legacy ? loaded.legacyError : server.JsonRpcTransportHandler.mapToJSONRPCError;
+    const log = options.log ?? (() => {});
+    const mapError = (error: unknown) =>
+      (withoutInternalDetail({ error: mapSdkError(error) }, log) as { error: unknown }).error;
     const context = new server.ServerCallContext({
       user: { isAuthenticated: true, userName: principal.tokenId },
       ...(typeof version === 'string' ? { requestedVersion: version } : {}),
@@ -156,7 +174,7 @@ export function registerA2aRoutes(
     }
     if (!isStream(answer)) {
       release();
-      return reply.send(answer);
+      return reply.send(withoutInternalDetail(answer, log));
     }
     reply.raw.once('close', release);
     return streamAnswer(reply, answer, id, mapError, loaded.sdk.formatSSEEvent, options.log);

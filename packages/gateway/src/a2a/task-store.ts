@@ -1,9 +1,11 @@
 /**
  * Where the A2A tasks live while the gateway runs: in memory, each token's apart (a token never
- * sees, polls or cancels another's task), and bounded: past MAX_A2A_TASKS tasks or
- * MAX_A2A_TASK_BYTES of them (a task holds its messages and answer) the oldest finished tasks
- * are forgotten (a client polling one of those gets "task not found"; the conversation
- * itself is in the session store). The SDK's InMemoryTaskStore keeps every task forever, which
+ * sees, polls or cancels another's task), and bounded: past MAX_A2A_TASKS_PER_OWNER tasks or
+ * MAX_A2A_TASK_BYTES_PER_OWNER of one token's, that token's oldest finished tasks are forgotten
+ * first, so one user sending tasks without end pushes out only their own, never another's
+ * answer still to be polled; past MAX_A2A_TASKS or MAX_A2A_TASK_BYTES in all (a task holds its
+ * messages and answer), anyone's oldest finished go (a client polling one of those gets "task
+ * not found"; the conversation itself is in the session store). The SDK's InMemoryTaskStore keeps every task forever, which
  * a long-running gateway cannot afford. Tasks do not survive a restart: a task whose gateway
  * restarted is gone, its session is not.
  */
@@ -12,6 +14,8 @@ import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 
 const MAX_A2A_TASKS = 1000;
 const MAX_A2A_TASK_BYTES = 64 * 1024 * 1024;
+const MAX_A2A_TASKS_PER_OWNER = 100;
+const MAX_A2A_TASK_BYTES_PER_OWNER = 16 * 1024 * 1024;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 /** TaskState values that end a task (completed, failed, canceled, rejected). */
@@ -54,6 +58,7 @@ export class BoundedTaskStore implements TaskStore {
     this.#tasks.set(key, structuredClone(task));
     this.#sizes.set(key, size);
     this.#bytes += size;
+    this.#evictOwn(`${this.owner(context)}\0`);
     this.#evict();
   }
 
@@ -98,6 +103,24 @@ export class BoundedTaskStore implements TaskStore {
 
   #full(): boolean {
     return this.#tasks.size > this.limit || this.#bytes > this.maxBytes;
+  }
+
+  /** Forgets the owner's (`prefix`) oldest finished tasks past the limits of one owner. */
+  #evictOwn(prefix: string): void {
+    let count = 0;
+    let bytes = 0;
+    for (const [key, size] of this.#sizes) {
+      if (!key.startsWith(prefix)) continue;
+      count += 1;
+      bytes += size;
+    }
+    for (const [key, task] of this.#tasks) {
+      if (count <= MAX_A2A_TASKS_PER_OWNER && bytes <= MAX_A2A_TASK_BYTES_PER_OWNER) return;
+      if (!key.startsWith(prefix) || !FINISHED.has(task.status?.state ?? 0)) continue;
+      count -= 1;
+      bytes -= this.#sizes.get(key) ?? 0;
+      this.#forget(key);
+    }
   }
 
   /** Forgets the oldest finished tasks past the limits (running ones stay: their clients poll them). */

@@ -122,14 +122,31 @@ export function structuredOutput(
   };
 }
 
+const FENCE = '```';
+
+/**
+ * The text inside one Markdown code fence around all of it (```` ``` ```` or ```` ```json ````,
+ * then a line break), else the text. One pass: the regex this was
+ * (/^```(?:json)?\s*\n([\s\S]*?)\n?```$/) backtracked over every split of the leading
+ * whitespace, so an answer of "```", 200,000 line breaks and "a" (the client steers the answer)
+ * held the gateway's event loop for 17 s (docs/security.md, G38).
+ */
+function withoutFence(text: string): string {
+  if (text.length < 2 * FENCE.length + 1 || !text.startsWith(FENCE) || !text.endsWith(FENCE)) return text;
+  const end = text.length - FENCE.length;
+  let at = FENCE.length;
+  if (text.startsWith('json', at)) at += 'json'.length;
+  // Whitespace, of which at least one line break, up to the content (or the closing fence).
+  let lineBreak = -1;
+  for (; at < end && /\s/.test(text[at]!); at += 1) if (text[at] === '\n') lineBreak = at;
+  return lineBreak < 0 ? text : text.slice(lineBreak + 1, end);
+}
+
 /** The answer as JSON, tolerating one surrounding Markdown code fence (models add them). */
 function parseJson(
   text: string,
 ): { ok: true; value: unknown; json: string } | { ok: false; message: string } {
-  const json = text
-    .trim()
-    .replace(/^```(?:json)?\s*\n([\s\S]*?)\n?```$/, '$1')
-    .trim();
+  const json = withoutFence(text.trim()).trim();
   try {
     return { ok: true, value: JSON.parse(json), json };
   } catch {

@@ -14,8 +14,10 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import type { Kernel } from '@oxydra/kernel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf, runHolder } from '../auth.js';
+import { publicFailure, publicRunError } from '../errors.js';
 import { replyError } from '../http/reply-error.js';
 import type { HoldRun } from '../token-holds.js';
+import type { GatewayLogger } from '../types.js';
 
 /** The MCP SDK loads on the first /mcp request: a gateway nobody asks for MCP does not pay for it. */
 const loadSdk = async () => {
@@ -53,6 +55,7 @@ export function registerMcpRoute(
   app: FastifyInstance,
   kernel: Kernel,
   hold: HoldRun,
+  log: GatewayLogger,
 ): { closeAll(): Promise<void> } {
   const sessions = new Map<string, McpSession>();
   let sdk: ReturnType<typeof loadSdk> | undefined;
@@ -135,6 +138,10 @@ export function registerMcpRoute(
         // The principal's user is all the server gets: the kernel decides what it may read.
         ...(principal.user !== undefined ? { userId: principal.user } : {}),
         takeRun: async () => (await kernel.service('admission')).tryAcquire(runHolder(principal)),
+        reveal: {
+          run: (error, agentId) => publicRunError(error, agentId, log),
+          thrown: (error) => publicFailure(error, log, 'an MCP tool'),
+        },
       });
       await server.connect(transport);
       session = created;

@@ -11,7 +11,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Admission, type Kernel, type Release } from '@oxydra/kernel';
-import { isOxydraError, type Message, messageText } from '@oxydra/types';
+import { isOxydraError, type Message, messageText, UsageError } from '@oxydra/types';
 import { z } from 'zod';
 import { hitJson } from '../memory-hit.js';
 import { RunProgress } from '../run-progress.js';
@@ -27,6 +27,15 @@ export interface McpServerScope {
    * acts for no user; the deployment's when there are several processes), or why not.
    */
   takeRun?: () => Promise<{ release: Release } | { refusal: string }>;
+  /**
+   * Over the gateway: what the client may see of a failed run's error and of an error a tool
+   * threw (an internal one's message may hold anything, so it goes to the log only:
+   * publicRunError, publicFailure). Unset: errors as they are (the terminal's own stdio server).
+   */
+  reveal?: {
+    run(error: { code: string; message: string }, agentId: string): { message: string };
+    thrown(error: unknown): string;
+  };
 }
 
 const VERSION = '0.1.0';
@@ -38,9 +47,9 @@ const text = (value: string, isError = false): CallToolResult => ({
 });
 
 /** A tool error: the error's message, and its hint when it has one (how to fix it). */
-const failure = (error: unknown): CallToolResult => {
+const failureText = (error: unknown): string => {
   const hint = isOxydraError(error) ? error.hint : undefined;
-  return text(`${(error as Error).message}${hint ? `\n${hint}` : ''}`, true);
+  return `${(error as Error).message}${hint ? `\n${hint}` : ''}`;
 };
 
 const MEMORY_OFF = 'memory is off ([memory] enabled = false): no sessions are stored';
@@ -54,6 +63,7 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
     },
   );
   const user = scope.userId !== undefined ? { userId: scope.userId } : {};
+  const failure = (error: unknown) => text(scope.reveal?.thrown(error) ?? failureText(error), true);
 
   server.registerTool(
     'run_agent',
@@ -111,10 +121,9 @@ export function createOxydraMcpServer(kernel: Kernel, scope: McpServerScope): Mc
             .catch(() => {});
         }
         const result = await handle.result;
+        const error = result.error && (scope.reveal?.run(result.error, result.agentId) ?? result.error);
         const answer =
-          result.status === 'completed'
-            ? result.text
-            : `the agent ${result.status}: ${result.error?.message ?? ''}`;
+          result.status === 'completed' ? result.text : `the agent ${result.status}: ${error?.message ?? ''}`;
         return {
           content: [{ type: 'text', text: answer }],
           structuredContent: {
@@ -275,10 +284,12 @@ function agentsNote(kernel: Kernel): string {
  * and refuses (takenByOther) a full id of another user's, which the owner's scope never is.
  */
 async function ownSession(kernel: Kernel, scope: McpServerScope, typed: string): Promise<string> {
-  if (!kernel.config.memory.enabled) throw new Error(`${MEMORY_OFF}: run without "session"`);
+  if (!kernel.config.memory.enabled) throw new UsageError(`${MEMORY_OFF}: run without "session"`);
   const id = await kernel.resolveSession(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
   if (await (await kernel.service('sessionAccess')).takenByOther(id, { userId: scope.userId })) {
-    throw new Error(`no session "${typed}" of yours, and another user's has that id: choose another name`);
+    throw new UsageError(
+      `no session "${typed}" of yours, and another user's has that id: choose another name`,
+    );
   }
   return id;
 }
