@@ -12,9 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localMac } from '@oxydra/config';
-import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliSandbox } from './helpers.js';
+import { CliSandbox, onKernelDb } from './helpers.js';
 
 const sandboxes: CliSandbox[] = [];
 afterEach(() => {
@@ -101,9 +100,7 @@ describe('state that a git pull puts over your own', () => {
     expect(own.status, own.stderr).toBe(0);
     // As the previous version left it: no id inside, a record MAC'd under the old tag.
     const path = join(user.workspace, '.oxydra', 'kernel.db');
-    const db = new Database(path);
-    db.exec('DROP TABLE IF EXISTS oxydra_origin');
-    db.close();
+    onKernelDb(user.workspace, 'DROP TABLE IF EXISTS oxydra_origin');
     const id = 'ab'.repeat(16);
     const mac = localMac(['oxydra-state-origin-v1', 'kernel.db', id], user.env);
     writeFileSync(`${path}.origin`, `${id} ${mac}\n`, { mode: 0o600 });
@@ -113,15 +110,10 @@ describe('state that a git pull puts over your own', () => {
     expect(listed.stdout).toContain('alice');
     expect(listed.stderr).not.toContain('set aside');
     // The first open by this version wrote the record's id into the database...
-    const reader = new Database(path, { readonly: true });
-    const inside = reader.prepare('SELECT id FROM oxydra_origin').raw().all();
-    reader.close();
-    expect(inside).toEqual([[id]]);
+    expect(onKernelDb(user.workspace, 'SELECT id FROM oxydra_origin')).toEqual([[id]]);
     // ...and a new record, which no longer accepts a database without it.
     expect(readFileSync(`${path}.origin`, 'utf8')).not.toContain(mac);
-    const replaced = new Database(path);
-    replaced.exec('DROP TABLE oxydra_origin');
-    replaced.close();
+    onKernelDb(user.workspace, 'DROP TABLE oxydra_origin');
     const after = user.run('token', 'list');
     expect(after.stdout).not.toContain('alice');
     expect(after.stderr).toMatch(/set aside .*kernel\.db .*it is not the database your record was made for/);
