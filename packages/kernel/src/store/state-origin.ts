@@ -47,11 +47,11 @@ const BOUND_TAG = 'oxydra-state-origin-v2';
 /** An origin sidecar is one line: 32 hex id, a space, 64 hex MAC. Anything longer is not ours. */
 const ORIGIN_MAX_BYTES = 200;
 
-/** Files that belong with a state file and move aside with it (libSQL's WAL, the audit head). */
+/** Files that belong with a state file and move aside with it (libSQL's WAL and journal, the audit head): a journal left beside a fresh file would be rolled back into it. */
 const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
-  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'audit-head.json', 'audit.jsonl'],
-  'memory.db': ['memory.db-wal', 'memory.db-shm'],
-  'channels.db': ['channels.db-wal', 'channels.db-shm'],
+  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'kernel.db-journal', 'audit-head.json', 'audit.jsonl'],
+  'memory.db': ['memory.db-wal', 'memory.db-shm', 'memory.db-journal'],
+  'channels.db': ['channels.db-wal', 'channels.db-shm', 'channels.db-journal'],
 };
 
 export type StateStanding = 'missing' | 'ours' | 'foreign';
