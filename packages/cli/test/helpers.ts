@@ -144,6 +144,19 @@ export function endedAfterEach(): {
   };
 }
 
+/** Runs `sql` on the workspace's `.oxydra/kernel.db` directly (a test changing it as an older Oxydra left it); a query's rows. */
+export function onKernelDb(workspace: string, sql: string): unknown[][] {
+  const db = new Database(join(workspace, '.oxydra', 'kernel.db'));
+  try {
+    const statement = db.prepare(sql);
+    if (statement.reader) return statement.raw(true).all() as unknown[][];
+    statement.run();
+    return [];
+  } finally {
+    db.close();
+  }
+}
+
 /** The workspace's audit entries (read from `.oxydra/kernel.db` directly), oldest first. */
 export function auditEntries(
   workspace: string,

@@ -4,7 +4,7 @@
  * must still end at NORMAL, as one opening an existing file does, or every later commit and
  * checkpoint of the audit chain would go unsynced.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KERNEL_SCHEMA_VERSION, type KernelDb } from '../src/store/kernel-db.js';
@@ -33,8 +33,11 @@ describe('a new kernel database', () => {
 /**
  * A power cut in a new file's first milliseconds, on a file system that writes a file's size before
  * its data, leaves its first page as zeros: SQLite's "not a database". With nothing in its WAL
- * such a file holds nothing (kernel-db.ts's emptyUnwrittenFile) and is made again; anything else SQLite refuses
- * is left alone.
+ * such a file holds nothing (kernel-db.ts's emptyUnwrittenFile) and is made again. Since the origin
+ * id is kept inside the database (state-binding.ts), a file with this user's record that SQLite
+ * cannot read holds no id, so it is set aside (renamed with its WAL, never deleted: nothing in it is
+ * lost) and a fresh one starts, rather than refused: a database it cannot read is one it cannot
+ * tell apart from one put there by someone else.
  */
 describe('a kernel database a power cut left unwritten', () => {
   /**
@@ -66,25 +69,34 @@ describe('a kernel database a power cut left unwritten', () => {
     expect(pragma(db, 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
   });
 
-  it('is left to SQLite, and refused, beside a WAL that may hold its first page', async () => {
+  /** The file set aside as `kernel.db.untrusted-…` (with `suffix`), read back. */
+  const asideBytes = (path: string, suffix = '') => {
+    const names = readdirSync(join(path, '..')).filter((name) => /^kernel\.db(-wal)?\.untrusted-/.test(name));
+    const name = names.find((found) => found.startsWith(`kernel.db${suffix}.untrusted-`));
+    expect(name, names.join(' ')).toBeDefined();
+    return readFileSync(join(path, '..', name!));
+  };
+
+  it('is set aside with its WAL, not opened, beside a WAL that may hold its first page', async () => {
     const wal = Buffer.alloc(8192);
     wal.writeUInt32BE(0x377f0682, 0);
     const { folder, path } = leftAs(Buffer.alloc(4096), wal);
-    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
-    expect(readFileSync(path).length).toBe(4096);
+    expect(pragma(await scratch.open(folder), 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
+    expect(asideBytes(path).length).toBe(4096);
+    expect(asideBytes(path, '-wal').equals(wal)).toBe(true);
   });
 
-  it('is left as it is, and refused, when it holds anything but zeros', async () => {
+  it('is set aside as it is when it holds anything but zeros', async () => {
     const garbage = Buffer.alloc(4096, 0);
     garbage.write('not zeros', 200);
     const { folder, path } = leftAs(garbage);
-    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
-    expect(readFileSync(path).equals(garbage)).toBe(true);
+    expect(pragma(await scratch.open(folder), 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
+    expect(asideBytes(path).equals(garbage)).toBe(true);
   });
 
-  it('is left as it is, and refused, when it is longer than one page', async () => {
+  it('is set aside as it is when it is longer than one page', async () => {
     const { folder, path } = leftAs(Buffer.alloc(8192));
-    await expect(scratch.open(folder)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
-    expect(readFileSync(path).length).toBe(8192);
+    expect(pragma(await scratch.open(folder), 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
+    expect(asideBytes(path).length).toBe(8192);
   });
 });

@@ -23,7 +23,7 @@ import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
-import { adoptWorkspaceState, stateStanding } from '../src/store/state-origin.js';
+import { adoptWorkspaceState, claimWorkspaceState, stateStanding } from '../src/store/state-origin.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 let scratch: TempWorkspace;
@@ -157,6 +157,57 @@ describe('state that came with the folder', () => {
     expect(adoptWorkspaceState(path)).toBe(false);
     (await openKernelDb(workspace)).close();
     expect(plantedTableIn(path)).toBe(true);
+  });
+});
+
+/** `path`'s content replaced in place by a database of the author's, as `git pull` does (record left). */
+function replaceContent(path: string, sql: string): void {
+  const theirs = join(root, 'theirs.db');
+  rmSync(theirs, { force: true });
+  const db = new Database(theirs);
+  db.exec(sql);
+  db.close();
+  for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  writeFileSync(path, readFileSync(theirs));
+}
+
+describe('a database replaced under its record (a git pull of a tracked copy)', () => {
+  for (const name of ['kernel.db', 'memory.db', 'channels.db']) {
+    it(`${name}: the id inside is not the record's, so it is set aside`, () => {
+      const path = join(workspace, '.oxydra', name);
+      claimWorkspaceState(path);
+      expect(stateStanding(path).standing).toBe('ours');
+      replaceContent(path, "CREATE TABLE planted (token TEXT); INSERT INTO planted VALUES ('attacker')");
+      expect(stateStanding(path)).toEqual({
+        standing: 'foreign',
+        why: 'it is not the database your record was made for (replaced after Oxydra made it, e.g. by a git pull of a tracked copy)',
+      });
+      claimWorkspaceState(path);
+      expect(asideOf(name)).toHaveLength(1);
+      expect(plantedTableIn(path)).toBe(false);
+      expect(stateStanding(path).standing).toBe('ours');
+    });
+  }
+
+  it('an origin table the file declares its own way (an endless view) is never run', () => {
+    const path = kernelDbPath(workspace);
+    claimWorkspaceState(path);
+    replaceContent(
+      path,
+      'CREATE VIEW oxydra_origin AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n) SELECT id FROM n',
+    );
+    expect(stateStanding(path)).toEqual({
+      standing: 'foreign',
+      why: 'its origin table is not one Oxydra made',
+    });
+  });
+
+  it('a database whose -wal is a link is not opened to look inside', () => {
+    const path = kernelDbPath(workspace);
+    claimWorkspaceState(path);
+    rmSync(`${path}-wal`, { force: true });
+    symlinkSync(join(root, 'nowhere'), `${path}-wal`);
+    expect(stateStanding(path)).toEqual({ standing: 'foreign', why: 'its wal file is not a regular file' });
   });
 });
 

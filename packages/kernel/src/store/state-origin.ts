@@ -9,7 +9,9 @@
  * When Oxydra creates a state file it writes a sidecar `<name>.origin` (mode 0600): a random id
  * and its HMAC under this user's local key (~/.config/oxydra/local.key, which commands and the
  * file tools cannot see). A state file is this user's when it is a real file or folder (not a
- * link), owned by this user, and its sidecar's HMAC checks. Anything else is set aside: renamed
+ * link), owned by this user, and its sidecar's HMAC checks, and, for a database, the id inside
+ * it (state-binding.ts) is the sidecar's: git replaces an ignored file that a pulled commit
+ * tracks, leaving the user's sidecar beside the author's database. Anything else is set aside: renamed
  * to `<name>.untrusted-<time>` (never deleted), said on stderr with the way to adopt it back,
  * and a fresh one is made in its place.
  *
@@ -23,6 +25,7 @@ import {
   accessSync,
   constants,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   realpathSync,
@@ -33,18 +36,22 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { type AgentConfig, ConfigError, UsageError, visibleLine } from '@oxydra/types';
 import { isInside, readSmallFile } from '@oxydra/types/fs';
+import { idInside, writeIdInside } from './state-binding.js';
 
 const ORIGIN_SUFFIX = '.origin';
 const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
+/** A folder's record, and a database's from before the id was kept inside it (LEGACY_FILE). */
 const ORIGIN_TAG = 'oxydra-state-origin-v1';
+/** A database's record whose id is also inside the database (state-binding.ts). */
+const BOUND_TAG = 'oxydra-state-origin-v2';
 /** An origin sidecar is one line: 32 hex id, a space, 64 hex MAC. Anything longer is not ours. */
 const ORIGIN_MAX_BYTES = 200;
 
-/** Files that belong with a state file and move aside with it (libSQL's WAL, the audit head). */
+/** Files that belong with a state file and move aside with it (libSQL's WAL and journal, the audit head): a journal left beside a fresh file would be rolled back into it. */
 const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
-  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'audit-head.json', 'audit.jsonl'],
-  'memory.db': ['memory.db-wal', 'memory.db-shm'],
-  'channels.db': ['channels.db-wal', 'channels.db-shm'],
+  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'kernel.db-journal', 'audit-head.json', 'audit.jsonl'],
+  'memory.db': ['memory.db-wal', 'memory.db-shm', 'memory.db-journal'],
+  'channels.db': ['channels.db-wal', 'channels.db-shm', 'channels.db-journal'],
 };
 
 export type StateStanding = 'missing' | 'ours' | 'foreign';
@@ -70,15 +77,18 @@ function originPath(path: string, folder: boolean): string {
   return folder ? join(path, ORIGIN_FILE_IN_FOLDER) : `${path}${ORIGIN_SUFFIX}`;
 }
 
-function macFor(name: string, id: string, env: NodeJS.ProcessEnv): string {
-  return localMac([ORIGIN_TAG, name, id], env);
+function macFor(name: string, id: string, env: NodeJS.ProcessEnv, tag = ORIGIN_TAG): string {
+  return localMac([tag, name, id], env);
 }
+
+/** Why an upgraded Oxydra trusts a database with an old record: see claimWorkspaceState. */
+const LEGACY_FILE = 'recorded by an Oxydra before its id was kept inside the database';
 
 /** Whether the state at `path` is missing, this user's own, or came from elsewhere (and why). */
 export function stateStanding(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
-): { standing: StateStanding; why?: string } {
+): { standing: StateStanding; why?: string; id?: string } {
   let info: ReturnType<typeof lstatSync>;
   try {
     info = lstatSync(path);
@@ -94,11 +104,30 @@ export function stateStanding(
   const recorded = readOrigin(originPath(path, info.isDirectory()));
   if (!recorded) return { standing: 'foreign', why: 'Oxydra has no record of creating it for you' };
   const [id, mac] = recorded;
-  if (macFor(basename(path), id, env) !== mac) {
-    return { standing: 'foreign', why: 'its record was not made with your key (another user or machine)' };
+  const name = basename(path);
+  if (info.isDirectory()) {
+    return macFor(name, id, env) === mac ? { standing: 'ours' } : NOT_YOUR_KEY;
   }
-  return { standing: 'ours' };
+  const bound = macFor(name, id, env, BOUND_TAG) === mac;
+  if (!bound && macFor(name, id, env) !== mac) return NOT_YOUR_KEY;
+  const inside = idInside(path);
+  if ('id' in inside && inside.id === id) return { standing: 'ours', id };
+  // Upgrade: a database made before the id was kept inside it has none; it is trusted once more
+  // on its old record, and claimWorkspaceState writes the id into it (trust on first use).
+  if (!bound && 'none' in inside) return { standing: 'ours', why: LEGACY_FILE, id };
+  return {
+    standing: 'foreign',
+    why:
+      'problem' in inside
+        ? inside.problem
+        : 'it is not the database your record was made for (replaced after Oxydra made it, e.g. by a git pull of a tracked copy)',
+  };
 }
+
+const NOT_YOUR_KEY = {
+  standing: 'foreign',
+  why: 'its record was not made with your key (another user or machine)',
+} as const;
 
 /**
  * Call right before opening (or creating) the state at `path`. A missing one is recorded as
@@ -106,8 +135,11 @@ export function stateStanding(
  */
 export function claimWorkspaceState(path: string, options: ClaimOptions = {}): void {
   const env = options.env ?? process.env;
-  const { standing, why } = stateStanding(path, env);
-  if (standing === 'ours') return;
+  const { standing, why, id } = stateStanding(path, env);
+  if (standing === 'ours') {
+    if (why === LEGACY_FILE && id !== undefined) bindLegacy(path, id, env);
+    return;
+  }
   if (standing === 'foreign') setAside(path, why ?? 'unknown origin', options.warn);
   if (options.create === false) return;
   if (options.folder) {
@@ -115,7 +147,43 @@ export function claimWorkspaceState(path: string, options: ClaimOptions = {}): v
   } else {
     // As the state's own opener would make it (the sidecar itself is 0600).
     mkdirSync(dirname(path), { recursive: true });
-    recordOrigin(path, false, env);
+    createRecordedDatabase(path, env);
+  }
+}
+
+/**
+ * A database an earlier Oxydra recorded gets its id inside and a record that says so. When the
+ * file cannot be written (a read-only mount) it stays as it was: trusted on its old record
+ * again next time, as every time before this version.
+ */
+function bindLegacy(path: string, id: string, env: NodeJS.ProcessEnv): void {
+  try {
+    writeIdInside(path, id);
+    recordOrigin(path, false, env, basename(path), id);
+  } catch {
+    // left unbound; see above
+  }
+}
+
+/**
+ * A new database appears already holding its id (made under a private name, then linked into
+ * place, which never replaces a file), its record written first: a second process opening it at
+ * the same moment sees it missing or recorded, never unrecorded. Whichever process made it, both
+ * end with the record of the id inside it.
+ */
+function createRecordedDatabase(path: string, env: NodeJS.ProcessEnv): void {
+  const id = randomBytes(16).toString('hex');
+  recordOrigin(path, false, env, basename(path), id);
+  const temporary = temporaryBeside(path);
+  try {
+    writeIdInside(temporary, id);
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const inside = idInside(path);
+    if ('id' in inside && inside.id !== id) recordOrigin(path, false, env, basename(path), inside.id);
+  } finally {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${temporary}${suffix}`, { force: true });
   }
 }
 
@@ -153,7 +221,13 @@ export function adoptWorkspaceState(path: string, env: NodeJS.ProcessEnv = proce
       hint: 'move it away; Oxydra makes a fresh one',
     });
   }
-  recordOrigin(path, lstatSync(path).isDirectory(), env);
+  if (lstatSync(path).isDirectory()) {
+    recordOrigin(path, true, env);
+  } else {
+    const id = randomBytes(16).toString('hex');
+    writeIdInside(path, id);
+    recordOrigin(path, false, env, basename(path), id);
+  }
   return true;
 }
 
@@ -192,13 +266,23 @@ function readOrigin(path: string): [string, string] | undefined {
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-/** Written whole to a private temporary file, then renamed over the sidecar. */
-function recordOrigin(path: string, folder: boolean, env: NodeJS.ProcessEnv, name = basename(path)): void {
-  const id = randomBytes(16).toString('hex');
+/**
+ * Written whole to a private temporary file, then renamed over the sidecar. A database's record
+ * (given the id written inside it) is MAC'd under BOUND_TAG, a folder's under ORIGIN_TAG.
+ */
+function recordOrigin(
+  path: string,
+  folder: boolean,
+  env: NodeJS.ProcessEnv,
+  name = basename(path),
+  boundId?: string,
+): void {
+  const id = boundId ?? randomBytes(16).toString('hex');
+  const tag = boundId === undefined ? ORIGIN_TAG : BOUND_TAG;
   const target = originPath(path, folder);
   const temporary = temporaryBeside(target);
   try {
-    writePrivateFile(temporary, `${id} ${macFor(name, id, env)}\n`);
+    writePrivateFile(temporary, `${id} ${macFor(name, id, env, tag)}\n`);
     renameSync(temporary, target);
   } finally {
     rmSync(temporary, { force: true });

@@ -13,11 +13,12 @@
  * mark without the heartbeat's word (an older version's) still does.
  */
 import { readlinkSync } from 'node:fs';
-import { lstat, lutimes, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
 import { UsageError } from '@oxydra/types';
+import { readStoreFile } from './fs-utils.js';
 
 const FOLDER = 'active-runs';
 const RUN_ID = /^[ru]-[0-9a-f]{8}$/;
@@ -113,7 +114,7 @@ export async function refuseWhileRunsActive(gitDir: string, doing: string): Prom
   for (const run of await readdir(folder).catch(() => [])) {
     if (!RUN_ID.test(run)) continue;
     const path = join(folder, run);
-    const mark = (await readFile(path, 'utf8').catch(() => '')).trim();
+    const mark = (readStoreFile(path) ?? '').trim();
     let judged = markLive(mark);
     if (judged === 'elsewhere' && mark.endsWith(` ${BEAT_WORD}`) && (await untouchedFor(path)) > STALE_MS) {
       judged = false;

@@ -1,8 +1,9 @@
 /** Small file-system helpers of the checkpoint store. */
 import type { BigIntStats } from 'node:fs';
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readSmallFile } from '@oxydra/types/fs';
 
 export async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
@@ -11,8 +12,23 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** The most any of the store's own small files (config, a mark, the lock, a ref, the restore journal) is read. */
+const STORE_FILE_MAX_BYTES = 1 << 20;
+
+/**
+ * The text of one of the store's own small files, undefined when it is missing or is not a
+ * regular file of at most STORE_FILE_MAX_BYTES. Files inside checkpoints.git can be put there by
+ * a `git pull` into the workspace (git writes links): a link to a FIFO made readFile wait
+ * forever, one to /dev/zero read until memory ran out. readSmallFile never follows a link and
+ * never waits on a FIFO.
+ */
+export function readStoreFile(path: string): string | undefined {
+  const file = readSmallFile(path, { maxBytes: STORE_FILE_MAX_BYTES });
+  return file.ok ? file.bytes.toString('utf8') : undefined;
+}
+
 export async function writeIfDifferent(path: string, content: string): Promise<void> {
-  if ((await readFile(path, 'utf8').catch(() => undefined)) === content) return;
+  if (readStoreFile(path) === content) return;
   // Whole or not at all: a half-written git config or attributes file would break every call.
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, content);

@@ -4,10 +4,10 @@
  * was killed is taken over at once, not after a minute of waiting for its refreshes to stop.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLive, PLACE, processStamp } from './active-runs.js';
-import { isCode } from './fs-utils.js';
+import { isCode, readStoreFile } from './fs-utils.js';
 import { CheckpointError } from './types.js';
 
 /** A lock whose holder stopped refreshing it for this long belongs to a dead process. */
@@ -25,12 +25,17 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<() =
     } catch (error) {
       if (!isCode(error, 'EEXIST')) throw error;
     }
-    const info = await stat(path).catch(() => undefined);
-    const held = await readFile(path, 'utf8').catch(() => undefined);
+    const info = await lstat(path).catch(() => undefined);
+    // Not a lock any process of ours made (a link a git pull put there): removed like a dead one.
+    const planted = info !== undefined && !info.isFile();
+    const held = planted ? '' : readStoreFile(path);
     // The holder refreshes the mtime while it works, so an old lock means a dead holder; so does
     // a holder process that is gone (killed mid-operation). A lock of an older version names
     // no holder and waits for the refreshes to stop.
-    if (held !== undefined && ((info && Date.now() - info.mtimeMs > LOCK_STALE_MS) || holderGone(held))) {
+    if (
+      held !== undefined &&
+      (planted || (info && Date.now() - info.mtimeMs > LOCK_STALE_MS) || holderGone(held))
+    ) {
       await takeOver(path, held);
       continue;
     }
@@ -47,7 +52,7 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<() =
   return async () => {
     clearInterval(heartbeat);
     // Only remove our own lock: after a stale takeover the file may belong to someone else.
-    if ((await readFile(path, 'utf8').catch(() => '')) === token) await rm(path, { force: true });
+    if (readStoreFile(path) === token) await rm(path, { force: true });
   };
 }
 
@@ -70,6 +75,6 @@ async function takeOver(path: string, judged: string): Promise<void> {
   } catch {
     return; // gone already: another waiter took it over
   }
-  if ((await readFile(aside, 'utf8').catch(() => judged)) !== judged) await link(aside, path).catch(() => {});
+  if ((readStoreFile(aside) ?? judged) !== judged) await link(aside, path).catch(() => {});
   await rm(aside, { force: true });
 }

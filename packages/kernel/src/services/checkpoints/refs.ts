@@ -1,7 +1,8 @@
 /** The checkpoint branch and tags: reading, moving and resolving them. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readStoreFile } from './fs-utils.js';
 import type { Git } from './git.js';
 import { CheckpointError, type CheckpointTag } from './types.js';
 
@@ -10,8 +11,16 @@ export const HEAD_REF = 'refs/heads/checkpoints';
 /** The newest checkpoint, undefined before the first. */
 export async function readHead(git: Git): Promise<string | undefined> {
   // We never pack refs, so the loose file is the fast path; git answers if someone did.
-  const loose = await readFile(join(git.gitDir, HEAD_REF), 'utf8').catch(() => '');
+  const path = join(git.gitDir, HEAD_REF);
+  const loose = readStoreFile(path) ?? '';
   if (/^[0-9a-f]{40,64}\n?$/.test(loose)) return loose.trim();
+  // Not asked of git: git follows a link at a ref and would wait on a FIFO as readFile did.
+  const info = await lstat(path).catch(() => undefined);
+  if (info && !info.isFile()) {
+    throw new CheckpointError(
+      `the checkpoint branch ${path} is not a regular file (a link put into the store?); move it away`,
+    );
+  }
   return (await git.text(['rev-parse', '--verify', '-q', HEAD_REF], { okExitCodes: [1] })) || undefined;
 }
 

@@ -2,9 +2,9 @@
  * The checkpoint repository's own files: written at every open (nothing else configures it),
  * and the leftovers of a crashed operation cleared before the next one.
  */
-import { lstat, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists, writeIfDifferent } from './fs-utils.js';
+import { exists, readStoreFile, writeIfDifferent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { pinFolder } from './no-follow.js';
 import { HEAD_REF } from './refs.js';
@@ -42,9 +42,7 @@ const OWN_FILES: readonly (readonly [string, string])[] = [
  * (each `oxydra run` does) writes nothing, and needs neither the lock nor git.
  */
 export async function repositoryReady(gitDir: string): Promise<boolean> {
-  const found = await Promise.all(
-    OWN_FILES.map(([name]) => readFile(join(gitDir, name), 'utf8').catch(() => undefined)),
-  );
+  const found = await Promise.all(OWN_FILES.map(([name]) => readStoreFile(join(gitDir, name))));
   return OWN_FILES.every(([, content], at) => found[at] === content);
 }
 
@@ -58,7 +56,7 @@ export async function initRepository(git: Git): Promise<void> {
   await writeIfDifferent(join(git.gitDir, 'config'), CONFIG_FILE);
   // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before". Read first:
   // it already does after the first open, and git would cost each `oxydra run` a process.
-  if ((await readFile(join(git.gitDir, 'HEAD'), 'utf8').catch(() => '')) !== `ref: ${HEAD_REF}\n`) {
+  if (readStoreFile(join(git.gitDir, 'HEAD')) !== `ref: ${HEAD_REF}\n`) {
     await git.run(['symbolic-ref', 'HEAD', HEAD_REF]);
   }
   await mkdir(info, { recursive: true });
@@ -96,7 +94,7 @@ const RESTORE_PREFIX = /^\.oxydra-restore-[0-9a-f]{16}-$/;
 /** Removes what a restore killed mid-write left behind (under the store's lock). */
 async function sweepRestoreLeftovers(gitDir: string, workspace: string): Promise<void> {
   const path = join(gitDir, RESTORE_JOURNAL);
-  const journal = parse(await readFile(path, 'utf8').catch(() => ''));
+  const journal = parse(readStoreFile(path) ?? '');
   for (const dir of journal?.dirs ?? []) {
     // Through the folder pinned without a link: a folder swapped for a link is skipped, never
     // swept through into wherever it points.
