@@ -34,7 +34,7 @@ describe('a new kernel database', () => {
  * A power cut in a new file's first milliseconds, on a file system that writes a file's size before
  * its data, leaves its first page as zeros: SQLite's "not a database". With nothing in its WAL
  * such a file holds nothing (kernel-db.ts's emptyUnwrittenFile) and is made again. Since the origin
- * id is kept inside the database (state-binding.ts), a file with this user's record that SQLite
+ * id is kept inside the database (state-origin.ts), a file with this user's record that SQLite
  * cannot read holds no id, so it is set aside (renamed with its WAL, never deleted: nothing in it is
  * lost) and a fresh one starts, rather than refused: a database it cannot read is one it cannot
  * tell apart from one put there by someone else.
