@@ -63,9 +63,11 @@ describePostgres('oxydra store copy (the binary)', () => {
     writeSync(file, Buffer.alloc(100, 0xff), 0, 100, 0);
     closeSync(file);
     const damaged = sandbox.run('store', 'copy', '--to', POSTGRES_URL, '--schema', schema);
-    expect(damaged.status, damaged.stderr).toBe(1);
+    // Its id cannot be read, so it cannot be told from a planted file: refused as not usable,
+    // with a hint that fits a damaged file (a backup), not adoption.
+    expect(damaged.status, damaged.stderr).toBe(2);
     expect(damaged.stderr).toMatch(
-      /^error: a database of this workspace is damaged: file is not a database \(SQLITE_NOTADB\)\n {2}hint: .*backup.*\n$/,
+      /^error: cannot copy from .*memory\.db: it cannot be read as a database \(file is not a database\), so nothing in it is used\n {2}hint: .*backup.*\n$/,
     );
     expect(await schemaMade()).toBe(false);
     // A link planted in its place: refused, and left as it is.

@@ -27,12 +27,17 @@ export interface Side {
  * nothing reported as complete (exit 0) while the data, or a file planted in the folder, stays
  * behind. A target's are set aside as every command does: a copy needs an empty target anyway.
  */
+/** How stateStanding says a file SQLite cannot read (damaged, or no database at all): adopting it would not help. */
+const UNREADABLE = 'it cannot be read as a database';
+
 function refuseForeignSource(paths: readonly string[]): void {
   for (const path of paths) {
     const { standing, why } = stateStanding(path);
     if (standing !== 'foreign') continue;
     throw new UsageError(`cannot copy from ${path}: ${why ?? 'it is not yours'}, so nothing in it is used`, {
-      hint: "if it is a file this user made, record it with `oxydra trust --adopt-state`, then copy again (a link or another user's file is never used)",
+      hint: why?.startsWith(UNREADABLE)
+        ? 'if it is your own database, damaged, restore it from a backup; otherwise move it aside (with its -wal and -shm files)'
+        : "if it is a file this user made, record it with `oxydra trust --adopt-state`, then copy again (a link or another user's file is never used)",
     });
   }
 }
