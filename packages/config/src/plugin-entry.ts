@@ -4,11 +4,11 @@
  * kernel, which imports that file, and for workspace trust, which holds back a plugin of the
  * user's own configuration that would be loaded from the workspace's files (its node_modules).
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@oxydra/types';
-import { isInside } from '@oxydra/types/fs';
+import { isInside, readSmallFile } from '@oxydra/types/fs';
 import { type ConfigLayer, isPlainObject, type PlainObject } from './layers.js';
 import type { HeldKey } from './trust-rules.js';
 
@@ -29,6 +29,7 @@ export function pluginEntryFile(from: string, workspace: string, key: string): s
   }
   // An npm package: resolved from the workspace, as `node` would from a file there.
   const require = createRequire(join(workspace, 'package.json'));
+  checkManifestsOnTheWay(from, workspace, require.resolve.paths(from) ?? [], key);
   try {
     return require.resolve(from);
   } catch {
@@ -47,16 +48,61 @@ export function pluginEntryFile(from: string, workspace: string, key: string): s
   );
 }
 
+/** The most of a plugin's package.json read (they are a few KB). */
+const MANIFEST_MAX_BYTES = 1 << 20;
+
+/**
+ * A package.json of a plugin, or undefined when there is none. Read under readSmallFile's rules
+ * (a link is followed, as node follows it): a FIFO planted in the workspace's node_modules made
+ * the read (and node's own resolver) wait forever, a device or a huge file read without end.
+ */
+function readManifest(manifest: string, key: string): Buffer | undefined {
+  const file = readSmallFile(manifest, { maxBytes: MANIFEST_MAX_BYTES, followLinks: true });
+  if (file.ok) return file.bytes;
+  if (file.problem === 'missing') return undefined;
+  throw new ConfigError(
+    `plugin ${key}: ${manifest} ${file.detail}`,
+    { keyPath: `plugins.load.${key}.from` },
+    {
+      hint: 'remove it, or reinstall the package so its package.json is a regular file',
+    },
+  );
+}
+
+/**
+ * Node's resolver reads package.json files with a blocking read that nothing bounds: the
+ * package scope of the workspace (its folder and those above, up to the first package.json) and
+ * the package's folder in each node_modules on the way. Each is checked first, so a FIFO, a
+ * device or a huge file there is a one-line error naming it rather than a hang.
+ */
+function checkManifestsOnTheWay(
+  from: string,
+  workspace: string,
+  bases: readonly string[],
+  key: string,
+): void {
+  for (let dir = resolve(workspace); ; dir = dirname(dir)) {
+    if (readManifest(join(dir, 'package.json'), key) !== undefined || dirname(dir) === dir) break;
+  }
+  const parts = from.split('/');
+  const name = from.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? from);
+  for (const base of bases) readManifest(join(base, name, 'package.json'), key);
+}
+
 /** A plugin folder's entry module: its package.json "exports"/"module"/"main", else index.js. */
 function packageEntry(folder: string, key: string): string {
   const manifest = join(folder, 'package.json');
   let entry = 'index.js';
-  if (existsSync(manifest)) {
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-      exports?: unknown;
-      module?: string;
-      main?: string;
-    };
+  const text = readManifest(manifest, key);
+  if (text !== undefined) {
+    let pkg: { exports?: unknown; module?: string; main?: string };
+    try {
+      pkg = JSON.parse(text.toString('utf8')) as typeof pkg;
+    } catch {
+      throw new ConfigError(`plugin ${key}: ${manifest} is not valid JSON`, {
+        keyPath: `plugins.load.${key}.from`,
+      });
+    }
     entry = exportEntry(pkg.exports) ?? pkg.module ?? pkg.main ?? entry;
   }
   const file = resolve(folder, entry);

@@ -29,6 +29,7 @@ import { registerChatCompletions } from './http/chat-completions.js';
 import { frameworkErrors, setErrorReplies } from './http/fastify-errors.js';
 import { ZOD_ONLY_SCHEMAS } from './http/fastify-schemas.js';
 import { registerHealthRoutes } from './http/health.js';
+import { useBoundedJson } from './http/json-body.js';
 import { registerKernelAdminRoutes } from './http/kernel-admin.js';
 import { registerKernelApprovalRoutes } from './http/kernel-approvals.js';
 import { registerLoginRedeem } from './http/login-redeem.js';
@@ -149,6 +150,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     schemaController: ZOD_ONLY_SCHEMAS,
     frameworkErrors,
   });
+  // Before any route or plugin is registered: each plugin scope keeps the parsers it started with.
+  useBoundedJson(app);
   await app.register(fastifyWebsocket, {
     options: {
       // Frames over max_frame_bytes get an error frame; only far larger ones cost the connection.

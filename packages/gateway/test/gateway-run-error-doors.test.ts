@@ -42,15 +42,18 @@ it("MCP's run_agent failure says internal error, not the run's message", async (
   await client.close();
 });
 
-it("an A2A request the SDK fails inside answers internal error, not the library's message", async () => {
-  // 2,000 nested arrays in a message's metadata: the SDK's own conversion runs out of stack.
+it("an A2A request nested too deep for the SDK never reaches it, nor gets the library's message", async () => {
+  // 2,000 nested arrays in a message's metadata: the SDK's own conversion ran out of stack (answered
+  // -32603 'internal error in the gateway'); the body is now refused as it is parsed (json-body.ts).
   const nested = `${'['.repeat(2000)}${']'.repeat(2000)}`;
   const response = await fetch(`${env.gateway.url}/a2a`, {
     method: 'POST',
     headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
     body: `{"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"kind":"message","messageId":"m","role":"user","parts":[{"kind":"text","text":"hi"}],"metadata":{"x":${nested}}}}}`,
   });
-  const body = (await response.json()) as { error: { code: number; message: string } };
-  expect(body.error.code).toBe(-32603);
-  expect(body.error.message).toBe('internal error in the gateway (details are in its log)');
+  expect(response.status).toBe(400);
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe('invalid_json');
+  expect(body.error.message).toMatch(/nests arrays and objects deeper than 256 levels/);
+  expect(JSON.stringify(body)).not.toContain('call stack');
 });

@@ -13,6 +13,7 @@ import type { Principal } from '@oxydra/kernel/admin';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PUBLIC_ROUTE, principalOf } from '../auth.js';
 import { publicFailure } from '../errors.js';
+import { boundedJsonParser } from '../http/json-body.js';
 import { replyError } from '../http/reply-error.js';
 import { writeUnlessBehind } from '../slow-readers.js';
 import { StreamSlots } from '../stream-slots.js';
@@ -126,12 +127,8 @@ export function registerA2aRoutes(
 
   // A2A clients may send their own media type; its body is JSON like any other, parsed by
   // Fastify's own parser so `__proto__` and `constructor.prototype` keys are refused here too
-  // (a plain JSON.parse took them in and handed them to the SDK).
-  app.addContentTypeParser(
-    A2A_CONTENT_TYPE,
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  // (a plain JSON.parse took them in and handed them to the SDK), under the same depth bound.
+  app.addContentTypeParser(A2A_CONTENT_TYPE, { parseAs: 'string' }, boundedJsonParser(app));
 
   app.post(A2A_PATH, async (request, reply) => {
     const loaded = await sdk();

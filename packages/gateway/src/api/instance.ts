@@ -6,6 +6,7 @@ import type { Kernel } from '@oxydra/kernel';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { frameworkErrors, setErrorReplies } from '../http/fastify-errors.js';
 import { ZOD_ONLY_SCHEMAS } from '../http/fastify-schemas.js';
+import { useBoundedJson } from '../http/json-body.js';
 import type { GatewayLogger } from '../types.js';
 import { type ApiOptions, registerApi } from './index.js';
 
@@ -22,6 +23,7 @@ export async function buildApiInstance(kernel: Kernel, options: ApiDoorOptions):
     schemaController: ZOD_ONLY_SCHEMAS,
     frameworkErrors,
   });
+  useBoundedJson(instance);
   setErrorReplies(instance, options.log, options.maxBodyBytes);
   registerApi(instance, kernel, options);
   await instance.ready();

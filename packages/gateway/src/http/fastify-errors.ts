@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayLogger } from '../types.js';
+import { JsonTooDeepError } from './json-body.js';
 import { replyError } from './reply-error.js';
 
 /**
@@ -40,6 +41,7 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 function fastifyErrorReply(reply: FastifyReply, error: FastifyError, maxBodyBytes: number): FastifyReply {
   const status = error.statusCode ?? 500;
   if (error.validation) return replyError(reply, 400, 'invalid_request', `invalid request: ${error.message}`);
+  if (error instanceof JsonTooDeepError) return replyError(reply, 400, 'invalid_json', error.message);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return replyError(

@@ -19,12 +19,12 @@ import {
   ftruncateSync,
   lstatSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { readSmallFile } from '@oxydra/types/fs';
 import type { ListingCache } from './listing-cache.js';
 import { parseManifest } from './tree-state.js';
 import type { DirListing, GitEntry, TreeState } from './types.js';
@@ -96,9 +96,26 @@ function openRegularForWriting(path: string, flags = 0): number | undefined {
   return undefined;
 }
 
-export function readStatCache(gitDir: string): StatCache | undefined {
+/**
+ * The most a cache of `maxFiles` files is read: its rows name each file about four times (files,
+ * listing, manifest, folder children) with a sha and a stamp, some 200 bytes and the path's
+ * length four times over, so 1 KiB a file leaves room for paths of 200 characters on average.
+ * A larger file (a cache of longer paths, or a planted sparse file of gigabytes) is not read at
+ * all: the capture reads every file once, as without a cache.
+ */
+export function statCacheMaxBytes(maxFiles: number): number {
+  return Math.max(maxFiles, 1024) * 1024;
+}
+
+/**
+ * The cache left in `gitDir`, undefined when it is missing, damaged, over `maxBytes`, or not a
+ * regular file (a link, a FIFO or a device a `git pull` put there: readSmallFile's rules).
+ */
+export function readStatCache(gitDir: string, maxBytes: number): StatCache | undefined {
+  const file = readSmallFile(join(gitDir, CACHE_FILE), { maxBytes });
+  if (!file.ok) return undefined;
   try {
-    const data = JSON.parse(readRegular(join(gitDir, CACHE_FILE))) as {
+    const data = JSON.parse(file.bytes.toString('utf8')) as {
       format?: unknown;
       clockNs?: unknown;
       files?: unknown;
@@ -182,17 +199,6 @@ function rewriteInPlace(file: string, text: string): boolean {
     ftruncateSync(fd);
     writeFileSync(fd, text);
     return true;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A regular file's text; throws for anything else (a link, or a FIFO that would block). */
-function readRegular(file: string): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
-    return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
   }

@@ -22,7 +22,7 @@ import { acquireLock } from './lock.js';
 import { writeObject, writeTrees } from './objects.js';
 import { createTag, HEAD_REF, listTags, moveHead, readHead, resolveOrThrow, resolveRef } from './refs.js';
 import { clearLeftovers, initRepository, repositoryReady } from './repository.js';
-import { readStatCache, type StatCache, writeStatCache } from './stat-cache.js';
+import { readStatCache, type StatCache, statCacheMaxBytes, writeStatCache } from './stat-cache.js';
 import {
   compareStates,
   EMPTY_MANIFEST,
@@ -60,6 +60,8 @@ export class CheckpointStore {
   // What the last capture learnt (file stamps and shas, the newest checkpoint's state); read
   // from the repository by the first capture of a process.
   private statCache: StatCache | undefined;
+  // The most the stored cache is read: what a capture of max_files files writes.
+  private readonly statCacheMaxBytes: number;
 
   private constructor(
     readonly workspace: string,
@@ -68,6 +70,7 @@ export class CheckpointStore {
     this.gitDir = checkpointGitDir(workspace);
     this.git = new Git(workspace, this.gitDir);
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
+    this.statCacheMaxBytes = statCacheMaxBytes(options.maxFiles ?? DEFAULT_MAX_FILES);
     this.capturer = new WorkspaceCapture(
       workspace,
       this.git,
@@ -245,13 +248,13 @@ export class CheckpointStore {
   private knownAt(parent: string | undefined): StatCache | undefined {
     const memory = this.statCache;
     if (memory && (parent === undefined || memory.head?.commit === parent)) return memory;
-    const stored = readStatCache(this.gitDir);
+    const stored = readStatCache(this.gitDir, this.statCacheMaxBytes);
     return stored?.head?.commit === parent || !memory ? stored : memory;
   }
 
   /** The workspace now, for a diff or a restore: the files it reads are remembered, not committed. */
   private async captureNow(): Promise<Capture> {
-    const known = this.statCache ?? readStatCache(this.gitDir);
+    const known = this.statCache ?? readStatCache(this.gitDir, this.statCacheMaxBytes);
     const { capture, cache } = await this.capturer.capture(known);
     this.statCache = { ...cache, ...(known?.head ? { head: known.head } : {}) };
     return capture;
