@@ -43,8 +43,10 @@ const JSON_RPC_INTERNAL = -32603;
 /**
  * A JSON-RPC answer as a client may see it: an internal error's message (a library's or the
  * store's, which may name a path, a host or a credential) goes to the log, as publicFailure says.
+ * Exported for its test: since bodies nested past 256 levels are refused as they are parsed
+ * (json-body.ts), no request found from outside makes the SDK answer -32603.
  */
-function withoutInternalDetail(answer: unknown, log: GatewayLogger): unknown {
+export function withoutInternalDetail(answer: unknown, log: GatewayLogger): unknown {
   const error = (answer as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   if (error?.code !== JSON_RPC_INTERNAL) return answer;
   const message = publicFailure(new Error(String(error.message)), log, 'an A2A request');
