@@ -26,10 +26,9 @@ import { OutboxDelivery } from './delivery.js';
 import { MAX_FILES } from './files.js';
 import { HealthRecorder } from './health.js';
 import type { ChannelHostOptions, ChannelStatus } from './host-options.js';
+import { HostTurns, sessionKey } from './host-turns.js';
 import { PairingOffers } from './pairing-offers.js';
 import { recoverTurn } from './recover.js';
-import { RevocationWatch } from './revocation-watch.js';
-import { RunningTurns } from './running-turns.js';
 import { takeFiles } from './take-files.js';
 import { answerParts, runChatTurn } from './turn.js';
 import { ChannelSlots } from './turn-slots.js';
@@ -61,9 +60,7 @@ export class ChannelHost {
   /** Each conversation's chain of messages, so one conversation's messages run in order. */
   readonly #queues = new Map<string, Promise<void>>();
   /** The running turn of each sender's conversation: for /stop, a stop of the process, a revoked pairing. */
-  readonly #active = new RunningTurns();
-  /** While a paired sender's turn runs: the store's word of a pairing change stops it at once. */
-  readonly #revocations: RevocationWatch;
+  readonly #active: HostTurns;
   readonly #outbox: OutboxDelivery;
   /** The channel's turns at once (max_concurrent_turns), round-robin across users (turn-slots.ts). */
   readonly #turnSlots: ChannelSlots;
@@ -101,10 +98,12 @@ export class ChannelHost {
       maxFileBytes: options.maxFileBytes,
       vaultPath: options.vaultPath,
     });
-    this.#revocations = new RevocationWatch(
-      (listener) => options.store.onPairingsChanged(listener),
-      () => this.#stopRevoked().catch((error) => this.#readFailed(error)),
-    );
+    this.#active = new HostTurns({
+      name: options.channel.name,
+      senders: options.senders,
+      store: options.store,
+      log: options.log,
+    });
     this.#pairing = new PairingOffers(options.channel, options.store, this.#timer, options.log);
     const kernelApprovals = options.kernel.approvals;
     this.#approvals = kernelApprovals
@@ -152,7 +151,7 @@ export class ChannelHost {
       this.#active.stopAll();
       await drained;
     }
-    this.#revocations.update(false);
+    this.#active.close();
     this.#timer.clearTimeout(timer);
     await this.#deliver();
     await this.#o.channel.close();
@@ -190,7 +189,7 @@ export class ChannelHost {
 
   /**
    * Delivers, every OUTBOX_CHECK_MS, what other processes put in the outbox; and, while a paired
-   * sender's turn runs, reads the pairings again. A revocation is told at once (#revocations:
+   * sender's turn runs, reads the pairings again. A revocation is told at once (host-turns.ts:
    * the store's event in this process, a watch on its file for another); this re-read is what
    * stops the turn where no such word comes (a file system that gives no file events).
    */
@@ -198,36 +197,9 @@ export class ChannelHost {
     while (!this.#closing.signal.aborted) {
       await this.#sleep(OUTBOX_CHECK_MS);
       if (this.#closing.signal.aborted) break;
-      await this.#stopRevoked().catch((error) => this.#readFailed(error));
+      await this.#active.stopRevoked().catch((error) => this.#active.readFailed(error));
       await this.#deliver();
     }
-  }
-
-  #readFailed(error: unknown): void {
-    this.#o.log(`${this.#name}: reading the pairings failed: ${(error as Error).message}`);
-  }
-
-  /** Records a running turn (or download) of the message's sender; watches for a revocation while one can be. */
-  #begin(message: ChannelInbound): AbortSignal {
-    const signal = this.#active.begin(sessionKey(message), message);
-    this.#revocations.update(this.#active.someUnlisted(this.#o.senders));
-    return signal;
-  }
-
-  #end(message: ChannelInbound): void {
-    this.#active.end(sessionKey(message));
-    this.#revocations.update(this.#active.someUnlisted(this.#o.senders));
-  }
-
-  /** Stops the running turns of senders no longer let in (the store's pairings read again when one may be). */
-  async #stopRevoked(reread = true): Promise<void> {
-    const { senders } = this.#o;
-    if (!this.#active.someUnlisted(senders)) return;
-    if (reread) senders.setPaired(await this.#o.store.pairedSenders(this.#name));
-    for (const { senderId, userId } of this.#active.stopRevoked(senders))
-      this.#o.log(
-        `${this.#name}: stopped the running turn of sender ${senderId}: no longer let in as ${userId}`,
-      );
   }
 
   async #poll(): Promise<void> {
@@ -274,7 +246,7 @@ export class ChannelHost {
       })
     ) {
       senders.setPaired(await this.#o.store.pairedSenders(this.#name));
-      await this.#stopRevoked(false);
+      await this.#active.stopRevoked(false);
     }
     for (const update of updates) {
       if (update.kind === 'button') {
@@ -317,7 +289,7 @@ export class ChannelHost {
     for (const stranger of strangers.values()) await this.#pairing.offer(stranger);
     for (const message of added) {
       // /stop stops the sender's own answer only (in a group, others' turns are theirs).
-      if (chatCommand(message.text) === 'stop') this.#active.stop(sessionKey(message));
+      if (chatCommand(message.text) === 'stop') this.#active.stop(message);
       this.#schedule(message);
     }
   }
@@ -357,7 +329,7 @@ export class ChannelHost {
     if (reply !== undefined) {
       await store.settle(message.seq, 'answered', this.#name, [this.#note(message, 'reply', reply)]);
     } else {
-      const signal = this.#begin(message);
+      const signal = this.#active.begin(message);
       try {
         const sessionId = await this.#session(message);
         const afterSeq =
@@ -401,7 +373,7 @@ export class ChannelHost {
           }
         }
       } finally {
-        this.#end(message);
+        this.#active.end(message);
       }
     }
     await this.#deliver();
@@ -409,7 +381,7 @@ export class ChannelHost {
 
   /** The message's files (take-files.ts); /stop stops their download, as it stops a turn. */
   async #takeFiles(message: ChannelInbound): ReturnType<typeof takeFiles> {
-    const stop = this.#begin(message);
+    const stop = this.#active.begin(message);
     try {
       return await takeFiles(message, {
         channel: this.#o.channel,
@@ -420,7 +392,7 @@ export class ChannelHost {
         log: this.#o.log,
       });
     } finally {
-      this.#end(message);
+      this.#active.end(message);
     }
   }
 
@@ -509,9 +481,4 @@ export class ChannelHost {
   #sleep(ms: number): Promise<void> {
     return sleepUnless(this.#timer, ms, this.#closing.signal);
   }
-}
-
-/** A conversation's session is per sender in a group (each sender is their own kernel user). */
-function sessionKey(message: ChannelInbound): string {
-  return `${message.conversation}/${message.userId}`;
 }

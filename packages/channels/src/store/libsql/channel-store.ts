@@ -26,7 +26,7 @@ import type {
   NewChannelPairingRequest,
 } from '@oxydra/types';
 import { ChannelHealthRows } from './health-rows.js';
-import { PairingChanges } from './pairing-changes.js';
+import { ChannelPairingRows } from './pairing-rows.js';
 import { CHANNEL_MIGRATIONS } from './schema.js';
 
 type Db = LocalDb;
@@ -145,13 +145,11 @@ export class LibsqlChannelStore implements ChannelStore {
   readonly #dropTarget;
   readonly #target;
   readonly #spoken;
-  readonly #pairing: PairingStatements;
-  readonly #pairingChanges: PairingChanges;
+  readonly #pairing: ChannelPairingRows;
 
-  /** `walPath`: the file's WAL, watched for other processes' pairing changes (pairing-changes.ts). */
+  /** `walPath`: the file's WAL, watched for other processes' pairing changes (pairing-rows.ts). */
   constructor(db: Db, walPath?: string) {
     this.#db = db;
-    this.#pairingChanges = new PairingChanges(walPath);
     this.#health = new ChannelHealthRows(db);
     this.#setTarget = db.prepare(
       `INSERT INTO channel_schedule_targets (schedule_id, channel, chat_id, thread_id, user_id) VALUES (?, ?, ?, ?, ?)
@@ -167,7 +165,7 @@ export class LibsqlChannelStore implements ChannelStore {
     this.#spoken = db
       .prepare('SELECT 1 FROM channel_inbound WHERE channel = ? AND chat_id = ? AND user_id = ? LIMIT 1')
       .raw(true);
-    this.#pairing = pairingStatements(db);
+    this.#pairing = new ChannelPairingRows(db, walPath);
     this.#cursor = db.prepare('SELECT cursor FROM channel_cursor WHERE channel = ?').raw(true);
     this.#setCursor = db.prepare(
       'INSERT INTO channel_cursor (channel, cursor) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET cursor = excluded.cursor',
@@ -373,42 +371,15 @@ export class LibsqlChannelStore implements ChannelStore {
     request: NewChannelPairingRequest,
     limits: { maxPending: number; staleBefore: string },
   ): Promise<'created' | 'pending' | 'full'> {
-    const p = this.#pairing;
-    const run = this.#db.transaction((): 'created' | 'pending' | 'full' => {
-      p.dropStale.run(channel, limits.staleBefore);
-      if (p.hasRequest.get(channel, request.senderId)) return 'pending';
-      if ((p.countRequests.get(channel) as [number])[0] >= limits.maxPending) return 'full';
-      p.insertRequest.run(
-        channel,
-        request.senderId,
-        request.name ?? null,
-        request.chatId,
-        request.codeHash,
-        request.requestedAt,
-      );
-      return 'created';
-    });
-    return run.immediate() as 'created' | 'pending' | 'full';
+    return this.#pairing.request(channel, request, limits);
   }
 
   async pairingRequests(channel: string | undefined, staleBefore: string): Promise<ChannelPairingRequest[]> {
-    const rows = (
-      channel === undefined
-        ? this.#pairing.allRequests.all(staleBefore)
-        : this.#pairing.requests.all(channel, staleBefore)
-    ) as [string, string, string | null, string, string, string][];
-    return rows.map(([ch, senderId, name, chatId, codeHash, requestedAt]) => ({
-      channel: ch,
-      senderId,
-      ...(name !== null ? { name } : {}),
-      chatId,
-      codeHash,
-      requestedAt,
-    }));
+    return this.#pairing.requests(channel, staleBefore);
   }
 
   async dropPairingRequest(channel: string, senderId: string): Promise<boolean> {
-    return this.#pairing.dropRequest.run(channel, senderId).changes === 1;
+    return this.#pairing.dropRequest(channel, senderId);
   }
 
   async pair(
@@ -416,40 +387,23 @@ export class LibsqlChannelStore implements ChannelStore {
     sender: { senderId: string; userId: string; name?: string },
     pairedAt: string,
   ): Promise<void> {
-    const p = this.#pairing;
-    this.#db
-      .transaction(() => {
-        p.upsertPaired.run(channel, sender.senderId, sender.userId, sender.name ?? null, pairedAt);
-        p.dropRequest.run(channel, sender.senderId);
-      })
-      .immediate();
-    // A second approval may have replaced the user a running turn is answered as.
-    this.#pairingChanges.told();
+    this.#pairing.pair(channel, sender, pairedAt);
   }
 
   async pairedSenders(channel: string): Promise<ChannelPairedSender[]> {
-    const rows = this.#pairing.paired.all(channel) as [string, string, string, string | null, string][];
-    return rows.map(([ch, senderId, userId, name, pairedAt]) => ({
-      channel: ch,
-      senderId,
-      userId,
-      ...(name !== null ? { name } : {}),
-      pairedAt,
-    }));
+    return this.#pairing.paired(channel);
   }
 
   async unpair(channel: string, senderId: string): Promise<boolean> {
-    const removed = this.#pairing.unpair.run(channel, senderId).changes === 1;
-    if (removed) this.#pairingChanges.told();
-    return removed;
+    return this.#pairing.unpair(channel, senderId);
   }
 
   onPairingsChanged(listener: () => void): () => void {
-    return this.#pairingChanges.listen(listener);
+    return this.#pairing.onChanged(listener);
   }
 
   async close(): Promise<void> {
-    this.#pairingChanges.close();
+    this.#pairing.close();
     this.#db.close();
   }
 
@@ -471,41 +425,4 @@ export class LibsqlChannelStore implements ChannelStore {
         p.file ?? null,
       );
   }
-}
-
-type PairingStatements = ReturnType<typeof pairingStatements>;
-
-const REQUEST = 'channel, sender_id, name, chat_id, code_hash, requested_at';
-
-/** The pairing tables' statements (unknown_senders = "pair"). */
-function pairingStatements(db: Db) {
-  return {
-    dropStale: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND requested_at < ?'),
-    hasRequest: db
-      .prepare('SELECT 1 FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?')
-      .raw(true),
-    countRequests: db.prepare('SELECT count(*) FROM channel_pairing_requests WHERE channel = ?').raw(true),
-    insertRequest: db.prepare(`INSERT INTO channel_pairing_requests (${REQUEST}) VALUES (?, ?, ?, ?, ?, ?)`),
-    requests: db
-      .prepare(
-        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE channel = ? AND requested_at >= ? ORDER BY requested_at, sender_id`,
-      )
-      .raw(true),
-    allRequests: db
-      .prepare(
-        `SELECT ${REQUEST} FROM channel_pairing_requests WHERE requested_at >= ? ORDER BY requested_at, channel, sender_id`,
-      )
-      .raw(true),
-    dropRequest: db.prepare('DELETE FROM channel_pairing_requests WHERE channel = ? AND sender_id = ?'),
-    upsertPaired: db.prepare(
-      `INSERT INTO channel_paired_senders (channel, sender_id, user_id, name, paired_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (channel, sender_id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, paired_at = excluded.paired_at`,
-    ),
-    paired: db
-      .prepare(
-        'SELECT channel, sender_id, user_id, name, paired_at FROM channel_paired_senders WHERE channel = ? ORDER BY paired_at, sender_id',
-      )
-      .raw(true),
-    unpair: db.prepare('DELETE FROM channel_paired_senders WHERE channel = ? AND sender_id = ?'),
-  };
 }
