@@ -177,7 +177,8 @@ class KernelFacade implements Kernel {
     await this.#table.killAll('the kernel is closing');
     this.#bus.closeAll();
     try {
-      await this.#base.audit.anchor(undefined, undefined, { flush: true });
+      // A kernel that used no audit entry opened no chain: it has no head to write.
+      await (await this.#base.audit.settled())?.anchor(undefined, undefined, { flush: true });
     } finally {
       // Spans still open end, and what is pending is exported (a bounded wait).
       await this.#telemetry?.shutdown();

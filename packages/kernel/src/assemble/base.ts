@@ -9,10 +9,9 @@ import { type AdapterFactories, releaseLocalModels } from '@oxydra/provider/core
 import { homeGuardedPaths, homeSecretPaths } from '@oxydra/sandbox/detect';
 import { createCoreTools, fileToolsPolicy, type PathPolicy, resolveVaultPath } from '@oxydra/tools';
 import type { AgentConfig, ControlStoreGroup, SandboxStatus, Tool, Usage } from '@oxydra/types';
-import { warnOnStderr } from '@oxydra/types';
+import { OxydraError, warnOnStderr } from '@oxydra/types';
 import type { PluginHost } from '../plugins/host.js';
-import { KernelAudit } from '../services/audit/audit-log.js';
-import { EntryHasher } from '../services/audit/entry.js';
+import type { KernelAudit } from '../services/audit/audit-log.js';
 import { UsageLog } from '../services/budgets/accounts.js';
 import { userScope } from '../services/budgets/caps.js';
 import { SpendingLedger } from '../services/budgets/spending.js';
@@ -57,11 +56,20 @@ export interface KernelBase {
   db: KernelDb;
   /** The control stores the services use: `stores.control` when given (PostgreSQL's), else `db`'s. */
   control: ControlStoreGroup;
-  audit: KernelAudit;
-  /** Spend and reservations against the [budgets] caps, across processes and restarts. */
-  spending: SpendingLedger;
-  /** One row per priced call (kernel.costs); undefined for a replay (its cassette costs nothing). */
-  usageLog?: UsageLog;
+  /** The audit chain, opened at its first use (HeldAudit, below): a kernel that runs nothing opens none. */
+  audit: HeldAudit;
+  /**
+   * Spend and reservations against the [budgets] caps, across processes and restarts: made at
+   * the first read of this field (the first turn's account, an embedding's charge, `costs`).
+   */
+  readonly spending: SpendingLedger;
+  /**
+   * One row per priced call (kernel.costs), made at the first read as `spending` is; undefined
+   * for a replay (its cassette costs nothing).
+   */
+  readonly usageLog?: UsageLog;
+  /** Closes what of the above was opened (closeBase). */
+  closeHeld: () => Promise<void>;
   /**
    * Checkpoints of the workspace around each run ([checkpoints] enabled), for undo: its module
    * loads at the first run that changes a file, or the first command that reads the history.
@@ -80,14 +88,15 @@ export interface KernelBase {
  * never refused, it is part of a turn that was allowed.
  */
 function embeddingCharger(
-  spending: SpendingLedger,
+  ledgers: { spending: () => SpendingLedger; usageLog: () => UsageLog | undefined },
   warn: (message: string) => void,
-  usageLog: UsageLog | undefined,
   embedder: { provider: string; model: () => string | undefined },
 ) {
   return (usage: Usage, userId: string | undefined) => {
     try {
       const model = embedder.model();
+      const spending = ledgers.spending();
+      const usageLog = ledgers.usageLog();
       spending.settle(
         spending.charged([userScope(userId)]),
         { usd: usage.costUsd, tokens: usage.inputTokens ?? 0 },
@@ -141,26 +150,17 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     ? await Promise.all([import('../plugins/load.js'), import('../plugins/host.js')])
     : undefined;
   const plugins = pluginModules ? await pluginModules[0].loadPlugins(config, workspace) : [];
-  // The audit chain's hasher first (should hash-wasm's own asynchronous set-up be needed, it goes
-  // on while the database opens: EntryHasher.create). Marked handled here, so that a database
-  // that fails to open leaves no unhandled rejection behind; KernelAudit.open still sees its failure.
-  const hasher = EntryHasher.create();
-  hasher.catch(() => undefined);
   const db = await openKernelDb(workspace);
   // The control stores the services write through: a host's (PostgreSQL's), else kernel.db's.
   const control = options.stores?.control ?? asyncControlStores(db);
-  let audit: KernelAudit;
-  try {
-    audit = await KernelAudit.open(workspace, db, {
+  // Opened (its module loaded, its head read, a legacy log imported) at its first use.
+  const audit = new HeldAudit(async () =>
+    (await import('../services/audit/audit-log.js')).KernelAudit.open(workspace, db, {
       maxEntries: config.audit.max_entries,
       secrets,
       stores: control,
-      hasher,
-    });
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+    }),
+  );
   const isolation = shellIsolation(
     config,
     workspace,
@@ -175,15 +175,25 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   );
   if (isolation.warning && (!isolation.standing || (await firstNotice(workspace, isolation.warning, env))))
     warn(isolation.warning);
-  const spending = new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control });
-  const usageLog = options.replay
-    ? undefined
-    : new UsageLog(db, {
+  // The ledger and the usage log are made at their first read (the getters below).
+  let spending: SpendingLedger | undefined;
+  let usageLog: UsageLog | undefined;
+  const ledgers = {
+    spending: () => {
+      spending ??= new SpendingLedger(db, { windowSecs: config.budgets.window_secs, stores: control });
+      return spending;
+    },
+    usageLog: () => {
+      if (options.replay) return undefined;
+      usageLog ??= new UsageLog(db, {
         retentionDays: config.budgets.usage_log_days,
         maxRows: config.budgets.usage_log_max_rows,
         warn,
         stores: control,
       });
+      return usageLog;
+    },
+  };
   let memory: WorkspaceMemory | undefined;
   const clock = options.clock;
   try {
@@ -196,7 +206,7 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
           config,
           workspace,
           env,
-          embeddingCharger(spending, warn, usageLog, embedder),
+          embeddingCharger(ledgers, warn, embedder),
           // Idle sessions' histories leave memory by the kernel's clock (tests drive it).
           clock ? { now: () => clock.now() } : {},
           options.stores ?? {},
@@ -284,8 +294,17 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     db,
     control,
     audit,
-    spending,
-    ...(usageLog ? { usageLog } : {}),
+    get spending() {
+      return ledgers.spending();
+    },
+    get usageLog() {
+      return ledgers.usageLog();
+    },
+    closeHeld: async () => {
+      audit.stopTimers();
+      await usageLog?.close();
+      spending?.close();
+    },
     ...(history ? { history } : {}),
     summarize: heldSummarizer(config, env),
     ...(config.skills.enabled
@@ -304,16 +323,142 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
   };
 }
 
+type Opened = KernelAudit;
+
+/**
+ * The audit chain, held (issue 32 item 1): its module (the chain, BLAKE3's hasher), its head's
+ * read and a legacy log's import wait for the first use: the first spawn's entries, a turn's
+ * anchor, `service('audit')`, a sandboxed command's egress. What is recorded before it is open
+ * waits in order and is recorded, in that order, when it opens: the chain is as it was when the
+ * kernel opened it at once. Failing to open, it fails each use with that error (a turn that
+ * awaits it fails with it, as openKernel once did).
+ */
+export class HeldAudit {
+  #audit: Opened | undefined;
+  #opening: Promise<Opened> | undefined;
+  #failed = false;
+  /** What was asked before it opened, in order. */
+  #waiting: ((audit: Opened | undefined) => void)[] = [];
+
+  constructor(private readonly openAudit: () => Promise<Opened>) {}
+
+  /** The chain when open (undefined before its first use, or when it could not open). */
+  get opened(): Opened | undefined {
+    return this.#audit;
+  }
+
+  /** Opens it at the first call; the same chain (or the same failure) after. */
+  open(): Promise<Opened> {
+    this.#opening ??= this.openAudit().then(
+      (audit) => {
+        this.#audit = audit;
+        this.#flush(audit);
+        return audit;
+      },
+      (error: unknown) => {
+        this.#failed = true;
+        this.#flush(undefined);
+        throw error instanceof OxydraError
+          ? error
+          : new Error(
+              `the audit chain in .oxydra/kernel.db could not be opened: ${(error as Error).message}`,
+              {
+                cause: error,
+              },
+            );
+      },
+    );
+    return this.#opening;
+  }
+
+  #flush(audit: Opened | undefined): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const call of waiting) call(audit);
+  }
+
+  /** `call` now when open, else in turn when it opens (not at all when it cannot). */
+  #use(call: (audit: Opened) => void): void {
+    if (this.#audit) call(this.#audit);
+    else if (!this.#failed) {
+      this.#waiting.push((audit) => audit && call(audit));
+      this.open().catch(() => {});
+    }
+  }
+
+  /** As #use, for a call whose answer the caller awaits (it fails as the opening did). */
+  #ask<T>(call: (audit: Opened) => Promise<T>): Promise<T> {
+    if (this.#audit) return call(this.#audit);
+    const opening = this.open();
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push((audit) => {
+        if (audit) call(audit).then(resolve, reject);
+      });
+      opening.catch(reject);
+    });
+  }
+
+  record(actor: string, type: string, data: Record<string, unknown>, resource = ''): Promise<unknown> {
+    return this.#ask((audit) => audit.record(actor, type, data, resource));
+  }
+
+  recordLater(actor: string, type: string, data: Record<string, unknown>, resource = ''): void {
+    this.#use((audit) => audit.recordLater(actor, type, data, resource));
+  }
+
+  readonly approval: Opened['approval'] = (record) => this.#ask((audit) => audit.approval(record));
+
+  /** The forwarding callback the sandbox and the MCP servers get: the first egress opens the chain. */
+  readonly egress: Opened['egress'] = (decision) => this.#use((audit) => audit.egress(decision));
+
+  observe(...args: Parameters<Opened['observe']>): void {
+    this.#use((audit) => audit.observe(...args));
+  }
+
+  provenance(...args: Parameters<Opened['provenance']>): void {
+    this.#use((audit) => audit.provenance(...args));
+  }
+
+  sessionCreated(sessionId: string): void {
+    this.#use((audit) => audit.sessionCreated(sessionId));
+  }
+
+  keepHeadFile(): void {
+    this.#use((audit) => audit.keepHeadFile());
+  }
+
+  /** KernelAudit.anchor; nothing (undefined) when the chain could not open: the turn failed with that. */
+  anchor(...args: Parameters<Opened['anchor']>): ReturnType<Opened['anchor']> {
+    if (this.#failed) return Promise.resolve(undefined);
+    return this.#ask((audit) => audit.anchor(...args));
+  }
+
+  /** The chain's head, or undefined when it is not open. */
+  async head(): Promise<{ seq: number; hash: string } | undefined> {
+    return this.#audit?.chain.head();
+  }
+
+  /**
+   * For closing: the chain once an opening begun has ended (undefined when none was begun, or
+   * it failed): a kernel that never used it has nothing to anchor.
+   */
+  async settled(): Promise<Opened | undefined> {
+    return this.#opening?.catch(() => undefined);
+  }
+
+  stopTimers(): void {
+    this.#audit?.stopTimers();
+  }
+}
+
 /** Closes what openBase opened (the kernel has killed its agents and anchored the audit chain). */
 export async function closeBase(base: KernelBase): Promise<void> {
-  base.audit.stopTimers();
   await base.toolSources?.close();
   await base.closeBrowser?.();
   // Local models (llama_cpp) hold memory, threads and GPU buffers for the process's life; a
   // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
   await releaseLocalModels();
-  await base.usageLog?.close();
-  base.spending.close();
+  await base.closeHeld();
   base.db.close();
   await base.memory?.close();
 }

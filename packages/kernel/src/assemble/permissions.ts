@@ -97,7 +97,12 @@ export function toolRefusal(
 /** The registry's `authorize` hook for an agent: refusals are audited. */
 export function authorizer(
   permissions: AgentPermissions,
-  options: { workspace: string; audit: KernelAudit; agentName: string; delegateTool: string },
+  options: {
+    workspace: string;
+    audit: Pick<KernelAudit, 'recordLater'>;
+    agentName: string;
+    delegateTool: string;
+  },
 ): (call: ToolInvocation, context: ToolContext) => string | undefined {
   const matchers = permissions.allowedPaths?.map((glob) => picomatch(glob, { dot: true }));
   const realWorkspace = realOrSelf(options.workspace);

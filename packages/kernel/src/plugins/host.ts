@@ -27,7 +27,7 @@ import { pluginTools } from './plugin-tools.js';
 
 export interface PluginHostOptions {
   workspace: string;
-  audit: KernelAudit;
+  audit: Pick<KernelAudit, 'recordLater'>;
   warn: (message: string) => void;
   memory: WorkspaceMemory | undefined;
   contextTimeoutMs: number;

@@ -54,6 +54,8 @@ async function runTurn(
   let result: AgentResult;
   let ending: RunEndEvent | undefined;
   try {
+    // The chain opens at the first turn (assemble/base.ts HeldAudit): one that cannot fails the turn.
+    if (!services.base.audit.opened) await services.base.audit.open();
     if (!record.session && spec.persist !== false && services.base.memory) {
       record.session = await openSession(services.base, services.base.memory, {
         ...(spec.sessionId !== undefined ? { id: spec.sessionId } : {}),
@@ -274,7 +276,7 @@ async function anchorAudit(
     services.base.warn(
       `could not record the audit chain's head: ${error instanceof Error ? error.message : String(error)}`,
     );
-    return services.base.audit.chain.head();
+    return services.base.audit.head();
   }
 }
 

@@ -20,7 +20,7 @@ export function kernelServiceHost(
     workspace: options.workspace,
     config: base.config,
     control: async () => base.control,
-    audit: async () => base.audit,
+    audit: () => base.audit.open(),
     spending: async () => base.spending,
     warn: base.warn,
     sessions: async () => base.memory?.db.sessions,

@@ -5,14 +5,13 @@
  * admin commands (open-services.ts).
  */
 import type { AgentConfig } from '@oxydra/types';
-import type { KernelAudit } from '../audit/audit-log.js';
-import type { WorkspaceHistory } from './workspace-history.js';
+import type { AuditRecorder, WorkspaceHistory } from './workspace-history.js';
 
 /** Opens the history at the first call (the same one after); undefined with [checkpoints] off. */
 export function heldHistory(
   workspace: string,
   config: AgentConfig,
-  audit: KernelAudit,
+  audit: AuditRecorder,
 ): (() => Promise<WorkspaceHistory>) | undefined {
   if (!config.checkpoints.enabled) return undefined;
   let history: Promise<WorkspaceHistory> | undefined;

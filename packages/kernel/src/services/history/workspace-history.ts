@@ -9,11 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { UsageError } from '@oxydra/types';
-import type { KernelAudit } from '../audit/audit-log.js';
 // Types only: the store (git, capture, restore) is loaded when a run first changes a file or a
 // command reads the history, never by a run that only reads and talks.
 import type { Checkpoint, CheckpointTag, FileChange, RestoreReport } from '../checkpoints/index.js';
 import type { CheckpointStore } from '../checkpoints/store.js';
+
+/** What a restore records through: the kernel's audit chain (KernelAudit, or the held one). */
+export interface AuditRecorder {
+  record(actor: string, type: string, data: Record<string, unknown>, resource?: string): Promise<unknown>;
+}
 
 export interface RunHistory {
   run: string;
@@ -85,7 +89,7 @@ export class WorkspaceHistory implements CheckpointCalls {
 
   constructor(
     readonly workspace: string,
-    private readonly options: { maxFileBytes: number; maxFiles?: number; audit: KernelAudit },
+    private readonly options: { maxFileBytes: number; maxFiles?: number; audit: AuditRecorder },
   ) {}
 
   /** The store, opened (git init) on first use; a missing git is a clear usage error. */
