@@ -360,12 +360,9 @@ export class HeldAudit {
         this.#flush(undefined);
         throw error instanceof OxydraError
           ? error
-          : new Error(
-              `the audit chain in .oxydra/kernel.db could not be opened: ${(error as Error).message}`,
-              {
-                cause: error,
-              },
-            );
+          : new Error(`the audit chain could not be opened: ${(error as Error).message}`, {
+              cause: error,
+            });
       },
     );
     return this.#opening;
