@@ -333,7 +333,7 @@ type Opened = KernelAudit;
  * kernel opened it at once. Failing to open, it fails each use with that error (a turn that
  * awaits it fails with it, as openKernel once did).
  */
-export class HeldAudit {
+class HeldAudit {
   #audit: Opened | undefined;
   #opening: Promise<Opened> | undefined;
   #failed = false;
