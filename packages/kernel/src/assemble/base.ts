@@ -1,7 +1,9 @@
 /**
  * The long-lived half of assembly, done once per kernel: the secret policy, the sandbox (probed
  * once: it starts a bubblewrap process), the core and memory tools, the memory database and the
- * summarizer. Each agent's assembly (agent.ts) reuses these; nothing here depends on an agent.
+ * summarizer; the audit chain, the spending ledger and the usage log are held until their first
+ * use (HeldAudit, the getters). Each agent's assembly (agent.ts) reuses these; nothing here
+ * depends on an agent.
  */
 import { homedir } from 'node:os';
 import { firstNotice, loadedConfigSources, oxydraSecretDirectories } from '@oxydra/config';
