@@ -3,6 +3,7 @@
  * policy, its limits) and what it reports: the host's contract, apart from its work (host.ts).
  */
 import type { Kernel } from '@oxydra/kernel';
+import type { OwnerGrant } from '@oxydra/kernel/admin';
 import type { Clock } from '@oxydra/runtime';
 import type { Channel, ChannelStore, SessionStore } from '@oxydra/types';
 import type { ChannelSection } from './platforms.js';
@@ -24,15 +25,16 @@ type HostKernel = TurnKernel & {
 
 /**
  * The host's view of a kernel. The channels serve every listed sender's sessions (each turn
- * runs as its sender's user), so they hold the whole store, the workspace owner's path of the
- * kernel's session access; undefined when memory is off.
+ * runs as its sender's user), so they hold the whole store, which the kernel's session access
+ * hands only against its owner grant (given by whoever opened the kernel); undefined when
+ * memory is off.
  */
-export async function hostKernelOf(kernel: Kernel): Promise<HostKernel> {
+export async function hostKernelOf(kernel: Kernel, owner: OwnerGrant): Promise<HostKernel> {
   return {
     agents: kernel.agents,
     approvals: kernel.approvals,
     service: kernel.service,
-    sessions: await (await kernel.service('sessionAccess')).ownerStore({}),
+    sessions: await (await kernel.service('sessionAccess')).ownerStore(owner),
   };
 }
 

@@ -5,6 +5,7 @@
  * processes never answer one channel.
  */
 import type { Kernel } from '@oxydra/kernel';
+import type { OwnerGrant } from '@oxydra/kernel/admin';
 import { type Channel, UsageError } from '@oxydra/types';
 import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
@@ -17,6 +18,8 @@ import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js
 
 export interface RunChannelsOptions {
   kernel: Kernel;
+  /** The kernel's owner grant (`kernel.ownerGrant()`): the channels serve every sender's sessions. */
+  owner: OwnerGrant;
   env?: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** What this process is ("oxydra channels run"): recorded with each channel, named to a second process refused. */
@@ -116,7 +119,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
       const people = section.senders.flatMap((sender) => sender.platform_ids);
       opened.push({ name, section, channel: withDirectChats(channel, people) });
     }
-    const hostKernel = await hostKernelOf(kernel);
+    const hostKernel = await hostKernelOf(kernel, options.owner);
     if (!hostKernel.sessions && opened.length > 0)
       log('channels: memory is off: every message is answered without the earlier ones');
     const userSlots = await kernel.service('admission');

@@ -60,7 +60,7 @@ async function twoRunningTurns(timer?: Clock) {
   const channel = new ScriptedChannel();
   const log: string[] = [];
   const host = new ChannelHost({
-    kernel: await hostKernelOf(kernel),
+    kernel: await hostKernelOf(kernel, await kernel.ownerGrant()),
     userSlots: await kernel.service('admission'),
     channel,
     store,

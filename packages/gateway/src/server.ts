@@ -120,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new GatewayHub({
     // The hub runs every user's sessions, as the workspace's owner; each client's reads and
     // writes go through `access` with that client's user first.
-    store: (await access.ownerStore({}))!,
+    store: (await access.ownerStore(options.owner))!,
     access,
     admission,
     spawner: kernel.agents,

@@ -5,6 +5,7 @@
  */
 import type { WorkspaceTrust } from '@oxydra/config';
 import type { Kernel } from '@oxydra/kernel';
+import type { OwnerGrant } from '@oxydra/kernel/admin';
 import type { ChannelReport } from '@oxydra/types';
 import type { GatewayClusterOptions } from './cluster/options.js';
 
@@ -65,6 +66,11 @@ export interface GatewayOptions {
   token: string;
   /** Runs every turn; its memory database holds the sessions (memory must be on). */
   kernel: Kernel;
+  /**
+   * The kernel's owner grant (`await kernel.ownerGrant()`, taken by whoever opened the kernel):
+   * the hub runs every user's sessions, so it holds the whole store, which only the grant opens.
+   */
+  owner: OwnerGrant;
   limits?: Partial<GatewayLimits>;
   log?: GatewayLogger;
   clock?: Clock;

@@ -1,11 +1,12 @@
 /**
  * The REST API under /api/v1 against a real gateway, who sees what: session search takes % and _
  * literally and a user token finds only its own; the approvals queue (listed and streamed as SSE)
- * goes to admin tokens only; a user token keeps to its own user's data and out of admin routes.
+ * goes to admin tokens only; a user token keeps to its own user's data and out of admin routes
+ * (another user's session, read, exported or counted, is answered like a missing one).
  * The document and every route: gateway-api-routes.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
+import { auth, call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
 import { helloClient } from './hello-client.js';
 import { ownerSessions, sendTurn, TOKEN } from './helpers.js';
 
@@ -104,5 +105,59 @@ describe('REST API /api/v1', () => {
     // Costs are its own user's only, whatever it names.
     const costs = (await call('get', '/costs', {}, { token, query: 'by=user&user_id=carol' })).body;
     expect(costs.rows.map((row: { key: string }) => row.key)).toEqual([]);
+  });
+
+  it("answers a user token another user's session like a missing one on every read, and counts only its own", async () => {
+    const store = await ownerSessions(env.kernel);
+    const spec = (goal: string) => ({
+      version: 1 as const,
+      directive: { goal, constraints: [], criteria: [] },
+      attempts: [],
+      maxAttempts: 1,
+      state: 'running' as const,
+    });
+    for (const user of ['fay', 'gus'] as const) {
+      const id = `owned-${user}`;
+      await store.create({ id, userId: user, title: `${user} notes`, channelOrigin: 'gateway' });
+      await store.appendTurn(id, [{ role: 'user', content: `${user} private words` }]);
+      // A spec run's record, as runSpec keeps it (session state "spec").
+      await store.setState(id, 'spec', JSON.stringify(spec(`${user} plan`)), null);
+    }
+    const fay = (await (await env.kernel.service('tokens')).add('fay', 'user', 'test', 'test')).token;
+    // Gus's session and one that does not exist: the same 404, whatever the read.
+    const reads: [string, string, string?][] = [
+      ['get', '/sessions/{id}'],
+      ['get', '/sessions/{id}/export', 'format=markdown'],
+      ['get', '/sessions/{id}/export', 'format=jsonl'],
+    ];
+    for (const [method, path, query] of reads) {
+      const foreign = await call(method, path, { id: 'owned-gus' }, { token: fay, query, expect: 404 });
+      const missing = await call(method, path, { id: 'owned-nobody' }, { token: fay, query, expect: 404 });
+      expect(foreign.text.replace('owned-gus', 'ID')).toBe(missing.text.replace('owned-nobody', 'ID'));
+      expect(foreign.text).not.toContain('gus private words');
+    }
+    // Her own: the transcript, its spec run, both exports. (Read without `call`: the stored spec
+    // run is passed through as written, camelCase keys and all, which its snake_case check refuses.)
+    const response = await fetch(`${env.gateway.url}/api/v1/sessions/owned-fay`, { headers: auth(fay) });
+    expect(response.status).toBe(200);
+    const own = (await response.json()) as { messages: unknown[]; spec: unknown };
+    expect(JSON.stringify(own.messages)).toContain('fay private words');
+    expect(own.spec).toMatchObject({ directive: { goal: 'fay plan' } });
+    for (const format of ['markdown', 'jsonl']) {
+      const text = (
+        await call(
+          'get',
+          '/sessions/{id}/export',
+          { id: 'owned-fay' },
+          { token: fay, query: `format=${format}` },
+        )
+      ).text;
+      expect(text).toContain('fay private words');
+    }
+    // Health counts her stored sessions, not every user's; an admin token counts all.
+    const health = (token?: string) =>
+      call('get', '/health', {}, token ? { token } : {}).then((r) => r.body.resources.stored_sessions);
+    expect(await health(fay)).toBe(1);
+    expect(await health()).toBe(await store.count());
   });
 });

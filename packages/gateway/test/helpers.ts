@@ -13,6 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayClient } from '@oxydra/gateway-client';
 import { type Kernel, type KernelOptions, openKernel } from '@oxydra/kernel';
+import type { OwnerGrant } from '@oxydra/kernel/admin';
 import {
   dropTestSchema,
   ON_POSTGRES,
@@ -265,6 +266,7 @@ export async function startTestGateway(
     port: 0,
     token: TOKEN,
     kernel,
+    owner: await ownerGrantOf(kernel),
     shutdownGraceMs: 2000,
     // GET /api/v1/channels reads the workspace's channel database, as `oxydra gateway`'s does.
     channels: async () =>
@@ -421,9 +423,21 @@ export function gatewayForAliceAndBob(overrides: TestGatewayOptions = {}): Alice
   return users;
 }
 
+const grants = new WeakMap<Kernel, Promise<OwnerGrant>>();
+
+/**
+ * The kernel's owner grant, taken once (a second `kernel.ownerGrant()` is refused) and kept for
+ * the test that opened the kernel: its gateway's hub and ownerSessions share it.
+ */
+export function ownerGrantOf(kernel: Kernel): Promise<OwnerGrant> {
+  const grant = grants.get(kernel) ?? kernel.ownerGrant();
+  grants.set(kernel, grant);
+  return grant;
+}
+
 /** The whole session store, through the kernel's owner-only path (the facade has no unscoped one). */
 export async function ownerSessions(kernel: Kernel): Promise<SessionStore> {
-  const store = await (await kernel.service('sessionAccess')).ownerStore({});
+  const store = await (await kernel.service('sessionAccess')).ownerStore(await ownerGrantOf(kernel));
   if (!store) throw new Error('memory is off: no sessions are stored');
   return store;
 }

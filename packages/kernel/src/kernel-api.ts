@@ -11,6 +11,7 @@ import type { PluginInfo } from './plugins/host.js';
 import type { BudgetSnapshot } from './services/budgets/accounts.js';
 import type { ResourceSnapshot } from './services/resources.js';
 import type { ServiceHost } from './services/service-host.js';
+import type { OwnerGrant } from './services/session-access.js';
 import type { KernelTelemetry } from './services/telemetry.js';
 import type {
   AgentHandle,
@@ -58,6 +59,13 @@ export interface Kernel {
    * exec): one instance each.
    */
   service: ServiceHost['service'];
+  /**
+   * The workspace owner's grant, the only key to the whole session store
+   * (`sessionAccess.ownerStore(grant)`): taken once, by the composition root as it opens the hosts
+   * that serve every user (the gateway's hub, the channels); a second ask is refused, so code given
+   * the kernel later (a route acting for a user) cannot take it.
+   */
+  ownerGrant(): Promise<OwnerGrant>;
   /** Several held services by name: `const { tokens, budgets } = await kernel.services('tokens', 'budgets')`. */
   services: ServiceHost['services'];
   subscribe(filter?: EventFilter): Subscription;

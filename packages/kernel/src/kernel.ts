@@ -53,6 +53,7 @@ class KernelFacade implements Kernel {
   #heldTools: import('./services/held-tools.js').HeldTools = () => [];
   #telemetry: Telemetry | undefined;
   #closed = false;
+  #ownerGranted = false;
 
   /** The agent table's: it asks the questions (services/agent-table.ts). */
   readonly approvals: Kernel['approvals'];
@@ -103,6 +104,14 @@ class KernelFacade implements Kernel {
   readonly personas: Kernel['personas'] = () => this.#personas.store();
   readonly service: Kernel['service'] = async (name) => (await this.#serviceHost()).service(name);
   readonly services: Kernel['services'] = async (...names) => (await this.#serviceHost()).services(...names);
+
+  readonly ownerGrant: Kernel['ownerGrant'] = async () => {
+    if (this.#ownerGranted)
+      throw new Error('the owner grant was taken already: the composition root holds it');
+    this.#ownerGranted = true;
+    const access = await this.service('sessionAccess');
+    return (await import('./services/session-access.js')).mintOwnerGrant(access);
+  };
 
   /** @internal openKernel's second half: what needs awaiting before the first spawn. */
   async start(): Promise<void> {

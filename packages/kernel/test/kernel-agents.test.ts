@@ -185,7 +185,7 @@ describe('session ownership', () => {
     expect(owner.sessionId).toBe(id);
   });
 
-  it("gives a host no way round the session rule: no unscoped store on the facade, a user's scope refused the whole one", async () => {
+  it('gives a host no way round the session rule: no unscoped store on the facade, the whole one only against the owner grant taken once', async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
     const bobs = (await kernel.agents.spawn({ prompt: 'bob secret', userId: 'bob' }).result).sessionId!;
     // Every session read of a host goes through sessionAccess, with the caller's user.
@@ -193,7 +193,11 @@ describe('session ownership', () => {
     const access = await kernel.service('sessionAccess');
     await expect(access.messages(bobs, { userId: 'alice' })).rejects.toThrow(/not found/);
     expect(await access.lookup(bobs, { userId: 'alice' })).toEqual([]);
-    await expect(access.ownerStore({ userId: 'alice' })).rejects.toThrow(/workspace owner's/);
+    // The whole store opens only with the kernel's owner grant, taken once: no scope opens it.
+    await expect(access.ownerStore({} as never)).rejects.toThrow(/owner grant/);
+    await expect(access.ownerStore({ userId: 'alice' } as never)).rejects.toThrow(/owner grant/);
+    expect(await access.ownerStore(await kernel.ownerGrant())).toBeDefined();
+    await expect(kernel.ownerGrant()).rejects.toThrow(/taken already/);
     // The workspace's owner (no user), and bob, read it.
     expect(JSON.stringify(await access.messages(bobs, {}))).toContain('bob secret');
     expect(JSON.stringify(await access.messages(bobs, { userId: 'bob' }))).toContain('bob secret');

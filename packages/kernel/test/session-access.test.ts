@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { type MemoryDatabase, openMemory } from '@oxydra/memory';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sessionAccess } from '../src/services/session-access.js';
+import { mintOwnerGrant, OwnerGrant, sessionAccess } from '../src/services/session-access.js';
+import type { SpecRecord } from '../src/spec/record.js';
 
 describe('the kernel session access rule', () => {
   let scratch: TempWorkspace;
@@ -74,11 +75,57 @@ describe('the kernel session access rule', () => {
     expect(await access.delete(bobs.id, {})).toBe(true);
   });
 
-  it("hands the whole store to the workspace's owner only: a user's scope cannot reach round the rule", async () => {
+  it('hands the whole store only against the grant minted for it: a forged one is refused', async () => {
     const access = sessionAccess(() => memory.sessions);
-    expect(await access.ownerStore({})).toBe(memory.sessions);
-    await expect(access.ownerStore({ userId: 'alice' })).rejects.toThrow(/workspace owner's/);
-    expect(await sessionAccess(() => undefined).ownerStore({})).toBeUndefined();
+    // What a host acting for a user could pass: a scope, a plain object, the class's prototype.
+    for (const grant of [{}, { userId: 'alice' }, null, 'owner']) {
+      await expect(access.ownerStore(grant as OwnerGrant)).rejects.toThrow(/owner grant/);
+    }
+    await expect(access.ownerStore(Object.create(OwnerGrant.prototype))).rejects.toThrow(/owner grant/);
+    expect(await access.ownerStore(mintOwnerGrant(access))).toBe(memory.sessions);
+    // A real grant opens only the access it was minted for (another kernel's is refused).
+    const other = sessionAccess(() => memory.sessions);
+    await expect(access.ownerStore(mintOwnerGrant(other))).rejects.toThrow(/owner grant/);
+    // Nobody outside the kernel mints one: the constructor wants the kernel's own key.
+    expect(() => new OwnerGrant(Symbol('owner grant'), access)).toThrow(/minted by the kernel only/);
+    const off = sessionAccess(() => undefined);
+    expect(await off.ownerStore(mintOwnerGrant(off))).toBeUndefined();
+  });
+
+  it("exports, reads the spec run of and counts only the scope's sessions, a foreign one like a missing one", async () => {
+    const access = sessionAccess(() => memory.sessions);
+    const bobs = await memory.sessions.create({ userId: 'bob', title: 'plans' });
+    await memory.sessions.appendTurn(bobs.id, [{ role: 'user', content: 'the secret plan' }]);
+    await memory.sessions.create({ userId: 'alice' });
+    const record: SpecRecord = {
+      version: 1,
+      directive: { goal: 'plan', constraints: [], criteria: [] },
+      attempts: [],
+      maxAttempts: 1,
+      state: 'running',
+    };
+    await access.storeSpecRecord(bobs.id, record, { userId: 'bob' });
+
+    for (const format of ['markdown', 'jsonl'] as const) {
+      const foreign = await access.export(bobs.id, format, { userId: 'alice' }).catch((e: Error) => e);
+      const missing = await access
+        .export('no-such-session', format, { userId: 'alice' })
+        .catch((e: Error) => e);
+      expect(foreign).toBeInstanceOf(Error);
+      expect((foreign as Error).message.replace(bobs.id, 'ID')).toBe(
+        (missing as Error).message.replace('no-such-session', 'ID'),
+      );
+      expect(await access.export(bobs.id, format, { userId: 'bob' })).toContain('the secret plan');
+    }
+    expect(await access.specRecord(bobs.id, { userId: 'alice' })).toBeUndefined();
+    expect((await access.specRecord(bobs.id, { userId: 'bob' }))?.state).toBe('running');
+    // alice cannot write over bob's record either.
+    await access.storeSpecRecord(bobs.id, { ...record, state: 'failed' }, { userId: 'alice' });
+    expect((await access.specRecord(bobs.id, {}))?.state).toBe('running');
+
+    expect(await access.count({ userId: 'alice' })).toBe(1);
+    expect(await access.count({ userId: 'carol' })).toBe(0);
+    expect(await access.count({})).toBe(2);
   });
 
   it('refuses every call when memory is off', async () => {

@@ -23,7 +23,9 @@ export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
   const stopped = stopSignal();
   try {
     const { runChannels } = await import('@oxydra/channels');
-    const running = await runChannels({ kernel, log: say, role: 'oxydra channels run' });
+    // This command opened the kernel, so it holds the owner's grant the channels need.
+    const owner = await kernel.ownerGrant();
+    const running = await runChannels({ kernel, owner, log: say, role: 'oxydra channels run' });
     for (const { channel, botName, senders } of running.started) {
       say(`${channel}: answering as ${botName} (${senders} allowed sender ids; Ctrl+C stops)`);
     }

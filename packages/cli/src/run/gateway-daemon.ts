@@ -19,6 +19,7 @@ import {
   startGateway,
 } from '@oxydra/gateway';
 import type { GuestPolicy, Kernel } from '@oxydra/kernel';
+import type { OwnerGrant } from '@oxydra/kernel/admin';
 import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type AgentConfig, ConfigError, UsageError } from '@oxydra/types';
 import { processInfo } from './deployment-member.js';
@@ -132,7 +133,11 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     kernel.describe(spawnSelection(flags));
     // The chat channels answer through this kernel (one composition root), before the server
     // listens so that /readyz and the "listening" line include them.
-    if (options.channels) channels = await startGatewayChannels(kernel, (line) => options.log('warn', line));
+    // This daemon opened the kernel: the owner's grant is its to give to the hosts that serve
+    // every user (the hub, the channels), and no one given the kernel later can take it.
+    const owner = await kernel.ownerGrant();
+    if (options.channels)
+      channels = await startGatewayChannels(kernel, owner, (line) => options.log('warn', line));
     const serving = channels?.serving;
     // PostgreSQL: this process is one of the deployment's gateways (docs/postgres.md).
     const cluster = sharedStore && (await clusterMember(sharedStore));
@@ -144,6 +149,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
         port: bind.port,
         token,
         kernel,
+        owner,
         limits: gatewayLimits(config.gateway),
         log: options.log,
         ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
@@ -208,11 +214,12 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
  */
 async function startGatewayChannels(
   kernel: Kernel,
+  owner: OwnerGrant,
   log: (line: string) => void,
 ): Promise<RunningChannels | undefined> {
   if (!kernel.config.gateway.channels || !anyChannelEnabled(kernel.config)) return undefined;
   const { runChannels } = await import('@oxydra/channels');
-  return runChannels({ kernel, log, role: 'oxydra gateway', partial: true });
+  return runChannels({ kernel, owner, log, role: 'oxydra gateway', partial: true });
 }
 
 /** --provider / --model / --base-url, for the check of the top-level agent at start. */

@@ -1,6 +1,7 @@
 /**
  * `@oxydra/kernel/admin`: the names of the admin services (tokens, the approvals queue and its
- * two-person rule, spending caps, the cost report). Hosts reach the services themselves through
+ * two-person rule, spending caps, the cost report) and the owner's grant over the whole session
+ * store (Kernel.ownerGrant: a type here, minted by the kernel only). Hosts reach the services themselves through
  * `kernel.service(...)` or `openServices(...)`.
  */
 export {
@@ -26,6 +27,7 @@ export {
   type CapOrigin,
   LOCAL_USER,
 } from '../services/budgets/caps.js';
+export type { OwnerGrant } from '../services/session-access.js';
 export { type Principal, ROLES, type Role, type TokenCalls, type TokenInfo } from '../services/tokens.js';
 export {
   COST_GROUPS,

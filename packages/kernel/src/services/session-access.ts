@@ -9,11 +9,21 @@
  * cannot probe which ids exist.
  *
  * Built over the session store's plain calls only, so any store implementation behind that
- * contract gets the rule unchanged. The kernel facade has no unscoped store: a host reads
- * sessions here, with the caller's scope, and only `ownerStore` (refused to a user's scope)
- * hands out the whole store, for hosts that run every user's sessions (the gateway's hub).
+ * contract gets the rule unchanged. The kernel facade has no unscoped store: a host reads,
+ * exports and counts sessions here, with the caller's scope. Only `ownerStore` hands out the
+ * whole store, for hosts that run every user's sessions (the gateway's hub, the channels), and
+ * only against the kernel's OwnerGrant: a scope is the caller's word (a host acting for a user
+ * could pass `{}`), a grant is a capability the composition root was given (Kernel.ownerGrant).
  */
-import type { NewSession, Session, SessionFilter, SessionStore, SessionSummary } from '@oxydra/memory';
+import {
+  exportSessionJsonl,
+  exportSessionMarkdown,
+  type NewSession,
+  type Session,
+  type SessionFilter,
+  type SessionStore,
+  type SessionSummary,
+} from '@oxydra/memory';
 import {
   defaultSessionId,
   isDefaultSessionId,
@@ -21,6 +31,7 @@ import {
   type SessionRoom,
   UsageError,
 } from '@oxydra/types';
+import { loadSpecRecord, type SpecRecord, storeSpecRecord } from '../spec/record.js';
 
 /** Whom a call acts for: a user, or (no userId) the workspace's owner. */
 export interface AccessScope {
@@ -61,12 +72,46 @@ export interface SessionAccess {
   messages(id: string, scope: AccessScope): Promise<Message[]>;
   /** Deletes the session when the scope may use it; false when it is missing or another user's. */
   delete(id: string, scope: AccessScope): Promise<boolean>;
+  /** The session as Markdown or JSONL text; the "not found" error when the scope may not use it. */
+  export(id: string, format: 'markdown' | 'jsonl', scope: AccessScope): Promise<string>;
+  /** The session's spec run (spec/record.ts); undefined when it has none, is missing or another user's. */
+  specRecord(id: string, scope: AccessScope): Promise<SpecRecord | undefined>;
+  /** Writes the session's spec run (a spec run's bookkeeping); nothing when it is missing or another user's. */
+  storeSpecRecord(id: string, record: SpecRecord, scope: AccessScope): Promise<void>;
+  /** How many sessions are stored that the scope may see: a user's own, or (the owner) all. */
+  count(scope: AccessScope): Promise<number>;
   /**
    * The whole store (every user's sessions, all its writes), for a host that serves every user
-   * itself (the gateway's hub, the channels, a spec run's record): the workspace owner's alone,
-   * so a scope with a user is refused. Undefined when memory is off.
+   * itself (the gateway's hub, the channels): only against this kernel's OwnerGrant (a plain
+   * object, a scope or another kernel's grant is refused). Undefined when memory is off.
    */
-  ownerStore(scope: AccessScope): Promise<SessionStore | undefined>;
+  ownerStore(grant: OwnerGrant): Promise<SessionStore | undefined>;
+}
+
+const MINT = Symbol('owner grant');
+
+/**
+ * The workspace owner's grant over one kernel's sessions: what `ownerStore` asks for. Only the
+ * kernel mints one (Kernel.ownerGrant, taken once, by the composition root as it opens the
+ * hosts that serve every user); its private field is what a forged object (a plain `{}`, an
+ * `Object.create(OwnerGrant.prototype)`) lacks.
+ */
+export class OwnerGrant {
+  readonly #access: SessionAccess;
+  /** @internal the kernel's (mintOwnerGrant); any other call throws. */
+  constructor(key: symbol, access: SessionAccess) {
+    if (key !== MINT) throw new TypeError('an owner grant is minted by the kernel only (Kernel.ownerGrant)');
+    this.#access = access;
+  }
+  /** Whether `grant` is a real grant, minted for `access`. */
+  static unlocks(grant: unknown, access: SessionAccess): boolean {
+    return typeof grant === 'object' && grant !== null && #access in grant && grant.#access === access;
+  }
+}
+
+/** The kernel's (kernel.ts): a grant over `access`. Not exported from the package. */
+export function mintOwnerGrant(access: SessionAccess): OwnerGrant {
+  return new OwnerGrant(MINT, access);
 }
 
 export function mayUse(owner: string | null | undefined, scope: AccessScope): boolean {
@@ -107,7 +152,11 @@ export function sessionAccess(
     const session = await (await sessions()).get(id);
     return session && mayUse(session.userId, scope) ? session : undefined;
   };
-  return {
+  const mine = async (id: string, scope: AccessScope): Promise<SessionStore> => {
+    if (!(await get(id, scope))) throw sessionNotFound(id);
+    return sessions();
+  };
+  const access: SessionAccess = {
     mayUse,
     get,
     async open(id, scope) {
@@ -137,22 +186,32 @@ export function sessionAccess(
       return (await sessions()).lookup(typed, scope.userId !== undefined ? { userId: scope.userId } : {});
     },
     async messages(id, scope) {
-      if (!(await get(id, scope))) throw sessionNotFound(id);
-      return (await sessions()).loadMessages(id);
+      return (await mine(id, scope)).loadMessages(id);
     },
     async delete(id, scope) {
       if (!(await get(id, scope))) return false;
       return (await sessions()).delete(id);
     },
-    async ownerStore(scope) {
-      if (scope.userId !== undefined)
-        throw new UsageError(
-          `the whole session store is the workspace owner's; user ${scope.userId} reads only their own sessions`,
-          {
-            hint: 'read sessions through sessionAccess with the user scope (get, list, lookup, messages)',
-          },
+    async export(id, format, scope) {
+      const store = await mine(id, scope);
+      return format === 'markdown' ? exportSessionMarkdown(store, id) : exportSessionJsonl(store, id);
+    },
+    async specRecord(id, scope) {
+      return (await get(id, scope)) ? loadSpecRecord(await sessions(), id) : undefined;
+    },
+    async storeSpecRecord(id, record, scope) {
+      if (await get(id, scope)) await storeSpecRecord(await sessions(), id, record);
+    },
+    async count(scope) {
+      return (await sessions()).count(scope.userId !== undefined ? { userId: scope.userId } : {});
+    },
+    async ownerStore(grant) {
+      if (!OwnerGrant.unlocks(grant, access))
+        throw new Error(
+          "the whole session store is the workspace owner's, handed only against this kernel's owner grant (Kernel.ownerGrant): read a user's sessions through sessionAccess with their scope",
         );
       return store();
     },
   };
+  return access;
 }

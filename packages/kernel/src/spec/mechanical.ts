@@ -13,16 +13,10 @@ import { stat } from 'node:fs/promises';
 import { type PathPolicy, resolveWorkspacePath } from '@oxydra/tools';
 import { openRegularFile, readCapped } from '@oxydra/tools/workspace-files';
 import type { Criterion } from './directive.js';
+import type { CriterionResult } from './record.js';
 import type { SpecKernel } from './spec-kernel.js';
 
-export interface CriterionResult {
-  id: string;
-  kind: Criterion['kind'];
-  text: string;
-  passed: boolean;
-  /** Why it passed or failed: the command's exit and output tail, the file problem, the judge's reason. */
-  detail: string;
-}
+export type { CriterionResult } from './record.js';
 
 /** What of a command's output a result keeps (the failing end of a test run). */
 const OUTPUT_TAIL = 2000;

@@ -4,11 +4,28 @@
  * `oxydra sessions show` and the dashboard see a run in progress, not only its end.
  */
 import { type SessionStore, visibleLine } from '@oxydra/types';
-import type { Directive } from './directive.js';
-import type { CriterionResult } from './mechanical.js';
-import type { SubAgentRecord } from './split.js';
+import type { Criterion, Directive } from './directive.js';
 
 const SPEC_STATE_KEY = 'spec';
+
+/** One criterion's result after an attempt (mechanical.ts checks, judge.ts judges). */
+export interface CriterionResult {
+  id: string;
+  kind: Criterion['kind'];
+  text: string;
+  passed: boolean;
+  /** Why it passed or failed: the command's exit and output tail, the file problem, the judge's reason. */
+  detail: string;
+}
+
+/** Which criterion's work ran in which sub-agent (the outcome, `--json`, `sessions show`; split.ts). */
+export interface SubAgentRecord {
+  criterionId: string;
+  agentId: string;
+  /** The `[agents.<name>]` it ran (the spec run's own agent). */
+  name: string;
+  status: 'completed' | 'failed' | 'killed';
+}
 
 export interface AttemptRecord {
   attempt: number;

@@ -14,7 +14,7 @@ import type { Criterion, Directive } from './directive.js';
 import { evaluateAttempt } from './evaluate.js';
 import type { CallBase } from './model-call.js';
 import { attemptPrompt, failureLines } from './prompts.js';
-import { type AttemptRecord, type SpecRecord, storeSpecRecord } from './record.js';
+import type { AttemptRecord, SpecRecord } from './record.js';
 import type { SpecKernel } from './spec-kernel.js';
 import { type AttemptWork, attemptStatus, SplitRun, splitPlan, stopReason } from './split.js';
 
@@ -84,19 +84,17 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   }
   options.onDirective?.(directive);
   const checkpoints = await kernel.service('checkpoints');
-  // The run's record is the kernel's own bookkeeping on the session it runs in (not a read for a
-  // user), so it writes as the workspace's owner.
-  const sessions = await (await kernel.service('sessionAccess')).ownerStore({});
+  // The run's record is kept on the session it runs in, written as the user the attempts run for
+  // (their session; nothing is written with memory off).
+  const access = kernel.config.memory.enabled ? await kernel.service('sessionAccess') : undefined;
+  const scope = { userId: options.spawn.userId };
   const attempts: AttemptRecord[] = [];
   let sessionId = options.spawn.sessionId;
   let stopped: string | undefined;
-  const record = (state: SpecRecord['state']): SpecRecord => ({
-    version: 1,
-    directive,
-    attempts,
-    maxAttempts,
-    state,
-  });
+  const record = async (state: SpecRecord['state']): Promise<void> => {
+    if (access && sessionId !== undefined)
+      await access.storeSpecRecord(sessionId, { version: 1, directive, attempts, maxAttempts, state }, scope);
+  };
 
   const plan = splitPlan(directive, kernel.config.runtime.max_delegation_depth);
   const split = plan
@@ -155,7 +153,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
       };
       attempts.push(attempt);
       options.onEvaluated?.(attempt);
-      await storeSpecRecord(sessions, sessionId, record(attempt.passed ? 'passed' : 'running'));
+      await record(attempt.passed ? 'passed' : 'running');
       if (attempt.passed) break;
       if (work.stopped !== undefined) {
         stopped = work.stopped;
@@ -168,7 +166,7 @@ export async function runSpec(kernel: SpecKernel, options: SpecRunOptions): Prom
   const passed = attempts.at(-1)?.passed ?? false;
   if (!passed) {
     stopped ??= `${attempts.length} of ${maxAttempts} attempts did not meet every criterion`;
-    await storeSpecRecord(sessions, sessionId, record('failed'));
+    await record('failed');
   }
   return {
     passed,

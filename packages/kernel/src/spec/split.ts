@@ -20,19 +20,11 @@ import type { DirectiveInput } from './crystallize.js';
 import type { Criterion, Directive } from './directive.js';
 import type { CriterionResult } from './mechanical.js';
 import { attemptPrompt, failureLines } from './prompts.js';
+import type { SubAgentRecord } from './record.js';
 import type { SpecKernel } from './spec-kernel.js';
 
 /** Fewer criteria than this are one agent's work (Oxios splits at three). */
 const SPLIT_MIN_CRITERIA = 3;
-
-/** Which criterion's work ran in which sub-agent (the outcome, `--json`, `sessions show`). */
-export interface SubAgentRecord {
-  criterionId: string;
-  agentId: string;
-  /** The `[agents.<name>]` it ran (the spec run's own agent). */
-  name: string;
-  status: 'completed' | 'failed' | 'killed';
-}
 
 export interface SplitPlan {
   /** The parent's criteria (not independent; the first one when every criterion is). */

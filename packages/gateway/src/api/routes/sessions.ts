@@ -3,8 +3,6 @@
  * JSONL, delete. A user token sees only its own user's sessions; another's is "not found".
  */
 import { type Kernel, mayUse } from '@oxydra/kernel';
-import { loadSpecRecord } from '@oxydra/kernel/spec';
-import { exportSessionJsonl, exportSessionMarkdown, type SessionStore } from '@oxydra/memory';
 import { z } from 'zod';
 import { sessionSummary } from '../../session-summary.js';
 import { ApiError, notFound, route } from '../define.js';
@@ -27,14 +25,6 @@ const listQuery = z.object({
 function memoryOn(kernel: Kernel): void {
   if (!kernel.config.memory.enabled)
     throw new ApiError(404, 'memory_off', 'memory is off: no sessions are stored');
-}
-
-/**
- * The whole store, for what only it answers (an export, the spec record) of a session `visible`
- * let the user see: the gateway serves every user, as the workspace's owner.
- */
-async function ownerStore(kernel: Kernel): Promise<SessionStore> {
-  return (await (await kernel.service('sessionAccess')).ownerStore({}))!;
 }
 
 /** The session, when the asking user may see it (the kernel's rule: another's is "not found"). */
@@ -97,9 +87,10 @@ export function sessionRoutes() {
       }),
       handler: async ({ kernel, params, user }) => {
         const session = await visible(kernel, params.id, user);
+        const access = await kernel.service('sessionAccess');
         const [messages, spec] = await Promise.all([
-          (await kernel.service('sessionAccess')).messages(session.id, { userId: user }),
-          loadSpecRecord(await ownerStore(kernel), session.id),
+          access.messages(session.id, { userId: user }),
+          access.specRecord(session.id, { userId: user }),
         ]);
         return {
           session: { ...sessionSummary(session), user_id: session.userId ?? null },
@@ -118,11 +109,10 @@ export function sessionRoutes() {
       produces: 'text/markdown',
       handler: async ({ kernel, params, query, user, reply }) => {
         const session = await visible(kernel, params.id, user);
-        const store = await ownerStore(kernel);
         const markdown = query.format === 'markdown';
-        const text = markdown
-          ? await exportSessionMarkdown(store, session.id)
-          : await exportSessionJsonl(store, session.id);
+        const text = await (await kernel.service('sessionAccess')).export(session.id, query.format, {
+          userId: user,
+        });
         return reply
           .header(
             'content-type',

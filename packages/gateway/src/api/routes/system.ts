@@ -56,16 +56,21 @@ export function systemRoutes(info: SystemInfo, trust: TrustView) {
           stored_sessions: z
             .number()
             .optional()
-            .describe('sessions stored (what /sessions lists), all users'),
+            .describe(
+              "sessions stored that the token may see (what /sessions lists): a user token's own, else all users'",
+            ),
         }),
         scheduler: z.object({ enabled: z.boolean(), started: z.boolean() }),
         clients: z.number(),
         trust: trustSummarySchema,
       }),
-      handler: async ({ kernel }) => {
+      handler: async ({ kernel, user }) => {
         const resources = await kernel.resources();
         // The Sessions page lists stored sessions; the resources count those an agent runs in.
-        const stored = await (await (await kernel.service('sessionAccess')).ownerStore({}))?.count();
+        // A user token counts its own (the kernel's rule), never every user's.
+        const stored = kernel.config.memory.enabled
+          ? await (await kernel.service('sessionAccess')).count({ userId: user })
+          : undefined;
         const sources = kernel.toolSourceHealth().map((health) => ({
           name: health.name,
           ok: health.ok,
