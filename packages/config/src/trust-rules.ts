@@ -84,6 +84,18 @@ const loosensTaint: Holds = (value, lower) => {
 const raises: Holds = (value, lower) =>
   typeof value === 'number' && typeof lower === 'number' && value > lower;
 
+/**
+ * A `[channels.<platform>]` table that does more than switch the channel off: it starts a bot
+ * answering chat messages with your agents, names the variable sent as its token (any of yours:
+ * an API key), the server it goes to (`api_root`, `api_url`, the mail hosts) and who may talk
+ * to it, as which kernel user (`senders`, `unknown_senders`).
+ */
+const opensChannel: Holds = (value) =>
+  isPlainObject(value) && Object.entries(value).some(([key, v]) => !(key === 'enabled' && v === false));
+
+const CHANNEL_WHY =
+  'answers chat messages with your agents: sends the variable it names (any of yours) to the server it names, and decides who may talk to them';
+
 const LIMIT_WHY = 'raises a limit set by you or the defaults';
 
 const LIMITS: readonly string[] = [
@@ -185,6 +197,13 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
     pattern: 'tools.browser.run_as',
     why: 'chooses the user Chromium runs as',
     holds: (v) => v !== '65534:65534',
+  },
+  ...['telegram', 'slack', 'discord', 'email', 'plugin.*'].map(
+    (name): TrustRule => ({ pattern: `channels.${name}`, why: CHANNEL_WHY, holds: opensChannel }),
+  ),
+  {
+    pattern: 'scheduler.notify',
+    why: "sends the scheduler's alerts to this chat through your bot",
   },
   { pattern: 'gateway.bind', why: 'decides who may connect to the gateway' },
   { pattern: 'gateway.auth_token_env', why: 'decides which variable is the gateway token' },
