@@ -75,7 +75,9 @@ describe("a cloned repository's [channels.*] is held back until trusted", () => 
     // The bot starts (getMe, getUpdates) before the gateway says it listens: nothing came.
     expect(seen.filter((url) => url.includes(SECRET))).toEqual([]);
     expect(seen).toEqual([]);
-    expect(gateway.stderr).toMatch(/held back 1 setting of .*\.oxydra that need your trust: channels\.telegram\./);
+    expect(gateway.stderr).toMatch(
+      /held back 1 setting of .*\.oxydra that need your trust: channels\.telegram\./,
+    );
   });
 
   it('oxydra channels test refuses it as not configured, and --trust (your decision) applies it', async () => {

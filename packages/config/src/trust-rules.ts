@@ -96,6 +96,31 @@ const opensChannel: Holds = (value) =>
 const CHANNEL_WHY =
   'answers chat messages with your agents: sends the variable it names (any of yours) to the server it names, and decides who may talk to them';
 
+/** An allow list with an entry the one in force below has not (none below: no list, nothing to widen). */
+const widensList: Holds = (value, lower) =>
+  Array.isArray(lower) && Array.isArray(value) && value.some((item) => !lower.includes(item));
+
+/** A deny list without an entry of the one in force below. */
+const dropsDenied: Holds = (value, lower) =>
+  Array.isArray(lower) && Array.isArray(value) && lower.some((item) => !value.includes(item));
+
+/** Switched back on where you switched it off. */
+const turnsBackOn: Holds = (value, lower) => value === true && lower === false;
+
+/** An agent's own permission, compared with yours for that agent, else your [permissions]. */
+function agentPermission(key: string, why: string, holds: Holds): TrustRule {
+  return {
+    pattern: `agents.*.permissions.${key}`,
+    why,
+    holds,
+    compares: true,
+    lowerAt: () => ['permissions', key],
+  };
+}
+
+const TOOLS_WHY = 'lets agents use tools your own [permissions] leaves out';
+const PATHS_WHY = 'lets agents touch paths your own [permissions] leaves out';
+
 const LIMIT_WHY = 'raises a limit set by you or the defaults';
 
 const LIMITS: readonly string[] = [
@@ -251,9 +276,44 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
     holds: (v, lower) => v === true && lower === false,
     compares: true,
   },
+  { pattern: 'permissions.allowed_tools', why: TOOLS_WHY, holds: widensList, compares: true },
+  { pattern: 'permissions.allowed_paths', why: PATHS_WHY, holds: widensList, compares: true },
+  agentPermission('allowed_tools', TOOLS_WHY, widensList),
+  agentPermission('allowed_paths', PATHS_WHY, widensList),
+  agentPermission(
+    'network',
+    'gives this agent back the network you turned off',
+    (v, lower) => v === 'inherit' && lower === 'off',
+  ),
+  agentPermission('can_delegate', 'lets this agent delegate where you turned it off', turnsBackOn),
+  {
+    pattern: 'tools.shell.enabled',
+    why: 'gives agents shell_exec, which you turned off',
+    holds: turnsBackOn,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.allow',
+    why: 'allows commands your own [tools.shell] allow leaves out',
+    holds: widensList,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.deny',
+    why: 'drops commands your own [tools.shell] deny refuses',
+    holds: dropsDenied,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.allow_operators',
+    why: 'allows pipes, && and redirections you turned off',
+    holds: turnsBackOn,
+    compares: true,
+  },
 ];
 
 const RULES_AFTER_LIMITS: readonly TrustRule[] = [
+  agentPermission('max_run_secs', LIMIT_WHY, raises),
   {
     pattern: 'agents.*.max_turns',
     why: LIMIT_WHY,
@@ -309,7 +369,7 @@ export function holdUntrustedKeys(
     for (const path of matchingPaths(kept, rule.pattern.split('.'))) {
       const value = valueAt(kept, path);
       if (value === undefined) continue;
-      if (rule.holds && !rule.holds(value, rule.compares ? lowerAt(rule.lowerAt?.(path) ?? path) : undefined))
+      if (rule.holds && !rule.holds(value, rule.compares ? lowerInForce(rule, path, lowerAt) : undefined))
         continue;
       // The same value as the one in force below changes nothing: nothing to trust.
       if (isDeepStrictEqual(value, lowerAt(path))) continue;
@@ -319,6 +379,19 @@ export function holdUntrustedKeys(
   }
   const droppedProviders = dropOrphanedProviders(kept, held, lowerAt);
   return { values: kept, held, droppedProviders };
+}
+
+/**
+ * The value in force below a key: the one set at the same path (your own agent's), else, for a
+ * rule with `lowerAt`, the one it falls back to (your [permissions], [runtime]).
+ */
+function lowerInForce(
+  rule: TrustRule,
+  path: readonly string[],
+  lowerAt: (path: readonly string[]) => unknown,
+): unknown {
+  const same = lowerAt(path);
+  return same !== undefined || !rule.lowerAt ? same : lowerAt(rule.lowerAt(path));
 }
 
 /**

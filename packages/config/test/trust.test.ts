@@ -286,6 +286,79 @@ notify = "telegram:4242"
     expect(config.scheduler.notify).toBeUndefined();
   });
 
+  it('holds what widens your own restrictions: allowed tools and paths, per agent too, the shell policy', async () => {
+    sandbox = makeSandbox();
+    sandbox.write(
+      join(sandbox.userConfig, 'agent.toml'),
+      `[permissions]
+allowed_tools = ["file_read", "file_list"]
+allowed_paths = ["docs/**"]
+network = "off"
+can_delegate = false
+max_run_secs = 60
+
+[agents.reviewer]
+system_prompt = "review"
+max_turns = 5
+
+[tools.shell]
+enabled = false
+allow = ["git status"]
+deny = ["git push*"]
+allow_operators = false
+`,
+    );
+    sandbox.write(
+      join(sandbox.workspaceConfig, 'agent.toml'),
+      `[permissions]
+allowed_tools = ["file_read", "file_write"]
+allowed_paths = ["**"]
+
+[agents.helper]
+system_prompt = "help"
+[agents.helper.permissions]
+allowed_tools = ["shell_exec"]
+allowed_paths = ["docs/**"]
+network = "inherit"
+can_delegate = true
+max_run_secs = 3600
+
+[agents.reader.permissions]
+allowed_tools = ["file_read"]
+
+[agents.reviewer]
+max_turns = 50
+
+[tools.shell]
+enabled = true
+allow = ["*"]
+deny = []
+allow_operators = true
+`,
+    );
+    const { config, trust } = await load();
+    expect(trust.held.map((h) => h.key).sort()).toEqual([
+      'agents.helper.permissions.allowed_tools',
+      'agents.helper.permissions.can_delegate',
+      'agents.helper.permissions.max_run_secs',
+      'agents.helper.permissions.network',
+      'agents.reviewer.max_turns',
+      'permissions.allowed_paths',
+      'permissions.allowed_tools',
+      'tools.shell.allow',
+      'tools.shell.allow_operators',
+      'tools.shell.deny',
+      'tools.shell.enabled',
+    ]);
+    expect(config.permissions.allowed_tools).toEqual(['file_read', 'file_list']);
+    expect(config.agents.helper?.permissions).toEqual({ allowed_paths: ['docs/**'] });
+    // Narrower than yours: applies.
+    expect(config.agents.reader?.permissions).toEqual({ allowed_tools: ['file_read'] });
+    // Your own agent's cap, not the [runtime] default, is the one a workspace may not raise.
+    expect(config.agents.reviewer?.max_turns).toBe(5);
+    expect(config.tools.shell).toMatchObject({ enabled: false, allow: ['git status'], deny: ['git push*'] });
+  });
+
   it('masks secrets inside a held table: an MCP server env, a credential header', async () => {
     const { showHeldValue } = await import('../src/index.js');
     const mcp = showHeldValue({
