@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetDecision, loadAgentConfig, recordDecision, trustFilePath } from '../src/index.js';
@@ -357,6 +357,22 @@ allow_operators = true
     // Your own agent's cap, not the [runtime] default, is the one a workspace may not raise.
     expect(config.agents.reviewer?.max_turns).toBe(5);
     expect(config.tools.shell).toMatchObject({ enabled: false, allow: ['git status'], deny: ['git push*'] });
+  });
+
+  it("holds the workspace's runner.toml shipped as a link, or too big to read, without reading it whole", async () => {
+    sandbox = makeSandbox();
+    const runner = join(sandbox.workspaceConfig, 'runner.toml');
+    sandbox.write(join(sandbox.workspace, 'deploy', 'runner.toml'), 'workspace_root = "/"\n');
+    mkdirSync(sandbox.workspaceConfig);
+    symlinkSync('../deploy/runner.toml', runner);
+    const linked = (await load()).trust.held.find((h) => h.key === 'runner.toml');
+    expect(linked?.value).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    rmSync(runner);
+    sandbox.write(runner, '');
+    truncateSync(runner, 3 * 1024 ** 3); // sparse: 3 GiB, past what node reads in one buffer
+    const huge = (await load()).trust.held.find((h) => h.key === 'runner.toml');
+    expect(huge?.value).toMatch(/^unreadable: is \d+ bytes, more than the 1048576 allowed/);
   });
 
   it('masks secrets inside a held table: an MCP server env, a credential header', async () => {
