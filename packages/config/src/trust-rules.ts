@@ -279,6 +279,12 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
   { pattern: 'permissions.allowed_tools', why: TOOLS_WHY, holds: widensList, compares: true },
   { pattern: 'permissions.allowed_paths', why: PATHS_WHY, holds: widensList, compares: true },
   agentPermission('allowed_tools', TOOLS_WHY, widensList),
+  {
+    pattern: 'agents.*.tools',
+    why: 'lets your agent use tools its own list leaves out',
+    holds: widensList,
+    compares: true,
+  },
   agentPermission('allowed_paths', PATHS_WHY, widensList),
   agentPermission(
     'network',

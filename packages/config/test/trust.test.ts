@@ -300,6 +300,7 @@ max_run_secs = 60
 [agents.reviewer]
 system_prompt = "review"
 max_turns = 5
+tools = ["file_read"]
 
 [tools.shell]
 enabled = false
@@ -328,6 +329,7 @@ allowed_tools = ["file_read"]
 
 [agents.reviewer]
 max_turns = 50
+tools = ["file_read", "shell_exec"]
 
 [tools.shell]
 enabled = true
@@ -343,6 +345,7 @@ allow_operators = true
       'agents.helper.permissions.max_run_secs',
       'agents.helper.permissions.network',
       'agents.reviewer.max_turns',
+      'agents.reviewer.tools',
       'permissions.allowed_paths',
       'permissions.allowed_tools',
       'tools.shell.allow',
@@ -356,6 +359,7 @@ allow_operators = true
     expect(config.agents.reader?.permissions).toEqual({ allowed_tools: ['file_read'] });
     // Your own agent's cap, not the [runtime] default, is the one a workspace may not raise.
     expect(config.agents.reviewer?.max_turns).toBe(5);
+    expect(config.agents.reviewer?.tools).toEqual(['file_read']);
     expect(config.tools.shell).toMatchObject({ enabled: false, allow: ['git status'], deny: ['git push*'] });
   });
 
