@@ -169,8 +169,11 @@ const LIMITS: readonly string[] = [
   'permissions.max_run_secs',
 ];
 
-/** The rules before the limits' (the order in which held keys are listed). */
-const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
+/**
+ * The rules before the limits' (the order in which held keys are listed): made when first needed,
+ * as the limits' are, so a run without a workspace layer calls no function of this module.
+ */
+const rulesBeforeLimits = (): readonly TrustRule[] => [
   { pattern: 'plugins.load', why: 'loads code into Oxydra', holds: isNonEmpty },
   {
     pattern: 'mcp.servers',
@@ -318,7 +321,7 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
   },
 ];
 
-const RULES_AFTER_LIMITS: readonly TrustRule[] = [
+const rulesAfterLimits = (): readonly TrustRule[] => [
   agentPermission('max_run_secs', LIMIT_WHY, raises),
   {
     pattern: 'agents.*.max_turns',
@@ -344,9 +347,9 @@ let trustRules: readonly TrustRule[] | undefined;
  */
 function rules(): readonly TrustRule[] {
   trustRules ??= [
-    ...RULES_BEFORE_LIMITS,
+    ...rulesBeforeLimits(),
     ...LIMITS.map((pattern): TrustRule => ({ pattern, why: LIMIT_WHY, holds: raises, compares: true })),
-    ...RULES_AFTER_LIMITS,
+    ...rulesAfterLimits(),
   ];
   return trustRules;
 }
