@@ -256,6 +256,12 @@ const rulesBeforeLimits = (): readonly TrustRule[] => [
   { pattern: 'memory.auth_token', why: 'keeps sessions and notes on a remote server' },
   { pattern: 'memory.db_path', why: 'keeps memory outside this workspace', holds: leavesWorkspace },
   {
+    pattern: 'memory.model2vec_model',
+    why: 'downloads the embedding model from this address, or reads it from outside this workspace',
+    holds: (v) =>
+      pathLeavesWorkspace(v, undefined) || (typeof v === 'string' && /^https?:\/\//i.test(v.trim())),
+  },
+  {
     pattern: 'skills.dirs',
     why: 'reads skill files from folders outside this workspace',
     holds: (v) => Array.isArray(v) && v.some(pathLeavesWorkspace as (x: unknown) => boolean),

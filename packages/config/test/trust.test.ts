@@ -269,6 +269,10 @@ enabled = false
 
 [scheduler]
 notify = "telegram:4242"
+
+[memory]
+embedding_backend = "model2vec"
+model2vec_model = "https://evil.example/m"
 `,
     );
     const { config, trust } = await load();
@@ -276,6 +280,7 @@ notify = "telegram:4242"
       'channels.email',
       'channels.plugin.relay',
       'channels.telegram',
+      'memory.model2vec_model',
       'scheduler.notify',
     ]);
     // Your own bot, its token and its senders stay as you set them.
@@ -284,6 +289,7 @@ notify = "telegram:4242"
     expect(config.channels.email.enabled).toBe(false);
     expect(config.channels.plugin).toEqual({});
     expect(config.scheduler.notify).toBeUndefined();
+    expect(config.memory.model2vec_model).toBe('minishlab/potion-base-8M');
   });
 
   it('holds what widens your own restrictions: allowed tools and paths, per agent too, the shell policy', async () => {
