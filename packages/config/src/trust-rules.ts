@@ -84,6 +84,43 @@ const loosensTaint: Holds = (value, lower) => {
 const raises: Holds = (value, lower) =>
   typeof value === 'number' && typeof lower === 'number' && value > lower;
 
+/**
+ * A `[channels.<platform>]` table that does more than switch the channel off: it starts a bot
+ * answering chat messages with your agents, names the variable sent as its token (any of yours:
+ * an API key), the server it goes to (`api_root`, `api_url`, the mail hosts) and who may talk
+ * to it, as which kernel user (`senders`, `unknown_senders`).
+ */
+const opensChannel: Holds = (value) =>
+  isPlainObject(value) && Object.entries(value).some(([key, v]) => !(key === 'enabled' && v === false));
+
+const CHANNEL_WHY =
+  'answers chat messages with your agents: sends the variable it names (any of yours) to the server it names, and decides who may talk to them';
+
+/** An allow list with an entry the one in force below has not (none below: no list, nothing to widen). */
+const widensList: Holds = (value, lower) =>
+  Array.isArray(lower) && Array.isArray(value) && value.some((item) => !lower.includes(item));
+
+/** A deny list without an entry of the one in force below. */
+const dropsDenied: Holds = (value, lower) =>
+  Array.isArray(lower) && Array.isArray(value) && lower.some((item) => !value.includes(item));
+
+/** Switched back on where you switched it off. */
+const turnsBackOn: Holds = (value, lower) => value === true && lower === false;
+
+/** An agent's own permission, compared with yours for that agent, else your [permissions]. */
+function agentPermission(key: string, why: string, holds: Holds): TrustRule {
+  return {
+    pattern: `agents.*.permissions.${key}`,
+    why,
+    holds,
+    compares: true,
+    lowerAt: () => ['permissions', key],
+  };
+}
+
+const TOOLS_WHY = 'lets agents use tools your own [permissions] leaves out';
+const PATHS_WHY = 'lets agents touch paths your own [permissions] leaves out';
+
 const LIMIT_WHY = 'raises a limit set by you or the defaults';
 
 const LIMITS: readonly string[] = [
@@ -132,8 +169,11 @@ const LIMITS: readonly string[] = [
   'permissions.max_run_secs',
 ];
 
-/** The rules before the limits' (the order in which held keys are listed). */
-const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
+/**
+ * The rules before the limits' (the order in which held keys are listed): made when first needed,
+ * as the limits' are, so a run without a workspace layer calls no function of this module.
+ */
+const rulesBeforeLimits = (): readonly TrustRule[] => [
   { pattern: 'plugins.load', why: 'loads code into Oxydra', holds: isNonEmpty },
   {
     pattern: 'mcp.servers',
@@ -186,6 +226,13 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
     why: 'chooses the user Chromium runs as',
     holds: (v) => v !== '65534:65534',
   },
+  ...['telegram', 'slack', 'discord', 'email', 'plugin.*'].map(
+    (name): TrustRule => ({ pattern: `channels.${name}`, why: CHANNEL_WHY, holds: opensChannel }),
+  ),
+  {
+    pattern: 'scheduler.notify',
+    why: "sends the scheduler's alerts to this chat through your bot",
+  },
   { pattern: 'gateway.bind', why: 'decides who may connect to the gateway' },
   { pattern: 'gateway.auth_token_env', why: 'decides which variable is the gateway token' },
   {
@@ -208,6 +255,12 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
   { pattern: 'store.url_env', why: 'sends this environment variable (a database URL) to a server' },
   { pattern: 'memory.auth_token', why: 'keeps sessions and notes on a remote server' },
   { pattern: 'memory.db_path', why: 'keeps memory outside this workspace', holds: leavesWorkspace },
+  {
+    pattern: 'memory.model2vec_model',
+    why: 'downloads the embedding model from this address, or reads it from outside this workspace',
+    holds: (v) =>
+      pathLeavesWorkspace(v, undefined) || (typeof v === 'string' && /^https?:\/\//i.test(v.trim())),
+  },
   {
     pattern: 'skills.dirs',
     why: 'reads skill files from folders outside this workspace',
@@ -232,9 +285,50 @@ const RULES_BEFORE_LIMITS: readonly TrustRule[] = [
     holds: (v, lower) => v === true && lower === false,
     compares: true,
   },
+  { pattern: 'permissions.allowed_tools', why: TOOLS_WHY, holds: widensList, compares: true },
+  { pattern: 'permissions.allowed_paths', why: PATHS_WHY, holds: widensList, compares: true },
+  agentPermission('allowed_tools', TOOLS_WHY, widensList),
+  {
+    pattern: 'agents.*.tools',
+    why: 'lets your agent use tools its own list leaves out',
+    holds: widensList,
+    compares: true,
+  },
+  agentPermission('allowed_paths', PATHS_WHY, widensList),
+  agentPermission(
+    'network',
+    'gives this agent back the network you turned off',
+    (v, lower) => v === 'inherit' && lower === 'off',
+  ),
+  agentPermission('can_delegate', 'lets this agent delegate where you turned it off', turnsBackOn),
+  {
+    pattern: 'tools.shell.enabled',
+    why: 'gives agents shell_exec, which you turned off',
+    holds: turnsBackOn,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.allow',
+    why: 'allows commands your own [tools.shell] allow leaves out',
+    holds: widensList,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.deny',
+    why: 'drops commands your own [tools.shell] deny refuses',
+    holds: dropsDenied,
+    compares: true,
+  },
+  {
+    pattern: 'tools.shell.allow_operators',
+    why: 'allows pipes, && and redirections you turned off',
+    holds: turnsBackOn,
+    compares: true,
+  },
 ];
 
-const RULES_AFTER_LIMITS: readonly TrustRule[] = [
+const rulesAfterLimits = (): readonly TrustRule[] => [
+  agentPermission('max_run_secs', LIMIT_WHY, raises),
   {
     pattern: 'agents.*.max_turns',
     why: LIMIT_WHY,
@@ -259,9 +353,9 @@ let trustRules: readonly TrustRule[] | undefined;
  */
 function rules(): readonly TrustRule[] {
   trustRules ??= [
-    ...RULES_BEFORE_LIMITS,
+    ...rulesBeforeLimits(),
     ...LIMITS.map((pattern): TrustRule => ({ pattern, why: LIMIT_WHY, holds: raises, compares: true })),
-    ...RULES_AFTER_LIMITS,
+    ...rulesAfterLimits(),
   ];
   return trustRules;
 }
@@ -290,7 +384,7 @@ export function holdUntrustedKeys(
     for (const path of matchingPaths(kept, rule.pattern.split('.'))) {
       const value = valueAt(kept, path);
       if (value === undefined) continue;
-      if (rule.holds && !rule.holds(value, rule.compares ? lowerAt(rule.lowerAt?.(path) ?? path) : undefined))
+      if (rule.holds && !rule.holds(value, rule.compares ? lowerInForce(rule, path, lowerAt) : undefined))
         continue;
       // The same value as the one in force below changes nothing: nothing to trust.
       if (isDeepStrictEqual(value, lowerAt(path))) continue;
@@ -300,6 +394,19 @@ export function holdUntrustedKeys(
   }
   const droppedProviders = dropOrphanedProviders(kept, held, lowerAt);
   return { values: kept, held, droppedProviders };
+}
+
+/**
+ * The value in force below a key: the one set at the same path (your own agent's), else, for a
+ * rule with `lowerAt`, the one it falls back to (your [permissions], [runtime]).
+ */
+function lowerInForce(
+  rule: TrustRule,
+  path: readonly string[],
+  lowerAt: (path: readonly string[]) => unknown,
+): unknown {
+  const same = lowerAt(path);
+  return same !== undefined || !rule.lowerAt ? same : lowerAt(rule.lowerAt(path));
 }
 
 /**

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { absentSectionValueAt, CORE_SECTION_SCHEMAS, ConfigError } from '@oxydra/types';
-import { isInside } from '@oxydra/types/fs';
+import { isInside, readSmallFile } from '@oxydra/types/fs';
 import { writeFileAtomic } from './atomic-write.js';
 import { type ConfigLayer, isPlainObject, mergeLayers, type PlainObject } from './layers.js';
 import { userConfigDirectory } from './locations.js';
@@ -104,23 +104,26 @@ export function decideWorkspaceTrust(
 
 /**
  * The workspace's `.oxydra/runner.toml` decides the users, host folders and isolation tiers of
- * `oxydra runner`'s guests: it needs trust as a whole, keyed by a hash of its bytes.
+ * `oxydra runner`'s guests: it needs trust as a whole, keyed by a hash of its bytes. Read as the
+ * runner reads it (a link followed: a clone's link to `../deploy/runner.toml` was not held, and
+ * the runner used it untrusted) and never more than the runner would read (a 1.5 GB file was
+ * read whole by every command); one it cannot read is held all the same.
  */
+/** readTomlFile's cap: a larger runner.toml is refused by the runner too. */
+const RUNNER_FILE_MAX_BYTES = 1024 * 1024;
+
 function runnerFileHeld(workspace: string): HeldKey[] {
   const path = join(workspace, '.oxydra', RUNNER_FILE);
-  let bytes: Buffer;
-  try {
-    if (!lstatSync(path).isFile()) return [];
-    bytes = readFileSync(path);
-  } catch {
-    return [];
-  }
+  const file = readSmallFile(path, { maxBytes: RUNNER_FILE_MAX_BYTES, followLinks: true });
+  if (!file.ok && file.problem === 'missing') return [];
   return [
     {
       key: RUNNER_FILE,
       source: path,
       why: "chooses the runner's users, the host folders mounted into guests and their isolation",
-      value: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      value: file.ok
+        ? `sha256:${createHash('sha256').update(file.bytes).digest('hex')}`
+        : `unreadable: ${file.detail}`,
     },
   ];
 }

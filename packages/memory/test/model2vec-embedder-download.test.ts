@@ -243,6 +243,23 @@ describe('model2vec download', () => {
     expect(await readdir(cacheDir)).toEqual([]);
   });
 
+  it("stops a download that goes on past the file's cap, keeping nothing of it", async () => {
+    const cacheDir = await tempDir();
+    const endless: typeof fetch = async () => {
+      const chunk = new Uint8Array(64 * 1024);
+      return new Response(new ReadableStream({ pull: (controller) => controller.enqueue(chunk) }));
+    };
+    const error = await createModel2VecEmbedder({
+      model: `${hub.url}/plain/folder`,
+      cacheDir,
+      fetch: endless,
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(
+      `GET ${hub.url}/plain/folder/config.json failed: more than 1048576 bytes`,
+    );
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
+
   it('tells a damaged cached file apart and says how to refetch', async () => {
     const cacheDir = await tempDir();
     await mkdir(cacheDir, { recursive: true });

@@ -5,6 +5,8 @@
  * damaged or missing file fails the load naming the folder. Downloads:
  * model2vec-embedder-download.test.ts.
  */
+import { execFileSync } from 'node:child_process';
+import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { OxydraError } from '@oxydra/types';
 import { describe, expect, it } from 'vitest';
@@ -209,5 +211,19 @@ describe('model2vec load errors', () => {
     expect((await loadError({ ...good, 'config.json': Buffer.from('[1') })).message).toMatch(
       /config\.json is not valid JSON/,
     );
+  });
+
+  it('refuses a model file that is a FIFO or a device, through a link too, without reading it', async () => {
+    const dir = await writeModel(modelFiles());
+    rmSync(join(dir, 'config.json'));
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    symlinkSync('pipe', join(dir, 'config.json'));
+    const fifo = await createModel2VecEmbedder({ model: dir }).catch((e: unknown) => e);
+    expect((fifo as Error).message).toContain(`${join(dir, 'config.json')} is not a regular file`);
+    // What a cloned repository can ship (git stores links): before, read until memory ran out.
+    rmSync(join(dir, 'config.json'));
+    symlinkSync('/dev/zero', join(dir, 'config.json'));
+    const zero = await createModel2VecEmbedder({ model: dir }).catch((e: unknown) => e);
+    expect((zero as Error).message).toContain(`${join(dir, 'config.json')} is not a regular file`);
   });
 });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model2VecError } from './errors.js';
-import { MODEL_FILES } from './source.js';
+import { MODEL_FILE_MAX_BYTES, MODEL_FILES } from './source.js';
 
 export interface DownloadProgress {
   file: string;
@@ -30,7 +30,7 @@ export interface DownloadOptions {
 
 /** Makes sure every model file is in `dir`, downloading the missing ones. */
 export async function ensureModelFiles(options: DownloadOptions): Promise<void> {
-  const missing: string[] = [];
+  const missing: (typeof MODEL_FILES)[number][] = [];
   for (const file of MODEL_FILES) {
     if (!(await isFile(join(options.dir, file)))) missing.push(file);
   }
@@ -58,7 +58,7 @@ function failure(options: DownloadOptions, reason: string, cause: unknown): Mode
 async function downloadFile(
   url: string,
   destination: string,
-  file: string,
+  file: (typeof MODEL_FILES)[number],
   options: DownloadOptions,
 ): Promise<void> {
   const response = await options.fetch(url, { redirect: 'follow' });
@@ -81,8 +81,12 @@ async function downloadFile(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      await handle.write(value);
       received += value.byteLength;
+      if (received > MODEL_FILE_MAX_BYTES[file]) {
+        await reader.cancel().catch(() => undefined);
+        throw new Error(`more than ${MODEL_FILE_MAX_BYTES[file]} bytes`);
+      }
+      await handle.write(value);
       options.onProgress?.({ file, received, ...(total === undefined ? {} : { total }) });
     }
     if (total !== undefined && received !== total) {

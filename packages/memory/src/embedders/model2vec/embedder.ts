@@ -12,11 +12,12 @@
  *   vectors by cosine and a normalised vector is what it expects. Only "normalize": false
  *   turns it off.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Embedder } from '@oxydra/types';
+import { readSmallFile } from '@oxydra/types/fs';
 import { Model2VecError } from './errors.js';
 import { type Matrix, readMatrix } from './safetensors.js';
+import { MODEL_FILE_MAX_BYTES, type MODEL_FILES } from './source.js';
 import { WordPieceTokenizer } from './tokenizer.js';
 
 /** model2vec's encode(max_length=512) default. */
@@ -98,13 +99,13 @@ export async function loadModel2Vec(options: {
   const fail = (problem: string, cause?: unknown): never => {
     throw new Model2VecError(`cannot load model2vec model ${label}: ${problem}; ${hint}`, { cause });
   };
-  const read = async (file: string): Promise<Buffer> => {
-    try {
-      return await readFile(join(dir, file));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return fail(code === 'ENOENT' ? `${join(dir, file)} does not exist` : (error as Error).message, error);
-    }
+  // Regular files only, each within its cap; a link is followed (the hub's cache is links), but
+  // not to a device or a FIFO: /dev/zero read until memory ran out (5 GB here), a FIFO hung.
+  const read = async (file: (typeof MODEL_FILES)[number]): Promise<Buffer> => {
+    const path = join(dir, file);
+    const read = readSmallFile(path, { maxBytes: MODEL_FILE_MAX_BYTES[file], followLinks: true });
+    if (read.ok) return read.bytes;
+    return fail(read.problem === 'missing' ? `${path} does not exist` : `${path} ${read.detail}`);
   };
   const parseJson = (bytes: Buffer, file: string): unknown => {
     try {

@@ -9,6 +9,17 @@ import { isAbsolute, join, resolve } from 'node:path';
 /** The files model2vec's save_pretrained writes and from_pretrained reads. Smallest first. */
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'model.safetensors'] as const;
 
+/**
+ * The most of each file read or downloaded, far above any real model2vec model's
+ * (potion-multilingual-128M: 512 MB of weights): a folder a cloned repository names can hold a
+ * link to /dev/zero, and a URL it names can stream without end.
+ */
+export const MODEL_FILE_MAX_BYTES: Record<(typeof MODEL_FILES)[number], number> = {
+  'config.json': 1024 * 1024,
+  'tokenizer.json': 256 * 1024 * 1024,
+  'model.safetensors': 1536 * 1024 * 1024,
+};
+
 const DEFAULT_HF_BASE_URL = 'https://huggingface.co';
 
 export type ModelSource =
