@@ -23,6 +23,18 @@ import {
   TOKEN,
 } from './helpers.js';
 
+/** The gateway's log lines, and the fields of those whose message includes `what`. */
+function logRecorder() {
+  const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+  return {
+    logs,
+    linesOf: (what: string) => logs.filter((line) => line.message.includes(what)).map((line) => line.fields),
+    log: (_level: string, message: string, fields?: Record<string, unknown>) => {
+      logs.push({ message, fields });
+    },
+  };
+}
+
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
 async function withIntruder(
   body: (env: TestGateway, intruder: EventBus, clients: GatewayClient[]) => Promise<void>,
@@ -158,9 +170,7 @@ describe('hostile messages on the deployment bus', () => {
   it.skipIf(!ON_POSTGRES)(
     'forged session frames and malformed messages are dropped with one log line each kind, never sent to the clients',
     async () => {
-      const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
-      const linesOf = (what: string) =>
-        logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
+      const { logs, linesOf, log } = logRecorder();
       await withIntruder(
         async (gateway, intruder, clients) => {
           const ann = await helloClient(gateway.wsUrl, { user_id: 'ann' }, TOKEN);
@@ -225,7 +235,7 @@ describe('hostile messages on the deployment bus', () => {
           });
           expect((await ann.inbox.take('session_list')).payload.request_id).toBe(list);
         },
-        { log: (_level, message, fields) => logs.push({ message, fields }) },
+        { log },
       );
       // What the rate limit held back is said when the gateway stops, not lost with it: the
       // two other malformed messages, the two other malformed frames and the unknown control kind.
@@ -321,9 +331,7 @@ describe('hostile messages on the deployment bus', () => {
   it.skipIf(!ON_POSTGRES)(
     'a message or frame nested past the depth bound is dropped before it is parsed, logged once',
     async () => {
-      const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
-      const linesOf = (what: string) =>
-        logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
+      const { linesOf, log } = logRecorder();
       await withIntruder(
         async (gateway, intruder, clients) => {
           const ann = await helloClient(gateway.wsUrl, { user_id: 'ann' }, TOKEN);
@@ -359,7 +367,7 @@ describe('hostile messages on the deployment bus', () => {
             { topic: 'control', why: 'too deep', bytes: Buffer.byteLength(deepControl) },
           ]);
         },
-        { log: (_level, message, fields) => logs.push({ message, fields }) },
+        { log },
       );
     },
   );
