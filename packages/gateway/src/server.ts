@@ -42,6 +42,7 @@ import { registerStaticWeb } from './http/static-web.js';
 import { GatewayHub } from './hub.js';
 import { LoginCodes } from './login-codes.js';
 import { registerMcpRoute } from './mcp/http-route.js';
+import { RequestSlots } from './request-slots.js';
 import { startScheduledRuns } from './scheduled-runs.js';
 import { type HoldRun, TokenHolds } from './token-holds.js';
 import { DEFAULT_LIMITS, type GatewayLimits, type GatewayLogger, type GatewayOptions } from './types.js';
@@ -99,6 +100,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tokenCheck = new TokenCheck(options.token);
   // What stored tokens hold open ends when they are revoked (token-holds.ts).
   const holds = new TokenHolds(() => kernel.service('tokens'), log, options.revocationSweepMs);
+  // Plain HTTP requests each user token may have in flight, and answers nobody takes (request-slots.ts).
+  const requests = new RequestSlots(limits.maxRequestsPerToken, limits.answerStallMs, log);
   const servesA2a = kernel.config.a2a.serve;
   let listening = '';
   let port = options.port;
@@ -215,11 +218,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const moved = workspace.problem();
     if (moved !== undefined) return replyError(reply, 503, 'workspace_moved', moved);
     // A WebSocket is held by its connection (ws/route.ts), which closes it with a reason.
-    if (!upgrade)
-      reply.raw.once(
-        'close',
-        holds.hold(principal, () => request.raw.socket.destroy()),
-      );
+    if (upgrade) return;
+    if (!requests.hold(principal, reply)) return reply;
+    reply.raw.once(
+      'close',
+      holds.hold(principal, () => request.raw.socket.destroy()),
+    );
   });
 
   setErrorReplies(app, log, limits.maxFrameBytes);

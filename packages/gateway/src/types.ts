@@ -36,6 +36,11 @@ export interface GatewayLimits {
   /** Token bucket per connection: sustained frames per second, and the burst. */
   rateLimitPerSec: number;
   rateLimitBurst: number;
+  /**
+   * Plain HTTP requests (not streamed answers, not WebSocket upgrades) a `user` token may have in
+   * flight at once, from arrival until its answer is taken or the connection ends; more get 429.
+   */
+  maxRequestsPerToken: number;
   /** How often a streamed HTTP answer sends a keep-alive comment while the turn is quiet. */
   sseKeepAliveMs: number;
   /**
@@ -44,6 +49,8 @@ export interface GatewayLimits {
    * is in.
    */
   requestTimeoutMs: number;
+  /** How long a non-streamed answer's client may take nothing of it before it is cut (slow-readers.ts). */
+  answerStallMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -53,8 +60,10 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxFrameBytes: 1024 * 1024,
   rateLimitPerSec: 50,
   rateLimitBurst: 100,
+  maxRequestsPerToken: 32,
   sseKeepAliveMs: 15_000,
   requestTimeoutMs: 30_000,
+  answerStallMs: 30_000,
 };
 
 export interface GatewayOptions {

@@ -23,6 +23,18 @@ import {
   TOKEN,
 } from './helpers.js';
 
+/** The gateway's log lines, and the fields of those whose message includes `what`. */
+function logRecorder() {
+  const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+  return {
+    logs,
+    linesOf: (what: string) => logs.filter((line) => line.message.includes(what)).map((line) => line.fields),
+    log: (_level: string, message: string, fields?: Record<string, unknown>) => {
+      logs.push({ message, fields });
+    },
+  };
+}
+
 /** A gateway of a deployment (on its own schema) and an intruder's bus beside it. */
 async function withIntruder(
   body: (env: TestGateway, intruder: EventBus, clients: GatewayClient[]) => Promise<void>,
@@ -158,9 +170,7 @@ describe('hostile messages on the deployment bus', () => {
   it.skipIf(!ON_POSTGRES)(
     'forged session frames and malformed messages are dropped with one log line each kind, never sent to the clients',
     async () => {
-      const logs: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
-      const linesOf = (what: string) =>
-        logs.filter((line) => line.message.includes(what)).map((line) => line.fields);
+      const { logs, linesOf, log } = logRecorder();
       await withIntruder(
         async (gateway, intruder, clients) => {
           const ann = await helloClient(gateway.wsUrl, { user_id: 'ann' }, TOKEN);
@@ -205,7 +215,7 @@ describe('hostile messages on the deployment bus', () => {
           // minute later (drop-log.ts): a flood of forged frames is not a flood of log lines.
           const dropped = logs.filter((line) => line.message.includes('malformed session frame'));
           expect(dropped.map((line) => line.fields)).toEqual([
-            { type: 'unknown', bytes: Buffer.byteLength(forged[0]!) },
+            { type: 'unknown', why: 'not JSON', bytes: Buffer.byteLength(forged[0]!) },
           ]);
           // A type the protocol has not is said apart from a malformed frame: during a rolling
           // deploy a newer gateway sends types an older one has not, and that is no attack.
@@ -225,7 +235,7 @@ describe('hostile messages on the deployment bus', () => {
           });
           expect((await ann.inbox.take('session_list')).payload.request_id).toBe(list);
         },
-        { log: (_level, message, fields) => logs.push({ message, fields }) },
+        { log },
       );
       // What the rate limit held back is said when the gateway stops, not lost with it: the
       // two other malformed messages, the two other malformed frames and the unknown control kind.
@@ -314,6 +324,50 @@ describe('hostile messages on the deployment bus', () => {
           expect(JSON.stringify(logs)).not.toContain(secret);
         },
         { log: (_level, message, fields) => logs.push({ message, fields }) },
+      );
+    },
+  );
+
+  it.skipIf(!ON_POSTGRES)(
+    'a message or frame nested past the depth bound is dropped before it is parsed, logged once',
+    async () => {
+      const { linesOf, log } = logRecorder();
+      await withIntruder(
+        async (gateway, intruder, clients) => {
+          const ann = await helloClient(gateway.wsUrl, { user_id: 'ann' }, TOKEN);
+          clients.push(ann.client);
+          const annSession = ann.ack.session.session_id;
+          const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+          // A frame of the protocol whose `startup_status` (a field any value fits) nests 5,000
+          // levels: it passed the frame's schema and went to ann's client as the gateway's own.
+          const deepFrame = (id: string, depth: number) =>
+            `{"type":"health_status","payload":{"request_id":"${id}","healthy":true,"startup_status":${nested(depth)}}}`;
+          for (const id of ['deep-1', 'deep-2'])
+            await intruder.publish(
+              'session',
+              JSON.stringify({ session_id: annSession, frame: deepFrame(id, 5000) }),
+            );
+          // A control message nesting 5,000 levels in a key no schema names.
+          const deepControl = `{"kind":"cancel","session_id":"${annSession}","x":${nested(5000)}}`;
+          await intruder.publish('control', deepControl);
+          // Within the bound: still delivered.
+          await intruder.publish(
+            'session',
+            JSON.stringify({ session_id: annSession, frame: deepFrame('shallow', 200) }),
+          );
+          await ann.inbox.take('health_status', (frame) => frame.payload.request_id === 'shallow', 20_000);
+          const ids = ann.inbox.frames.map((frame) => (frame.payload as { request_id?: string }).request_id);
+          expect(ids).not.toContain('deep-1');
+          expect(ids).not.toContain('deep-2');
+          // One line for the two frames (the second counted for the summary), one for the message.
+          expect(linesOf('malformed session frame')).toEqual([
+            { type: 'health_status', why: 'too deep', bytes: Buffer.byteLength(deepFrame('deep-1', 5000)) },
+          ]);
+          expect(linesOf('malformed message')).toEqual([
+            { topic: 'control', why: 'too deep', bytes: Buffer.byteLength(deepControl) },
+          ]);
+        },
+        { log },
       );
     },
   );

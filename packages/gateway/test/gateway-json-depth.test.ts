@@ -5,7 +5,7 @@
  * `invalid_json` with one line naming the problem, and a body within the bound still runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH } from '../src/http/json-body.js';
+import { MAX_JSON_DEPTH } from '../src/json-depth.js';
 import { jsonOf, ScriptedModel, startTestGateway, type TestGateway, TOKEN } from './helpers.js';
 
 let env: TestGateway;

@@ -79,9 +79,11 @@ function gatewayLimits(config: AgentConfig['gateway']): GatewayLimits {
     maxFrameBytes: config.max_frame_bytes,
     rateLimitPerSec: config.rate_limit_per_sec,
     rateLimitBurst: config.rate_limit_burst,
+    maxRequestsPerToken: config.max_requests_per_token,
     sseKeepAliveMs: config.sse_keepalive_secs * 1000,
     // Not a setting: a client needing more than this to send one request is not one to wait for.
     requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
+    answerStallMs: DEFAULT_LIMITS.answerStallMs,
   };
 }
 

@@ -15,6 +15,7 @@ import { PUBLIC_ROUTE, principalOf } from '../auth.js';
 import { publicFailure } from '../errors.js';
 import { boundedJsonParser } from '../http/json-body.js';
 import { replyError } from '../http/reply-error.js';
+import { answeredAsStream } from '../request-slots.js';
 import { writeUnlessBehind } from '../slow-readers.js';
 import { StreamSlots } from '../stream-slots.js';
 import type { HoldRun } from '../token-holds.js';
@@ -215,6 +216,7 @@ async function streamAnswer(
   }
   reply.hijack();
   const raw = reply.raw;
+  answeredAsStream(raw);
   raw.writeHead(200, SSE_HEADERS);
   let gone = false;
   raw.once('close', () => {

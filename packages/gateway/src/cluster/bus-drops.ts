@@ -41,7 +41,7 @@ export class BusDrops {
     const bytes = Buffer.byteLength(frame);
     if (unread.why === 'unknown type')
       this.#unknown.drop({ topic: 'session', type: shownName(unread.type), bytes });
-    else this.#frame.drop({ type: shownFrameType(frame), bytes });
+    else this.#frame.drop({ type: shownFrameType(frame), why: unread.why, bytes });
   }
 
   /** A live feed event named `name` not sent on; `bytes`: its message's size. */

@@ -4,6 +4,7 @@
  * untrusted text: anything that does not parse is dropped, never acted on.
  */
 import { z } from 'zod';
+import { nestsTooDeep } from '../json-depth.js';
 
 // `session` (a session's frame, for its clients attached to other processes; sessionMessage
 // below) is named in the kernel (SESSION_TOPIC, @oxydra/kernel/deployment): a member that is not
@@ -65,11 +66,11 @@ export const presenceMessage = z.object({
 export type PresenceMessage = z.infer<typeof presenceMessage>;
 
 /**
- * Why a message of the bus was not read: not JSON, not its topic's shape, or (where a message
+ * Why a message of the bus was not read: not JSON, nested past MAX_JSON_DEPTH, not its topic's shape, or (where a message
  * names its kind) a kind this process does not know: during a rolling deploy a newer process
  * sends kinds an older one has not, which the log says apart from what is malformed.
  */
-export type Unread = { why: 'not JSON' | 'wrong shape' } | { why: 'unknown type'; type: string };
+export type Unread = { why: 'not JSON' | 'too deep' | 'wrong shape' } | { why: 'unknown type'; type: string };
 
 /** Where a message names its kind (`type`, `kind`), and the kinds this process knows. */
 export interface Kinds {
@@ -79,6 +80,8 @@ export interface Kinds {
 
 /** The message parsed by `schema`, or why it was not. */
 export function readMessage<T>(schema: z.ZodType<T>, text: string, kinds?: Kinds): { message: T } | Unread {
+  // Before the parse, the bound every door of the gateway shares (json-depth.ts).
+  if (nestsTooDeep(text)) return { why: 'too deep' };
   let json: unknown;
   try {
     json = JSON.parse(text);

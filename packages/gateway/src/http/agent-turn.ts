@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth.js';
 import { GatewayError, HTTP_STATUS, publicError } from '../errors.js';
 import type { GatewayHub } from '../hub.js';
+import { answeredAsStream } from '../request-slots.js';
 import { type HoldRun, TOKEN_REVOKED } from '../token-holds.js';
 import { turnEvents } from '../turn-spawn.js';
 import { IdempotencyStore, MAX_KEY_CHARS } from './idempotency.js';
@@ -116,6 +117,7 @@ export async function answerTurn(
     }
     if (claim.kind === 'replay') {
       reply.hijack();
+      answeredAsStream(reply.raw);
       claim.recording.attach(reply.raw);
       return reply;
     }
@@ -128,6 +130,7 @@ export async function answerTurn(
       what: `${request.routeOptions.url ?? spec.scope} stream`,
     });
   reply.hijack();
+  answeredAsStream(reply.raw);
   recording.attach(reply.raw);
 
   const controller = new AbortController();

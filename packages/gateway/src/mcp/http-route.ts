@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf, runHolder } from '../auth.js';
 import { publicFailure, publicRunError } from '../errors.js';
 import { replyError } from '../http/reply-error.js';
+import { answeredAsStream } from '../request-slots.js';
 import type { HoldRun } from '../token-holds.js';
 import type { GatewayLogger } from '../types.js';
 
@@ -154,6 +155,7 @@ export function registerMcpRoute(
     });
     // The transport writes the response itself (JSON or an SSE stream).
     reply.hijack();
+    answeredAsStream(reply.raw);
     await current.transport.handleRequest(request.raw, reply.raw, request.body);
   };
 

@@ -20,6 +20,7 @@ import { OWNER, type Principal } from '../auth.js';
 import { GatewayError, publicError } from '../errors.js';
 import { errorFrame } from '../frames.js';
 import type { GatewayHub } from '../hub.js';
+import { nestsTooDeep, tooDeepMessage } from '../json-depth.js';
 import type { ActiveTurn, LiveSession, Subscriber } from '../live-sessions.js';
 import { TokenBucket } from '../rate-limit.js';
 import { MAX_UNREAD_BYTES } from '../slow-readers.js';
@@ -182,6 +183,11 @@ export class GatewayConnection implements Subscriber {
 
   async #handle(text: string): Promise<void> {
     if (this.#closed) return;
+    // Before the parse: a deep frame costs the event loop far more than its size says (json-depth.ts).
+    if (nestsTooDeep(text)) {
+      this.send(errorFrame('invalid_frame', tooDeepMessage('the frame', 'frame')));
+      return;
+    }
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -403,8 +409,10 @@ const REFUSED_READ_BYTES = 64 * 1024;
 /** The request_id of a refused text frame of at most REFUSED_READ_BYTES, if it names one. */
 function refusedRequestId(data: RawData, isBinary: boolean): string | undefined {
   if (isBinary || byteLength(data) > REFUSED_READ_BYTES) return undefined;
+  const text = frameText(data);
+  if (nestsTooDeep(text)) return undefined;
   try {
-    return requestIdOf(JSON.parse(frameText(data)));
+    return requestIdOf(JSON.parse(text));
   } catch {
     return undefined;
   }

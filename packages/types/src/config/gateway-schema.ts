@@ -50,6 +50,11 @@ export const gatewaySchema = once(() =>
     rate_limit_burst: positiveInt()
       .default(100)
       .describe('WebSocket frames a connection may send at once before the rate limit applies'),
+    max_requests_per_token: positiveInt()
+      .default(32)
+      .describe(
+        'plain HTTP requests (not streamed answers or WebSockets) a `user` token may have in flight at once, its answers not yet taken included; the next is answered 429',
+      ),
     sse_keepalive_secs: z
       .number()
       .positive()

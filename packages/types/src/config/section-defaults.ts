@@ -77,6 +77,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
     max_frame_bytes: 1048576,
     rate_limit_per_sec: 50,
     rate_limit_burst: 100,
+    max_requests_per_token: 32,
     sse_keepalive_secs: 15,
     channels: true,
   },

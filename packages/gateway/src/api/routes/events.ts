@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { approvalFeed } from '../../admin-ops.js';
+import { answeredAsStream } from '../../request-slots.js';
 import { writeUnlessBehind } from '../../slow-readers.js';
 import { StreamSlots } from '../../stream-slots.js';
 import type { GatewayLogger } from '../../types.js';
@@ -70,6 +71,7 @@ export function eventRoutes(keepAliveMs: number, remoteFeed?: RemoteFeed, log?: 
         }
         reply.hijack();
         const out = reply.raw;
+        answeredAsStream(out);
         // Counted until the stream is gone, however it ends.
         out.once('close', release);
         out.writeHead(200, {
