@@ -2,7 +2,7 @@
  * The checkpoint repository's own files: written at every open (nothing else configures it),
  * and the leftovers of a crashed operation cleared before the next one.
  */
-import { type Dirent, readdirSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists, readStoreFile, writeIfDifferent } from './fs-utils.js';
@@ -211,14 +211,12 @@ export function verifyRepository(gitDir: string, alternates?: string): void {
   );
   // The branch alone; a tag names a commit, which must lie on the recorded branch (refs.ts).
   only(gitDir, 'refs/heads', refuse, (entry) => entry.isFile() && entry.name === HEAD_REF.slice(11));
-  only(
-    gitDir,
-    'objects',
-    refuse,
-    (entry) =>
-      entry.isDirectory() &&
-      (/^[0-9a-f]{2}$/.test(entry.name) || entry.name === 'info' || entry.name === 'pack'),
-  );
+  // In objects/, git reads only the fan-out folders (objects there are checked where read),
+  // info/ and pack/: those two must be real folders, not links to someone else's.
+  for (const dir of ['objects/info', 'objects/pack']) {
+    const info = lstatSync(join(gitDir, dir), { throwIfNoEntry: false });
+    if (info && !info.isDirectory()) refuse(dir);
+  }
   // Oxydra never packs (gc.auto=0) and writes no commit graph; alternates only for a borrowed store.
   only(gitDir, 'objects/pack', refuse, () => false);
   only(

@@ -231,7 +231,7 @@ export class CheckpointStore {
       const target = await resolveOrThrow(this.git, ref);
       const [whole, wanted, { restoreTree }] = await Promise.all([
         this.captureNow(),
-        this.state(target),
+        this.state(target, { checked: true }),
         import('./restore.js'),
       ]);
       return restoreTree(this.git, whole, wanted, options.paths);
@@ -280,15 +280,19 @@ export class CheckpointStore {
     return writeTrees(this.gitDir, files);
   }
 
-  /** The entries and manifest of a checkpoint commit. */
-  private async state(commit: string): Promise<TreeState> {
+  /**
+   * The entries and manifest of a checkpoint commit; `checked` (what a restore writes): its
+   * commit, trees and manifest must hash to their names (objects.ts).
+   */
+  private async state(commit: string, { checked = false } = {}): Promise<TreeState> {
     if (this.statCache?.head?.commit === commit) return this.statCache.head.state;
-    // The commit, its trees (-t) and the manifest must hash to their names (objects.ts).
-    const root = /^tree ([0-9a-f]{40})\n/.exec(
-      readCheckedObjects(this.gitDir, [commit], this.alternates).get(commit)?.toString('latin1') ?? '',
-    )?.[1];
+    const root = checked
+      ? /^tree ([0-9a-f]{40})\n/.exec(
+          readCheckedObjects(this.gitDir, [commit], this.alternates).get(commit)?.toString('latin1') ?? '',
+        )?.[1]
+      : undefined;
     const [tree, manifest] = await Promise.all([
-      this.git.records(['ls-tree', '-r', '-t', '-z', '--full-tree', commit]),
+      this.git.records(['ls-tree', '-r', ...(checked ? ['-t'] : []), '-z', '--full-tree', commit]),
       this.git.run(['cat-file', 'blob', `${commit}:${MANIFEST_PATH}`], { okExitCodes: [128] }),
     ]);
     const entries = new Map<string, GitEntry>();
@@ -303,8 +307,8 @@ export class CheckpointStore {
       if (type !== 'blob' || !mode || !sha || path === MANIFEST_PATH) continue;
       entries.set(path, { mode, sha });
     }
-    readCheckedObjects(this.gitDir, root ? [root, ...trees] : trees, this.alternates);
-    if (manifest.exitCode === 0 && objectId('blob', manifest.stdout) !== manifestSha) {
+    if (checked) readCheckedObjects(this.gitDir, root ? [root, ...trees] : trees, this.alternates);
+    if (checked && manifest.exitCode === 0 && objectId('blob', manifest.stdout) !== manifestSha) {
       throw new TamperedStoreError(
         this.gitDir,
         `the manifest object ${manifestSha}`,
