@@ -89,6 +89,17 @@ describe('files a git pull puts into the checkpoint store', () => {
     expect(notes()).toBe('edited\n');
   });
 
+  it('a store of an earlier Oxydra (no record) is bound at its first open, and a branch pulled after that is refused', async () => {
+    const { root, gitDir, notes } = await setUp();
+    rmSync(join(gitDir, 'oxydra-head'), { force: true });
+    // The first command of this version: the branch as it is becomes the recorded one.
+    expect((await (await CheckpointStore.open(root)).list()).map((c) => c.message)).toEqual(['mine']);
+    pulled(gitDir, 'refs/heads/checkpoints', `${plantAuthorCommit(gitDir)}\n`);
+    const store = await CheckpointStore.open(root);
+    await expect(store.restore('checkpoints')).rejects.toThrow(/where Oxydra never moved it/);
+    expect(notes()).toBe('edited\n');
+  });
+
   it("a pulled tag naming the author's commit restores nothing", async () => {
     const { root, gitDir, notes } = await setUp();
     pulled(gitDir, 'refs/tags/release', `${plantAuthorCommit(gitDir)}\n`);

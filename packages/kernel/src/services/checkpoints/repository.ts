@@ -45,7 +45,9 @@ const OWN_FILES: readonly (readonly [string, string])[] = [
  */
 export async function repositoryReady(gitDir: string): Promise<boolean> {
   const found = await Promise.all(OWN_FILES.map(([name]) => readStoreFile(join(gitDir, name))));
-  return OWN_FILES.every(([, content], at) => found[at] === content);
+  return (
+    OWN_FILES.every(([, content], at) => found[at] === content) && (await exists(join(gitDir, HEAD_RECORD)))
+  );
 }
 
 export async function initRepository(git: Git, alternates?: string): Promise<void> {
@@ -60,6 +62,12 @@ export async function initRepository(git: Git, alternates?: string): Promise<voi
     await writeHeadRecord(git, undefined);
     // git init adds settings of its own to the config it finds.
     await writeIfDifferent(join(git.gitDir, 'config'), CONFIG_FILE);
+  } else if (!(await exists(join(git.gitDir, HEAD_RECORD)))) {
+    // A store of an Oxydra before the record: its branch is taken as it is, once (trust on
+    // first use); a branch file that is no sha is left for readHead to refuse.
+    const branch = readStoreFile(join(git.gitDir, HEAD_REF)) ?? '';
+    if (/^[0-9a-f]{40}\n$/.test(branch)) await writeHeadRecord(git, branch.trim());
+    else if (!(await exists(join(git.gitDir, HEAD_REF)))) await writeHeadRecord(git, undefined);
   }
   // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before". Read first:
   // it already does after the first open, and git would cost each `oxydra run` a process.
@@ -184,6 +192,12 @@ export function verifyRepository(gitDir: string, alternates?: string): void {
   const refuse = (file: string, why?: string): never => {
     throw new TamperedStoreError(gitDir, join(gitDir, file), why);
   };
+  // Every name in `dir` must be allowed, or a writer's temporary.
+  const only = (dir: string, allowed: (entry: Dirent) => boolean): void => {
+    for (const entry of list(gitDir, dir, refuse)) {
+      if (!allowed(entry) && !(TEMPORARY.test(entry.name) && entry.isFile())) refuse(`${dir}/${entry.name}`);
+    }
+  };
   for (const entry of list(gitDir, '', refuse)) {
     const { name } = entry;
     if (TEMPORARY.test(name) && entry.isFile()) continue;
@@ -197,20 +211,10 @@ export function verifyRepository(gitDir: string, alternates?: string): void {
       );
     }
   }
-  only(
-    gitDir,
-    'info',
-    refuse,
-    (entry) => entry.isFile() && (entry.name === 'exclude' || entry.name === 'attributes'),
-  );
-  only(
-    gitDir,
-    'refs',
-    refuse,
-    (entry) => entry.isDirectory() && (entry.name === 'heads' || entry.name === 'tags'),
-  );
+  only('info', (entry) => entry.isFile() && (entry.name === 'exclude' || entry.name === 'attributes'));
+  only('refs', (entry) => entry.isDirectory() && (entry.name === 'heads' || entry.name === 'tags'));
   // The branch alone; a tag names a commit, which must lie on the recorded branch (refs.ts).
-  only(gitDir, 'refs/heads', refuse, (entry) => entry.isFile() && entry.name === HEAD_REF.slice(11));
+  only('refs/heads', (entry) => entry.isFile() && entry.name === HEAD_REF.slice(11));
   // In objects/, git reads only the fan-out folders (objects there are checked where read),
   // info/ and pack/: those two must be real folders, not links to someone else's.
   for (const dir of ['objects/info', 'objects/pack']) {
@@ -218,13 +222,8 @@ export function verifyRepository(gitDir: string, alternates?: string): void {
     if (info && !info.isDirectory()) refuse(dir);
   }
   // Oxydra never packs (gc.auto=0) and writes no commit graph; alternates only for a borrowed store.
-  only(gitDir, 'objects/pack', refuse, () => false);
-  only(
-    gitDir,
-    'objects/info',
-    refuse,
-    (entry) => alternates !== undefined && entry.isFile() && entry.name === 'alternates',
-  );
+  only('objects/pack', () => false);
+  only('objects/info', (entry) => alternates !== undefined && entry.isFile() && entry.name === 'alternates');
   if (
     alternates !== undefined &&
     readStoreFile(join(gitDir, 'objects/info/alternates')) !== `${alternates}\n`
@@ -239,16 +238,5 @@ function list(gitDir: string, dir: string, refuse: (file: string) => never): Dir
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     return refuse(dir);
-  }
-}
-
-function only(
-  gitDir: string,
-  dir: string,
-  refuse: (file: string) => never,
-  allowed: (entry: Dirent) => boolean,
-): void {
-  for (const entry of list(gitDir, dir, refuse)) {
-    if (!allowed(entry) && !(TEMPORARY.test(entry.name) && entry.isFile())) refuse(`${dir}/${entry.name}`);
   }
 }
