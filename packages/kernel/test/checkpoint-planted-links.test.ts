@@ -72,6 +72,8 @@ describe('links planted inside the checkpoint store', () => {
     const branch = join(gitDir, 'refs', 'heads', 'checkpoints');
     rmSync(branch);
     symlinkSync(fifo, branch);
-    await expect(history.list()).rejects.toThrow(/checkpoint branch .* is not a regular file/);
+    await expect(history.list()).rejects.toThrow(
+      /refs\/heads\/checkpoints (is not a regular file|which Oxydra did not write)/,
+    );
   });
 });

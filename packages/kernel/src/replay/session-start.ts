@@ -14,6 +14,7 @@ import {
   GitCommandError,
   GitMissingError,
   restoreCopy,
+  TamperedStoreError,
   TooManyFilesError,
 } from '../services/checkpoints/index.js';
 import { type RunHistory, runsOf } from '../services/history/workspace-history.js';
@@ -66,6 +67,7 @@ export async function planStart(
     if (
       error instanceof GitCommandError ||
       error instanceof CheckpointError ||
+      error instanceof TamperedStoreError ||
       error instanceof TooManyFilesError
     ) {
       return { found: false, why: `${NO_CHECKPOINT} (the checkpoints could not be read: ${error.message})` };
@@ -116,7 +118,14 @@ export async function restoreStart(
       notes,
     };
   } catch (error) {
-    if (!(error instanceof CheckpointError || error instanceof TooManyFilesError)) throw error;
+    if (
+      !(
+        error instanceof CheckpointError ||
+        error instanceof TamperedStoreError ||
+        error instanceof TooManyFilesError
+      )
+    )
+      throw error;
     return {
       start: { from: 'now', why: `the session's start could not be put back (${error.message})` },
       notes: [],

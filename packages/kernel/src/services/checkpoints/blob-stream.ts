@@ -5,7 +5,8 @@
  */
 import type { Git } from './git.js';
 import { GitCommandError, GitMissingError } from './git.js';
-import { CheckpointError } from './types.js';
+import { objectId } from './objects.js';
+import { CheckpointError, TamperedStoreError } from './types.js';
 
 export interface Blob {
   readonly sha: string;
@@ -14,6 +15,21 @@ export interface Blob {
 
 /** The blobs named by `shas`, in that order (a sha asked twice comes twice). */
 export async function* readBlobs(git: Git, shas: readonly string[]): AsyncGenerator<Blob> {
+  for await (const blob of readRawBlobs(git, shas)) {
+    // Git does not check a loose object against its name: one a `git pull` put into the store
+    // under the name of a blob a checkpoint holds would be restored as that file.
+    if (objectId('blob', blob.content) !== blob.sha) {
+      throw new TamperedStoreError(
+        git.gitDir,
+        `an object named ${blob.sha}`,
+        'whose content does not hash to its name',
+      );
+    }
+    yield blob;
+  }
+}
+
+async function* readRawBlobs(git: Git, shas: readonly string[]): AsyncGenerator<Blob> {
   const args = ['cat-file', '--batch'];
   const child = git.start(args);
   const err: Buffer[] = [];

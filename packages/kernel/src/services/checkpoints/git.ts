@@ -60,6 +60,8 @@ const CONFIG_FLAGS: readonly string[] = [
   'core.excludesFile=/dev/null',
   'core.hooksPath=/dev/null',
   'core.fsmonitor=false',
+  // A commit graph would be believed over the commits themselves (parents, trees).
+  'core.commitGraph=false',
   'core.attributesFile=/dev/null',
   // Nothing a repository's config can name runs a program: signatures are never shown (so no
   // gpg.program), no pager, no ssh, no credential helper, no editor, no transport but none.
@@ -101,6 +103,8 @@ function gitEnvironment(workspace: string, gitDir: string, indexFile: string): N
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ATTR_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
+    // refs/replace/<sha> would swap any object (a tree a checkpoint names) for another.
+    GIT_NO_REPLACE_OBJECTS: '1',
     GIT_AUTHOR_NAME: IDENTITY.name,
     GIT_AUTHOR_EMAIL: IDENTITY.email,
     GIT_COMMITTER_NAME: IDENTITY.name,
@@ -112,6 +116,10 @@ function gitEnvironment(workspace: string, gitDir: string, indexFile: string): N
 /** Runs git (never through a shell) against one workspace's checkpoint repository. */
 export class Git {
   readonly indexFile: string;
+  /** A borrowing store's lender's newest checkpoint (restore-copy.ts): its branch counts too. */
+  lenderHead: string | undefined;
+  /** Whose local key the branch's record is MAC'd with (refs.ts): the environment the store was claimed in. */
+  readonly keyEnv: NodeJS.ProcessEnv = { ...process.env };
 
   constructor(
     readonly workspace: string,

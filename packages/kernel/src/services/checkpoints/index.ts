@@ -7,5 +7,6 @@ export {
   type CheckpointTag,
   type FileChange,
   type RestoreReport,
+  TamperedStoreError,
   TooManyFilesError,
 } from './types.js';

@@ -4,12 +4,12 @@
  * to start, more than hashing the few files that changed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { deflate, deflateSync } from 'node:zlib';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import { isCode } from './fs-utils.js';
-import type { GitEntry } from './types.js';
+import { type GitEntry, TamperedStoreError } from './types.js';
 
 const deflateAsync = promisify(deflate);
 // Above this, compressing runs on the thread pool instead of holding the event loop.
@@ -22,7 +22,7 @@ const SLASH = Buffer.from('/');
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
 /** The sha a git object of this type and content has (sha1 repositories: ours are). */
-function objectId(type: ObjectType, content: Buffer): string {
+export function objectId(type: ObjectType, content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 
@@ -30,7 +30,8 @@ function objectId(type: ObjectType, content: Buffer): string {
 export async function writeObject(gitDir: string, type: ObjectType, content: Buffer): Promise<string> {
   const sha = objectId(type, content);
   const file = objectFile(gitDir, sha);
-  if (existsSync(file)) return sha;
+  // One put there by someone else (ownObject) is written anew over it, with the content its name says.
+  if (ownObject(file) === true) return sha;
   const raw = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
   const packed = raw.length > INLINE_DEFLATE_BYTES ? await deflateAsync(raw) : deflateSync(raw);
   // Whole or not at all: a reader never sees half an object under its final name. The name is
@@ -48,8 +49,51 @@ export async function writeObject(gitDir: string, type: ObjectType, content: Buf
   return sha;
 }
 
-function objectFile(gitDir: string, sha: string): string {
-  return join(gitDir, 'objects', sha.slice(0, 2), sha.slice(2));
+function objectFile(gitDir: string, sha: string, objects = join(gitDir, 'objects')): string {
+  return join(objects, sha.slice(0, 2), sha.slice(2));
+}
+
+/**
+ * Whether the loose object at `file` was written by Oxydra or git (both write objects 0444), or
+ * undefined when there is none. Git reads a loose object without checking that its content
+ * hashes to its name, and a `git pull` into the workspace can put one into the store under the
+ * name of a tree or blob its author knows a checkpoint holds (the repository's own files); git
+ * writes every file it checks out writable by its owner, whatever the umask leaves of 0644.
+ */
+function ownObject(file: string): boolean | undefined {
+  const info = lstatSync(file, { throwIfNoEntry: false });
+  return info === undefined ? undefined : info.isFile() && (info.mode & 0o222) === 0;
+}
+
+/**
+ * The content of the loose objects named `shas` (in the store, or in the store it borrows from),
+ * each checked against its name: git reads a loose object without that check, so a commit or
+ * tree put there under a name a checkpoint holds would change what it restores. Throws
+ * TamperedStoreError for one that does not hash to its name; one not found is left to git.
+ */
+export function readCheckedObjects(
+  gitDir: string,
+  shas: readonly string[],
+  borrowed?: string,
+): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  for (const sha of shas) {
+    for (const file of [objectFile(gitDir, sha), ...(borrowed ? [objectFile(gitDir, sha, borrowed)] : [])]) {
+      if (ownObject(file) === undefined) continue;
+      let raw: Buffer | undefined;
+      try {
+        raw = lstatSync(file).isFile() ? inflateSync(readFileSync(file)) : undefined;
+      } catch {
+        raw = undefined;
+      }
+      if (!raw || createHash('sha1').update(raw).digest('hex') !== sha) {
+        throw new TamperedStoreError(gitDir, file, 'whose content does not hash to its name');
+      }
+      found.set(sha, raw.subarray(raw.indexOf(0) + 1));
+      break;
+    }
+  }
+  return found;
 }
 
 interface TreeChild {

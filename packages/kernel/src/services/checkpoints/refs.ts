@@ -2,18 +2,76 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { localMac } from '@oxydra/config';
 import { readStoreFile } from './fs-utils.js';
 import type { Git } from './git.js';
-import { CheckpointError, type CheckpointTag } from './types.js';
+import { CheckpointError, type CheckpointTag, TamperedStoreError } from './types.js';
 
 export const HEAD_REF = 'refs/heads/checkpoints';
+
+/*
+ * The branch's record: where Oxydra last moved the branch (and where it was before, should a
+ * crash fall between the record and the branch), MAC'd under the user's local key with the store's
+ * origin id. A `git pull` can put a ref file and the objects it names into the store; it cannot
+ * make this record for them, so a branch that is not the recorded one stops every command
+ * (readHead), and any other commit (a tag, `HEAD~2`) must lie on the recorded branch (resolveRef).
+ * A store made before the record existed gets one at its next snapshot (trust on first use).
+ */
+export const HEAD_RECORD = 'oxydra-head';
+const RECORD_TAG = 'oxydra-checkpoint-head-v1';
+const NONE = 'none';
+
+function recordMac(git: Git, head: string, previous: string): string {
+  const origin = (readStoreFile(join(git.gitDir, 'oxydra-origin')) ?? '').slice(0, 32);
+  return localMac([RECORD_TAG, origin, head, previous], git.keyEnv);
+}
+
+/** Records `head` (a sha, or none before the first checkpoint) as the branch Oxydra left. */
+export async function writeHeadRecord(git: Git, head: string | undefined, previous?: string): Promise<void> {
+  const now = head ?? NONE;
+  const before = previous ?? NONE;
+  const file = join(git.gitDir, HEAD_RECORD);
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, `${now} ${before} ${recordMac(git, now, before)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/**
+ * Throws unless the branch `head` is the recorded one (or the one before it: a snapshot that
+ * crashed between the two writes). No record at all: a store of an older Oxydra, trusted.
+ */
+function checkRecorded(git: Git, head: string | undefined): void {
+  const { gitDir } = git;
+  const path = join(gitDir, HEAD_RECORD);
+  const text = readStoreFile(path);
+  if (text === undefined) return;
+  const match = /^([0-9a-f]{40,64}|none) ([0-9a-f]{40,64}|none) ([0-9a-f]{64})\n$/.exec(text);
+  if (!match || recordMac(git, match[1]!, match[2]!) !== match[3]) {
+    throw new TamperedStoreError(
+      gitDir,
+      path,
+      'not written by Oxydra for you (a git pull of a repository that tracks files under .oxydra/?)',
+    );
+  }
+  const now = head ?? NONE;
+  if (now !== match[1] && now !== match[2]) {
+    throw new TamperedStoreError(
+      gitDir,
+      join(gitDir, HEAD_REF),
+      `pointing at ${now}, where Oxydra never moved it (a git pull of a repository that tracks files under .oxydra/?)`,
+    );
+  }
+}
 
 /** The newest checkpoint, undefined before the first. */
 export async function readHead(git: Git): Promise<string | undefined> {
   // We never pack refs, so the loose file is the fast path; git answers if someone did.
   const path = join(git.gitDir, HEAD_REF);
   const loose = readStoreFile(path) ?? '';
-  if (/^[0-9a-f]{40,64}\n?$/.test(loose)) return loose.trim();
+  if (/^[0-9a-f]{40,64}\n?$/.test(loose)) {
+    checkRecorded(git, loose.trim());
+    return loose.trim();
+  }
   // Not asked of git: git follows a link at a ref and would wait on a FIFO as readFile did.
   const info = await lstat(path).catch(() => undefined);
   if (info && !info.isFile()) {
@@ -21,7 +79,10 @@ export async function readHead(git: Git): Promise<string | undefined> {
       `the checkpoint branch ${path} is not a regular file (a link put into the store?); move it away`,
     );
   }
-  return (await git.text(['rev-parse', '--verify', '-q', HEAD_REF], { okExitCodes: [1] })) || undefined;
+  // Oxydra never packs refs (verifyRepository refuses a packed-refs file), so no loose file is no branch.
+  if (info) throw new TamperedStoreError(git.gitDir, path, 'which is no branch Oxydra wrote');
+  checkRecorded(git, undefined);
+  return undefined;
 }
 
 /**
@@ -36,6 +97,8 @@ export async function moveHead(git: Git, expected: string | undefined, id: strin
   const file = join(git.gitDir, HEAD_REF);
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  // The record first: a crash before the branch moves leaves it at the record's "before".
+  await writeHeadRecord(git, id, expected);
   await writeFile(tmp, `${id}\n`);
   await rename(tmp, file);
 }
@@ -44,7 +107,23 @@ export async function moveHead(git: Git, expected: string | undefined, id: strin
 export async function resolveRef(git: Git, ref: string): Promise<string | undefined> {
   if (ref === '' || ref.startsWith('-') || /[\0\n]/.test(ref)) return undefined;
   const out = await git.run(['rev-parse', '--verify', '-q', `${ref}^{commit}`], { okExitCodes: [1, 128] });
-  return out.exitCode === 0 ? out.stdout.toString('utf8').trim() : undefined;
+  if (out.exitCode !== 0) return undefined;
+  const id = out.stdout.toString('utf8').trim();
+  // A tag, a reflog entry or an abbreviation can name any commit in the objects; only those on
+  // the recorded branch are checkpoints (replacements, grafts and shallow files are off or refused).
+  const head = (await readHead(git)) ?? git.lenderHead;
+  if (id === head) return id;
+  const onBranch =
+    head !== undefined &&
+    (await git.run(['merge-base', '--is-ancestor', id, head], { okExitCodes: [1] })).exitCode === 0;
+  if (!onBranch) {
+    throw new TamperedStoreError(
+      git.gitDir,
+      `a commit ${id} (named ${JSON.stringify(ref)})`,
+      'that is not on the checkpoint branch Oxydra recorded',
+    );
+  }
+  return id;
 }
 
 export async function resolveOrThrow(git: Git, ref: string): Promise<string> {

@@ -8,7 +8,7 @@
  * stays as the copy has it. The restore writes only inside the copy, never through a link
  * (restore-write.ts). The borrowed store is removed afterwards.
  */
-import { lstat, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointGitDir } from './git.js';
 import { secretFoldersIn } from './secret-folders.js';
@@ -40,9 +40,9 @@ export async function restoreCopy(
     const store = await CheckpointStore.open(copy, {
       ...options,
       secretFolders: secretFoldersIn(source.workspace),
+      // Listed through the source, which checks its own store and branch first.
+      borrow: { objects, head: (await source.list(1))[0]?.id },
     });
-    await mkdir(join(store.gitDir, 'objects', 'info'), { recursive: true });
-    await writeFile(join(store.gitDir, 'objects', 'info', 'alternates'), `${objects}\n`);
     return await store.restore(commit);
   } finally {
     await rm(gitDir, { recursive: true, force: true });

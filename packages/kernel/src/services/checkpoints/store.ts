@@ -19,9 +19,9 @@ import {
 } from './commit-log.js';
 import { CHECKPOINT_IDENTITY, checkpointGitDir, Git } from './git.js';
 import { acquireLock } from './lock.js';
-import { writeObject, writeTrees } from './objects.js';
+import { objectId, readCheckedObjects, writeObject, writeTrees } from './objects.js';
 import { createTag, HEAD_REF, listTags, moveHead, readHead, resolveOrThrow, resolveRef } from './refs.js';
-import { clearLeftovers, initRepository, repositoryReady } from './repository.js';
+import { clearLeftovers, initRepository, repositoryReady, verifyRepository } from './repository.js';
 import { readStatCache, type StatCache, statCacheMaxBytes, writeStatCache } from './stat-cache.js';
 import {
   compareStates,
@@ -40,6 +40,7 @@ import {
   type FileChange,
   type GitEntry,
   type RestoreReport,
+  TamperedStoreError,
   type TreeState,
 } from './types.js';
 
@@ -62,6 +63,8 @@ export class CheckpointStore {
   private statCache: StatCache | undefined;
   // The most the stored cache is read: what a capture of max_files files writes.
   private readonly statCacheMaxBytes: number;
+  // The objects folder this store borrows (a copy's restore, restore-copy.ts), written by open.
+  private readonly alternates: string | undefined;
 
   private constructor(
     readonly workspace: string,
@@ -71,6 +74,8 @@ export class CheckpointStore {
     this.git = new Git(workspace, this.gitDir);
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
     this.statCacheMaxBytes = statCacheMaxBytes(options.maxFiles ?? DEFAULT_MAX_FILES);
+    this.alternates = options.borrow?.objects;
+    this.git.lenderHead = options.borrow?.head;
     this.capturer = new WorkspaceCapture(
       workspace,
       this.git,
@@ -90,7 +95,10 @@ export class CheckpointStore {
     // anything reads it (the lock below included): its config, hooks or commondir run programs.
     claimWorkspaceState(checkpointGitDir(root), { folder: true });
     const store = new CheckpointStore(root, options);
-    if (!(await repositoryReady(store.gitDir))) await store.exclusive(() => initRepository(store.git));
+    const ready = await repositoryReady(store.gitDir);
+    if (!ready || store.alternates) {
+      await store.exclusive(() => initRepository(store.git, store.alternates), { verify: false });
+    }
     return store;
   }
 
@@ -134,14 +142,17 @@ export class CheckpointStore {
 
   /** Checkpoints, newest first. */
   async list(limit?: number): Promise<Checkpoint[]> {
-    if (!(await readHead(this.git))) return [];
+    this.verify();
+    const head = await readHead(this.git);
+    if (!head) return [];
     const count = limit === undefined ? [] : [`--max-count=${Math.max(0, Math.floor(limit))}`];
-    const fields = await this.git.records(['log', '-z', `--format=${LOG_FORMAT}`, ...count, HEAD_REF, '--']);
+    const fields = await this.git.records(['log', '-z', `--format=${LOG_FORMAT}`, ...count, head, '--']);
     return parseLog(fields);
   }
 
   /** A checkpoint by full or unique-prefix sha, tag name, or any revision (`HEAD~2`). */
   async get(ref: string): Promise<Checkpoint | undefined> {
+    this.verify();
     const id = await resolveRef(this.git, ref);
     if (!id) return undefined;
     return parseLog(await this.git.records(['log', '-z', '-1', `--format=${LOG_FORMAT}`, id, '--']))[0];
@@ -203,7 +214,8 @@ export class CheckpointStore {
     return this.exclusive(() => createTag(this.git, name, ref));
   }
 
-  tags(): Promise<CheckpointTag[]> {
+  async tags(): Promise<CheckpointTag[]> {
+    this.verify();
     return listTags(this.git);
   }
 
@@ -219,7 +231,7 @@ export class CheckpointStore {
       const target = await resolveOrThrow(this.git, ref);
       const [whole, wanted, { restoreTree }] = await Promise.all([
         this.captureNow(),
-        this.state(target),
+        this.state(target, { checked: true }),
         import('./restore.js'),
       ]);
       return restoreTree(this.git, whole, wanted, options.paths);
@@ -268,31 +280,57 @@ export class CheckpointStore {
     return writeTrees(this.gitDir, files);
   }
 
-  /** The entries and manifest of a checkpoint commit. */
-  private async state(commit: string): Promise<TreeState> {
+  /**
+   * The entries and manifest of a checkpoint commit; `checked` (what a restore writes): its
+   * commit, trees and manifest must hash to their names (objects.ts).
+   */
+  private async state(commit: string, { checked = false } = {}): Promise<TreeState> {
     if (this.statCache?.head?.commit === commit) return this.statCache.head.state;
+    const root = checked
+      ? /^tree ([0-9a-f]{40})\n/.exec(
+          readCheckedObjects(this.gitDir, [commit], this.alternates).get(commit)?.toString('latin1') ?? '',
+        )?.[1]
+      : undefined;
     const [tree, manifest] = await Promise.all([
-      this.git.records(['ls-tree', '-r', '-z', '--full-tree', commit]),
+      this.git.records(['ls-tree', '-r', ...(checked ? ['-t'] : []), '-z', '--full-tree', commit]),
       this.git.run(['cat-file', 'blob', `${commit}:${MANIFEST_PATH}`], { okExitCodes: [128] }),
     ]);
     const entries = new Map<string, GitEntry>();
+    const trees: string[] = [];
+    let manifestSha: string | undefined;
     for (const record of tree) {
       const tab = record.indexOf('\t');
       const [mode, type, sha] = record.slice(0, tab).split(' ');
       const path = record.slice(tab + 1);
+      if (type === 'tree' && sha) trees.push(sha);
+      if (path === MANIFEST_PATH) manifestSha = sha;
       if (type !== 'blob' || !mode || !sha || path === MANIFEST_PATH) continue;
       entries.set(path, { mode, sha });
+    }
+    if (checked) readCheckedObjects(this.gitDir, root ? [root, ...trees] : trees, this.alternates);
+    if (checked && manifest.exitCode === 0 && objectId('blob', manifest.stdout) !== manifestSha) {
+      throw new TamperedStoreError(
+        this.gitDir,
+        `the manifest object ${manifestSha}`,
+        'whose content does not hash to its name',
+      );
     }
     const parsed = manifest.exitCode === 0 ? parseManifest(manifest.stdout.toString('utf8')) : undefined;
     return { entries, manifest: parsed ?? manifestFromEntries(entries) };
   }
 
+  /** Throws TamperedStoreError when the git dir holds what Oxydra did not write (repository.ts). */
+  private verify(): void {
+    verifyRepository(this.gitDir, this.alternates);
+  }
+
   /** Runs one operation at a time in this process, and holds the cross-process lock meanwhile. */
-  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+  private exclusive<T>(operation: () => Promise<T>, { verify = true } = {}): Promise<T> {
     const run = this.queue.then(async () => {
       const release = await acquireLock(join(this.gitDir, 'oxydra.lock'), this.lockTimeoutMs);
       try {
         await clearLeftovers(this.gitDir, this.workspace);
+        if (verify) this.verify();
         return await operation();
       } finally {
         await release();

@@ -57,6 +57,12 @@ export interface CheckpointStoreOptions {
    * found in this workspace: a copy's restore names the original workspace's (restore-copy.ts).
    */
   readonly secretFolders?: readonly string[];
+  /**
+   * Another store's objects folder this one reads from (git alternates, written by open) and its
+   * newest checkpoint, on whose branch the commits it restores must lie: a copy's restore
+   * (restore-copy.ts). Any other alternates file is refused as planted.
+   */
+  readonly borrow?: { readonly objects: string; readonly head: string | undefined };
 }
 
 export interface ManifestEntry {
@@ -95,6 +101,25 @@ export class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckpointError';
+  }
+}
+
+/**
+ * The checkpoint store holds a file Oxydra did not write there, or one of its own files changed
+ * behind its back: a `git pull` of a repository that tracks files under `.oxydra/` writes into
+ * this ignored folder, and git would read them as the store's own (its config, refs, objects).
+ * Nothing is read or restored from it; the store must be moved aside.
+ */
+export class TamperedStoreError extends UsageError {
+  constructor(
+    readonly gitDir: string,
+    readonly file: string,
+    why = 'which Oxydra did not write (a git pull of a repository that tracks files under .oxydra/?)',
+  ) {
+    super(`the checkpoint store holds ${file} ${why}: nothing in it is read`, {
+      hint: `move ${gitDir} aside (Oxydra starts a fresh one); undo history before that is lost`,
+    });
+    this.name = 'TamperedStoreError';
   }
 }
 
