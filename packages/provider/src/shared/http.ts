@@ -11,7 +11,13 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { decodedBody } from '@oxydra/types';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { eventTooLarge, MAX_EVENT_CHARS, withBoundedBody } from './bounded.js';
+import {
+  answerTooLong,
+  eventTooLarge,
+  MAX_ANSWER_BYTES,
+  MAX_EVENT_CHARS,
+  withBoundedBody,
+} from './bounded.js';
 import { InStreamError } from './errors.js';
 /** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
 export const USER_AGENT = 'oxydra/0.1.0';
@@ -183,6 +189,8 @@ export class SseReader {
   private pending: string[] = [];
   private finished = false;
   private overflowed = false;
+  /** Bytes of the body read so far: past MAX_ANSWER_BYTES the answer is refused. */
+  private received = 0;
 
   constructor(response: Response) {
     // @google/genai's words for it: a 204 answer, or a fetch that gave no stream.
@@ -208,6 +216,11 @@ export class SseReader {
       if (rest !== '') this.feed(rest);
       this.ended();
       return this.take();
+    }
+    this.received += value.byteLength;
+    if (this.received > MAX_ANSWER_BYTES) {
+      this.cancel();
+      throw answerTooLong();
     }
     this.feed(this.decoder.decode(value, { stream: true }));
     if (this.overflowed) {
