@@ -128,13 +128,15 @@ describe('an answer of endless well-formed events', () => {
     it(`${name}: is refused past MAX_ANSWER_BYTES, and the connection let go`, async () => {
       const server = await endlessEvents(name);
       const provider = create({ name: 'endless', baseURL: `${server.base}${path}`, apiKey: TEST_KEY });
-      const error = await collectResponse(provider.stream(context)).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(ProviderError);
-      expect(error).toMatchObject({ kind: 'bad_request' });
-      expect((error as Error).message).toContain('in one answer');
+      const failure = await collectResponse(provider.stream(context)).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      // A refusal never retried, naming the bound; the server saw the client leave past it.
+      expect(failure instanceof ProviderError && failure.kind).toBe('bad_request');
+      expect(String(failure)).toContain('in one answer');
       const sent = await server.closed;
-      expect(sent).toBeGreaterThan(MAX_ANSWER_BYTES);
-      expect(sent).toBeLessThan(MAX_ANSWER_BYTES + SOCKET_SLACK_BYTES);
+      expect([sent > MAX_ANSWER_BYTES, sent < MAX_ANSWER_BYTES + SOCKET_SLACK_BYTES]).toEqual([true, true]);
     }, 60_000);
   }
 });
