@@ -189,10 +189,14 @@ export class SseReader {
   private pending: string[] = [];
   private finished = false;
   private overflowed = false;
-  /** Bytes of the body read so far: past MAX_ANSWER_BYTES the answer is refused. */
-  private received = 0;
+  /**
+   * Bytes of the answer read so far (with `before`, what earlier requests of the same reply
+   * brought: Gemini's continuations): past MAX_ANSWER_BYTES the answer is refused.
+   */
+  private received: number;
 
-  constructor(response: Response) {
+  constructor(response: Response, before = 0) {
+    this.received = before;
     // @google/genai's words for it: a 204 answer, or a fetch that gave no stream.
     if (response.body === null) throw new Error('Response body is empty');
     this.headers = response.headers;
@@ -228,6 +232,11 @@ export class SseReader {
       throw eventTooLarge();
     }
     return this.take();
+  }
+
+  /** Bytes read so far, with those of earlier requests given to the constructor. */
+  get receivedBytes(): number {
+    return this.received;
   }
 
   /** Stop reading early (the consumer left, or a failure): lets the connection go. */
