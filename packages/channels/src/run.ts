@@ -5,6 +5,7 @@
  * processes never answer one channel.
  */
 import type { Kernel } from '@oxydra/kernel';
+import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type Channel, UsageError } from '@oxydra/types';
 import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
@@ -137,6 +138,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
         ...(kernel.config.tools.vault_path !== undefined
           ? { vaultPath: kernel.config.tools.vault_path }
           : {}),
+        secrets: knownSecrets(kernel.config, process.env, []),
         ...sectionLimits(section),
       });
       let botName: string;
