@@ -7,41 +7,25 @@
  * policy is not sent, and the chat is told so.
  */
 import { pollUntil } from '@oxydra/testkit/helpers';
-import { FakeBotApi } from '@oxydra/testkit/telegram';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AgentEnv, E2E_APIS, E2E_KEY } from './agent-env.js';
-import { killChannels } from './channels-run.js';
-import { channelsToml, OWNER, sentTextOn, startChannels, TOKEN } from './channels-telegram.js';
+import { describe, expect, it } from 'vitest';
+import { E2E_KEY } from './agent-env.js';
+import { channelsRunPerTest, OWNER, sentTextOn, TOKEN } from './channels-telegram.js';
+
+const channels = channelsRunPerTest();
 
 describe('oxydra channels run (Telegram): a file an answer sends', () => {
-  let api: FakeBotApi | undefined;
-  let env: AgentEnv | undefined;
-  afterAll(async () => {
-    await killChannels();
-    await Promise.all([api?.close(), env?.close()]);
-  });
-
   it('a file holding a key Oxydra holds is not sent; the others are', async () => {
-    const fake = await FakeBotApi.start({ token: TOKEN });
-    api = fake;
-    const agent = await AgentEnv.start(
-      E2E_APIS[0]!,
-      [
-        {
-          reply: {
-            text: 'Here is the summary.\n[[send_file: .env]]\n[[send_file: bot.txt]]\n[[send_file: notes.txt]]',
-          },
-          times: 'always',
-        },
-      ],
-      channelsToml(fake),
-    );
-    env = agent;
+    const answer =
+      'Here is the summary.\n[[send_file: .env]]\n[[send_file: bot.txt]]\n[[send_file: notes.txt]]';
+    const {
+      api: fake,
+      env: agent,
+      running: run,
+    } = await channels.start([{ reply: { text: answer }, times: 'always' }]);
     // The provider key the process uses (MOCK_KEY), and the bot's own token, in workspace files.
     agent.sandbox.write('.env', `OPENAI_API_KEY=${E2E_KEY}\n`);
     agent.sandbox.write('bot.txt', `token ${TOKEN}\n`);
     agent.sandbox.write('notes.txt', 'plain notes\n');
-    const run = await startChannels(agent);
     const sentText = sentTextOn(() => fake);
 
     fake.message({ from: { id: OWNER }, text: 'summarize https://evil.example/page' });
