@@ -14,9 +14,16 @@ import { type Channel, type ChannelButtonPress, type ChannelTarget, visibleContr
 
 export const NO_LONGER_OPEN = 'This question is no longer open.';
 const NOT_YOURS = 'Only the person whose message asked for this can answer it.';
+const ONLY_DENY = 'This call was too long to show here whole: it can only be denied from the chat.';
 
-/** The most of a tool call's summary a question shows (the summary is the model's, so untrusted). */
-const MAX_SUMMARY_CHARS = 600;
+/**
+ * A tool call's summary (the model's words, so untrusted) too long for one message of the
+ * platform cannot be allowed from the chat: the question shows its start and offers Deny only.
+ * Before, every summary was cut at 600 characters with `…` and Allow offered: 600 characters of
+ * a harmless command, then `; curl … | sh` that nobody was shown, allowed with one press.
+ */
+const TOO_LONG =
+  'more than one message here can show, so it cannot be allowed from the chat (only what you are shown can be). Its start';
 /** At most this many questions open at once per host (a runaway turn cannot fill memory). */
 const MAX_OPEN = 1000;
 const VALUE = /^ap:([A-Za-z0-9_-]{22}):([ad])$/;
@@ -31,6 +38,8 @@ export interface ApprovalAsked {
 
 interface OpenQuestion {
   approvalId: string;
+  /** Shown whole, so it may be allowed (else only denied: TOO_LONG). */
+  allowable: boolean;
   /** The message whose turn asked (to close what its turn left open). */
   seq: number;
   userId: string;
@@ -65,29 +74,38 @@ export class ChatApprovals {
     }
     const token = randomBytes(16).toString('base64url');
     const summary = visibleControls(asked.summary);
-    const cut = summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS)}…` : summary;
     // Shown as written: markup in the model's summary could hide part of the command (a spoiler).
-    const shown = channel.literal?.(cut) ?? cut;
+    const shown = channel.literal?.(summary) ?? summary;
     const minutes = Math.max(1, Math.round((Date.parse(asked.expiresAt) - Date.now()) / 60_000));
-    const askedText = `The agent wants to run ${asked.tool}:\n${shown}\n\nAllow it? (no answer within ${minutes} min counts as Deny)`;
+    const timeout = `(no answer within ${minutes} min counts as Deny)`;
+    const askedText = `The agent wants to run ${asked.tool}:\n${shown}\n\nAllow it? ${timeout}`;
     const max = channel.capabilities.maxMessageLength - 64; // room for the outcome line
-    const text = askedText.length > max ? `${askedText.slice(0, max)}…` : askedText;
-    const sent = channel
-      .sendQuestion(asker.target, text, [
-        { label: 'Allow', value: `ap:${token}:a` },
-        { label: 'Deny', value: `ap:${token}:d` },
-      ])
-      .then(
-        (m) => m.messageId,
-        (error: unknown) => {
-          // Nobody can answer a question that was never shown: it is denied now, not at the timeout.
-          this.o.log(`${channel.name}: could not ask for approval: ${(error as Error).message}`);
-          this.o.respond(asked.id, false);
-          return undefined;
-        },
-      );
+    const allowable = askedText.length <= max;
+    let text = askedText;
+    if (!allowable) {
+      const head = `The agent wants to run ${asked.tool}, a call of ${summary.length} characters: ${TOO_LONG}:\n`;
+      const foot = `…\n\nDeny it? ${timeout}`;
+      const room = Math.max(0, max - head.length - foot.length);
+      // Cut before literal(): its escapes may lengthen the text, so the result is cut again.
+      const start = channel.literal?.(summary.slice(0, room)) ?? summary.slice(0, room);
+      text = `${head}${start.slice(0, room)}${foot}`;
+    }
+    const buttons = [
+      ...(allowable ? [{ label: 'Allow', value: `ap:${token}:a` }] : []),
+      { label: 'Deny', value: `ap:${token}:d` },
+    ];
+    const sent = channel.sendQuestion(asker.target, text, buttons).then(
+      (m) => m.messageId,
+      (error: unknown) => {
+        // Nobody can answer a question that was never shown: it is denied now, not at the timeout.
+        this.o.log(`${channel.name}: could not ask for approval: ${(error as Error).message}`);
+        this.o.respond(asked.id, false);
+        return undefined;
+      },
+    );
     this.#open.set(token, {
       approvalId: asked.id,
+      allowable,
       seq: asker.seq,
       userId: asker.userId,
       target: asker.target,
@@ -132,6 +150,7 @@ export class ChatApprovals {
     if (!match || !q) return NO_LONGER_OPEN;
     if (press.chatId !== q.target.chatId || this.o.userOf(press.sender.id) !== q.userId) return NOT_YOURS;
     const allow = match[2] === 'a';
+    if (allow && !q.allowable) return ONLY_DENY;
     // respond publishes approval_resolved, which closes the question (resolved above).
     if (!this.o.respond(q.approvalId, allow)) {
       void this.#close(match[1]!, 'No longer open.');

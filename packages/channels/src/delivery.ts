@@ -33,6 +33,8 @@ export interface OutboxDeliveryOptions {
   workspace?: string | undefined;
   maxFileBytes?: number | undefined;
   vaultPath?: string | undefined;
+  /** The kernel's secret values: a file holding one is not sent (readWorkspaceFile). */
+  secrets?: readonly string[] | undefined;
 }
 
 export class OutboxDelivery {
@@ -142,6 +144,7 @@ export class OutboxDelivery {
           path,
           this.#o.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
           filePolicy(workspace, this.#o.vaultPath),
+          this.#o.secrets,
         );
       } catch (error) {
         // An errno's message names the absolute path: the code alone is told.

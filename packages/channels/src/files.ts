@@ -101,12 +101,19 @@ export function filePolicy(workspace: string, vaultPath: string | undefined): Pa
   return vaultPath !== undefined ? vaultDenyPolicy(resolveVaultPath(vaultPath, workspace)) : {};
 }
 
-/** A workspace file the answer sends: read by the file tools' rules (and `policy`), at most `maxBytes`. */
+/**
+ * A workspace file the answer sends: read by the file tools' rules (and `policy`), at most
+ * `maxBytes`, and refused when it holds one of `secrets` (the kernel's secret policy: the keys and
+ * tokens Oxydra holds). The path is the model's words, which a page it read can dictate, and the
+ * file goes to the platform as it is: `[[send_file: .env]]` sent the provider key the process
+ * uses to the chat, where every tool's output has it scrubbed.
+ */
 export async function readWorkspaceFile(
   workspace: string,
   path: string,
   maxBytes: number,
   policy: PathPolicy = {},
+  secrets: readonly string[] = [],
 ): Promise<{ name: string; bytes: Uint8Array }> {
   const target = await resolveWorkspacePath(workspace, path, policy);
   const file = await openRegularFile(target, `${path} is a folder`);
@@ -114,6 +121,10 @@ export async function readWorkspaceFile(
     const tooLarge = () => new FileRefused(`${path} is larger than ${maxBytes} bytes`);
     if (file.info.size > maxBytes) throw tooLarge();
     const bytes = await readCapped(file.read, file.info.size, maxBytes, tooLarge);
+    const held = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (secrets.some((secret) => secret !== '' && held.includes(secret))) {
+      throw new FileRefused(`${path} holds a key or token Oxydra keeps secret, so it is not sent`);
+    }
     return { name: safeFileName(basename(target.relative)), bytes };
   } finally {
     file.close();

@@ -61,6 +61,8 @@ export interface ChannelHostOptions {
   downloadTimeoutMs?: number;
   /** `[tools] vault_path`: an answer cannot send a file from the vault, as the file tools cannot read one. */
   vaultPath?: string;
+  /** The kernel's secret values (`knownSecrets`): an answer cannot send a file holding one. */
+  secrets?: readonly string[];
 }
 
 /** The host's limits a channel's section sets (`[channels.<name>]`), each left to its default when unset. */

@@ -97,6 +97,7 @@ export class ChannelHost {
       workspace: options.workspace,
       maxFileBytes: options.maxFileBytes,
       vaultPath: options.vaultPath,
+      secrets: options.secrets,
     });
     this.#active = new HostTurns({
       name: options.channel.name,

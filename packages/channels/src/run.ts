@@ -6,6 +6,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { OwnerGrant } from '@oxydra/kernel/admin';
+import { knownSecrets } from '@oxydra/kernel/workspace';
 import { type Channel, UsageError } from '@oxydra/types';
 import { withDirectChats } from './direct.js';
 import { ChannelHeldElsewhere, type HeldChannel, holdChannel, holderText } from './hold.js';
@@ -140,6 +141,7 @@ export async function runChannels(options: RunChannelsOptions): Promise<RunningC
         ...(kernel.config.tools.vault_path !== undefined
           ? { vaultPath: kernel.config.tools.vault_path }
           : {}),
+        secrets: knownSecrets(kernel.config, process.env, []),
         ...sectionLimits(section),
       });
       let botName: string;

@@ -105,7 +105,7 @@ export class ScriptedKernel {
       pending: () => [...this.#pending.keys()],
     };
   }
-  #ask(agentId: string): Promise<boolean> {
+  #ask(agentId: string, summary: string): Promise<boolean> {
     const id = `ap_${this.#pending.size + 1}`;
     const publish = (event: object) => this.#listeners.get(agentId)?.({ ...event, id, agentId });
     return new Promise((resolve) => {
@@ -118,7 +118,7 @@ export class ScriptedKernel {
       const timer = setTimeout(() => settle(false, 'timeout'), this.#timeoutMs);
       this.#pending.set(id, settle);
       const expiresAt = new Date(Date.now() + this.#timeoutMs).toISOString();
-      publish({ type: 'approval_requested', tool: 'shell_exec', summary: 'rm -rf build', expiresAt });
+      publish({ type: 'approval_requested', tool: 'shell_exec', summary, expiresAt });
     });
   }
   agents = {
@@ -156,7 +156,9 @@ export class ScriptedKernel {
       wake();
     });
     // Without somebody to answer, the kernel denies at once.
-    const decided = spec.askApprovals ? this.#ask(id) : Promise.resolve(false);
+    // `privileged: run <command>` asks for that command; any other privileged prompt, rm -rf build.
+    const command = /^privileged: run ([\s\S]+)$/.exec(String(spec.prompt))?.[1] ?? 'rm -rf build';
+    const decided = spec.askApprovals ? this.#ask(id, command) : Promise.resolve(false);
     let done = false;
     void decided.then(() => {
       done = true;

@@ -300,4 +300,17 @@ describe('Gemini automatic continuation', () => {
     const error = await failure(provider(fetcher).stream(BASIC_CONTEXT));
     expect(error).toMatchObject({ kind: 'overloaded', status: 503, partialOutput: true });
   });
+
+  it('bounds the reply, not each request: continuations share MAX_ANSWER_BYTES', async () => {
+    // 17 MiB of text an answer, each asking to continue: the fourth passes 64 MiB. Before, each
+    // request had a bound of its own, so 32 of them could bring 2 GiB to one reply.
+    const big = 'x'.repeat(17 * 1024 * 1024);
+    const { fetch: fetcher, sent } = recordingFetch((_request, index) =>
+      sse([`data: ${chunk(big)}\n\n`, `data: ${index < 5 ? stop(`tok-${index}`) : done}\n\n`]),
+    );
+    const error = await failure(provider(fetcher).stream(BASIC_CONTEXT));
+    expect(error).toMatchObject({ kind: 'bad_request' });
+    expect(error.message).toContain('in one answer');
+    expect(sent).toHaveLength(4);
+  });
 });

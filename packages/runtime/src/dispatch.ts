@@ -1,5 +1,6 @@
 /**
- * Tool dispatch for one model answer. Consecutive read_only calls run together; a side_effecting
+ * Tool dispatch for one model answer. Consecutive read_only calls run together (at most
+ * MAX_PARALLEL_CALLS at once, and at most MAX_CALLS_PER_ANSWER calls of an answer run); a side_effecting
  * or privileged call (or one to a tool nobody declared) waits for what came before and runs
  * alone, so "write then read" keeps its order. Results come back in call order whatever order
  * the calls finished in. Each call gets its own deadline through ToolContext.signal.
@@ -62,14 +63,62 @@ export function planGroups(calls: readonly ToolCall[], tools: ToolExecutor): num
   return groups;
 }
 
+/**
+ * At most this many calls of one answer run; each call past it gets an error result saying so,
+ * unrun. A model steered by a page it read once answered with 3,000 calls (a 64 MiB answer holds
+ * 400,000), every one run and its result kept; no model asks for a tenth of this in one answer.
+ */
+export const MAX_CALLS_PER_ANSWER = 128;
+/**
+ * At most this many read_only calls of a group run at once. Before, a group ran whole at once:
+ * 3,000 `file_search` calls were 3,000 `rg` processes on the host at the same time.
+ */
+export const MAX_PARALLEL_CALLS = 8;
+
+/** Runs `work` for each item, at most `limit` at a time (a failure fails the whole, as Promise.all). */
+async function eachAtMost<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        failed = true; // no new item starts once one failed: the run is ending
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The result of a call past MAX_CALLS_PER_ANSWER, which is not run. */
+function notRun(index: number, count: number): ToolOutcome {
+  return {
+    content:
+      `not run: one answer may make at most ${MAX_CALLS_PER_ANSWER} tool calls, and this was call ` +
+      `${index + 1} of ${count}; make the calls you still need in your next answer`,
+    isError: true,
+    durationMs: 0,
+  };
+}
+
 export async function dispatchToolCalls(
   calls: readonly ToolCall[],
   options: DispatchOptions,
 ): Promise<ToolOutcome[]> {
+  for (let index = MAX_CALLS_PER_ANSWER; index < calls.length; index += 1) {
+    options.outcomes[index] = notRun(index, calls.length);
+  }
+  const runnable = calls.length > MAX_CALLS_PER_ANSWER ? calls.slice(0, MAX_CALLS_PER_ANSWER) : calls;
   options.emit(
     toolExecutionProgress(
       options.position,
-      calls.map((call) => call.name),
+      runnable.map((call) => call.name),
     ),
   );
   const running = new Map<string, string>();
@@ -81,18 +130,16 @@ export async function dispatchToolCalls(
     emit: options.emit,
   });
   try {
-    for (const group of planGroups(calls, options.tools)) {
-      await Promise.all(
-        group.map(async (index) => {
-          const call = calls[index]!;
-          running.set(call.id, call.name);
-          try {
-            options.outcomes[index] = await runCall(call, options);
-          } finally {
-            running.delete(call.id);
-          }
-        }),
-      );
+    for (const group of planGroups(runnable, options.tools)) {
+      await eachAtMost(group, MAX_PARALLEL_CALLS, async (index) => {
+        const call = runnable[index]!;
+        running.set(call.id, call.name);
+        try {
+          options.outcomes[index] = await runCall(call, options);
+        } finally {
+          running.delete(call.id);
+        }
+      });
     }
   } finally {
     stopHeartbeat();

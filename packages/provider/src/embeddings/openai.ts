@@ -5,7 +5,7 @@
 import { describeOpenAIError, openAITransport, openAIUrl, postOpenAI } from '../adapters/openai/wire.js';
 import { embeddingUsage } from '../catalog/cost.js';
 import { readJsonBounded } from '../shared/bounded.js';
-import { field } from '../shared/events.js';
+import { field, reportedCount } from '../shared/events.js';
 import { toProviderError } from '../shared/stream.js';
 import { batches, nonEmpty } from './batches.js';
 import type { EmbedBatch } from './lazy.js';
@@ -60,8 +60,8 @@ export function openAIEmbedBatch(
         throw toProviderError(error, scope);
       }
       // Billed once answered, whatever we make of the answer.
-      const tokens = field(answer, 'usage', 'prompt_tokens');
-      onUsage?.(embeddingUsage(options.model, batch, typeof tokens === 'number' ? tokens : undefined));
+      const tokens = reportedCount(field(answer, 'usage', 'prompt_tokens'));
+      onUsage?.(embeddingUsage(options.model, batch, tokens));
       const vectors: (Float32Array | undefined)[] = new Array(batch.length);
       const data = field(answer, 'data');
       try {

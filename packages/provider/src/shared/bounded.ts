@@ -108,7 +108,8 @@ function answerTooLarge(url: string, maxBytes: number, what: string): InStreamEr
 /**
  * `fetcher`'s answers with a stream bound for a reader that has none of its own (the Anthropic
  * SDK's SSE decoder): a 2xx body errors with the same `unsupported_stream` refusal as SseReader's
- * once MAX_EVENT_CHARS bytes pass without an event's end (a blank line, in any of SSE's three
+ * once MAX_EVENT_CHARS bytes pass without an event's end, and with SseReader's `answer_too_large`
+ * once the body passes MAX_ANSWER_BYTES (a blank line, in any of SSE's three
  * line ends). Only the ends are looked for, with native searches: no copy, no decoding.
  */
 export function boundingEvents(fetcher: typeof fetch): typeof fetch {
@@ -116,10 +117,16 @@ export function boundingEvents(fetcher: typeof fetch): typeof fetch {
     const response = await fetcher(input, init);
     if (!response.ok || response.body === null) return response;
     let since = 0;
+    let total = 0;
     let tail = Buffer.alloc(0);
     const bounded = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
+          total += chunk.byteLength;
+          if (total > MAX_ANSWER_BYTES) {
+            controller.error(answerTooLong());
+            return;
+          }
           const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           let end = afterLastEventEnd(bytes);
           // An end split between two reads: the previous read's last bytes and this one's first.
@@ -161,6 +168,24 @@ function afterLastEventEnd(bytes: Buffer): number {
   const crlf = bytes.lastIndexOf('\n\r\n');
   const cr = bytes.lastIndexOf('\r\r');
   return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3, cr < 0 ? -1 : cr + 2);
+}
+
+/**
+ * The most bytes one streamed answer may bring, whatever its events: a server sending event after
+ * well-formed event (64 KiB text deltas, or tool-call argument fragments, never a `[DONE]`) had
+ * every one kept in the run's answer until the 512 MB string limit of V8 failed the run as an
+ * internal error, the process grown past 1 GB on the way (a gateway serving others with it). No
+ * model answers near it: the longest outputs (128K tokens, a Responses stream that repeats its
+ * answer in `response.completed`, a Gemini image) are a few MiB.
+ */
+export const MAX_ANSWER_BYTES = 2 * MAX_EVENT_CHARS;
+
+export function answerTooLong(): InStreamError {
+  return new InStreamError(
+    `the server streamed over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB in one answer, more than any model ` +
+      'API sends: the answer was dropped (is base_url the API, not another kind of server?)',
+    { code: 'answer_too_large' },
+  );
 }
 
 export function eventTooLarge(): InStreamError {

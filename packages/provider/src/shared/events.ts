@@ -181,20 +181,33 @@ export function parseToolArguments(text: string): ParsedArguments {
 
 type TokenField = Exclude<keyof Usage, 'raw' | 'costUsd'>;
 
-function numberOrUndefined(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/**
+ * A token count a server reported, or undefined when it is none: the one rule for every count
+ * that reaches a cost (chat usage of every API, embeddings). A count is a number of at least 0;
+ * a negative one (`completion_tokens: -1e9` once made a call cost -$600, and the daily cap
+ * counted it as money back) is not kept, and one past 2^53 is held there, so a price times it
+ * stays a finite number (1e308 tokens at $15 a million made the cost Infinity).
+ */
+export function reportedCount(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !(value >= 0)) return undefined;
+  return Math.min(value, Number.MAX_SAFE_INTEGER);
 }
 
 /** Sum of the reported parts; undefined only when none was reported. */
 export function sumReported(...values: unknown[]): number | undefined {
-  const numbers = values.map(numberOrUndefined).filter((value): value is number => value !== undefined);
-  return numbers.length === 0 ? undefined : numbers.reduce((a, b) => a + b, 0);
+  const numbers = values.map(reportedCount).filter((value): value is number => value !== undefined);
+  return numbers.length === 0
+    ? undefined
+    : Math.min(
+        numbers.reduce((a, b) => a + b, 0),
+        Number.MAX_SAFE_INTEGER,
+      );
 }
 
 export function makeUsage(fields: Partial<Record<TokenField, unknown>>, raw: unknown): Usage {
   const usage: Usage = {};
   for (const [field, value] of Object.entries(fields) as [TokenField, unknown][]) {
-    const number = numberOrUndefined(value);
+    const number = reportedCount(value);
     if (number !== undefined) usage[field] = number;
   }
   if (raw !== undefined && raw !== null) usage.raw = raw;

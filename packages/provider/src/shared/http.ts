@@ -11,7 +11,13 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { decodedBody } from '@oxydra/types';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { eventTooLarge, MAX_EVENT_CHARS, withBoundedBody } from './bounded.js';
+import {
+  answerTooLong,
+  eventTooLarge,
+  MAX_ANSWER_BYTES,
+  MAX_EVENT_CHARS,
+  withBoundedBody,
+} from './bounded.js';
 import { InStreamError } from './errors.js';
 /** Sent on every request (the SDKs sent their own: `OpenAI/JS 6.x`, `google-genai-sdk/...`). */
 export const USER_AGENT = 'oxydra/0.1.0';
@@ -183,8 +189,14 @@ export class SseReader {
   private pending: string[] = [];
   private finished = false;
   private overflowed = false;
+  /**
+   * Bytes of the answer read so far (with `before`, what earlier requests of the same reply
+   * brought: Gemini's continuations): past MAX_ANSWER_BYTES the answer is refused.
+   */
+  private received: number;
 
-  constructor(response: Response) {
+  constructor(response: Response, before = 0) {
+    this.received = before;
     // @google/genai's words for it: a 204 answer, or a fetch that gave no stream.
     if (response.body === null) throw new Error('Response body is empty');
     this.headers = response.headers;
@@ -209,12 +221,22 @@ export class SseReader {
       this.ended();
       return this.take();
     }
+    this.received += value.byteLength;
+    if (this.received > MAX_ANSWER_BYTES) {
+      this.cancel();
+      throw answerTooLong();
+    }
     this.feed(this.decoder.decode(value, { stream: true }));
     if (this.overflowed) {
       this.cancel();
       throw eventTooLarge();
     }
     return this.take();
+  }
+
+  /** Bytes read so far, with those of earlier requests given to the constructor. */
+  get receivedBytes(): number {
+    return this.received;
   }
 
   /** Stop reading early (the consumer left, or a failure): lets the connection go. */

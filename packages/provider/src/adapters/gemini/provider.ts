@@ -68,9 +68,11 @@ async function* streamGemini(
   const url = geminiStreamUrl(root, context.model);
   const translator = new GeminiStreamTranslator();
   let token: string | undefined;
+  // The reply's continuations share one bound (MAX_ANSWER_BYTES), not one each.
+  let received = 0;
   for (let request = 1; ; request++) {
     const body = geminiRequestJson(context, token);
-    const reader = new GeminiEventReader(await postGemini(transport, url, body, signal));
+    const reader = new GeminiEventReader(await postGemini(transport, url, body, signal), received);
     const continuation = new Continuation(token);
     try {
       for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
@@ -83,6 +85,7 @@ async function* streamGemini(
     } finally {
       reader.cancel();
     }
+    received = reader.receivedBytes;
     token = continuation.next();
     if (token === undefined) break;
     translator.continued();
