@@ -226,6 +226,9 @@ describe('FTS against the database', () => {
       ]);
       expect(counted.get('"notes txt"')).toBe(COMMON_WORD_CHUNKS + 1);
       expect(counted.get('"alpha beta"')).toBe(10);
+      // A word in no chunk bounds nothing (the tokenizer may read it as no token): counted.
+      const absent = await countWords(big.client, ['"nowhere alpha"', '"nowhere"', '"alpha"']);
+      expect(absent.get('"nowhere alpha"')).toBe(0);
       // The same search terms as counting every phrase would give.
       expect(await ftsMatch(big.client, 'notes.txt draft-7')).toBe('"draft 7" OR "draft" OR "7"');
       expect(await ftsMatch(big.client, 'alpha-beta notes.txt')).toBe('"alpha beta"');

@@ -31,8 +31,9 @@ const CAPPED_COUNT = `(SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chun
  * ~5 words: 7 statements with that transaction's BEGIN and COMMIT, ~0.17 against ~0.1 ms).
  *
  * A phrase is in no more chunks than any of its words, and is kept whenever it is in no more
- * than COMMON_WORD_CHUNKS (keptPhrases): so a phrase one of whose words is counted here at or
- * under that is not counted (its column NULL). The words are counted first, in a materialized
+ * than COMMON_WORD_CHUNKS (keptPhrases): so a phrase one of whose words is counted here in 1 to
+ * that many chunks is not counted (its column NULL). Not for a word in none: one the tokenizer
+ * reads as no token at all would match nothing alone and drop out of the phrase. The words are counted first, in a materialized
  * CTE (each count once), and the phrase's count is a CASE branch SQLite evaluates only when
  * every such word is common. A phrase's count reads its words' positions too: it cost ~2 word
  * counts (`notes.txt` in a program's every prompt, ~120 against ~65 µs a word at 1,160 chunks).
@@ -49,7 +50,7 @@ function countsStatement(expressions: readonly string[], withMark: boolean): InS
   expressions.forEach((expression, i) => {
     const bounds = phraseWords(expression).flatMap((word) => {
       const at = words.get(word);
-      return at === undefined ? [] : [`n${at} <= ${COMMON_WORD_CHUNKS}`];
+      return at === undefined ? [] : [`n${at} BETWEEN 1 AND ${COMMON_WORD_CHUNKS}`];
     });
     if (bounds.length === 0) {
       inner.push(`${CAPPED_COUNT} AS n${i}`);
@@ -99,7 +100,7 @@ async function readCounts(
 
 /**
  * Chunks per word of `words` (capped just past COMMON_WORD_CHUNKS), skipping those `common` knows.
- * A phrase one of whose words is counted at or under COMMON_WORD_CHUNKS has no entry: it is under
+ * A phrase one of whose words is counted in 1 to COMMON_WORD_CHUNKS chunks has no entry: it is under
  * the cap too, which is all keptPhrases asks.
  */
 export async function countWords(
