@@ -33,9 +33,9 @@ const CAPPED_COUNT = `(SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chun
  * A phrase is in no more chunks than any of its words, and is kept whenever it is in no more
  * than COMMON_WORD_CHUNKS (keptPhrases): so a phrase one of whose words is counted here in 1 to
  * that many chunks is not counted (its column NULL). Not for a word in none: one the tokenizer
- * reads as no token at all would match nothing alone and drop out of the phrase. The words are counted first, in a materialized
- * CTE (each count once), and the phrase's count is a CASE branch SQLite evaluates only when
- * every such word is common. A phrase's count reads its words' positions too: it cost ~2 word
+ * reads as no token at all would match nothing alone and drop out of the phrase. The words are
+ * counted first, in a materialized CTE (each count once), and the phrase's count is a CASE
+ * branch SQLite evaluates only when none of its words is so bounded. A phrase's count reads its words' positions too: it cost ~2 word
  * counts (`notes.txt` in a program's every prompt, ~120 against ~65 µs a word at 1,160 chunks).
  */
 function countsStatement(expressions: readonly string[], withMark: boolean): InStatement {
