@@ -7,6 +7,7 @@ import { ftsTerms } from '../src/store/libsql/search-index/fts-query.js';
 import {
   COMMON_WORD_CHUNKS,
   CommonWords,
+  countWords,
   ftsCandidates,
   ftsMatch,
 } from '../src/store/libsql/search-index/fts-search.js';
@@ -194,6 +195,49 @@ describe('FTS against the database', () => {
       const common = new CommonWords();
       expect(await ftsMatch(big.client, 'notes.txt item9', common)).toBe('"item9"');
       expect(common.known('"notes txt"')).toBe(true);
+    } finally {
+      await big.cleanup();
+    }
+  });
+
+  it('counts a phrase only when each of its counted words is common (it is in no more chunks than they are)', async () => {
+    const big = await tempDb();
+    try {
+      await big.client.batch(
+        chunkRows(COMMON_WORD_CHUNKS + 50, (i) =>
+          // "alpha" and "beta" in every chunk, as the phrase "alpha beta" in ten of them only.
+          i < 10 ? `alpha-beta item${i}` : `beta alpha notes.txt ${i < 40 ? 'draft-7' : ''}`,
+        ),
+        'write',
+      );
+      // "draft" is in 30 chunks, so "draft 7" is in no more: not counted (keptPhrases keeps it).
+      const rare = await countWords(big.client, ['"draft 7"', '"draft"', '"7"']);
+      expect([...rare]).toEqual([
+        ['"draft"', 30],
+        ['"7"', 30],
+      ]);
+      // Its words common: the phrase is counted, common or not.
+      const counted = await countWords(big.client, [
+        '"notes txt"',
+        '"alpha beta"',
+        '"notes"',
+        '"alpha"',
+        '"beta"',
+      ]);
+      expect(counted.get('"notes txt"')).toBe(COMMON_WORD_CHUNKS + 1);
+      expect(counted.get('"alpha beta"')).toBe(10);
+      // A word in no chunk bounds nothing (the tokenizer may read it as no token): counted.
+      const absent = await countWords(big.client, ['"nowhere alpha"', '"nowhere"', '"alpha"']);
+      expect(absent.get('"nowhere alpha"')).toBe(0);
+      // The same search terms as counting every phrase would give.
+      expect(await ftsMatch(big.client, 'notes.txt draft-7')).toBe('"draft 7" OR "draft" OR "7"');
+      expect(await ftsMatch(big.client, 'alpha-beta notes.txt')).toBe('"alpha beta"');
+      const common = new CommonWords();
+      expect(await ftsMatch(big.client, 'alpha-beta', common)).toBe('"alpha beta"');
+      // Its words known common (not counted again): the phrase is counted, and kept.
+      expect(common.known('"alpha"')).toBe(true);
+      expect(await ftsMatch(big.client, 'alpha-beta', common)).toBe('"alpha beta"');
+      expect(await ftsMatch(big.client, 'draft-7 alpha', common)).toBe('"draft 7" OR "draft" OR "7"');
     } finally {
       await big.cleanup();
     }

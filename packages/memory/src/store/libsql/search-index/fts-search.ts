@@ -29,26 +29,81 @@ const CAPPED_COUNT = `(SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chun
  * and with `withMark` the tombstone mark as `seq`: one statement, so one consistent read, as the
  * read transaction around one statement per word gave, for a third of its CPU (a search counts
  * ~5 words: 7 statements with that transaction's BEGIN and COMMIT, ~0.17 against ~0.1 ms).
+ *
+ * A phrase is in no more chunks than any of its words, and is kept whenever it is in no more
+ * than COMMON_WORD_CHUNKS (keptPhrases): so a phrase one of whose words is counted here in 1 to
+ * that many chunks is not counted (its column NULL). Not for a word in none: one the tokenizer
+ * reads as no token at all would match nothing alone and drop out of the phrase. The words are
+ * counted first, in a materialized CTE (each count once), and the phrase's count is a CASE
+ * branch SQLite evaluates only when none of its words is so bounded. A phrase's count reads its words' positions too: it cost ~2 word
+ * counts (`notes.txt` in a program's every prompt, ~120 against ~65 µs a word at 1,160 chunks).
  */
 function countsStatement(expressions: readonly string[], withMark: boolean): InStatement {
-  const columns = expressions.map((_, i) => `${CAPPED_COUNT} AS n${i}`);
-  if (withMark) columns.push(`(${TOMBSTONE_MARK}) AS seq`);
-  return { sql: `SELECT ${columns.join(', ')}`, args: [...expressions] };
+  const words = new Map<string, number>();
+  expressions.forEach((expression, i) => {
+    if (!expression.includes(' ')) words.set(expression, i);
+  });
+  const inner: string[] = [];
+  const innerArgs: string[] = [];
+  const outer: string[] = [];
+  const outerArgs: string[] = [];
+  expressions.forEach((expression, i) => {
+    const bounds = phraseWords(expression).flatMap((word) => {
+      const at = words.get(word);
+      return at === undefined ? [] : [`n${at} BETWEEN 1 AND ${COMMON_WORD_CHUNKS}`];
+    });
+    if (bounds.length === 0) {
+      inner.push(`${CAPPED_COUNT} AS n${i}`);
+      innerArgs.push(expression);
+    } else {
+      outer.push(`CASE WHEN ${bounds.join(' OR ')} THEN NULL ELSE ${CAPPED_COUNT} END AS n${i}`);
+      outerArgs.push(expression);
+    }
+  });
+  if (withMark) inner.push(`(${TOMBSTONE_MARK}) AS seq`);
+  if (outer.length === 0) return { sql: `SELECT ${inner.join(', ')}`, args: innerArgs };
+  return {
+    sql: `WITH counted AS MATERIALIZED (SELECT ${inner.join(', ')}) SELECT counted.*, ${outer.join(', ')} FROM counted`,
+    args: [...innerArgs, ...outerArgs],
+  };
 }
 
-/** `expressions`' capped counts (and the mark when `withMark`), read in one statement. */
+/** A quoted phrase's words, each quoted as a word is (`"notes txt"` → `"notes"`, `"txt"`); none for a word. */
+function phraseWords(expression: string): string[] {
+  if (!expression.includes(' ')) return [];
+  // Terms hold letters and digits only (fts-query.ts), so a space only separates tokens.
+  return expression
+    .slice(1, -1)
+    .split(' ')
+    .map((token) => `"${token}"`);
+}
+
+/**
+ * `expressions`' capped counts (and the mark when `withMark`), read in one statement; undefined
+ * for a phrase not counted because one of its words is rare (countsStatement).
+ */
 async function readCounts(
   client: Client,
   expressions: readonly string[],
   withMark: boolean,
-): Promise<{ counts: number[]; mark: number }> {
+): Promise<{ counts: (number | undefined)[]; mark: number }> {
   if (expressions.length === 0 && !withMark) return { counts: [], mark: 0 };
   const row = (await client.execute(countsStatement(expressions, withMark))).rows[0];
-  return { counts: expressions.map((_, i) => count(row?.[`n${i}`])), mark: count(row?.seq) };
+  return {
+    counts: expressions.map((_, i) => {
+      const value = row?.[`n${i}`];
+      return value === null ? undefined : count(value);
+    }),
+    mark: count(row?.seq),
+  };
 }
 
-/** Chunks per word of `words` (capped just past COMMON_WORD_CHUNKS), skipping those `common` knows. */
-async function countWords(
+/**
+ * Chunks per word of `words` (capped just past COMMON_WORD_CHUNKS), skipping those `common` knows.
+ * A phrase one of whose words is counted in 1 to COMMON_WORD_CHUNKS chunks has no entry: it is under
+ * the cap too, which is all keptPhrases asks.
+ */
+export async function countWords(
   client: Client,
   words: string[],
   common?: CommonWords,
@@ -59,7 +114,14 @@ async function countWords(
   const shared = common !== undefined && unknown.length === 0 ? common.sharedMark?.() : undefined;
   const read =
     shared === undefined ? await readCounts(client, unknown, common !== undefined) : { counts: [], mark: 0 };
-  const counts = new Map(unknown.map((word, i) => [word, read.counts[i] ?? 0]));
+  const counts = new Map<string, number>();
+  /** Phrases left uncounted: under the cap, so not common (a verdict due for a recheck included). */
+  const under: string[] = [];
+  unknown.forEach((word, i) => {
+    const chunks = read.counts[i];
+    if (chunks === undefined) under.push(word);
+    else counts.set(word, chunks);
+  });
   if (common) {
     const mark = shared === undefined ? read.mark : await shared;
     if (common.stillValid(mark)) {
@@ -68,13 +130,16 @@ async function countWords(
       // Chunks were deleted since those verdicts: count again (rare).
       const recounted = await readCounts(client, known, false);
       known.forEach((word, i) => {
-        counts.set(word, recounted.counts[i] ?? 0);
+        const chunks = recounted.counts[i];
+        if (chunks === undefined) under.push(word);
+        else counts.set(word, chunks);
       });
     }
     for (const [word, chunks] of counts) {
       if (chunks > COMMON_WORD_CHUNKS) common.remember(word);
       else common.forget(word);
     }
+    for (const phrase of under) common.forget(phrase);
   }
   return counts;
 }
