@@ -212,6 +212,12 @@ export function checkSessionName(base: KernelBase, id: string | undefined): void
   if (!SESSION_ID.test(id)) {
     throw new UsageError(`--session ${JSON.stringify(id)}: use 1-128 letters, digits, ".", "_", ":" or "-"`);
   }
+  // A URL's dot segment: every HTTP client resolves it before sending, so no route could name it.
+  if (id === '.' || id === '..') {
+    throw new UsageError(`--session ${JSON.stringify(id)}: "${id}" cannot be a session name`, {
+      hint: 'choose a name with a letter or digit in it',
+    });
+  }
 }
 
 export async function openSession(
