@@ -157,6 +157,14 @@ describe('REST API /api/v1', () => {
       )
     ).body;
     expect(judged.spec).toMatchObject({ passed: false, attempts: 1, results: [{ id: 'c1', kind: 'judge' }] });
+    // Its stored record, every attempt, in snake_case as the rest of the API (call checks the keys).
+    const stored = (await call('get', '/sessions/{id}', { id: judged.session_id })).body.spec;
+    expect(stored).toMatchObject({
+      state: 'failed',
+      max_attempts: 1,
+      directive: { criteria: [{ id: 'c1' }] },
+    });
+    expect(stored.attempts).toMatchObject([{ attempt: 1, passed: false, agent_id: judged.agent_id }]);
 
     // Schedules.
     const made = (

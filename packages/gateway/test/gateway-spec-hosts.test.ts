@@ -53,7 +53,7 @@ describe('POST /api/v1/runs with spec', () => {
     expect(existsSync(join(env.workspace, 'report.md'))).toBe(true);
     // Every attempt is stored with the session, as for `oxydra run --spec`.
     const session = await get(`/api/v1/sessions/${body.session_id}`);
-    expect(session.spec).toMatchObject({ state: 'passed', maxAttempts: 3 });
+    expect(session.spec).toMatchObject({ state: 'passed', max_attempts: 3 });
     expect(session.spec.attempts.map((a: { passed: boolean }) => a.passed)).toEqual([false, true]);
   });
 

@@ -294,15 +294,15 @@ export interface ChannelInfo {
 /** A spec run stored with its session (docs/spec-runs.md): what the session page's panel shows. */
 export interface SpecRun {
   state: 'running' | 'passed' | 'failed' | string;
-  maxAttempts: number;
+  max_attempts: number;
   directive: { goal: string; constraints: string[]; criteria: { id: string; kind: string; text: string }[] };
   attempts: {
     attempt: number;
     status: string;
-    checkpointBefore?: string;
+    checkpoint_before: string | null;
     passed: boolean;
     results: { id: string; kind: string; text: string; passed: boolean; detail: string }[];
     /** Which criterion's work ran in which sub-agent (a split attempt). */
-    subAgents?: { criterionId: string; agentId: string; name: string; status: string }[];
+    sub_agents: { criterion_id: string; agent_id: string; name: string; status: string }[] | null;
   }[];
 }

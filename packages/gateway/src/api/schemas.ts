@@ -58,7 +58,7 @@ export const sessionSchema = z
   })
   .meta({ id: 'Session' });
 
-const criterionResultSchema = z
+export const criterionResultSchema = z
   .object({
     id: z.string().describe("c1, c2... in the directive's order"),
     kind: z.enum(['test', 'file', 'json-schema', 'judge']),

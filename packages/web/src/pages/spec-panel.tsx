@@ -18,7 +18,7 @@ export function SpecPanel(props: { spec: SpecRun }) {
       <h2>
         Spec run <Badge value={props.spec.state} tone={toneOf(props.spec.state)} />{' '}
         <small>
-          {attempts.length} of {props.spec.maxAttempts} attempts
+          {attempts.length} of {props.spec.max_attempts} attempts
         </small>
       </h2>
       <dl class="facts">
@@ -42,16 +42,16 @@ export function SpecPanel(props: { spec: SpecRun }) {
           <h3>
             Attempt {attempt.attempt}{' '}
             <Badge value={attempt.passed ? 'passed' : 'failed'} tone={attempt.passed ? 'ok' : 'bad'} />
-            {attempt.checkpointBefore ? (
+            {attempt.checkpoint_before ? (
               <small>
                 {' '}
-                undo: <code>oxydra checkpoints restore {attempt.checkpointBefore.slice(0, 12)}</code>
+                undo: <code>oxydra checkpoints restore {attempt.checkpoint_before.slice(0, 12)}</code>
               </small>
             ) : null}
           </h3>
           <ul class="spec-criteria">
             {attempt.results.map((result) => {
-              const sub = attempt.subAgents?.find((s) => s.criterionId === result.id);
+              const sub = attempt.sub_agents?.find((s) => s.criterion_id === result.id);
               return (
                 <li key={result.id}>
                   <Badge value={result.passed ? 'pass' : 'fail'} tone={result.passed ? 'ok' : 'bad'} />{' '}
@@ -59,7 +59,7 @@ export function SpecPanel(props: { spec: SpecRun }) {
                   {sub ? (
                     <small class="spec-sub-agent">
                       {' '}
-                      (sub-agent {sub.name} <code>{sub.agentId}</code>)
+                      (sub-agent {sub.name} <code>{sub.agent_id}</code>)
                     </small>
                   ) : null}
                   {result.detail ? <pre class="spec-detail">{result.detail}</pre> : null}

@@ -15,6 +15,7 @@ import { runHolder } from '../../auth.js';
 import { DEFAULT_AGENT } from '../../types.js';
 import { ApiError, route } from '../define.js';
 import { specSummarySchema } from '../schemas.js';
+import { directiveJson, directiveSchema } from '../spec-record.js';
 
 const MAX_PROMPT_CHARS = 200_000;
 
@@ -28,12 +29,6 @@ const runBody = z.strictObject({
     .optional()
     .describe("the session to continue (the token's user's); default: a new one"),
   spec: specRequestSchema.optional(),
-});
-
-const directiveSchema = z.object({
-  goal: z.string(),
-  constraints: z.array(z.string()),
-  criteria: z.array(z.object({ id: z.string(), kind: z.string(), text: z.string() }).loose()),
 });
 
 const runAnswer = z
@@ -89,7 +84,7 @@ async function answerRun(kernel: Kernel, body: z.infer<typeof runBody>, spawn: O
     ...runJson(last),
     session_id: outcome.sessionId ?? null,
     cost_usd: outcome.costUsd,
-    spec: { ...summary, directive: outcome.directive },
+    spec: { ...summary, directive: directiveJson(outcome.directive) },
   };
 }
 

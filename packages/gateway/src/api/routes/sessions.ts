@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { sessionSummary } from '../../session-summary.js';
 import { ApiError, notFound, route } from '../define.js';
 import { idParams, sessionSchema } from '../schemas.js';
+import { specRecordJson, specRecordSchema } from '../spec-record.js';
 
 const listQuery = z.object({
   q: z
@@ -78,8 +79,7 @@ export function sessionRoutes() {
       response: z.object({
         session: sessionSchema,
         messages: z.array(z.record(z.string(), z.unknown())),
-        spec: z
-          .record(z.string(), z.unknown())
+        spec: specRecordSchema
           .nullable()
           .describe(
             "the session's spec run: directive, attempts with per-criterion results (docs/spec-runs.md)",
@@ -95,7 +95,7 @@ export function sessionRoutes() {
         return {
           session: { ...sessionSummary(session), user_id: session.userId ?? null },
           messages,
-          spec: spec ? { ...spec } : null,
+          spec: spec ? specRecordJson(spec) : null,
         };
       },
     }),
