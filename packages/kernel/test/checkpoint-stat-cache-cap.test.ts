@@ -24,7 +24,7 @@ afterEach(() => {
 
 const CACHE = 'oxydra-capture-cache.json';
 /** The store's MAC stands in: the cap is checked before the MAC is. */
-const mac = (text: string) => createHash('sha256').update(text).digest('hex');
+const mac = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A real cache of `count` files, as a capture writes it. */
 function writeCache(gitDir: string, count: number): number {

@@ -25,7 +25,11 @@ const RECORD_TAG = 'oxydra-checkpoint-head-v1';
 const NONE = 'none';
 
 /** A MAC of `parts` under the user's local key with the store's origin id (the cache's too). */
-export function storeMac(git: Pick<Git, 'gitDir' | 'keyEnv'>, tag: string, parts: readonly string[]): string {
+export function storeMac(
+  git: Pick<Git, 'gitDir' | 'keyEnv'>,
+  tag: string,
+  parts: readonly (string | Uint8Array)[],
+): string {
   const origin = (readStoreFile(join(git.gitDir, 'oxydra-origin')) ?? '').slice(0, 32);
   return localMac([tag, origin, ...parts], git.keyEnv);
 }

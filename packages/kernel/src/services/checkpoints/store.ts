@@ -75,7 +75,8 @@ export class CheckpointStore {
   // The objects folder this store borrows (a copy's restore, restore-copy.ts), written by open.
   private readonly alternates: string | undefined;
   /** The capture cache's MAC (stat-cache.ts): a cache a pull planted is no cache. */
-  private readonly cacheMac = (text: string): string => storeMac(this.git, 'oxydra-capture-cache-v1', [text]);
+  private readonly cacheMac = (text: Uint8Array): string =>
+    storeMac(this.git, 'oxydra-capture-cache-v1', [text]);
 
   private constructor(
     readonly workspace: string,
