@@ -38,10 +38,19 @@ export function localSecretKey(env: NodeJS.ProcessEnv = process.env): Buffer {
   return key;
 }
 
-/** HMAC-SHA256 of `parts` (joined unambiguously) under this user's local key, as hex. */
-export function localMac(parts: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * HMAC-SHA256 of `parts` (joined unambiguously) under this user's local key, as hex. A part may
+ * be bytes (a file's, hashed where they lie): the same MAC as the string they encode.
+ */
+export function localMac(
+  parts: readonly (string | Uint8Array)[],
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const mac = createHmac('sha256', localSecretKey(env));
-  for (const part of parts) mac.update(`${Buffer.byteLength(part)}:${part};`);
+  for (const part of parts) {
+    if (typeof part === 'string') mac.update(`${Buffer.byteLength(part)}:${part};`);
+    else mac.update(`${part.byteLength}:`).update(part).update(';');
+  }
   return mac.digest('hex');
 }
 

@@ -10,10 +10,12 @@
  * one Oxydra recorded under the user's key, and the objects read for a restore must hash to their
  * names. Real git, real files, the real CheckpointStore; a pull's writes as git checkout makes them.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { localMac } from '@oxydra/config';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/store.js';
 import { tempFolders } from './temp-folders.js';
@@ -61,6 +63,14 @@ function plantAuthorCommit(gitDir: string): string {
   );
 }
 
+/** The store as an earlier Oxydra left it: its origin record not bound, and (`record`) no oxydra-head. */
+function earlierOxydra(gitDir: string, record: boolean): void {
+  const id = readFileSync(join(gitDir, 'oxydra-origin'), 'utf8').slice(0, 32);
+  const mac = localMac(['oxydra-state-origin-v1', 'checkpoints.git', id]);
+  writeFileSync(join(gitDir, 'oxydra-origin'), `${id} ${mac}\n`, { mode: 0o600 });
+  if (!record) rmSync(join(gitDir, 'oxydra-head'));
+}
+
 const setUp = async () => {
   const root = folder();
   writeFileSync(join(root, 'notes.md'), 'mine\n');
@@ -89,9 +99,49 @@ describe('files a git pull puts into the checkpoint store', () => {
     expect(notes()).toBe('edited\n');
   });
 
+  it('a pull that deletes oxydra-head does not reopen trust on first use', async () => {
+    const { root, gitDir, notes } = await setUp();
+    // An earlier pull put an oxydra-head there (refused); this one deletes it and moves the branch.
+    rmSync(join(gitDir, 'oxydra-head'));
+    pulled(gitDir, 'refs/heads/checkpoints', `${plantAuthorCommit(gitDir)}\n`);
+    const store = await CheckpointStore.open(root);
+    const missing = /oxydra-head missing, though Oxydra bound this store to it/;
+    await expect(store.list()).rejects.toThrow(missing);
+    await expect(store.restore('checkpoints')).rejects.toThrow(missing);
+    await expect(store.snapshot('next')).rejects.toThrow(missing);
+    expect(notes()).toBe('edited\n');
+    await expect((await CheckpointStore.open(root)).list()).rejects.toThrow(missing);
+  });
+
+  it('a store of the previous version (record, origin not bound) is bound at its next open', async () => {
+    const { root, gitDir } = await setUp();
+    earlierOxydra(gitDir, true);
+    expect((await (await CheckpointStore.open(root)).list()).map((c) => c.message)).toEqual(['mine']);
+    rmSync(join(gitDir, 'oxydra-head'));
+    await expect((await CheckpointStore.open(root)).list()).rejects.toThrow(/oxydra-head missing/);
+  });
+
+  it("a planted capture cache does not make a snapshot keep a changed file's old content", async () => {
+    const { root, gitDir } = await setUp();
+    // It names notes.md as it is now (edited) with the sha of what the last checkpoint holds.
+    const info = lstatSync(join(root, 'notes.md'), { bigint: true });
+    const stamp = `${info.dev}:${info.ino}:${info.mode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    const old = objectSha('blob', Buffer.from('mine\n'));
+    const files = [['notes.md', '100644', old, stamp]];
+    pulled(
+      gitDir,
+      'oxydra-capture-cache.json',
+      JSON.stringify({ format: 1, clockNs: '9'.repeat(30), files }),
+    );
+    const next = await (await CheckpointStore.open(root)).snapshot('next');
+    expect(next.changed).toBe(1);
+    const held = execFileSync('git', ['--git-dir', gitDir, 'cat-file', 'blob', `${next.id}:notes.md`]);
+    expect(held.toString()).toBe('edited\n');
+  });
+
   it('a store of an earlier Oxydra (no record) is bound at its first open, and a branch pulled after that is refused', async () => {
     const { root, gitDir, notes } = await setUp();
-    rmSync(join(gitDir, 'oxydra-head'), { force: true });
+    earlierOxydra(gitDir, false);
     // The first command of this version: the branch as it is becomes the recorded one.
     expect((await (await CheckpointStore.open(root)).list()).map((c) => c.message)).toEqual(['mine']);
     pulled(gitDir, 'refs/heads/checkpoints', `${plantAuthorCommit(gitDir)}\n`);

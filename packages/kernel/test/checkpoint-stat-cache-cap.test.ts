@@ -4,6 +4,7 @@
  * capture) of any size was read into memory. It is now read with readSmallFile under a cap
  * derived from max_files; past it the cache is not read at all and the capture starts cold.
  */
+import { createHash } from 'node:crypto';
 import { statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
@@ -22,6 +23,8 @@ afterEach(() => {
 });
 
 const CACHE = 'oxydra-capture-cache.json';
+/** The store's MAC stands in: the cap is checked before the MAC is. */
+const mac = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A real cache of `count` files, as a capture writes it. */
 function writeCache(gitDir: string, count: number): number {
@@ -32,7 +35,7 @@ function writeCache(gitDir: string, count: number): number {
       sha: 'a'.repeat(40),
       stamp: `1:${i}:33188:10:5:5`,
     });
-  writeStatCache(gitDir, { clockNs: 10n, files });
+  writeStatCache(gitDir, { clockNs: 10n, files }, mac);
   return statSync(join(gitDir, CACHE)).size;
 }
 
@@ -41,15 +44,15 @@ describe('the capture cache', () => {
     ws = tempWorkspace();
     const size = writeCache(ws.dir, 20_000);
     expect(size).toBeGreaterThan(1 << 20);
-    expect(readStatCache(ws.dir, size)?.files.size).toBe(20_000);
+    expect(readStatCache(ws.dir, size, mac)?.files.size).toBe(20_000);
     // One byte over the cap: refused before a byte is read, as if there were no cache.
-    expect(readStatCache(ws.dir, size - 1)).toBeUndefined();
+    expect(readStatCache(ws.dir, size - 1, mac)).toBeUndefined();
   });
 
   it('a sparse file of 16 GiB at its name is refused by its size', () => {
     ws = tempWorkspace();
     writeCache(ws.dir, 1);
     truncateSync(join(ws.dir, CACHE), 16 * 1024 ** 3);
-    expect(readStatCache(ws.dir, statCacheMaxBytes(100_000))).toBeUndefined();
+    expect(readStatCache(ws.dir, statCacheMaxBytes(100_000), mac)).toBeUndefined();
   });
 });

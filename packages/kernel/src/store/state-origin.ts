@@ -46,6 +46,8 @@ const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
 const ORIGIN_TAG = 'oxydra-state-origin-v1';
 /** A database's record whose id is also inside the database (below). */
 const BOUND_TAG = 'oxydra-state-origin-v2';
+/** A folder's record once what is inside is bound to it (checkpoints.git's branch record, refs.ts). */
+const FOLDER_BOUND_TAG = 'oxydra-state-folder-bound-v1';
 /** An origin sidecar is one line: 32 hex id, a space, 64 hex MAC. Anything longer is not ours. */
 const ORIGIN_MAX_BYTES = 200;
 
@@ -108,7 +110,8 @@ export function stateStanding(
   const [id, mac] = recorded;
   const name = basename(path);
   if (info.isDirectory()) {
-    return macFor(name, id, env) === mac ? { standing: 'ours' } : NOT_YOUR_KEY;
+    const known = macFor(name, id, env, FOLDER_BOUND_TAG) === mac || macFor(name, id, env) === mac;
+    return known ? { standing: 'ours' } : NOT_YOUR_KEY;
   }
   const bound = macFor(name, id, env, BOUND_TAG) === mac;
   if (!bound && macFor(name, id, env) !== mac) return NOT_YOUR_KEY;
@@ -130,6 +133,25 @@ const NOT_YOUR_KEY = {
   standing: 'foreign',
   why: 'its record was not made with your key (another user or machine)',
 } as const;
+
+/**
+ * Whether the folder's record says what is inside was bound to it (stateFolderBound), which a
+ * `git pull` cannot make: it cannot write a record under this user's key, and one it deletes or
+ * replaces sets the folder aside. So a bound store missing its own record inside was tampered
+ * with, not made by an earlier Oxydra.
+ */
+export function stateFolderBound(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const recorded = readOrigin(originPath(path, true));
+  return recorded !== undefined && macFor(basename(path), recorded[0], env, FOLDER_BOUND_TAG) === recorded[1];
+}
+
+/** Marks a folder this user recorded as bound, keeping its id (what is inside is MAC'd with it). */
+export function bindStateFolder(path: string, env: NodeJS.ProcessEnv = process.env): void {
+  const recorded = readOrigin(originPath(path, true));
+  if (recorded && macFor(basename(path), recorded[0], env) === recorded[1]) {
+    recordOrigin(path, true, env, basename(path), recorded[0]);
+  }
+}
 
 /**
  * Call right before opening (or creating) the state at `path`. A missing one is recorded as
@@ -270,7 +292,8 @@ function readOrigin(path: string): [string, string] | undefined {
 
 /**
  * Written whole to a private temporary file, then renamed over the sidecar. A database's record
- * (given the id written inside it) is MAC'd under BOUND_TAG, a folder's under ORIGIN_TAG.
+ * (given the id written inside it) is MAC'd under BOUND_TAG, a folder's under ORIGIN_TAG (given
+ * its id: FOLDER_BOUND_TAG).
  */
 function recordOrigin(
   path: string,
@@ -280,7 +303,7 @@ function recordOrigin(
   boundId?: string,
 ): void {
   const id = boundId ?? randomBytes(16).toString('hex');
-  const tag = boundId === undefined ? ORIGIN_TAG : BOUND_TAG;
+  const tag = boundId === undefined ? ORIGIN_TAG : folder ? FOLDER_BOUND_TAG : BOUND_TAG;
   const target = originPath(path, folder);
   const temporary = temporaryBeside(target);
   try {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { localMac } from '@oxydra/config';
+import { stateFolderBound } from '../../store/state-origin.js';
 import { readStoreFile } from './fs-utils.js';
 import type { Git } from './git.js';
 import { CheckpointError, type CheckpointTag, TamperedStoreError } from './types.js';
@@ -15,15 +16,26 @@ export const HEAD_REF = 'refs/heads/checkpoints';
  * origin id. A `git pull` can put a ref file and the objects it names into the store; it cannot
  * make this record for them, so a branch that is not the recorded one stops every command
  * (readHead), and any other commit (a tag, `HEAD~2`) must lie on the recorded branch (resolveRef).
- * A store made before the record existed gets one at its next snapshot (trust on first use).
+ * A store made before the record existed gets one at its next open (trust on first use), and its
+ * origin record (state-origin.ts, under the same key, which no pull can write) then says it is
+ * bound: a bound store without its record had it deleted (by a pull), and is refused.
  */
 export const HEAD_RECORD = 'oxydra-head';
 const RECORD_TAG = 'oxydra-checkpoint-head-v1';
 const NONE = 'none';
 
-function recordMac(git: Git, head: string, previous: string): string {
+/** A MAC of `parts` under the user's local key with the store's origin id (the cache's too). */
+export function storeMac(
+  git: Pick<Git, 'gitDir' | 'keyEnv'>,
+  tag: string,
+  parts: readonly (string | Uint8Array)[],
+): string {
   const origin = (readStoreFile(join(git.gitDir, 'oxydra-origin')) ?? '').slice(0, 32);
-  return localMac([RECORD_TAG, origin, head, previous], git.keyEnv);
+  return localMac([tag, origin, ...parts], git.keyEnv);
+}
+
+function recordMac(git: Git, head: string, previous: string): string {
+  return storeMac(git, RECORD_TAG, [head, previous]);
 }
 
 /** Records `head` (a sha, or none before the first checkpoint) as the branch Oxydra left. */
@@ -38,13 +50,21 @@ export async function writeHeadRecord(git: Git, head: string | undefined, previo
 
 /**
  * Throws unless the branch `head` is the recorded one (or the one before it: a snapshot that
- * crashed between the two writes). No record at all: a store of an older Oxydra, trusted.
+ * crashed between the two writes). No record at all: a store of an older Oxydra, trusted, unless
+ * its origin record says it was bound (then the record was deleted).
  */
 function checkRecorded(git: Git, head: string | undefined): void {
   const { gitDir } = git;
   const path = join(gitDir, HEAD_RECORD);
   const text = readStoreFile(path);
-  if (text === undefined) return;
+  if (text === undefined) {
+    if (!stateFolderBound(gitDir, git.keyEnv)) return;
+    throw new TamperedStoreError(
+      gitDir,
+      path,
+      'missing, though Oxydra bound this store to it (deleted by a git pull of a repository that tracked it?)',
+    );
+  }
   const match = /^([0-9a-f]{40,64}|none) ([0-9a-f]{40,64}|none) ([0-9a-f]{64})\n$/.exec(text);
   if (!match || recordMac(git, match[1]!, match[2]!) !== match[3]) {
     throw new TamperedStoreError(

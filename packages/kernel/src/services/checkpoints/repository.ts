@@ -5,6 +5,7 @@
 import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bindStateFolder, stateFolderBound } from '../../store/state-origin.js';
 import { exists, readStoreFile, writeIfDifferent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { pinFolder } from './no-follow.js';
@@ -43,10 +44,13 @@ const OWN_FILES: readonly (readonly [string, string])[] = [
  * Whether the repository is already as `initRepository` leaves it, so that opening a store
  * (each `oxydra run` does) writes nothing, and needs neither the lock nor git.
  */
-export async function repositoryReady(gitDir: string): Promise<boolean> {
+export async function repositoryReady(git: Git): Promise<boolean> {
+  const { gitDir } = git;
   const found = await Promise.all(OWN_FILES.map(([name]) => readStoreFile(join(gitDir, name))));
   return (
-    OWN_FILES.every(([, content], at) => found[at] === content) && (await exists(join(gitDir, HEAD_RECORD)))
+    OWN_FILES.every(([, content], at) => found[at] === content) &&
+    (await exists(join(gitDir, HEAD_RECORD))) &&
+    stateFolderBound(gitDir, git.keyEnv)
   );
 }
 
@@ -62,13 +66,18 @@ export async function initRepository(git: Git, alternates?: string): Promise<voi
     await writeHeadRecord(git, undefined);
     // git init adds settings of its own to the config it finds.
     await writeIfDifferent(join(git.gitDir, 'config'), CONFIG_FILE);
-  } else if (!(await exists(join(git.gitDir, HEAD_RECORD)))) {
+  } else if (!(await exists(join(git.gitDir, HEAD_RECORD))) && !stateFolderBound(git.gitDir, git.keyEnv)) {
     // A store of an Oxydra before the record: its branch is taken as it is, once (trust on
-    // first use); a branch file that is no sha is left for readHead to refuse.
+    // first use); a branch file that is no sha is left for readHead to refuse. A bound store
+    // without its record is left for readHead to refuse: the record was deleted.
     const branch = readStoreFile(join(git.gitDir, HEAD_REF)) ?? '';
     if (/^[0-9a-f]{40}\n$/.test(branch)) await writeHeadRecord(git, branch.trim());
     else if (!(await exists(join(git.gitDir, HEAD_REF)))) await writeHeadRecord(git, undefined);
   }
+  // Once it has its record, the store is bound in its origin record, where no pull can write: from
+  // then on a missing record is a deleted one (refs.ts). After the record, so a crash in between
+  // leaves a store that is bound at its next open.
+  if (await exists(join(git.gitDir, HEAD_RECORD))) bindStateFolder(git.gitDir, git.keyEnv);
   // HEAD names our branch so that `HEAD~1` and friends mean "the checkpoint before". Read first:
   // it already does after the first open, and git would cost each `oxydra run` a process.
   if (readStoreFile(join(git.gitDir, 'HEAD')) !== `ref: ${HEAD_REF}\n`) {

@@ -32,6 +32,16 @@ import type { DirListing, GitEntry, TreeState } from './types.js';
 const CACHE_FILE = 'oxydra-capture-cache.json';
 const CLOCK_FILE = 'oxydra-capture-clock';
 const FORMAT = 1;
+/**
+ * The cache's MAC, under the user's local key with the store's origin id (refs.ts storeMac): a
+ * cache a `git pull` puts there (naming the stamps of files it changed with their old shas, or a
+ * checkpoint's state that is not its own) would make a snapshot skip or mis-record a changed file.
+ * Written first in the JSON, over the bytes after it (hashed where they lie: a cache of 100,000
+ * files is some 20 MB); a cache whose MAC does not check is no cache.
+ */
+export type CacheMac = (bytes: Uint8Array) => string;
+const SEAL = /^\{"mac":"([0-9a-f]{64})",/;
+const SEAL_BYTES = '{"mac":"",'.length + 64;
 
 export interface CachedFile extends GitEntry {
   /** lstat's identity of the content: inode, mode, size, mtime and ctime in nanoseconds. */
@@ -111,9 +121,11 @@ export function statCacheMaxBytes(maxFiles: number): number {
  * The cache left in `gitDir`, undefined when it is missing, damaged, over `maxBytes`, or not a
  * regular file (a link, a FIFO or a device a `git pull` put there: readSmallFile's rules).
  */
-export function readStatCache(gitDir: string, maxBytes: number): StatCache | undefined {
+export function readStatCache(gitDir: string, maxBytes: number, mac: CacheMac): StatCache | undefined {
   const file = readSmallFile(join(gitDir, CACHE_FILE), { maxBytes });
   if (!file.ok) return undefined;
+  const seal = SEAL.exec(file.bytes.subarray(0, SEAL_BYTES).toString('latin1'));
+  if (!seal || mac(file.bytes.subarray(SEAL_BYTES)) !== seal[1]) return undefined;
   try {
     const data = JSON.parse(file.bytes.toString('utf8')) as {
       format?: unknown;
@@ -153,7 +165,7 @@ export function readStatCache(gitDir: string, maxBytes: number): StatCache | und
   }
 }
 
-export function writeStatCache(gitDir: string, cache: StatCache): void {
+export function writeStatCache(gitDir: string, cache: StatCache, mac: CacheMac): void {
   const file = join(gitDir, CACHE_FILE);
   const data = {
     format: FORMAT,
@@ -179,7 +191,8 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
       ? { head: { commit: cache.head.commit, manifest: JSON.stringify(cache.head.state.manifest) } }
       : {}),
   };
-  const text = JSON.stringify(data);
+  const rest = Buffer.from(JSON.stringify(data).slice(1));
+  const text = Buffer.concat([Buffer.from(`{"mac":"${mac(rest)}",`), rest]);
   if (rewriteInPlace(file, text)) return;
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   writeFileSync(tmp, text, { flag: 'wx' });
@@ -192,7 +205,7 @@ export function writeStatCache(gitDir: string, cache: StatCache): void {
  * and a write cut short leaves JSON that does not parse, read as no cache at all. False, with
  * nothing written, when something else than a regular file stands there (a link, a FIFO).
  */
-function rewriteInPlace(file: string, text: string): boolean {
+function rewriteInPlace(file: string, text: Uint8Array): boolean {
   const fd = openRegularForWriting(file);
   if (fd === undefined) return false;
   try {

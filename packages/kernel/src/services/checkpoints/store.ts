@@ -20,7 +20,16 @@ import {
 import { CHECKPOINT_IDENTITY, checkpointGitDir, Git } from './git.js';
 import { acquireLock } from './lock.js';
 import { objectId, readCheckedObjects, writeObject, writeTrees } from './objects.js';
-import { createTag, HEAD_REF, listTags, moveHead, readHead, resolveOrThrow, resolveRef } from './refs.js';
+import {
+  createTag,
+  HEAD_REF,
+  listTags,
+  moveHead,
+  readHead,
+  resolveOrThrow,
+  resolveRef,
+  storeMac,
+} from './refs.js';
 import { clearLeftovers, initRepository, repositoryReady, verifyRepository } from './repository.js';
 import { readStatCache, type StatCache, statCacheMaxBytes, writeStatCache } from './stat-cache.js';
 import {
@@ -65,6 +74,9 @@ export class CheckpointStore {
   private readonly statCacheMaxBytes: number;
   // The objects folder this store borrows (a copy's restore, restore-copy.ts), written by open.
   private readonly alternates: string | undefined;
+  /** The capture cache's MAC (stat-cache.ts): a cache a pull planted is no cache. */
+  private readonly cacheMac = (text: Uint8Array): string =>
+    storeMac(this.git, 'oxydra-capture-cache-v1', [text]);
 
   private constructor(
     readonly workspace: string,
@@ -95,7 +107,7 @@ export class CheckpointStore {
     // anything reads it (the lock below included): its config, hooks or commondir run programs.
     claimWorkspaceState(checkpointGitDir(root), { folder: true });
     const store = new CheckpointStore(root, options);
-    const ready = await repositoryReady(store.gitDir);
+    const ready = await repositoryReady(store.git);
     if (!ready || store.alternates) {
       await store.exclusive(() => initRepository(store.git, store.alternates), { verify: false });
     }
@@ -127,7 +139,7 @@ export class CheckpointStore {
       const id = await writeObject(this.gitDir, 'commit', Buffer.from(commit, 'utf8'));
       await moveHead(this.git, parent, id);
       this.statCache = { ...cache, head: { commit: id, state: current } };
-      writeStatCache(this.gitDir, this.statCache);
+      writeStatCache(this.gitDir, this.statCache, this.cacheMac);
       return {
         id,
         ...(parent ? { parent } : {}),
@@ -260,13 +272,13 @@ export class CheckpointStore {
   private knownAt(parent: string | undefined): StatCache | undefined {
     const memory = this.statCache;
     if (memory && (parent === undefined || memory.head?.commit === parent)) return memory;
-    const stored = readStatCache(this.gitDir, this.statCacheMaxBytes);
+    const stored = readStatCache(this.gitDir, this.statCacheMaxBytes, this.cacheMac);
     return stored?.head?.commit === parent || !memory ? stored : memory;
   }
 
   /** The workspace now, for a diff or a restore: the files it reads are remembered, not committed. */
   private async captureNow(): Promise<Capture> {
-    const known = this.statCache ?? readStatCache(this.gitDir, this.statCacheMaxBytes);
+    const known = this.statCache ?? readStatCache(this.gitDir, this.statCacheMaxBytes, this.cacheMac);
     const { capture, cache } = await this.capturer.capture(known);
     this.statCache = { ...cache, ...(known?.head ? { head: known.head } : {}) };
     return capture;
