@@ -6,7 +6,7 @@
  * The document and every route: gateway-api-routes.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { auth, call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
+import { call, env, openEvents, useApiGateway } from './gateway-api-helpers.js';
 import { helloClient } from './hello-client.js';
 import { ownerSessions, sendTurn, TOKEN } from './helpers.js';
 
@@ -136,13 +136,13 @@ describe('REST API /api/v1', () => {
       expect(foreign.text.replace('owned-gus', 'ID')).toBe(missing.text.replace('owned-nobody', 'ID'));
       expect(foreign.text).not.toContain('gus private words');
     }
-    // Her own: the transcript, its spec run, both exports. (Read without `call`: the stored spec
-    // run is passed through as written, camelCase keys and all, which its snake_case check refuses.)
-    const response = await fetch(`${env.gateway.url}/api/v1/sessions/owned-fay`, { headers: auth(fay) });
-    expect(response.status).toBe(200);
-    const own = (await response.json()) as { messages: unknown[]; spec: unknown };
+    // Her own: the transcript, its spec run (in the API's snake_case), both exports.
+    const own = (await call('get', '/sessions/{id}', { id: 'owned-fay' }, { token: fay })).body as {
+      messages: unknown[];
+      spec: unknown;
+    };
     expect(JSON.stringify(own.messages)).toContain('fay private words');
-    expect(own.spec).toMatchObject({ directive: { goal: 'fay plan' } });
+    expect(own.spec).toMatchObject({ directive: { goal: 'fay plan' }, max_attempts: 1 });
     for (const format of ['markdown', 'jsonl']) {
       const text = (
         await call(

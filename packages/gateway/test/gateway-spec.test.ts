@@ -29,7 +29,7 @@ it('serves the stored spec run with its session', async () => {
   expect(body.spec).toMatchObject({
     version: 1,
     state: 'failed',
-    maxAttempts: 2,
+    max_attempts: 2,
     directive: {
       goal: 'write the report',
       constraints: ['be brief'],
