@@ -107,6 +107,9 @@ const dropsDenied: Holds = (value, lower) =>
 /** Switched back on where you switched it off. */
 const turnsBackOn: Holds = (value, lower) => value === true && lower === false;
 
+/** The network given back where you turned it off. */
+const givesNetworkBack: Holds = (value, lower) => value === 'inherit' && lower === 'off';
+
 /** An agent's own permission, compared with yours for that agent, else your [permissions]. */
 function agentPermission(key: string, why: string, holds: Holds): TrustRule {
   return {
@@ -276,13 +279,13 @@ const rulesBeforeLimits = (): readonly TrustRule[] => [
   {
     pattern: 'permissions.network',
     why: 'gives agents back the network you turned off',
-    holds: (v, lower) => v === 'inherit' && lower === 'off',
+    holds: givesNetworkBack,
     compares: true,
   },
   {
     pattern: 'permissions.can_delegate',
     why: 'lets agents delegate where you turned it off',
-    holds: (v, lower) => v === true && lower === false,
+    holds: turnsBackOn,
     compares: true,
   },
   { pattern: 'permissions.allowed_tools', why: TOOLS_WHY, holds: widensList, compares: true },
@@ -295,11 +298,7 @@ const rulesBeforeLimits = (): readonly TrustRule[] => [
     compares: true,
   },
   agentPermission('allowed_paths', PATHS_WHY, widensList),
-  agentPermission(
-    'network',
-    'gives this agent back the network you turned off',
-    (v, lower) => v === 'inherit' && lower === 'off',
-  ),
+  agentPermission('network', 'gives this agent back the network you turned off', givesNetworkBack),
   agentPermission('can_delegate', 'lets this agent delegate where you turned it off', turnsBackOn),
   {
     pattern: 'tools.shell.enabled',

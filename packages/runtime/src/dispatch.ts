@@ -75,20 +75,25 @@ export const MAX_CALLS_PER_ANSWER = 128;
  */
 export const MAX_PARALLEL_CALLS = 8;
 
-/** Runs `work` for each item, at most `limit` at a time (a failure fails the whole, as Promise.all). */
-async function eachAtMost<T>(
+/**
+ * Runs `work` on every item, at most `limit` at a time; a failure fails the whole (as
+ * Promise.all) and no item starts after it. Also the checkpoint store's, for files it hashes or
+ * writes (each may hold files open meanwhile).
+ */
+export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
-  work: (item: T) => Promise<void>,
+  work: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async () => {
     while (!failed && next < items.length) {
+      const index = next++;
       try {
-        await work(items[next++]!);
+        await work(items[index]!, index);
       } catch (error) {
-        failed = true; // no new item starts once one failed: the run is ending
+        failed = true; // no new item starts once one failed: the whole is ending
         throw error;
       }
     }
@@ -131,7 +136,7 @@ export async function dispatchToolCalls(
   });
   try {
     for (const group of planGroups(runnable, options.tools)) {
-      await eachAtMost(group, MAX_PARALLEL_CALLS, async (index) => {
+      await forEachLimited(group, MAX_PARALLEL_CALLS, async (index) => {
         const call = runnable[index]!;
         running.set(call.id, call.name);
         try {

@@ -27,7 +27,7 @@ export {
   TRIMMED_NOTE,
 } from './context-window.js';
 export { type Clock, raceAbort, systemClock } from './deadline.js';
-export { planGroups } from './dispatch.js';
+export { forEachLimited, planGroups } from './dispatch.js';
 export { PersistenceError, RunError, type RunFailure } from './errors.js';
 export { DEFAULT_HEARTBEAT_MS } from './loop.js';
 export type { PersistHook } from './persist.js';

@@ -71,19 +71,3 @@ export function lstatIfPresent(path: string): BigIntStats | undefined {
     throw error;
   }
 }
-
-/** Runs `work` on every item, at most `limit` at a time (each may hold files open meanwhile). */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

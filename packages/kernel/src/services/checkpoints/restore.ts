@@ -7,7 +7,8 @@
 import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { depthOf, forEachLimited, isCode, listFiles } from './fs-utils.js';
+import { forEachLimited } from '@oxydra/runtime';
+import { depthOf, isCode, listFiles } from './fs-utils.js';
 import type { Git } from './git.js';
 import { chmodNoFollow, lstatNoFollow, mkdirNoFollow, rmdirNoFollow, unlinkNoFollow } from './no-follow.js';
 import { pathScope } from './path-scope.js';
