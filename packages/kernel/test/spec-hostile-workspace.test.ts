@@ -123,6 +123,42 @@ describe('spec checks in a hostile workspace', () => {
     expect(results[0]!.detail).toContain('the schema check ran past 2000 ms and was stopped');
   }, 120_000);
 
+  it('never fetches a remote or file $ref, and fails the criterion instead', async () => {
+    // A schema the workspace wrote naming a URL: fetching it would reach a server the model
+    // chose (a request out of the sandbox's network rules) or read a file outside the
+    // workspace; an unresolved ref must fail the check rather than pass it.
+    let requests = 0;
+    const server = createServer((socket) => {
+      requests++;
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    try {
+      const results = await checked(
+        {
+          'data.json': '{"a": 1}',
+          'remote.json': JSON.stringify({ $ref: `http://127.0.0.1:${port}/schema.json` }),
+          'based.json': JSON.stringify({ $id: `http://127.0.0.1:${port}/base`, $ref: 'other.json' }),
+          'file.json': JSON.stringify({ properties: { a: { $ref: 'file:///etc/passwd#/a' } } }),
+        },
+        [
+          'json-schema: data.json remote.json',
+          'json-schema: data.json based.json',
+          'json-schema: data.json file.json',
+        ],
+      );
+      for (const result of results) {
+        expect(result.passed, result.detail).toBe(false);
+        expect(result.detail).toContain("can't resolve reference");
+      }
+      expect(requests).toBe(0);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+
   it('fails a format it cannot check, and writes nothing to the terminal about it', async () => {
     const warned = vi.spyOn(console, 'warn');
     const results = await checked(
