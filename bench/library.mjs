@@ -348,12 +348,14 @@ ${timingTail()}
  */
 function writePiProgram(baseUrl) {
   const path = join(work, 'pi-program.mjs');
-  const href = (specifier) => JSON.stringify(import.meta.resolve(specifier));
+  // Literal specifiers, so knip sees the two devDependencies used.
+  const agentCore = JSON.stringify(import.meta.resolve('@mariozechner/pi-agent-core'));
+  const ai = JSON.stringify(import.meta.resolve('@mariozechner/pi-ai'));
   writeFileSync(
     path,
     `import { readFile } from 'node:fs/promises';
-import { Agent } from ${href('@mariozechner/pi-agent-core')};
-import { Type } from ${href('@mariozechner/pi-ai')};
+import { Agent } from ${agentCore};
+import { Type } from ${ai};
 const runs = Number(process.argv[2]);
 const model = {
   id: 'bench-model',
