@@ -17,12 +17,18 @@
 // `oxydra/kernel`, as the program imports this tree's.
 // Each program has a workspace (and memory database) of its own, which grows over the rounds as
 // a long-lived program's would, the same for each.
+// --peer adds two programs, interleaved with the others, ratios to raw for each: `pi`, the same
+// work with the peer library @mariozechner/pi-agent-core (a root devDependency; one `Agent` per run,
+// pi-ai's OpenAI Chat model pointed at the same mock, the same two streamed requests, a
+// `file_read` tool reading notes.txt; it keeps the conversation in memory only: nothing stored, no
+// audit, spend or recall), and `library-memory-off`, the library program with
+// OXYDRA__MEMORY__ENABLED=false (our default and memory-off per-run cost beside the peer's).
 // --statements adds (c) what a run asks of libSQL: each library program (and the baseline) once
 // more, --runs runs in a workspace of its own, every statement recorded (turn-statements-preload.mjs)
 // between the timed runs' first and last: statements and transactions per run (both databases,
 // the kernel database's BEGIN, one exec with its busy-timeout toggles, counted once), and per statement text.
 // Usage: node bench/library.mjs [--runs N] [--rounds N] [--baseline-root DIR | --baseline-staged DIR]
-//   [--statements]
+//   [--peer] [--statements]
 // (prints one JSON object)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +48,7 @@ const { values } = parseArgs({
     'baseline-root': { type: 'string' },
     'baseline-staged': { type: 'string' },
     statements: { type: 'boolean', default: false },
+    peer: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -66,7 +73,12 @@ writeFileSync(scenario, JSON.stringify({ steps }));
 const baselineRoot = values['baseline-root'];
 const baselineStaged = values['baseline-staged'];
 if (baselineRoot && baselineStaged) throw new Error('--baseline-root or --baseline-staged, not both');
-const names = ['library', 'raw', ...(baselineRoot || baselineStaged ? ['baseline'] : [])];
+const names = [
+  'library',
+  'raw',
+  ...(baselineRoot || baselineStaged ? ['baseline'] : []),
+  ...(values.peer ? ['library-memory-off', 'pi'] : []),
+];
 /** A workspace (notes.txt, a home folder inside it) per program. */
 const workspaces = Object.fromEntries(names.map((name) => [name, join(work, `ws-${name}`)]));
 for (const workspace of Object.values(workspaces)) {
@@ -75,19 +87,24 @@ for (const workspace of Object.values(workspaces)) {
 }
 
 const { url, child: mock } = await startMockProcess(bin, scenario);
-const envOf = (name) => mockRunEnv(process.env, join(workspaces[name], 'home'), url);
+const envOf = (name) => ({
+  ...mockRunEnv(process.env, join(workspaces[name], 'home'), url),
+  ...(name === 'library-memory-off' ? { OXYDRA__MEMORY__ENABLED: 'false' } : {}),
+});
 const source = existsSync(join(staged, 'package.json'))
   ? 'the staged oxydra package (build/oxydra)'
   : 'the workspace builds';
 try {
   const recorded = await captureRequests();
+  const library = writeLibraryProgram('library-program.mjs');
   const programs = {
-    library: writeLibraryProgram('library-program.mjs'),
+    library,
     raw: writeRawProgram(new URL(url).origin, recorded),
     ...(baselineRoot ? { baseline: writeLibraryProgram('baseline-program.mjs', baselineRoot) } : {}),
     ...(baselineStaged
       ? { baseline: writeLibraryProgram('baseline-program.mjs', undefined, baselineStaged) }
       : {}),
+    ...(values.peer ? { 'library-memory-off': library, pi: writePiProgram(url) } : {}),
   };
   const perRun = measure(programs, runs, (result) => result.cpuPerRunMs);
   const whole = measure(programs, 1, (result) => result.cpuMs);
@@ -106,7 +123,7 @@ try {
       ? {
           c_statements_per_run: Object.fromEntries(
             names
-              .filter((name) => name !== 'raw')
+              .filter((name) => name !== 'raw' && name !== 'pi')
               .map((name) => [
                 name,
                 statementsPerRun(name, programs[name], name === 'baseline' ? (baselineRoot ?? repo) : repo),
@@ -124,6 +141,18 @@ try {
     wall: round(b.library.wall.median_ms / b.raw.wall.median_ms),
     cpu: round(b.library.cpu.median_ms / b.raw.cpu.median_ms),
   };
+  if (values.peer) {
+    for (const name of ['library-memory-off', 'pi']) {
+      a[`${name}_ratio`] = round(a[`${name}_ms`].median_ms / a.raw_ms.median_ms);
+      b[`${name}_ratio`] = {
+        wall: round(b[name].wall.median_ms / b.raw.wall.median_ms),
+        cpu: round(b[name].cpu.median_ms / b.raw.cpu.median_ms),
+        rss: round(b[name].median_peak_rss_mb / b.raw.median_peak_rss_mb),
+      };
+    }
+    a.pi_vs_library = round(a.pi_ms.median_ms / a.library_ms.median_ms);
+    a.pi_vs_library_memory_off = round(a.pi_ms.median_ms / a['library-memory-off_ms'].median_ms);
+  }
   if (baselineRoot || baselineStaged) {
     b.baseline_ratio = {
       wall: round(b.baseline.wall.median_ms / b.raw.wall.median_ms),
@@ -313,7 +342,64 @@ ${timingTail()}
   return path;
 }
 
-/** Shared by both programs: warm-up (when timing many runs), the timed runs, one JSON line. */
+/**
+ * The peer: the same work with @mariozechner/pi-agent-core, one `Agent` per run, pi-ai's OpenAI
+ * Chat Completions model pointed at the mock, a `file_read` tool reading the file it is asked for.
+ */
+function writePiProgram(baseUrl) {
+  const path = join(work, 'pi-program.mjs');
+  // Literal specifiers, so knip sees the two devDependencies used.
+  const agentCore = JSON.stringify(import.meta.resolve('@mariozechner/pi-agent-core'));
+  const ai = JSON.stringify(import.meta.resolve('@mariozechner/pi-ai'));
+  writeFileSync(
+    path,
+    `import { readFile } from 'node:fs/promises';
+import { Agent } from ${agentCore};
+import { Type } from ${ai};
+const runs = Number(process.argv[2]);
+const model = {
+  id: 'bench-model',
+  name: 'bench-model',
+  api: 'openai-completions',
+  provider: 'mock',
+  baseUrl: ${JSON.stringify(baseUrl)},
+  reasoning: false,
+  input: ['text'],
+  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+  contextWindow: 128000,
+  maxTokens: 4096,
+};
+const fileRead = {
+  name: 'file_read',
+  label: 'Read file',
+  description: 'Read a UTF-8 text file in the workspace.',
+  parameters: Type.Object({ path: Type.String({ description: 'File path' }) }),
+  execute: async (_id, params) => ({
+    content: [{ type: 'text', text: await readFile(params.path, 'utf8') }],
+    details: {},
+  }),
+};
+async function once() {
+  const agent = new Agent({
+    initialState: { systemPrompt: 'You are a helpful assistant.', model, tools: [fileRead] },
+    getApiKey: () => 'sk-bench',
+  });
+  agent.subscribe(() => {});
+  await agent.prompt('Read notes.txt');
+  const messages = agent.state.messages;
+  const last = messages.at(-1);
+  const text = last?.content?.map((part) => part.text ?? '').join('');
+  if (messages.length !== 4 || last.role !== 'assistant' || text !== 'The file has two lines.') {
+    throw new Error('pi run: ' + JSON.stringify(messages.slice(1)));
+  }
+}
+${timingTail()}
+`,
+  );
+  return path;
+}
+
+/** Shared by all the programs: warm-up (when timing many runs), the timed runs, one JSON line. */
 function timingTail() {
   return `const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 if (runs > 1) for (let i = 0; i < 20; i++) await once();
