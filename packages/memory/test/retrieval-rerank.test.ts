@@ -408,6 +408,38 @@ describe('vector candidates reranked in memory', () => {
     expect(counting.statements).toBe(1);
   });
 
+  it('once it gave its int16 copies up, reads no float vector with the new rows', async () => {
+    const { note } = noteWriter(9, 5);
+    for (let i = 0; i < 3; i++) await note(i);
+    /** Per refresh: how many of the new rows came with their float vector. */
+    const withVectors: number[] = [];
+    const client = {
+      execute: (statement: InStatement) => db.client.execute(statement),
+      batch: async (...args: Parameters<Client['batch']>) => {
+        const results = await db.client.batch(...args);
+        withVectors.push(results[1]!.rows.filter((row) => row.vector !== null).length);
+        return results;
+      },
+    } as unknown as Client;
+    // Room for 4 copies: given up at the fifth row.
+    const cache = new VectorCache(client, MODEL, 256, 4 * (2 * 256 + 8));
+    const [query] = await createDeterministicEmbedder().embed(['harbour tide']);
+    await cache.refresh();
+    await note(3);
+    await cache.refresh();
+    expect((await cache.rerank(query!, cache.search(query!, 8, NO_FILTER), 8))?.size).toBe(4);
+    await note(4);
+    await cache.refresh();
+    expect(await cache.rerank(query!, [1], 1)).toBeUndefined();
+    await note(5);
+    await note(6);
+    await cache.refresh();
+    expect(cache.size).toBe(7);
+    // The first load reads none (rerank reads them when pooled); the fourth and fifth rows come
+    // with theirs (the fifth's is read before the copies go); past the budget none would be kept.
+    expect(withVectors).toEqual([0, 1, 1, 0]);
+  });
+
   it('past its int16 budget, reads in SQL only the pool rows a repeated query has not met', async () => {
     const { note } = noteWriter(5, 5);
     for (let i = 0; i < 40; i++) await note(i);

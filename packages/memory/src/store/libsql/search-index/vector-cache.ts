@@ -136,12 +136,19 @@ export class VectorCache {
                 (SELECT min(seq) FROM chunk_vector_tombstones) AS oldest`,
         {
           // A first load leaves the float vectors out (100 MB at 100k chunks of 256 dimensions):
-          // rerank reads them when they first meet a pool. Rows added later come with theirs.
+          // rerank reads them when they first meet a pool. Rows added later come with theirs,
+          // until the copies are given up (past their budget): then none is kept, so none is read
+          // (1 KB a row at 256 dimensions, read, decoded and dropped at every refresh).
           sql: `SELECT v.id, v.chunk_id, v.code, CASE WHEN ? THEN v.vector END AS vector,
                        c.source_type, c.user_id, c.session_id, c.tags
                 FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
                 WHERE v.id > ? AND v.model_id = ? AND v.dims = ? ORDER BY v.id`,
-          args: [this.lastVectorId < 0 ? 0 : 1, this.lastVectorId, this.modelId, this.dimensions],
+          args: [
+            this.lastVectorId < 0 || this.rerankCopies === undefined ? 0 : 1,
+            this.lastVectorId,
+            this.modelId,
+            this.dimensions,
+          ],
         },
         {
           sql: 'SELECT vector_id FROM chunk_vector_tombstones WHERE seq > ? ORDER BY seq',
