@@ -12,9 +12,15 @@ export { DEFAULT_APPROVAL_TIMEOUT_MS } from '../services/approvals.js';
 export type { ExecOptions } from '../services/exec.js';
 export type { MemoryCalls } from '../services/memory-calls.js';
 export type { StateCalls } from '../services/state.js';
+
+import { lstatSync } from 'node:fs';
+import { basename } from 'node:path';
+import { checkpointGitDir } from '../services/checkpoints/git.js';
+import { adoptHeadRecord } from '../services/checkpoints/refs.js';
+import { adoptWorkspaceState as adoptState } from '../store/state-origin.js';
+
 export { kernelDbPath, openKernelDb, WorkspaceIdentity } from '../store/kernel-db.js';
 export {
-  adoptWorkspaceState,
   claimMemory,
   memoryLocation,
   type StateStanding,
@@ -23,3 +29,16 @@ export {
   writeProblem,
 } from '../store/state-origin.js';
 export { workspaceStatePaths } from '../store/state-paths.js';
+
+/**
+ * Records state that exists as this user's own (`oxydra trust --adopt-state`, state-origin.ts).
+ * A checkpoint store gets a new origin id, so its branch as it is now is recorded and bound
+ * under the user's key with it (refs.ts); else its old record would stop every checkpoint command.
+ */
+export function adoptWorkspaceState(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!adoptState(path, env)) return false;
+  if (basename(path) === basename(checkpointGitDir(path)) && lstatSync(path).isDirectory()) {
+    adoptHeadRecord(path, env);
+  }
+  return true;
+}

@@ -118,6 +118,8 @@ export class Git {
   readonly indexFile: string;
   /** A borrowing store's lender's newest checkpoint (restore-copy.ts): its branch counts too. */
   lenderHead: string | undefined;
+  /** A borrowing store's lender's objects folder (alternates), whose objects are checked like its own. */
+  borrowedObjects: string | undefined;
   /** Whose local key the branch's record is MAC'd with (refs.ts): the environment the store was claimed in. */
   readonly keyEnv: NodeJS.ProcessEnv = { ...process.env };
 

@@ -1,11 +1,13 @@
 /** The checkpoint branch and tags: reading, moving and resolving them. */
 import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { localMac } from '@oxydra/config';
-import { stateFolderBound } from '../../store/state-origin.js';
+import { bindStateFolder, stateFolderBound } from '../../store/state-origin.js';
 import { readStoreFile } from './fs-utils.js';
 import type { Git } from './git.js';
+import { readCheckedObjects } from './objects.js';
 import { CheckpointError, type CheckpointTag, TamperedStoreError } from './types.js';
 
 export const HEAD_REF = 'refs/heads/checkpoints';
@@ -34,18 +36,41 @@ export function storeMac(
   return localMac([tag, origin, ...parts], git.keyEnv);
 }
 
-function recordMac(git: Git, head: string, previous: string): string {
+type KeyedStore = Pick<Git, 'gitDir' | 'keyEnv'>;
+
+function recordMac(git: KeyedStore, head: string, previous: string): string {
   return storeMac(git, RECORD_TAG, [head, previous]);
+}
+
+function recordLine(git: KeyedStore, head: string | undefined, previous: string | undefined): string {
+  const now = head ?? NONE;
+  const before = previous ?? NONE;
+  return `${now} ${before} ${recordMac(git, now, before)}\n`;
 }
 
 /** Records `head` (a sha, or none before the first checkpoint) as the branch Oxydra left. */
 export async function writeHeadRecord(git: Git, head: string | undefined, previous?: string): Promise<void> {
-  const now = head ?? NONE;
-  const before = previous ?? NONE;
   const file = join(git.gitDir, HEAD_RECORD);
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, `${now} ${before} ${recordMac(git, now, before)}\n`, { mode: 0o600 });
+  await writeFile(tmp, recordLine(git, head, previous), { mode: 0o600 });
   await rename(tmp, file);
+}
+
+/**
+ * `oxydra trust --adopt-state` on a store: the user says it is theirs, and its origin record now
+ * has a new id under their key, so the old record (MAC'd with another id or key) no longer
+ * checks. The branch as it is now is recorded under the new id, and the store bound to it; a
+ * branch file that is no sha is left for readHead to refuse. Called right after the adoption.
+ */
+export function adoptHeadRecord(gitDir: string, keyEnv: NodeJS.ProcessEnv): void {
+  const git = { gitDir, keyEnv };
+  const branch = readStoreFile(join(gitDir, HEAD_REF));
+  if (branch !== undefined && !/^[0-9a-f]{40}\n?$/.test(branch)) return;
+  const file = join(gitDir, HEAD_RECORD);
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  writeFileSync(tmp, recordLine(git, branch?.trim(), undefined), { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, file);
+  bindStateFolder(gitDir, keyEnv);
 }
 
 /**
@@ -133,10 +158,7 @@ export async function resolveRef(git: Git, ref: string): Promise<string | undefi
   // the recorded branch are checkpoints (replacements, grafts and shallow files are off or refused).
   const head = (await readHead(git)) ?? git.lenderHead;
   if (id === head) return id;
-  const onBranch =
-    head !== undefined &&
-    (await git.run(['merge-base', '--is-ancestor', id, head], { okExitCodes: [1] })).exitCode === 0;
-  if (!onBranch) {
+  if (head === undefined || !onBranch(git, id, head)) {
     throw new TamperedStoreError(
       git.gitDir,
       `a commit ${id} (named ${JSON.stringify(ref)})`,
@@ -144,6 +166,23 @@ export async function resolveRef(git: Git, ref: string): Promise<string | undefi
     );
   }
   return id;
+}
+
+/**
+ * Whether `id` is `head` or one of its ancestors, walked through commits that hash to their names:
+ * git's own walk (`merge-base`) believes any object file under a commit's name, so one planted
+ * there could name the author's commit as its parent. A checkpoint has at most one parent.
+ */
+function onBranch(git: Git, id: string, head: string): boolean {
+  let at: string | undefined = head;
+  while (at !== undefined) {
+    if (at === id) return true;
+    const commit = readCheckedObjects(git.gitDir, [at], git.borrowedObjects).get(at);
+    if (!commit) return false;
+    const header = commit.subarray(0, commit.indexOf('\n\n')).toString('latin1');
+    at = /^parent ([0-9a-f]{40})$/m.exec(header)?.[1];
+  }
+  return false;
 }
 
 export async function resolveOrThrow(git: Git, ref: string): Promise<string> {

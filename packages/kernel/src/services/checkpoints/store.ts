@@ -88,6 +88,7 @@ export class CheckpointStore {
     this.statCacheMaxBytes = statCacheMaxBytes(options.maxFiles ?? DEFAULT_MAX_FILES);
     this.alternates = options.borrow?.objects;
     this.git.lenderHead = options.borrow?.head;
+    this.git.borrowedObjects = this.alternates;
     this.capturer = new WorkspaceCapture(
       workspace,
       this.git,
@@ -159,7 +160,7 @@ export class CheckpointStore {
     if (!head) return [];
     const count = limit === undefined ? [] : [`--max-count=${Math.max(0, Math.floor(limit))}`];
     const fields = await this.git.records(['log', '-z', `--format=${LOG_FORMAT}`, ...count, head, '--']);
-    return parseLog(fields);
+    return this.checkedLog(fields);
   }
 
   /** A checkpoint by full or unique-prefix sha, tag name, or any revision (`HEAD~2`). */
@@ -167,7 +168,26 @@ export class CheckpointStore {
     this.verify();
     const id = await resolveRef(this.git, ref);
     if (!id) return undefined;
-    return parseLog(await this.git.records(['log', '-z', '-1', `--format=${LOG_FORMAT}`, id, '--']))[0];
+    return this.checkedLog(
+      await this.git.records(['log', '-z', '-1', `--format=${LOG_FORMAT}`, id, '--']),
+    )[0];
+  }
+
+  /**
+   * `git log`'s checkpoints, each of whose commit objects must hash to its name: git shows (and
+   * walks the parents of) any object file under a commit's name, and `undo` picks a run's
+   * checkpoints from their messages. The newest is the recorded branch (refs.ts), so a chain
+   * of checked commits from it is the user's own history.
+   */
+  private checkedLog(fields: string[]): Checkpoint[] {
+    const checkpoints = parseLog(fields);
+    const ids = checkpoints.map((checkpoint) => checkpoint.id);
+    const found = readCheckedObjects(this.gitDir, ids, this.alternates);
+    const missing = ids.find((id) => !found.has(id));
+    if (missing !== undefined) {
+      throw new TamperedStoreError(this.gitDir, `a commit ${missing}`, 'that is no object file Oxydra wrote');
+    }
+    return checkpoints;
   }
 
   /** What changed from one checkpoint to another, or to the workspace as it is now. */
@@ -188,8 +208,26 @@ export class CheckpointStore {
     return this.exclusive(async () => {
       const fromId = await resolveOrThrow(this.git, from);
       // The workspace now: its tree is written (as a snapshot would) and compared to that.
-      const toId =
-        to === undefined ? await this.writeTree(await this.captureNow()) : await resolveOrThrow(this.git, to);
+      const now = to === undefined ? await this.captureNow() : undefined;
+      const toId = now ? await this.writeTree(now) : await resolveOrThrow(this.git, to!);
+      // Git reads the trees and blobs it shows without checking them: the trees are checked by
+      // state(), and each blob of a changed file on either side here, before git reads it.
+      const [before, after] = await Promise.all([this.state(fromId), now ?? this.state(toId)]);
+      const shown = new Set<string>();
+      for (const [one, other] of [
+        [before.entries, after.entries],
+        [after.entries, before.entries],
+      ] as const) {
+        for (const [path, entry] of one) {
+          if (other.get(path)?.sha !== entry.sha) shown.add(entry.sha);
+        }
+      }
+      const blobs = [...shown];
+      const found = readCheckedObjects(this.gitDir, blobs, this.alternates);
+      const missing = blobs.find((sha) => !found.has(sha));
+      if (missing !== undefined) {
+        throw new TamperedStoreError(this.gitDir, `a blob ${missing}`, 'that is no object file Oxydra wrote');
+      }
       const out = await this.git.run([
         'diff',
         '--no-color',
@@ -243,7 +281,7 @@ export class CheckpointStore {
       const target = await resolveOrThrow(this.git, ref);
       const [whole, wanted, { restoreTree }] = await Promise.all([
         this.captureNow(),
-        this.state(target, { checked: true }),
+        this.state(target),
         import('./restore.js'),
       ]);
       return restoreTree(this.git, whole, wanted, options.paths);
@@ -293,18 +331,17 @@ export class CheckpointStore {
   }
 
   /**
-   * The entries and manifest of a checkpoint commit; `checked` (what a restore writes): its
-   * commit, trees and manifest must hash to their names (objects.ts).
+   * The entries and manifest of a checkpoint commit. Its commit, trees and manifest must hash to
+   * their names (objects.ts), whoever reads it: a restore writes what it says, a diff (undo's
+   * check for edits since a run) and a patch show it.
    */
-  private async state(commit: string, { checked = false } = {}): Promise<TreeState> {
+  private async state(commit: string): Promise<TreeState> {
     if (this.statCache?.head?.commit === commit) return this.statCache.head.state;
-    const root = checked
-      ? /^tree ([0-9a-f]{40})\n/.exec(
-          readCheckedObjects(this.gitDir, [commit], this.alternates).get(commit)?.toString('latin1') ?? '',
-        )?.[1]
-      : undefined;
+    const root = /^tree ([0-9a-f]{40})\n/.exec(
+      readCheckedObjects(this.gitDir, [commit], this.alternates).get(commit)?.toString('latin1') ?? '',
+    )?.[1];
     const [tree, manifest] = await Promise.all([
-      this.git.records(['ls-tree', '-r', ...(checked ? ['-t'] : []), '-z', '--full-tree', commit]),
+      this.git.records(['ls-tree', '-r', '-t', '-z', '--full-tree', commit]),
       this.git.run(['cat-file', 'blob', `${commit}:${MANIFEST_PATH}`], { okExitCodes: [128] }),
     ]);
     const entries = new Map<string, GitEntry>();
@@ -319,8 +356,8 @@ export class CheckpointStore {
       if (type !== 'blob' || !mode || !sha || path === MANIFEST_PATH) continue;
       entries.set(path, { mode, sha });
     }
-    if (checked) readCheckedObjects(this.gitDir, root ? [root, ...trees] : trees, this.alternates);
-    if (checked && manifest.exitCode === 0 && objectId('blob', manifest.stdout) !== manifestSha) {
+    readCheckedObjects(this.gitDir, root ? [root, ...trees] : trees, this.alternates);
+    if (manifest.exitCode === 0 && objectId('blob', manifest.stdout) !== manifestSha) {
       throw new TamperedStoreError(
         this.gitDir,
         `the manifest object ${manifestSha}`,
