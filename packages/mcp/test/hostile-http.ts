@@ -94,6 +94,30 @@ export const hugeEvent =
       count,
     );
 
+/**
+ * `count` progress notifications for the call, each with `message` (its index in place of
+ * `#`), as SSE events, then the result "done".
+ */
+export const progressFlood =
+  (count: number, message: string): Responder =>
+  (request, response) => {
+    const token = (request.params?._meta as { progressToken?: Id } | undefined)?.progressToken;
+    const event = (body: unknown) => `event: message\ndata: ${JSON.stringify(body)}\n\n`;
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (let i = 0; i < count; i++) {
+      response.write(
+        event({
+          jsonrpc: '2.0',
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, message: message.replace('#', String(i)) },
+        }),
+      );
+    }
+    response.end(
+      event({ jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: 'done' }] } }),
+    );
+  };
+
 export async function hostileHttp(
   answer: (sent: (bytes: number) => void) => Partial<Record<string, Responder>>,
 ): Promise<HostileHttp> {
