@@ -19,7 +19,7 @@ const CR = 13;
 export const TOO_LARGE = 'Oxydra stopped reading it (the limit of one MCP message)';
 
 /** The error the read fails with: Oxydra's words, one line. */
-export class MessageTooLarge extends Error {
+class MessageTooLarge extends Error {
   constructor(max: number, what: string) {
     super(`the server sent more than ${max} bytes in ${what}; ${TOO_LARGE}`);
   }
