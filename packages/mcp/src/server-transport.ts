@@ -1,11 +1,12 @@
 /**
  * How a configured MCP server is reached: Streamable HTTP (its headers, the bearer token from
- * its variable) or stdio through the launch plan (covered against inherited descriptors,
+ * its variable, each answer read up to the cap of one message) or stdio through the launch plan (covered against inherited descriptors,
  * stdio-transport.ts), and what a server's settings hold that no message may show.
  */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '@oxydra/types';
+import { boundedFetch } from './bounded-fetch.js';
 import type { StdioLaunch } from './stdio-launch.js';
 import { CoveredStdioTransport } from './stdio-transport.js';
 
@@ -52,7 +53,11 @@ export async function openTransport(
       if (!token) throw new ConfigProblem(`bearer_token_env: the variable ${variable} is not set`);
       headers.Authorization = `Bearer ${token}`;
     }
-    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
+    // Each answer's body is read up to the cap of one message (bounded-fetch.ts).
+    return new StreamableHTTPClientTransport(new URL(config.url), {
+      requestInit: { headers },
+      fetch: boundedFetch(),
+    });
   }
   if (!launch) throw new ConfigProblem('no launch plan for a stdio server');
   const transport = new CoveredStdioTransport(await launch.params());

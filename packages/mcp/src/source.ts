@@ -32,6 +32,7 @@ import {
   type ToolSource,
   type ToolSourceHealth,
 } from '@oxydra/types';
+import { TOO_LARGE } from './bounded-fetch.js';
 import { connectionError, firstLine, messageOf, withTimeout } from './connection-errors.js';
 import { type McpToolInfo, offerTools } from './offered-tools.js';
 import { ConfigProblem, openTransport, serverSecrets } from './server-transport.js';
@@ -110,6 +111,8 @@ export class McpServerSource implements ToolSource {
   #refused: string | undefined;
   #signature = '';
   #stderr = '';
+  /** HTTP: why the connection was closed for an oversize message, else ''. */
+  #oversize = '';
   readonly #listeners = new Set<() => void>();
   readonly #waiters = new Set<() => void>();
 
@@ -287,8 +290,17 @@ export class McpServerSource implements ToolSource {
       }
     });
     client.onclose = () => this.#dropped(live, this.#exitReason());
-    // HTTP: a failed SSE stream or POST is an error, not a close: ask the server whether it is there.
-    client.onerror = () => void this.#probe(live);
+    client.onerror = (error) => {
+      // HTTP: an SSE event over the cap of one message (bounded-fetch.ts) was cut; the request
+      // it carried would wait for its timeout. The connection is closed instead, saying why.
+      if (messageOf(error).includes(TOO_LARGE)) {
+        this.#oversize = firstLine(messageOf(error));
+        void live.client.close();
+        return;
+      }
+      // HTTP: a failed SSE stream or POST is an error, not a close: ask the server whether it is there.
+      void this.#probe(live);
+    };
     const timeout = this.#options.startTimeoutMs;
     const seconds = Math.round(timeout / 1000);
     try {
@@ -309,6 +321,7 @@ export class McpServerSource implements ToolSource {
 
   #transport(): Promise<Transport> {
     this.#stderr = '';
+    this.#oversize = '';
     // The stderr's tail is kept for messages.
     return openTransport(this.#config, this.#options.env, this.#options.launch, (text) => {
       this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL);
@@ -415,7 +428,8 @@ export class McpServerSource implements ToolSource {
 
   #reasonOf(error: unknown): string {
     const stderr = this.#config.url === undefined ? firstLine(this.#stderr) : '';
-    const message = messageOf(error);
+    const said = messageOf(error);
+    const message = this.#oversize && !said.includes(TOO_LARGE) ? `${said}: ${this.#oversize}` : said;
     return this.#scrub(stderr && !message.includes(stderr) ? `${message}; server said: ${stderr}` : message);
   }
 
@@ -424,7 +438,7 @@ export class McpServerSource implements ToolSource {
     return this.#scrub(
       this.#config.url === undefined
         ? `the server process exited${said ? `: ${said}` : ''}`
-        : 'the connection closed',
+        : `the connection closed${this.#oversize ? `: ${this.#oversize}` : ''}`,
     );
   }
 

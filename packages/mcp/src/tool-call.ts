@@ -3,7 +3,8 @@
  * forwarded to a signal of this call only, the server's progress passed on, secrets in the
  * answer redacted, and the answers for a timeout, a refusal, a server that is not connected and
  * a connection lost during the call (resent once only when that cannot repeat an effect: the
- * request never reached the server, or the tool is read-only). Only the timeout is in Oxydra's
+ * request never reached the server, or the tool is read-only). Progress lines are cut and
+ * thinned (progressReporter). Only the timeout is in Oxydra's
  * words alone: the other three give a reason that may quote the server (its JSON-RPC error, the
  * first line of its stderr, its exit), so it goes below the untrusted line.
  */
@@ -31,6 +32,44 @@ export interface ToolCallSource<Live extends { client: Client }> {
   reasonOf(error: unknown): string;
   /** The connection `live` is gone: the source reconnects. */
   dropped(live: Live, reason: string): void;
+}
+
+/** The longest progress line passed on (a remote agent's are cut the same: task-follow.ts). */
+export const MAX_PROGRESS_CHARS = 300;
+/** A call's first progress reports all passed on; after them, one in PROGRESS_STRIDE. */
+export const PROGRESS_REPORTS = 100;
+const PROGRESS_STRIDE = 100;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+
+interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/**
+ * The server's progress notifications for one call as report lines: its message (else
+ * "progress/total") on one line without control characters, cut to MAX_PROGRESS_CHARS, the
+ * first PROGRESS_REPORTS of them and then one in PROGRESS_STRIDE. A hostile server's 500
+ * notifications of 100 KB each reached every host whole (50 MB of `oxydra run --json` events);
+ * counted, not timed, so it is the same on every run.
+ */
+function progressReporter(report: (line: string) => void): (progress: Progress) => void {
+  let seen = 0;
+  return (progress) => {
+    seen++;
+    if (seen > PROGRESS_REPORTS && (seen - PROGRESS_REPORTS) % PROGRESS_STRIDE !== 0) return;
+    const said =
+      typeof progress.message === 'string'
+        ? progress.message
+        : `${progress.progress}${progress.total !== undefined ? `/${progress.total}` : ''}`;
+    const line = said
+      .slice(0, MAX_PROGRESS_CHARS * 2)
+      .replace(CONTROL, ' ')
+      .trim();
+    if (line) report(line.length > MAX_PROGRESS_CHARS ? `${line.slice(0, MAX_PROGRESS_CHARS - 1)}…` : line);
+  };
 }
 
 export async function callTool<Live extends { client: Client }>(
@@ -64,15 +103,7 @@ export async function callTool<Live extends { client: Client }>(
       const result = (await live.client.callTool({ name: info.original, arguments: args }, undefined, {
         signal: call.signal,
         timeout,
-        ...(context.onProgress
-          ? {
-              onprogress: (progress: { progress: number; total?: number; message?: string }) =>
-                context.onProgress?.(
-                  progress.message ??
-                    `${progress.progress}${progress.total !== undefined ? `/${progress.total}` : ''}`,
-                ),
-            }
-          : {}),
+        ...(context.onProgress ? { onprogress: progressReporter(context.onProgress) } : {}),
       })) as McpCallResult;
       const converted = toToolResult(result, source.server, info.original);
       for (const secret of source.outputSecrets)
