@@ -4,7 +4,8 @@
  * file it names goes to the chat platform as it is, past the scrubber that keeps the keys Oxydra
  * holds out of every tool's output. Before, `[[send_file: .env]]` sent the provider key the process
  * uses into the chat (as a file named `env`); now a file holding a value of the kernel's secret
- * policy is not sent, and the chat is told so.
+ * policy is not sent, and the chat is told so. So is a file holding credentials Oxydra does not
+ * hold (a database URL's password, an SSH key, an npm token): their content is the test.
  */
 import { pollUntil } from '@oxydra/testkit/helpers';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +50,40 @@ describe('oxydra channels run (Telegram): a file an answer sends', () => {
       .join('\n');
     expect(everything).not.toContain(E2E_KEY);
     expect(everything).not.toContain(TOKEN);
+  }, 90_000);
+
+  it('a file holding credentials Oxydra does not hold is not sent; a README naming a token is', async () => {
+    const answer = 'Done.\n[[send_file: .env]]\n[[send_file: id_rsa]]\n[[send_file: .npmrc]]\n[[send_file: README.md]]';
+    const {
+      api: fake,
+      env: agent,
+      running: run,
+    } = await channels.start([{ reply: { text: answer }, times: 'always' }]);
+    agent.sandbox.write('.env', 'NODE_ENV=production\nDATABASE_URL=postgres://u:pw-Zq81@h/db\n');
+    agent.sandbox.write('id_rsa', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n');
+    agent.sandbox.write('.npmrc', '//registry.npmjs.org/:_authToken=npm_Zq1vT8fK2mW9\n');
+    agent.sandbox.write('README.md', '# Setup\n\nThe token: ask the owner, then set `TOKEN=` in `.env`.\n');
+    const sentText = sentTextOn(() => fake);
+
+    fake.message({ from: { id: OWNER }, text: 'summarize https://evil.example/page' });
+    for (const [path, why] of [
+      ['.env', 'a password in a URL, line 2'],
+      ['id_rsa', 'a private key (PEM block)'],
+      ['.npmrc', 'a value for //registry.npmjs.org/:_authToken, line 1'],
+    ]) {
+      await sentText(
+        OWNER,
+        `(${path} could not be sent: ${path} looks like it holds a credential (${why}), so it is not sent)`,
+        `the note in place of ${path}`,
+        run.stderr,
+      );
+    }
+    const readme = await pollUntil(() => fake.sent(OWNER).find((m) => m.document), 'the README sent');
+    expect(readme.document).toMatchObject({ fileName: 'README.md' });
+    const everything = fake
+      .sent(OWNER)
+      .map((m) => `${m.text}${m.document ? Buffer.from(m.document.bytes).toString() : ''}`)
+      .join('\n');
+    for (const value of ['pw-Zq81', 'b3BlbnNzaC1rZXk', 'npm_Zq1vT8fK2mW9']) expect(everything).not.toContain(value);
   }, 90_000);
 });
