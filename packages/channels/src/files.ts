@@ -119,8 +119,11 @@ export async function readWorkspaceFile(
   secrets: readonly string[] = [],
 ): Promise<{ name: string; bytes: Uint8Array }> {
   const target = await resolveWorkspacePath(workspace, path, policy);
-  const folder = target.relative.split(/[\\/]/).find((part) => (HOME_SECRET_FOLDERS as readonly string[]).includes(part));
-  if (folder !== undefined) throw new FileRefused(`${path} is in ${folder}, a folder that holds keys, so it is not sent`);
+  const folder = target.relative
+    .split(/[\\/]/)
+    .find((part) => (HOME_SECRET_FOLDERS as readonly string[]).includes(part));
+  if (folder !== undefined)
+    throw new FileRefused(`${path} is in ${folder}, a folder that holds keys, so it is not sent`);
   const file = await openRegularFile(target, `${path} is a folder`);
   try {
     const tooLarge = () => new FileRefused(`${path} is larger than ${maxBytes} bytes`);

@@ -129,9 +129,13 @@ describe('channel files', () => {
       'home/.aws/config is in .aws, a folder that holds keys, so it is not sent',
     );
     // An ordinary file that names a token, a key and a password is sent.
-    const readme = '# Setup\n\nThe token: ask the owner.\nSet `TOKEN=` in `.env`, then `max_tokens = 4096`.\n';
+    const readme =
+      '# Setup\n\nThe token: ask the owner.\nSet `TOKEN=` in `.env`, then `max_tokens = 4096`.\n';
     writeFileSync(join(root, 'README.md'), readme);
-    expect(await readWorkspaceFile(root, 'README.md', 1000)).toEqual({ name: 'README.md', bytes: Buffer.from(readme) });
+    expect(await readWorkspaceFile(root, 'README.md', 1000)).toEqual({
+      name: 'README.md',
+      bytes: Buffer.from(readme),
+    });
   });
 
   it('takes [[send_file: …]] lines out of an answer', () => {

@@ -53,14 +53,18 @@ describe('oxydra channels run (Telegram): a file an answer sends', () => {
   }, 90_000);
 
   it('a file holding credentials Oxydra does not hold is not sent; a README naming a token is', async () => {
-    const answer = 'Done.\n[[send_file: .env]]\n[[send_file: id_rsa]]\n[[send_file: .npmrc]]\n[[send_file: README.md]]';
+    const answer =
+      'Done.\n[[send_file: .env]]\n[[send_file: id_rsa]]\n[[send_file: .npmrc]]\n[[send_file: README.md]]';
     const {
       api: fake,
       env: agent,
       running: run,
     } = await channels.start([{ reply: { text: answer }, times: 'always' }]);
     agent.sandbox.write('.env', 'NODE_ENV=production\nDATABASE_URL=postgres://u:pw-Zq81@h/db\n');
-    agent.sandbox.write('id_rsa', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n');
+    agent.sandbox.write(
+      'id_rsa',
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n',
+    );
     agent.sandbox.write('.npmrc', '//registry.npmjs.org/:_authToken=npm_Zq1vT8fK2mW9\n');
     agent.sandbox.write('README.md', '# Setup\n\nThe token: ask the owner, then set `TOKEN=` in `.env`.\n');
     const sentText = sentTextOn(() => fake);
@@ -84,6 +88,7 @@ describe('oxydra channels run (Telegram): a file an answer sends', () => {
       .sent(OWNER)
       .map((m) => `${m.text}${m.document ? Buffer.from(m.document.bytes).toString() : ''}`)
       .join('\n');
-    for (const value of ['pw-Zq81', 'b3BlbnNzaC1rZXk', 'npm_Zq1vT8fK2mW9']) expect(everything).not.toContain(value);
+    for (const value of ['pw-Zq81', 'b3BlbnNzaC1rZXk', 'npm_Zq1vT8fK2mW9'])
+      expect(everything).not.toContain(value);
   }, 90_000);
 });

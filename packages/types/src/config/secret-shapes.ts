@@ -61,7 +61,17 @@ const SECRET_WORDS = new Set([
   'credentials',
 ]);
 /** Words that make a following `key` a secret (`api_key`, `aws_secret_access_key`, `client-key-data`). */
-const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'client', 'signing', 'encryption', 'master']);
+const KEY_QUALIFIERS = new Set([
+  'api',
+  'private',
+  'secret',
+  'access',
+  'auth',
+  'client',
+  'signing',
+  'encryption',
+  'master',
+]);
 /** A key's last word that makes it about a secret, not one (`password_file`, `token_ttl`). */
 const NOT_THE_VALUE = new Set([
   'file',
