@@ -14,6 +14,18 @@ import { channelsRunPerTest, OWNER, sentTextOn, TOKEN } from './channels-telegra
 
 const channels = channelsRunPerTest();
 
+type FakeApi = Awaited<ReturnType<typeof channels.start>>['api'];
+
+/** The one file sent (named `fileName`), then everything the chat got, texts and files' bytes. */
+async function sentFileThenAll(fake: FakeApi, fileName: string): Promise<string> {
+  const sent = await pollUntil(() => fake.sent(OWNER).find((m) => m.document), `${fileName} sent`);
+  expect(sent.document).toMatchObject({ fileName });
+  return fake
+    .sent(OWNER)
+    .map((m) => `${m.text}${m.document ? Buffer.from(m.document.bytes).toString() : ''}`)
+    .join('\n');
+}
+
 describe('oxydra channels run (Telegram): a file an answer sends', () => {
   it('a file holding a key Oxydra holds is not sent; the others are', async () => {
     const answer =
@@ -42,12 +54,7 @@ describe('oxydra channels run (Telegram): a file an answer sends', () => {
       'the note in place of bot.txt',
       run.stderr,
     );
-    const notes = await pollUntil(() => fake.sent(OWNER).find((m) => m.document), 'the plain file sent');
-    expect(notes.document).toMatchObject({ fileName: 'notes.txt' });
-    const everything = fake
-      .sent(OWNER)
-      .map((m) => `${m.text}${m.document ? Buffer.from(m.document.bytes).toString() : ''}`)
-      .join('\n');
+    const everything = await sentFileThenAll(fake, 'notes.txt');
     expect(everything).not.toContain(E2E_KEY);
     expect(everything).not.toContain(TOKEN);
   }, 90_000);
@@ -82,12 +89,7 @@ describe('oxydra channels run (Telegram): a file an answer sends', () => {
         run.stderr,
       );
     }
-    const readme = await pollUntil(() => fake.sent(OWNER).find((m) => m.document), 'the README sent');
-    expect(readme.document).toMatchObject({ fileName: 'README.md' });
-    const everything = fake
-      .sent(OWNER)
-      .map((m) => `${m.text}${m.document ? Buffer.from(m.document.bytes).toString() : ''}`)
-      .join('\n');
+    const everything = await sentFileThenAll(fake, 'README.md');
     for (const value of ['pw-Zq81', 'b3BlbnNzaC1rZXk', 'npm_Zq1vT8fK2mW9'])
       expect(everything).not.toContain(value);
   }, 90_000);

@@ -12,6 +12,22 @@ import { AgentEnv, E2E_APIS } from './agent-env.js';
 
 const chunk = (body: object) => JSON.stringify(body);
 
+/** Anthropic's first event, with the usage it reports. */
+const messageStart = (id: string, usage: object) =>
+  chunk({
+    type: 'message_start',
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      content: [],
+      model: 'gpt-4o-mini',
+      stop_reason: null,
+      stop_sequence: null,
+      usage,
+    },
+  });
+
 /** One answer "hi" whose usage says a billion output tokens less than nothing. */
 const NEGATIVE_USAGE: Record<string, string[]> = {
   'openai-chat': [
@@ -39,19 +55,7 @@ const NEGATIVE_USAGE: Record<string, string[]> = {
     }),
   ],
   anthropic: [
-    chunk({
-      type: 'message_start',
-      message: {
-        id: 'msg_1',
-        type: 'message',
-        role: 'assistant',
-        content: [],
-        model: 'gpt-4o-mini',
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: 10, output_tokens: 1 },
-      },
-    }),
+    messageStart('msg_1', { input_tokens: 10, output_tokens: 1 }),
     chunk({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } }),
     chunk({ type: 'content_block_stop', index: 0 }),
@@ -107,19 +111,7 @@ const ONE_INVALID_COUNT: Record<string, string[]> = {
     }),
   ],
   anthropic: [
-    chunk({
-      type: 'message_start',
-      message: {
-        id: 'msg_2',
-        type: 'message',
-        role: 'assistant',
-        content: [],
-        model: 'gpt-4o-mini',
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: -1, output_tokens: 1 },
-      },
-    }),
+    messageStart('msg_2', { input_tokens: -1, output_tokens: 1 }),
     chunk({
       type: 'content_block_start',
       index: 0,
