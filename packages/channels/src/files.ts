@@ -21,7 +21,7 @@ import {
   saveNewFile,
   vaultDenyPolicy,
 } from '@oxydra/tools/workspace-files';
-import { type ChannelAttachment, INBOX_DIR } from '@oxydra/types';
+import { type ChannelAttachment, credentialIn, HOME_SECRET_FOLDERS, INBOX_DIR } from '@oxydra/types';
 
 /** Telegram's own bound for a bot's download (getFile). */
 export const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -104,9 +104,12 @@ export function filePolicy(workspace: string, vaultPath: string | undefined): Pa
 /**
  * A workspace file the answer sends: read by the file tools' rules (and `policy`), at most
  * `maxBytes`, and refused when it holds one of `secrets` (the kernel's secret policy: the keys and
- * tokens Oxydra holds). The path is the model's words, which a page it read can dictate, and the
- * file goes to the platform as it is: `[[send_file: .env]]` sent the provider key the process
- * uses to the chat, where every tool's output has it scrubbed.
+ * tokens Oxydra holds), when it lies in a folder that holds other programs' keys
+ * (HOME_SECRET_FOLDERS: `.ssh`, `.aws`, `.gnupg`), or when its content looks like a credential
+ * Oxydra does not hold (@oxydra/types credentialIn: a private key, a password in a URL, a
+ * `PASSWORD=`/`_authToken=` line). The path is the model's words, which a page it read can
+ * dictate, and the file goes to the platform as it is: `[[send_file: .env]]` sent the provider key
+ * the process uses to the chat, where every tool's output has it scrubbed.
  */
 export async function readWorkspaceFile(
   workspace: string,
@@ -116,6 +119,11 @@ export async function readWorkspaceFile(
   secrets: readonly string[] = [],
 ): Promise<{ name: string; bytes: Uint8Array }> {
   const target = await resolveWorkspacePath(workspace, path, policy);
+  const folder = target.relative
+    .split(/[\\/]/)
+    .find((part) => (HOME_SECRET_FOLDERS as readonly string[]).includes(part));
+  if (folder !== undefined)
+    throw new FileRefused(`${path} is in ${folder}, a folder that holds keys, so it is not sent`);
   const file = await openRegularFile(target, `${path} is a folder`);
   try {
     const tooLarge = () => new FileRefused(`${path} is larger than ${maxBytes} bytes`);
@@ -124,6 +132,10 @@ export async function readWorkspaceFile(
     const held = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (secrets.some((secret) => secret !== '' && held.includes(secret))) {
       throw new FileRefused(`${path} holds a key or token Oxydra keeps secret, so it is not sent`);
+    }
+    const credential = credentialIn(held.toString('utf8'));
+    if (credential !== undefined) {
+      throw new FileRefused(`${path} looks like it holds a credential (${credential}), so it is not sent`);
     }
     return { name: safeFileName(basename(target.relative)), bytes };
   } finally {

@@ -102,6 +102,42 @@ describe('channel files', () => {
     );
   });
 
+  it('refuses a file whose content looks like a credential, or one in a folder of keys; sends the rest', async () => {
+    const root = workspace();
+    const files: Record<string, string> = {
+      '.env': 'DATABASE_URL=postgres://u:pw@h/db\n',
+      id_rsa: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg\n-----END OPENSSH PRIVATE KEY-----\n',
+      '.npmrc': '//registry.npmjs.org/:_authToken=npm_Zq1vT8fK2mW9\n',
+      'kube.yaml': 'users:\n- name: ci\n  user:\n    token: eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(root, name), text);
+    await expect(readWorkspaceFile(root, '.env', 1000)).rejects.toThrow(
+      '.env looks like it holds a credential (a password in a URL, line 1), so it is not sent',
+    );
+    await expect(readWorkspaceFile(root, 'id_rsa', 1000)).rejects.toThrow('(a private key (PEM block))');
+    await expect(readWorkspaceFile(root, '.npmrc', 1000)).rejects.toThrow(
+      '(a value for //registry.npmjs.org/:_authToken, line 1)',
+    );
+    await expect(readWorkspaceFile(root, 'kube.yaml', 1000)).rejects.toThrow('(a value for token, line 4)');
+    for (const name of Object.keys(files)) {
+      await expect(readWorkspaceFile(root, name, 1000)).rejects.not.toThrow(/pw@|b3Blbg|npm_Zq|eyJ/);
+    }
+    // A home folder inside the workspace: its .aws is refused whatever the file holds.
+    mkdirSync(join(root, 'home', '.aws'), { recursive: true });
+    writeFileSync(join(root, 'home', '.aws', 'config'), '[default]\nregion = eu-west-1\n');
+    await expect(readWorkspaceFile(root, 'home/.aws/config', 1000)).rejects.toThrow(
+      'home/.aws/config is in .aws, a folder that holds keys, so it is not sent',
+    );
+    // An ordinary file that names a token, a key and a password is sent.
+    const readme =
+      '# Setup\n\nThe token: ask the owner.\nSet `TOKEN=` in `.env`, then `max_tokens = 4096`.\n';
+    writeFileSync(join(root, 'README.md'), readme);
+    expect(await readWorkspaceFile(root, 'README.md', 1000)).toEqual({
+      name: 'README.md',
+      bytes: Buffer.from(readme),
+    });
+  });
+
   it('takes [[send_file: …]] lines out of an answer', () => {
     expect(answerFiles('Here it is.\n[[send_file: out/a.pdf]]\n\n[[send_file:b.txt]]\nBye.')).toEqual({
       text: 'Here it is.\n\nBye.',

@@ -23,6 +23,7 @@ import {
   TokenCheck,
 } from './auth.js';
 import { isWildcardHost, urlHost } from './bind.js';
+import { DropLog } from './drop-log.js';
 import { startGuardian } from './guardian.js';
 import { newTurnDeps } from './http/agent-turn.js';
 import { registerChatCompletions } from './http/chat-completions.js';
@@ -98,6 +99,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const admission = await kernel.service('admission');
   admission.setLimit(limits.maxConcurrentTurnsPerUser);
   const tokenCheck = new TokenCheck(options.token);
+  // A request with a bad token is logged once per address a period, then counted (drop-log.ts):
+  // 10,000 of them were 10,000 warning lines.
+  const badTokens = new DropLog(log, 'refused a request without a valid token', {
+    ...(options.refusalLogMs !== undefined ? { everyMs: options.refusalLogMs } : {}),
+    summary: (count, remote, everyMs) =>
+      `refused ${count.toLocaleString('en-US')} more bad-token requests from ${remote ?? 'other addresses'} in the last ${Math.round(everyMs / 1000)} s`,
+  });
   // What stored tokens hold open ends when they are revoked (token-holds.ts).
   const holds = new TokenHolds(() => kernel.service('tokens'), log, options.revocationSweepMs);
   // Plain HTTP requests each user token may have in flight, and answers nobody takes (request-slots.ts).
@@ -204,7 +212,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         : undefined;
     if (principal) rememberPrincipal(request.raw, principal);
     if (!principal) {
-      log('warn', 'refused a request without a valid token', { remote: request.ip, path });
+      badTokens.drop({ remote: request.ip, path }, request.ip);
       refuse();
       reply.header('www-authenticate', 'Bearer realm="oxydra-gateway"');
       return replyError(
@@ -317,6 +325,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sockets.closeAll(CLOSE_GOING_AWAY, 'gateway shutting down');
         await app.close();
         await api.close();
+        // The bad-token count still to say is said, not lost with the process.
+        badTokens.flush();
       })();
       return closing;
     },

@@ -93,6 +93,11 @@ export interface GatewayOptions {
    * gateway end its connections at once.
    */
   revocationSweepMs?: number;
+  /**
+   * The period of the bad-token warning's summary lines (drop-log.ts): the first refused request
+   * from an address is logged, the rest counted and said once a period; default 60 s.
+   */
+  refusalLogMs?: number;
   /** How long close() waits for cancelled turns to end and store their messages; default 5 s. */
   shutdownGraceMs?: number;
   /** false: do not fire schedules even with [scheduler] enabled (a test drives the kernel's). */

@@ -5,7 +5,7 @@
  * vitest's fake clock (the period is a minute).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DropLog } from '../src/cluster/drop-log.js';
+import { DropLog } from '../src/drop-log.js';
 
 /** A drop log of period 1 s, and the lines it wrote. */
 function recorded() {
@@ -53,5 +53,31 @@ describe('the bus drop warning', () => {
     // Said once: the period's timer went with it.
     vi.advanceTimersByTime(5000);
     expect(lines).toHaveLength(2);
+  });
+
+  it('counts per key, and past maxKeys counts the other keys together: bounded memory', () => {
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const refused = new DropLog((_level, message, fields) => lines.push([message, fields]), 'refused', {
+      everyMs: 1000,
+      maxKeys: 2,
+      summary: (count, key) => `refused ${count} more from ${key ?? 'other addresses'}`,
+    });
+    for (let i = 0; i < 3; i++) refused.drop({ i }, '10.0.0.1');
+    refused.drop({ i: 3 }, '10.0.0.2');
+    // Past two addresses, 1,000 new ones are counted together, none remembered nor logged apart.
+    for (let i = 0; i < 1000; i++) refused.drop({ i }, `192.0.2.${i}`);
+    expect(lines).toEqual([
+      ['refused', { i: 0 }],
+      ['refused', { i: 3 }],
+    ]);
+    vi.advanceTimersByTime(1000);
+    expect(lines.slice(2)).toEqual([
+      ['refused 2 more from 10.0.0.1', { dropped: 2, remote: '10.0.0.1' }],
+      ['refused 1000 more from other addresses', { dropped: 1000 }],
+    ]);
+    // Quiet keys are forgotten: the next drop from 10.0.0.2 is logged at once.
+    vi.advanceTimersByTime(2000);
+    refused.drop({ i: 'again' }, '10.0.0.2');
+    expect(lines.at(-1)).toEqual(['refused', { i: 'again' }]);
   });
 });

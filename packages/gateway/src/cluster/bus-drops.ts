@@ -7,8 +7,9 @@
  * type when it looks like one of ours (`shownName`, else "unknown"), why, and the size in
  * bytes; never the text, which may hold a user's words or a secret, and may be megabytes.
  */
+
+import { DropLog } from '../drop-log.js';
 import type { GatewayLogger } from '../types.js';
-import { DropLog } from './drop-log.js';
 import type { Unread } from './messages.js';
 import { shownFrameType, shownName } from './relayed-frame.js';
 

@@ -193,22 +193,40 @@ export function reportedCount(value: unknown): number | undefined {
   return Math.min(value, Number.MAX_SAFE_INTEGER);
 }
 
-/** Sum of the reported parts; undefined only when none was reported. */
+/** A field the server left out (missing, or null as compatible servers send it): not reported. */
+const notReported = (value: unknown) => value === undefined || value === null;
+
+/**
+ * Sum of the reported parts; undefined only when none was reported. A part that is there but no
+ * count (reportedCount) makes the sum NaN, no count either: makeUsage then keeps no count of the
+ * report, rather than the valid parts alone (the call would cost only what the server chose).
+ */
 export function sumReported(...values: unknown[]): number | undefined {
-  const numbers = values.map(reportedCount).filter((value): value is number => value !== undefined);
-  return numbers.length === 0
-    ? undefined
-    : Math.min(
-        numbers.reduce((a, b) => a + b, 0),
-        Number.MAX_SAFE_INTEGER,
-      );
+  let sum: number | undefined;
+  for (const value of values) {
+    if (notReported(value)) continue;
+    const count = reportedCount(value);
+    if (count === undefined) return Number.NaN;
+    sum = Math.min((sum ?? 0) + count, Number.MAX_SAFE_INTEGER);
+  }
+  return sum;
 }
 
+/**
+ * A Usage of the server's counts (reportedCount each). Fail-safe: a report with any field that is
+ * there but is no count (negative, NaN, a string) keeps none of its counts, so the call's cost is
+ * unknown (catalog/cost.ts costOf) and the budgets treat it as they treat every unknown cost: the
+ * spending caps charge the call's whole reservation, a run's max_cost stops the run. Charging its
+ * valid fields alone let a hostile server (`prompt_tokens: -1` beside `completion_tokens: 1`) have
+ * every call cost next to nothing, and no cap ever stopped the runs.
+ */
 export function makeUsage(fields: Partial<Record<TokenField, unknown>>, raw: unknown): Usage {
   const usage: Usage = {};
   for (const [field, value] of Object.entries(fields) as [TokenField, unknown][]) {
+    if (notReported(value)) continue;
     const number = reportedCount(value);
-    if (number !== undefined) usage[field] = number;
+    if (number === undefined) return raw !== undefined && raw !== null ? { raw } : {};
+    usage[field] = number;
   }
   if (raw !== undefined && raw !== null) usage.raw = raw;
   return usage;
