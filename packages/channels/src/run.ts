@@ -19,7 +19,7 @@ import { channelDbPath, openChannelStore } from './store/libsql/channel-store.js
 
 export interface RunChannelsOptions {
   kernel: Kernel;
-  /** The kernel's owner grant (`kernel.ownerGrant()`): the channels serve every sender's sessions. */
+  /** The kernel's owner grant (its opener's, `openKernel(…, { ownerGrant: true })`): the channels serve every sender's sessions. */
   owner: OwnerGrant;
   env?: NodeJS.ProcessEnv;
   log: (line: string) => void;

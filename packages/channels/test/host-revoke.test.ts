@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { ChannelHost, openChannelStore, SenderPolicy } from '@oxydra/channels';
-import { type Kernel, openKernel } from '@oxydra/kernel';
+import { openKernel } from '@oxydra/kernel';
 import type { Clock } from '@oxydra/runtime';
 import { type ScriptedCall, scriptedProvider } from '@oxydra/testkit';
 import { pollUntil, scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
@@ -52,7 +52,10 @@ async function twoRunningTurns(timer?: Clock) {
   const dir = scratch.dir;
   cleanups.push(async () => scratch.cleanup());
   const model = scriptedProvider(held);
-  const kernel: Kernel = await openKernel({ workspace: dir, ...scriptedKernelOptions(model) });
+  const { kernel, owner } = await openKernel(
+    { workspace: dir, ...scriptedKernelOptions(model) },
+    { ownerGrant: true },
+  );
   cleanups.push(() => kernel.close());
   const path = join(dir, 'channels.db');
   const store = openChannelStore(path);
@@ -60,7 +63,7 @@ async function twoRunningTurns(timer?: Clock) {
   const channel = new ScriptedChannel();
   const log: string[] = [];
   const host = new ChannelHost({
-    kernel: await hostKernelOf(kernel, await kernel.ownerGrant()),
+    kernel: await hostKernelOf(kernel, owner),
     userSlots: await kernel.service('admission'),
     channel,
     store,

@@ -8,7 +8,7 @@
  */
 import { isAbsolute, normalize } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isSecretKey, MASK, maskSecrets } from '@oxydra/types';
+import { BUILTIN_CHANNEL_NAMES, isSecretKey, MASK, maskSecrets } from '@oxydra/types';
 import { isPlainObject, type PlainObject } from './layers.js';
 
 export interface HeldKey {
@@ -229,7 +229,7 @@ const rulesBeforeLimits = (): readonly TrustRule[] => [
     why: 'chooses the user Chromium runs as',
     holds: (v) => v !== '65534:65534',
   },
-  ...['telegram', 'slack', 'discord', 'email', 'plugin.*'].map(
+  ...[...BUILTIN_CHANNEL_NAMES, 'plugin.*'].map(
     (name): TrustRule => ({ pattern: `channels.${name}`, why: CHANNEL_WHY, holds: opensChannel }),
   ),
   {

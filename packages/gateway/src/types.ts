@@ -76,7 +76,7 @@ export interface GatewayOptions {
   /** Runs every turn; its memory database holds the sessions (memory must be on). */
   kernel: Kernel;
   /**
-   * The kernel's owner grant (`await kernel.ownerGrant()`, taken by whoever opened the kernel):
+   * The kernel's owner grant (given only to whoever opened it, `openKernel(options, { ownerGrant: true })`):
    * the hub runs every user's sessions, so it holds the whole store, which only the grant opens.
    */
   owner: OwnerGrant;

@@ -239,25 +239,29 @@ export async function startTestGateway(
   const postgres: TestPostgres | undefined = ON_POSTGRES
     ? await openTestPostgres(existing?.schema)
     : undefined;
-  const kernel = await openKernel({
-    workspace: dir,
-    config,
-    host: 'gateway',
-    env: {
-      OPENAI_API_KEY: 'sk-gateway-test-0123456789',
-      HOME: dir,
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...moreEnv,
+  const { kernel, owner } = await openKernel(
+    {
+      workspace: dir,
+      config,
+      host: 'gateway',
+      env: {
+        OPENAI_API_KEY: 'sk-gateway-test-0123456789',
+        HOME: dir,
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...moreEnv,
+      },
+      adapters: scriptedAdapters(model.provider),
+      secrets: [TOKEN],
+      warn: () => {},
+      ...kernelOptions,
+      ...(postgres ? { stores: { ...postgres.kernel, ...kernelOptions.stores } } : {}),
     },
-    adapters: scriptedAdapters(model.provider),
-    secrets: [TOKEN],
-    warn: () => {},
-    ...kernelOptions,
-    ...(postgres ? { stores: { ...postgres.kernel, ...kernelOptions.stores } } : {}),
-  }).catch(async (error: unknown) => {
+    { ownerGrant: true },
+  ).catch(async (error: unknown) => {
     await postgres?.close();
     throw error;
   });
+  grants.set(kernel, owner);
   const spawns = recordSpawns(kernel);
   // PostgreSQL: the gateway is a member of a deployment (of one), as `oxydra gateway` is on
   // that store, so the whole suite goes through the cluster's paths (claims, the bus).
@@ -266,7 +270,7 @@ export async function startTestGateway(
     port: 0,
     token: TOKEN,
     kernel,
-    owner: await ownerGrantOf(kernel),
+    owner,
     shutdownGraceMs: 2000,
     // GET /api/v1/channels reads the workspace's channel database, as `oxydra gateway`'s does.
     channels: async () =>
@@ -423,21 +427,19 @@ export function gatewayForAliceAndBob(overrides: TestGatewayOptions = {}): Alice
   return users;
 }
 
-const grants = new WeakMap<Kernel, Promise<OwnerGrant>>();
+/** The owner's grant of each kernel startTestGateway opened (with it), which its gateway's hub holds. */
+const grants = new WeakMap<Kernel, OwnerGrant>();
 
-/**
- * The kernel's owner grant, taken once (a second `kernel.ownerGrant()` is refused) and kept for
- * the test that opened the kernel: its gateway's hub and ownerSessions share it.
- */
-export function ownerGrantOf(kernel: Kernel): Promise<OwnerGrant> {
-  const grant = grants.get(kernel) ?? kernel.ownerGrant();
-  grants.set(kernel, grant);
+/** The grant that came with a test gateway's kernel: only the opener of a kernel has one. */
+export function ownerGrantOf(kernel: Kernel): OwnerGrant {
+  const grant = grants.get(kernel);
+  if (!grant) throw new Error('no owner grant: this kernel was not opened by startTestGateway');
   return grant;
 }
 
 /** The whole session store, through the kernel's owner-only path (the facade has no unscoped one). */
 export async function ownerSessions(kernel: Kernel): Promise<SessionStore> {
-  const store = await (await kernel.service('sessionAccess')).ownerStore(await ownerGrantOf(kernel));
+  const store = await (await kernel.service('sessionAccess')).ownerStore(ownerGrantOf(kernel));
   if (!store) throw new Error('memory is off: no sessions are stored');
   return store;
 }

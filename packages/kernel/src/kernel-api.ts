@@ -24,6 +24,18 @@ import type {
   Subscription,
 } from './types.js';
 
+/**
+ * A kernel and the workspace owner's grant, the only key to its whole session store
+ * (`sessionAccess.ownerStore(owner)`): what `openKernel(options, { ownerGrant: true })` gives its
+ * caller alone, the composition root that hands it to the hosts serving every user (the gateway's
+ * hub, the channels). A kernel has no call that mints one, so code given the kernel (a route
+ * acting for a user) cannot get it.
+ */
+export interface OwnedKernel {
+  kernel: Kernel;
+  owner: OwnerGrant;
+}
+
 export interface Kernel {
   readonly workspace: string;
   /** The configuration the kernel was opened with. */
@@ -59,13 +71,6 @@ export interface Kernel {
    * exec): one instance each.
    */
   service: ServiceHost['service'];
-  /**
-   * The workspace owner's grant, the only key to the whole session store
-   * (`sessionAccess.ownerStore(grant)`): taken once, by the composition root as it opens the hosts
-   * that serve every user (the gateway's hub, the channels); a second ask is refused, so code given
-   * the kernel later (a route acting for a user) cannot take it.
-   */
-  ownerGrant(): Promise<OwnerGrant>;
   /** Several held services by name: `const { tokens, budgets } = await kernel.services('tokens', 'budgets')`. */
   services: ServiceHost['services'];
   subscribe(filter?: EventFilter): Subscription;

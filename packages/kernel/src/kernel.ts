@@ -12,7 +12,7 @@ import type { AgentConfig, SandboxStatus, Tool, ToolSourceHealth } from '@oxydra
 import { type AgentDescription, Assemblies, checkSessionName, sessionNamed } from './assemble/agent.js';
 import { closeBase, type KernelBase, openBase } from './assemble/base.js';
 import { kernelToolsOn } from './assemble/permissions.js';
-import type { Kernel } from './kernel-api.js';
+import type { Kernel, OwnedKernel } from './kernel-api.js';
 import { KernelPersonas } from './personas/agent-persona.js';
 import type { PluginInfo } from './plugins/host.js';
 import { AgentTable } from './services/agent-table.js';
@@ -24,16 +24,25 @@ import type { EventFilter, KernelOptions, SpawnSpec, Subscription } from './type
 
 export { isLifecycleEvent } from './services/event-bus.js';
 
-export async function openKernel(options: KernelOptions): Promise<Kernel> {
+/** `{ ownerGrant: true }`: with the owner's grant over the whole session store (OwnedKernel), the one
+ * way to get one, so only the code that opens a kernel holds it; a kernel cannot mint one. */
+export function openKernel(options: KernelOptions, open: { ownerGrant: true }): Promise<OwnedKernel>;
+export function openKernel(options: KernelOptions): Promise<Kernel>;
+export async function openKernel(
+  options: KernelOptions,
+  open: { ownerGrant?: true } = {},
+): Promise<Kernel | OwnedKernel> {
   const base = await openBase(options);
   const kernel = new KernelFacade(base, options);
   try {
     await kernel.start();
+    if (!open.ownerGrant) return kernel;
+    const { mintOwnerGrant } = await import('./services/session-access.js');
+    return { kernel, owner: mintOwnerGrant(await kernel.service('sessionAccess')) };
   } catch (error) {
     await kernel.close();
     throw error;
   }
-  return kernel;
 }
 
 class KernelFacade implements Kernel {
@@ -53,7 +62,6 @@ class KernelFacade implements Kernel {
   #heldTools: import('./services/held-tools.js').HeldTools = () => [];
   #telemetry: Telemetry | undefined;
   #closed = false;
-  #ownerGranted = false;
 
   /** The agent table's: it asks the questions (services/agent-table.ts). */
   readonly approvals: Kernel['approvals'];
@@ -104,14 +112,6 @@ class KernelFacade implements Kernel {
   readonly personas: Kernel['personas'] = () => this.#personas.store();
   readonly service: Kernel['service'] = async (name) => (await this.#serviceHost()).service(name);
   readonly services: Kernel['services'] = async (...names) => (await this.#serviceHost()).services(...names);
-
-  readonly ownerGrant: Kernel['ownerGrant'] = async () => {
-    if (this.#ownerGranted)
-      throw new Error('the owner grant was taken already: the composition root holds it');
-    this.#ownerGranted = true;
-    const access = await this.service('sessionAccess');
-    return (await import('./services/session-access.js')).mintOwnerGrant(access);
-  };
 
   /** @internal openKernel's second half: what needs awaiting before the first spawn. */
   async start(): Promise<void> {

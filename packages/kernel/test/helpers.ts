@@ -17,7 +17,7 @@ import { tempWorkspace } from '@oxydra/testkit/helpers';
 import type { AgentConfigInput } from '@oxydra/types';
 import { agentConfigSchema } from '@oxydra/types/config-full';
 import { type Kernel, type KernelEvent, type KernelOptions, openKernel } from '../src/index.js';
-import type { OwnerGrant } from '../src/services/session-access.js';
+import { mintOwnerGrant } from '../src/services/session-access.js';
 
 /** On the PostgreSQL side of the store matrix: for `it.skipIf(ON_POSTGRES)`, its reason said beside it. */
 export { ON_POSTGRES } from '@oxydra/store-postgres/testing/test-store';
@@ -168,17 +168,14 @@ export function gitCommits(workspace: string, ...subjects: string[]): void {
   }
 }
 
-/** Each test kernel's owner grant, taken once (a second `kernel.ownerGrant()` is refused). */
-const grants = new WeakMap<object, Promise<OwnerGrant>>();
-
 /**
  * The whole session store, through the kernel's owner-only path (the facade has no unscoped
  * store): what a test checks of stored sessions, acting as the workspace's owner.
  */
-export async function ownerSessions(kernel: Pick<Kernel, 'service' | 'ownerGrant'>) {
-  const grant = grants.get(kernel) ?? kernel.ownerGrant();
-  grants.set(kernel, grant);
-  const store = await (await kernel.service('sessionAccess')).ownerStore(await grant);
+export async function ownerSessions(kernel: Pick<Kernel, 'service'>) {
+  // The kernel's own tests mint the grant openKernel(…, { ownerGrant: true }) would give.
+  const access = await kernel.service('sessionAccess');
+  const store = await access.ownerStore(mintOwnerGrant(access));
   if (!store) throw new Error('memory is off: no sessions are stored');
   return store;
 }

@@ -4,7 +4,10 @@
  * as that user's); keepAlive agents take more turns; list/get/resources/checkBudget tell the
  * truth; the memory and exec system calls reach the same store and sandbox the agents use.
  */
+import { scriptedProvider } from '@oxydra/testkit';
+import { scriptedKernelOptions, tempWorkspace } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openKernel } from '../src/index.js';
 import { closeAll, collect, ON_POSTGRES, ownerSessions, testKernel, text } from './helpers.js';
 
 afterEach(closeAll);
@@ -185,7 +188,7 @@ describe('session ownership', () => {
     expect(owner.sessionId).toBe(id);
   });
 
-  it('gives a host no way round the session rule: no unscoped store on the facade, the whole one only against the owner grant taken once', async () => {
+  it('gives a host no way round the session rule: no unscoped store on the facade, the whole one only against the owner grant', async () => {
     const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
     const bobs = (await kernel.agents.spawn({ prompt: 'bob secret', userId: 'bob' }).result).sessionId!;
     // Every session read of a host goes through sessionAccess, with the caller's user.
@@ -193,14 +196,34 @@ describe('session ownership', () => {
     const access = await kernel.service('sessionAccess');
     await expect(access.messages(bobs, { userId: 'alice' })).rejects.toThrow(/not found/);
     expect(await access.lookup(bobs, { userId: 'alice' })).toEqual([]);
-    // The whole store opens only with the kernel's owner grant, taken once: no scope opens it.
+    // The whole store opens only with the kernel's owner grant: no scope opens it.
     await expect(access.ownerStore({} as never)).rejects.toThrow(/owner grant/);
     await expect(access.ownerStore({ userId: 'alice' } as never)).rejects.toThrow(/owner grant/);
-    expect(await access.ownerStore(await kernel.ownerGrant())).toBeDefined();
-    await expect(kernel.ownerGrant()).rejects.toThrow(/taken already/);
     // The workspace's owner (no user), and bob, read it.
     expect(JSON.stringify(await access.messages(bobs, {}))).toContain('bob secret');
     expect(JSON.stringify(await access.messages(bobs, { userId: 'bob' }))).toContain('bob secret');
+  });
+
+  it('gives the owner grant only to the code that opens the kernel: a kernel opened without asking has no way to mint one', async () => {
+    const { kernel } = await testKernel([{ reply: { text: 'noted' }, times: 'always' }]);
+    // Code handed the kernel (a route acting for a user) finds no call that mints a grant.
+    const names = [...Object.keys(kernel), ...Object.getOwnPropertyNames(Object.getPrototypeOf(kernel))];
+    expect(names.filter((name) => /owner|grant/i.test(name))).toEqual([]);
+    // Asked for at open, the grant comes with the kernel, to its opener, and opens that kernel's store only.
+    const scratch = tempWorkspace({ prefix: 'oxydra-kernel-owner-' });
+    const model = scriptedProvider([{ text: 'hi' }]);
+    const { kernel: owned, owner } = await openKernel(
+      { workspace: scratch.dir, ...scriptedKernelOptions(model) },
+      { ownerGrant: true },
+    );
+    try {
+      // Accepted (memory is off in this kernel, so there is no store: undefined, not a refusal).
+      await expect((await owned.service('sessionAccess')).ownerStore(owner)).resolves.toBeUndefined();
+      await expect((await kernel.service('sessionAccess')).ownerStore(owner)).rejects.toThrow(/owner grant/);
+    } finally {
+      await owned.close();
+      scratch.cleanup();
+    }
   });
 
   it('opens a continued session with one read: its row with the stamp, and no lookup', async () => {

@@ -5,8 +5,12 @@
  * talk, which session a chat continues, the turn itself and what is stored are the host's
  * (`@oxydra/channels`), the same for every platform.
  *
- * Types only: importing this module builds nothing.
+ * Types, and the built-in platforms' names (one constant, so importing this module builds next
+ * to nothing): the schema (no plugin channel takes one) and the trust rules read that one list.
  */
+
+/** The built-in chat platforms' names: `[channels.<name>]`; a plugin's channel may not take one. */
+export const BUILTIN_CHANNEL_NAMES = ['telegram', 'slack', 'discord', 'email'] as const;
 
 /** A file or image sent with a message: what is known of it, never its bytes (not fetched here). */
 export interface ChannelAttachment {

@@ -12,19 +12,18 @@ import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { agentWorkspace } from '../run/load-config.js';
 import { printLines } from '../run/print.js';
-import { loadRunConfig, openCliKernel } from '../run/spawn-flags.js';
+import { loadRunConfig, openCliKernel, openOwnedCliKernel } from '../run/spawn-flags.js';
 import { stampedLog } from '../run/stamped-log.js';
 import { stopSignal } from '../run/until-interrupted.js';
 
 export async function runChannelsRun(flags: ConfigFlagValues): Promise<number> {
-  const kernel = await openCliKernel(flags, { workspace: agentWorkspace(), host: 'channel' });
+  // This command opens the kernel, so it alone holds the owner's grant the channels need.
+  const { kernel, owner } = await openOwnedCliKernel(flags, { workspace: agentWorkspace(), host: 'channel' });
   const say = stampedLog();
   // Listened for before the first line, which a supervisor may answer with SIGTERM at once.
   const stopped = stopSignal();
   try {
     const { runChannels } = await import('@oxydra/channels');
-    // This command opened the kernel, so it holds the owner's grant the channels need.
-    const owner = await kernel.ownerGrant();
     const running = await runChannels({ kernel, owner, log: say, role: 'oxydra channels run' });
     for (const { channel, botName, senders } of running.started) {
       say(`${channel}: answering as ${botName} (${senders} allowed sender ids; Ctrl+C stops)`);

@@ -118,14 +118,23 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       },
     );
   }
-  const { kernel, shared: sharedStore } = await openKernelWithStores({
-    workspace: options.workspace,
-    config,
-    host: options.host ?? 'gateway',
-    ...(options.env ? { env: options.env } : {}),
-    secrets: [...(options.secrets ?? []), token],
-    ...(options.policy ? { policy: options.policy } : {}),
-  });
+  // This daemon opens the kernel: the owner's grant comes with it, its to give to the hosts that
+  // serve every user (the hub, the channels); the kernel has no call that mints another.
+  const {
+    kernel,
+    owner,
+    shared: sharedStore,
+  } = await openKernelWithStores(
+    {
+      workspace: options.workspace,
+      config,
+      host: options.host ?? 'gateway',
+      ...(options.env ? { env: options.env } : {}),
+      secrets: [...(options.secrets ?? []), token],
+      ...(options.policy ? { policy: options.policy } : {}),
+    },
+    { ownerGrant: true },
+  );
   // Several gateways may serve one workspace, but none starts without saying so.
   let lease: GatewayRegistration | undefined;
   let channels: RunningChannels | undefined;
@@ -135,9 +144,6 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
     kernel.describe(spawnSelection(flags));
     // The chat channels answer through this kernel (one composition root), before the server
     // listens so that /readyz and the "listening" line include them.
-    // This daemon opened the kernel: the owner's grant is its to give to the hosts that serve
-    // every user (the hub, the channels), and no one given the kernel later can take it.
-    const owner = await kernel.ownerGrant();
     if (options.channels)
       channels = await startGatewayChannels(kernel, owner, (line) => options.log('warn', line));
     const serving = channels?.serving;

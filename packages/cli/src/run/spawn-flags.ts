@@ -9,10 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LoadedConfig, Override } from '@oxydra/config';
 import type { HostKind, Kernel, SpawnSpec } from '@oxydra/kernel';
+import type { OwnedKernel } from '@oxydra/kernel/admin';
 import { type AgentConfig, UsageError } from '@oxydra/types';
 import { type ConfigFlagValues, toCliOverrides } from '../config-flags.js';
 import { loadCliConfig } from './load-config.js';
-import { openKernelOnStore } from './store-choice.js';
+import { openKernelOnStore, openKernelWithStores } from './store-choice.js';
 
 export interface RunFlags extends ConfigFlagValues {
   agent?: string;
@@ -71,8 +72,20 @@ export async function loadRunConfigAndTrust(
 
 /** Loads the configuration and opens the kernel on it (and on the store it names). */
 export async function openCliKernel(flags: RunFlags, options: CliKernelOptions): Promise<Kernel> {
+  return openKernelOnStore(await cliKernelOptions(flags, options));
+}
+
+/**
+ * openCliKernel with the owner's grant over the whole session store, for a command that serves
+ * every user's sessions itself (`oxydra channels run`): only the opener of a kernel gets one.
+ */
+export async function openOwnedCliKernel(flags: RunFlags, options: CliKernelOptions): Promise<OwnedKernel> {
+  return openKernelWithStores(await cliKernelOptions(flags, options), { ownerGrant: true });
+}
+
+async function cliKernelOptions(flags: RunFlags, options: CliKernelOptions) {
   const { config } = await loadRunConfigAndTrust(flags, options);
-  return openKernelOnStore({
+  return {
     workspace: options.workspace,
     // The loaded config keeps its keys' sources: the system prompt marks what the workspace's
     // own .oxydra/ wrote (the kernel reads them, loadedConfigSources).
@@ -80,7 +93,7 @@ export async function openCliKernel(flags: RunFlags, options: CliKernelOptions):
     host: options.host ?? 'cli',
     ...(options.env ? { env: options.env } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
-  });
+  };
 }
 
 /** Everything of a spawn the flags decide; the caller adds the prompt (and history, approvals). */

@@ -7,6 +7,7 @@
  * kernel as KernelOptions.stores, and their pool is closed when the kernel closes.
  */
 import type { Kernel, KernelOptions, KernelStores } from '@oxydra/kernel';
+import type { OwnedKernel, OwnerGrant } from '@oxydra/kernel/admin';
 import { openKernel } from '@oxydra/kernel/open';
 import type { SessionStore } from '@oxydra/memory';
 import type { PostgresStoreOptions, PostgresStores } from '@oxydra/store-postgres';
@@ -149,23 +150,37 @@ export interface SharedStore {
 
 /**
  * The kernel on the configured store, and (PostgreSQL) what several gateway processes on it
- * share: `shared` is undefined with libsql, whose file one process serves.
+ * share: `shared` is undefined with libsql, whose file one process serves. With
+ * `{ ownerGrant: true }`, the owner's grant too (openKernel's), for the caller alone.
  */
+export function openKernelWithStores(
+  options: Omit<KernelOptions, 'stores'>,
+  open: { ownerGrant: true },
+): Promise<OwnedKernel & { shared?: SharedStore }>;
+export function openKernelWithStores(
+  options: Omit<KernelOptions, 'stores'>,
+): Promise<{ kernel: Kernel; shared?: SharedStore }>;
 export async function openKernelWithStores(
   options: Omit<KernelOptions, 'stores'>,
-): Promise<{ kernel: Kernel; shared?: SharedStore }> {
+  open: { ownerGrant?: true } = {},
+): Promise<{ kernel: Kernel; owner?: OwnerGrant; shared?: SharedStore }> {
+  const opening = (kernelOptions: KernelOptions) =>
+    open.ownerGrant
+      ? openKernel(kernelOptions, { ownerGrant: true })
+      : openKernel(kernelOptions).then((kernel) => ({ kernel }));
   const choice = storeChoice(options.config, options.env ?? process.env);
-  if (choice.backend === 'libsql') return { kernel: await openKernel(options) };
+  if (choice.backend === 'libsql') return opening(options);
   const stores = await openPostgres(choice);
-  let kernel: Kernel;
+  let opened: { kernel: Kernel; owner?: OwnerGrant };
   try {
     // What the kernel takes of them is the store package's one selection (tests use it too).
     const { kernelStores } = await import('@oxydra/store-postgres');
-    kernel = await openKernel({ ...options, stores: kernelStores(stores) });
+    opened = await opening({ ...options, stores: kernelStores(stores) });
   } catch (error) {
     await stores.close().catch(() => {});
     throw error;
   }
+  const { kernel } = opened;
   const buses: EventBus[] = [];
   const closeKernel = kernel.close.bind(kernel);
   let closing: Promise<void> | undefined;
@@ -177,7 +192,7 @@ export async function openKernelWithStores(
     return closing;
   };
   return {
-    kernel,
+    ...opened,
     shared: {
       cluster: stores.cluster,
       sessions: stores.sessions,

@@ -1,9 +1,12 @@
 /**
  * `@oxydra/kernel/admin`: the names of the admin services (tokens, the approvals queue and its
  * two-person rule, spending caps, the cost report) and the owner's grant over the whole session
- * store (Kernel.ownerGrant: a type here, minted by the kernel only). Hosts reach the services themselves through
+ * store (a type here, given only with a kernel opened by `openKernel(options, { ownerGrant: true })`,
+ * as OwnedKernel). Hosts reach the services themselves through
  * `kernel.service(...)` or `openServices(...)`.
  */
+
+export type { OwnedKernel } from '../kernel-api.js';
 export {
   AdminApprovalFeed,
   type ApprovalChange,

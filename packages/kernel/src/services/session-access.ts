@@ -13,7 +13,8 @@
  * exports and counts sessions here, with the caller's scope. Only `ownerStore` hands out the
  * whole store, for hosts that run every user's sessions (the gateway's hub, the channels), and
  * only against the kernel's OwnerGrant: a scope is the caller's word (a host acting for a user
- * could pass `{}`), a grant is a capability the composition root was given (Kernel.ownerGrant).
+ * could pass `{}`), a grant is a capability the composition root was given with the kernel it opened
+ * (`openKernel(options, { ownerGrant: true })`).
  */
 import {
   exportSessionJsonl,
@@ -92,15 +93,18 @@ const MINT = Symbol('owner grant');
 
 /**
  * The workspace owner's grant over one kernel's sessions: what `ownerStore` asks for. Only the
- * kernel mints one (Kernel.ownerGrant, taken once, by the composition root as it opens the
- * hosts that serve every user); its private field is what a forged object (a plain `{}`, an
+ * kernel mints one, for the code that opens it (openKernel(…, { ownerGrant: true })), which
+ * hands it to the hosts that serve every user; its private field is what a forged object (a plain `{}`, an
  * `Object.create(OwnerGrant.prototype)`) lacks.
  */
 export class OwnerGrant {
   readonly #access: SessionAccess;
   /** @internal the kernel's (mintOwnerGrant); any other call throws. */
   constructor(key: symbol, access: SessionAccess) {
-    if (key !== MINT) throw new TypeError('an owner grant is minted by the kernel only (Kernel.ownerGrant)');
+    if (key !== MINT)
+      throw new TypeError(
+        'an owner grant is minted by the kernel only, for whoever opens it with { ownerGrant: true }',
+      );
     this.#access = access;
   }
   /** Whether `grant` is a real grant, minted for `access`. */
@@ -109,7 +113,7 @@ export class OwnerGrant {
   }
 }
 
-/** The kernel's (kernel.ts): a grant over `access`. Not exported from the package. */
+/** openKernel's (kernel.ts): a grant over `access`. Not exported from the package. */
 export function mintOwnerGrant(access: SessionAccess): OwnerGrant {
   return new OwnerGrant(MINT, access);
 }
@@ -208,7 +212,7 @@ export function sessionAccess(
     async ownerStore(grant) {
       if (!OwnerGrant.unlocks(grant, access))
         throw new Error(
-          "the whole session store is the workspace owner's, handed only against this kernel's owner grant (Kernel.ownerGrant): read a user's sessions through sessionAccess with their scope",
+          "the whole session store is the workspace owner's, handed only against this kernel's owner grant (given to whoever opened the kernel with { ownerGrant: true }): read a user's sessions through sessionAccess with their scope",
         );
       return store();
     },

@@ -7,11 +7,12 @@
  * (its server, the variable holding its token) stay in `[plugins.load.<plugin>] config`.
  */
 import { z } from 'zod';
+import { BUILTIN_CHANNEL_NAMES } from '../channels.js';
 import { once } from '../once.js';
 import { channelHostKeys, channelSenderSchema, checkSenderIds } from './channels-schema-parts.js';
 
-/** The built-in platforms' names, which a plugin's channel may not take. */
-export const BUILTIN_CHANNEL_NAMES = ['telegram', 'slack', 'discord', 'email'] as const;
+/** The built-in platforms' names, which a plugin's channel may not take (their home: ../channels.ts). */
+export { BUILTIN_CHANNEL_NAMES };
 
 /** A plugin channel's name: letters, digits and "-" (it keys the channel's cursor and sessions). */
 export const PLUGIN_CHANNEL_NAME = /^[A-Za-z0-9-]{1,64}$/;
