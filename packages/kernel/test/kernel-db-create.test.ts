@@ -35,7 +35,7 @@ describe('a new kernel database', () => {
    * opener switches it to WAL and migrates it: both before anything is in it, so neither waits on
    * SQLite's syncs (9 fsyncs of a fresh gateway's start before the claim's file was opened as new;
    * one is left, the origin record's). Every SQLite connection that writes the new file before it
-   * is migrated is at synchronous=OFF by its first write.
+   * is migrated is at synchronous=OFF by its first write, and the steps are one transaction.
    */
   it('is written without syncs until migrated, by its claim and by its opener', async () => {
     const folder = scratch.folder();
@@ -76,6 +76,8 @@ describe('a new kernel database', () => {
       const firstWrite = calls.findIndex((sql) => /^BEGIN|journal_mode=WAL/i.test(sql));
       const levels = calls.slice(0, firstWrite).filter((sql) => /^PRAGMA synchronous=/i.test(sql));
       expect(levels.at(-1)).toBe('PRAGMA synchronous=OFF');
+      // One transaction each: the claim's id, the opener's migrations (all steps, one commit).
+      expect(calls.filter((sql) => /^BEGIN/i.test(sql)).length).toBe(1);
     }
     const reopened = await scratch.open(folder);
     expect(pragma(reopened, 'synchronous')).toBe(NORMAL);
