@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import Database from 'libsql';
+import { describe, expect, it, vi } from 'vitest';
 import { KERNEL_SCHEMA_VERSION, type KernelDb } from '../src/store/kernel-db.js';
 import { claimWorkspaceState } from '../src/store/state-origin.js';
 import { scratchKernelDbs } from './kernel-db-scratch.js';
@@ -27,6 +28,60 @@ describe('a new kernel database', () => {
     const reopened = await scratch.open(folder);
     expect(pragma(reopened, 'journal_mode')).toBe('wal');
     expect(pragma(reopened, 'synchronous')).toBe(NORMAL);
+  });
+
+  /**
+   * Its claim makes it under a private name holding its origin id (state-origin.ts), then its
+   * opener switches it to WAL and migrates it: both before anything is in it, so neither waits on
+   * SQLite's syncs (9 fsyncs of a fresh gateway's start before the claim's file was opened as new;
+   * one is left, the origin record's). Every SQLite connection that writes the new file before it
+   * is migrated is at synchronous=OFF by its first write, and the steps are one transaction.
+   */
+  it('is written without syncs until migrated, by its claim and by its opener', async () => {
+    const folder = scratch.folder();
+    const said = new Map<object, string[]>();
+    const record = (db: object, sql: string) => {
+      if (!said.has(db)) said.set(db, []);
+      said.get(db)!.push(sql.replace(/\s+/g, ' ').trim());
+    };
+    const proto = Database.prototype as unknown as Record<
+      'exec' | 'pragma' | 'prepare',
+      (sql: string) => unknown
+    >;
+    const spies = (['exec', 'prepare'] as const).map((name) => {
+      const original = proto[name]!;
+      return vi.spyOn(proto, name).mockImplementation(function (this: object, sql: string) {
+        record(this, sql);
+        return original.call(this, sql);
+      });
+    });
+    const originalPragma = proto.pragma!;
+    spies.push(
+      vi.spyOn(proto, 'pragma').mockImplementation(function (this: object, sql: string) {
+        record(this, `PRAGMA ${sql}`);
+        return originalPragma.call(this, sql);
+      }),
+    );
+    try {
+      (await scratch.open(folder)).close();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const writers = [...said.values()].filter((calls) =>
+      calls.some((sql) => /^BEGIN|journal_mode=WAL/i.test(sql)),
+    );
+    // The claim's connection (its id) and the opener's (WAL, migrations).
+    expect(writers.length).toBe(2);
+    for (const calls of writers) {
+      const firstWrite = calls.findIndex((sql) => /^BEGIN|journal_mode=WAL/i.test(sql));
+      const levels = calls.slice(0, firstWrite).filter((sql) => /^PRAGMA synchronous=/i.test(sql));
+      expect(levels.at(-1)).toBe('PRAGMA synchronous=OFF');
+      // One transaction each: the claim's id, the opener's migrations (all steps, one commit).
+      expect(calls.filter((sql) => /^BEGIN/i.test(sql)).length).toBe(1);
+    }
+    const reopened = await scratch.open(folder);
+    expect(pragma(reopened, 'synchronous')).toBe(NORMAL);
+    expect(pragma(reopened, 'user_version')).toBe(KERNEL_SCHEMA_VERSION);
   });
 });
 

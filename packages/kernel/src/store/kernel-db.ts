@@ -61,8 +61,8 @@ export async function openKernelDb(workspace: string): Promise<KernelDb> {
   }
   mkdirSync(join(workspace, '.oxydra'), { recursive: true });
   // A kernel.db that came with the folder carries someone else's tokens, schedules and budgets.
-  claimWorkspaceState(path);
-  const db = connectLocalDb(path);
+  const made = claimWorkspaceState(path);
+  const db = connectLocalDb(path, made);
   let steps: readonly string[] | undefined;
   try {
     if (userVersion(db) !== KERNEL_SCHEMA_VERSION)
@@ -80,21 +80,25 @@ export async function openKernelDb(workspace: string): Promise<KernelDb> {
  * opener, shared with the other packages that keep a file of their own (the channel host's
  * `.oxydra/channels.db`).
  */
-export function openLocalDb(path: string, migrations: readonly string[]): KernelDb {
-  return finishOpening(connectLocalDb(path), path, migrations);
+export function openLocalDb(path: string, migrations: readonly string[], made = false): KernelDb {
+  return finishOpening(connectLocalDb(path, made), path, migrations);
 }
 
 /**
  * The file opened (created owner-only if new) in WAL mode, not yet migrated. A file a power cut
- * left as zeros while it was being created is made again (emptyUnwrittenFile, below).
+ * left as zeros while it was being created is made again (emptyUnwrittenFile, below). `made`:
+ * the caller's claim has just made it (claimWorkspaceState: a new file holding only its origin
+ * id), so it is as new as one created here.
  */
-function connectLocalDb(path: string): KernelDb {
+function connectLocalDb(path: string, made = false): KernelDb {
   let created = true;
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    created = false;
+  if (!made) {
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      created = false;
+    }
   }
   // Checked before SQLite opens the file rather than after it refuses it: a second connection
   // opened in the same process after one that met SQLITE_NOTADB was seen waiting on locks.
@@ -102,7 +106,7 @@ function connectLocalDb(path: string): KernelDb {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout=${BUSY_TIMEOUT_MS}`);
-    // A file this opener just created holds nothing, so until it is migrated (finishOpening sets
+    // A file this opener (or its claim) just created holds nothing, so until it is migrated (finishOpening sets
     // NORMAL) SQLite need not sync it. Its switch to WAL is a rollback-journal write of its first
     // page, which synchronous=FULL made wait on four fsyncs (the journal, its folder, the journal
     // again, the file), and its first WAL frame, at NORMAL, on two more (the WAL's header and its
@@ -153,21 +157,20 @@ function migrate(db: KernelDb, path: string, migrations: readonly string[]): voi
       { hint: 'upgrade Oxydra' },
     );
   }
-  migrations.forEach((sql, index) => {
-    // Each step re-reads the version under the write lock: two processes opening a new file at
-    // once apply each step once.
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      if (version() === index) {
-        db.exec(sql);
-        db.pragma(`user_version=${index + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  });
+  // The steps the file lacks in one transaction, the version re-read under its write lock: two
+  // processes opening a new file at once apply each step once, and a step that fails leaves the
+  // file at the version it had. One commit instead of one a step: a new kernel.db's 8 steps wrote
+  // 42 WAL frames (the schema's first page again at each step's commit), now 32 in one commit.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const from = version();
+    for (let index = from; index < migrations.length; index += 1) db.exec(migrations[index]!);
+    if (from < migrations.length) db.pragma(`user_version=${migrations.length}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 /**

@@ -156,23 +156,25 @@ export function bindStateFolder(path: string, env: NodeJS.ProcessEnv = process.e
 /**
  * Call right before opening (or creating) the state at `path`. A missing one is recorded as
  * this user's, since the caller is about to create it; a foreign one is set aside first.
+ * True when this call made the database (new, holding only its id, not yet synced to disk): its
+ * opener may then switch and migrate it without syncs too (kernel-db.ts, connectLocalDb).
  */
-export function claimWorkspaceState(path: string, options: ClaimOptions = {}): void {
+export function claimWorkspaceState(path: string, options: ClaimOptions = {}): boolean {
   const env = options.env ?? process.env;
   const { standing, why, id } = stateStanding(path, env);
   if (standing === 'ours') {
     if (why === LEGACY_FILE && id !== undefined) bindLegacy(path, id, env);
-    return;
+    return false;
   }
   if (standing === 'foreign') setAside(path, why ?? 'unknown origin', options.warn);
-  if (options.create === false) return;
+  if (options.create === false) return false;
   if (options.folder) {
     createRecordedFolder(path, env);
-  } else {
-    // As the state's own opener would make it (the sidecar itself is 0600).
-    mkdirSync(dirname(path), { recursive: true });
-    createRecordedDatabase(path, env);
+    return false;
   }
+  // As the state's own opener would make it (the sidecar itself is 0600).
+  mkdirSync(dirname(path), { recursive: true });
+  return createRecordedDatabase(path, env);
 }
 
 /**
@@ -195,17 +197,19 @@ function bindLegacy(path: string, id: string, env: NodeJS.ProcessEnv): void {
  * the same moment sees it missing or recorded, never unrecorded. Whichever process made it, both
  * end with the record of the id inside it.
  */
-function createRecordedDatabase(path: string, env: NodeJS.ProcessEnv): void {
+function createRecordedDatabase(path: string, env: NodeJS.ProcessEnv): boolean {
   const id = randomBytes(16).toString('hex');
   recordOrigin(path, false, env, basename(path), id);
   const temporary = temporaryBeside(path);
   try {
-    writeIdInside(temporary, id);
+    writeIdInside(temporary, id, true);
     linkSync(temporary, path);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const inside = idInside(path);
     if ('id' in inside && inside.id !== id) recordOrigin(path, false, env, basename(path), inside.id);
+    return false;
   } finally {
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${temporary}${suffix}`, { force: true });
   }
@@ -471,7 +475,7 @@ function idInside(path: string): InsideId {
  * transaction: a new database is made with it (under a private name: createdWithId), an adopted
  * or upgraded one gets it. The journal mode is left as the file has it (its opener sets WAL).
  */
-function writeIdInside(path: string, id: string): void {
+function writeIdInside(path: string, id: string, fresh = false): void {
   const problem = companionProblem(path);
   if (problem) throw new Error(`cannot record ${path} as yours: ${problem}`);
   try {
@@ -482,6 +486,12 @@ function writeIdInside(path: string, id: string): void {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout=${BUSY_TIMEOUT_MS}`);
+    // A new file under a private name holds nothing yet: its one transaction need not wait on
+    // SQLite's four fsyncs (the rollback journal, its folder, the journal again, the file; up to
+    // ~40 ms of a fresh gateway's start while other processes write to the disk). A crash before
+    // its pages reach the disk leaves, once linked, a kernel.db with no id inside beside a record
+    // that was synced: it is set aside (kept) and a new one made, and nothing was in it yet.
+    if (fresh) db.pragma('synchronous=OFF');
     db.exec(
       `BEGIN IMMEDIATE; DROP TABLE IF EXISTS ${TABLE}; ${TABLE_SQL}; INSERT INTO ${TABLE} (id) VALUES ('${id}'); COMMIT;`,
     );

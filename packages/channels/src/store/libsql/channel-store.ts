@@ -62,8 +62,8 @@ export { channelDbPath } from '@oxydra/kernel/local-db';
  */
 export function openChannelStore(path: string, env: NodeJS.ProcessEnv = process.env): LibsqlChannelStore {
   mkdirSync(dirname(path), { recursive: true });
-  claimWorkspaceState(path, { env });
-  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS), `${path}-wal`);
+  const made = claimWorkspaceState(path, { env });
+  return new LibsqlChannelStore(openLocalDb(path, CHANNEL_MIGRATIONS, made), `${path}-wal`);
 }
 
 const inboundOf = (row: InboundRow): ChannelInbound => {
