@@ -4,7 +4,7 @@
 //  (a) html-to-text (web_fetch) on an ordinary article and on hostile pages: ms and chars/ms;
 //  (b) token counting on ordinary and hostile 150 KB texts: ms, and the count's error against
 //      the exact encoder where the exact count is affordable;
-//  (c) the scrubber and the .gitignore matcher on hostile inputs: ms;
+//  (c) the scrubber, the send_file credential check and the .gitignore matcher on hostile inputs: ms;
 //  (d) the real `oxydra gateway`: /healthz polled back to back while an agent web_fetches a
 //      hostile page, then while it handles a 150 KB one-word prompt: polls answered and their
 //      latency (target: every poll answered, max < 100 ms), after a benign warm-up (a small
@@ -25,6 +25,7 @@ import { scrubText } from '../packages/tools/dist/scrub.js';
 import { GitIgnore } from '../packages/tools/dist/search/gitignore.js';
 import { loadHtmlParser } from '../packages/tools/dist/web/html-scan.js';
 import { htmlToText } from '../packages/tools/dist/web/html-to-text.js';
+import { credentialIn } from '../packages/types/dist/config/secret-shapes.js';
 import { summarize } from './stats.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
@@ -119,6 +120,11 @@ const strip = ({ result: _, ...figures }) => figures;
 const scrub = {
   dot_runs: strip(measure(`${'.'.repeat(510)}a1 `.repeat(400), (text) => scrubText(text))),
   keyword_runs: strip(measure('authorization: token='.repeat(10_000), (text) => scrubText(text))),
+  // `[[send_file]]`'s credential check (secret-shapes.ts) on lines of blanks after a value: was
+  // quadratic in a line's blanks.
+  credential_blank_runs: strip(
+    measure(`k=a${' '.repeat(8000)}b\n`.repeat(200), (text) => credentialIn(text)),
+  ),
 };
 const gitignore = {
   stars_vs_50_char_name: strip(

@@ -21,6 +21,11 @@ describe('credentialIn (a file with credentials Oxydra does not hold)', () => {
     ],
     ['an SSH key', PEM, 'a private key (PEM block)'],
     [
+      'a value with a trailing comment after many blanks',
+      `DB_PASSWORD=hunter2${' '.repeat(8000)}# the staging one\n`,
+      'a value for DB_PASSWORD, line 1',
+    ],
+    [
       'a TLS key',
       '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n',
       'a private key (PEM block)',
