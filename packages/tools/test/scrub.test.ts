@@ -30,6 +30,22 @@ describe('host-path rewriting', () => {
     expect(rewriteHostPaths(text, mappings)).toBe(text);
   });
 
+  it('a list used again is rewritten by what it holds now (its rewrite is kept per list)', () => {
+    const list = [{ from: '/srv/a', to: '/a' }];
+    expect(rewriteHostPaths('/srv/a/x /srv/b/y', list)).toBe('/a/x /srv/b/y');
+    expect(rewriteHostPaths('/srv/a/x /srv/b/y', list)).toBe('/a/x /srv/b/y');
+    list.push({ from: '/srv/b', to: '/b' });
+    expect(rewriteHostPaths('/srv/a/x /srv/b/y', list)).toBe('/a/x /b/y');
+    list[0] = { from: '/srv/a', to: '/renamed' };
+    expect(rewriteHostPaths('/srv/a/x /srv/b/y', list)).toBe('/renamed/x /b/y');
+    (list[1] as { to: string }).to = '/b2';
+    expect(rewriteHostPaths('/srv/a/x /srv/b/y', list)).toBe('/renamed/x /b2/y');
+    const empty: { from: string; to: string }[] = [];
+    expect(rewriteHostPaths('/srv/a/x', empty)).toBe('/srv/a/x');
+    empty.push({ from: '/srv/a', to: '/a' });
+    expect(rewriteHostPaths('/srv/a/x', empty)).toBe('/a/x');
+  });
+
   describe('the workspace, as the file tools accept it', () => {
     const workspace = [workspacePathMapping('/ws')];
     const cases: [string, string, string][] = [
