@@ -65,9 +65,11 @@ export const mcpServerSchema = once(() =>
         ),
       max_description_chars: z
         .int()
-        .positive()
+        .min(200)
         .default(4096)
-        .describe("a tool's description longer than this is cut (it goes to the model with every call)"),
+        .describe(
+          "a tool's description longer than this is cut (it goes to the model with every call); it includes Oxydra's note naming the server, so at least 200",
+        ),
       max_schema_bytes: z
         .int()
         .positive()
