@@ -1,9 +1,9 @@
 /**
  * Which of an MCP server's listed tools are offered to the model, and how: namespaced
  * `<server>__<tool>`, only those `tools = [...]` allows and tools/call can run, a schema over
- * the limits left out (named in the health line), a description marked as the server's and cut, the safety tier the
- * configured one else read_only for readOnlyHint else privileged, and arguments checked for
- * size, then against the schema, before a call leaves.
+ * the limits left out (named in the health line), a description marked as the server's and cut
+ * to its cap, the safety tier the configured one else read_only for readOnlyHint else
+ * privileged, and arguments checked for size, then against the schema, before a call leaves.
  */
 import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type {
