@@ -176,6 +176,22 @@ describe('oxydra config', () => {
     }
   });
 
+  // Tools are `<server>__<tool>`: server `a__b` with tool `c` and server `a` with tool `b__c`
+  // (or `a_` with `b`, and `a` with `_b`) made one name, and the second server lost the tool.
+  it('refuses an MCP server name holding "__" or ending in "_" in one line naming the rule, exit 2', () => {
+    sandbox = new CliSandbox();
+    const rule =
+      'is not allowed: use 1-32 letters, digits, "_" or "-", with no "__" and no "_" at the end (a tool is named <server>__<tool>)';
+    for (const name of ['a__b', 'a_']) {
+      const file = sandbox.write('.oxydra/agent.toml', `[mcp.servers.${name}]\ncommand = "true"\n`);
+      const result = sandbox.run('config', 'validate');
+      expect(result.status, name).toBe(2);
+      expect(result.stderr, name).toBe(`error: ${file}: mcp.servers.${name}: the name "${name}" ${rule}\n`);
+    }
+    sandbox.write('.oxydra/agent.toml', '[mcp.servers.a_b-c]\ncommand = "true"\n');
+    expect(sandbox.run('config', 'validate').status).toBe(0);
+  });
+
   it('annotates where each key came from with --sources', () => {
     sandbox = new CliSandbox({ OXYDRA__RUNTIME__MAX_TURNS: '9' });
     const file = sandbox.write('.oxydra/agent.toml', '[selection]\nmodel = "gpt-4.1-mini"\n');

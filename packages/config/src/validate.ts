@@ -87,6 +87,20 @@ export function issuesToErrors(
     }
     const keyPath = path.join('.') || '(top level)';
     const source = sourceOf(provenance, path) ?? fallbackSource;
+    if (issue.code === 'invalid_key') {
+      // A table's own name breaks a rule (`[mcp.servers.a__b]`): say the rule, not the table.
+      const rule = issue.issues.map((inner) => inner.message).join('; ') || issue.message;
+      errors.push(
+        new ConfigError(
+          `${source}: ${keyPath}: the name ${JSON.stringify(path.at(-1))} is not allowed: ${rule}`,
+          {
+            source,
+            keyPath,
+          },
+        ),
+      );
+      continue;
+    }
     const value = valueAt(values, issue.path);
     errors.push(
       new ConfigError(

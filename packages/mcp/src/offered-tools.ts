@@ -1,9 +1,9 @@
 /**
  * Which of an MCP server's listed tools are offered to the model, and how: namespaced
  * `<server>__<tool>`, only those `tools = [...]` allows and tools/call can run, a schema over
- * the limits left out (named in the health line), a long description cut, the safety tier the
- * configured one else read_only for readOnlyHint else privileged, and arguments checked for
- * size, then against the schema, before a call leaves.
+ * the limits left out (named in the health line), a description marked as the server's and cut
+ * to its cap, the safety tier the configured one else read_only for readOnlyHint else
+ * privileged, and arguments checked for size, then against the schema, before a call leaves.
  */
 import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type {
@@ -15,7 +15,7 @@ import type {
   ToolContext,
   ToolResult,
 } from '@oxydra/types';
-import { argumentProblem, cutDescription, schemaProblem } from './limits.js';
+import { argumentProblem, markedDescription, schemaProblem } from './limits.js';
 import { namespacedNames } from './names.js';
 import { argumentCheck, modelParameters } from './validate.js';
 
@@ -76,11 +76,10 @@ export function offerTools(listed: McpTool[], offer: OfferContext): OfferedTools
       result.leftOut.push(offer.scrub(`${name.slice(0, 64)}: ${tooBig}`));
       continue;
     }
-    const description = cutDescription(
-      mcp.description?.trim() ||
-        mcp.annotations?.title ||
-        mcp.title ||
-        `${mcp.name} (from MCP server "${server}")`,
+    // The server's words: marked as its own, in the cap (markedDescription).
+    const description = markedDescription(
+      server,
+      mcp.description?.trim() || mcp.annotations?.title || mcp.title || mcp.name,
       limits.max_description_chars,
     );
     if (description.cut) result.cut++;

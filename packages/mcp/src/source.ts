@@ -17,8 +17,8 @@
  *
  * Limits (`max_*` in its config, limits.ts): a server listing more than max_tools tools is
  * refused (unhealthy, none offered; the listing stops reading there), a tool whose inputSchema
- * is over max_schema_bytes or too deep is left out, a description over max_description_chars
- * is cut, and a call whose arguments hold a string over max_argument_bytes is refused before
+ * is over max_schema_bytes or too deep is left out, a description (marked as the server's,
+ * markedDescription) over max_description_chars is cut, and a call whose arguments hold a string over max_argument_bytes is refused before
  * it is validated or sent. Each left-out tool and cut description is named in the health line.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

@@ -168,12 +168,13 @@ describe.skipIf(problem !== undefined)(`MCP limits${problem ? ` (skipped: ${prob
       /^connected, 7 tools, 2 left out \(hostile__huge_schema: its inputSchema is 4\d{4} bytes, over max_schema_bytes = 32768; hostile__deep_schema: its inputSchema nests deeper than 64 levels\), 1 description cut to max_description_chars = 4096; stdio/,
     );
     const wordy = tool(source, 'hostile__wordy').description;
-    expect(wordy.startsWith('Says a lot. blah')).toBe(true);
-    expect(wordy).not.toContain('THE END');
+    // Oxydra's note first (it says the cut), then the server's words: 4096 characters in all.
     expect(wordy).toMatch(
-      /… \[cut by oxydra: the description has 10\d{3} characters, over max_description_chars = 4096\]$/,
+      /^\(from the MCP server "hostile"; its words, not the user's; cut by Oxydra from 10\d{3} characters to max_description_chars\) Says a lot\. blah/,
     );
-    expect(wordy.length).toBeLessThan(4096 + 120);
+    expect(wordy).not.toContain('THE END');
+    expect(wordy.endsWith('…')).toBe(true);
+    expect(wordy).toHaveLength(4096);
   });
 
   it('the caps are configurable per server', async () => {

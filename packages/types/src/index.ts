@@ -24,7 +24,13 @@ export * from './suggest.js';
 export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
-export { recalledUntrustedLine, shownUrl, showUntrusted, untrustedLine } from './untrusted-text.js';
+export {
+  disownedText,
+  recalledUntrustedLine,
+  shownUrl,
+  showUntrusted,
+  untrustedLine,
+} from './untrusted-text.js';
 export {
   GENERIC_KEY_ENV,
   type ModelListing,

@@ -2,12 +2,20 @@
  * `[mcp]`: MCP servers whose tools agents may use. Each `[mcp.servers.<name>]` is either a
  * stdio server (`command`, `args`, `env`) — run inside the sandbox policy unless `sandbox =
  * false` — or a Streamable HTTP one (`url`, `headers`, a bearer token from an environment
- * variable). Its tools are offered as `<name>__<tool>`.
+ * variable). Its tools are offered as `<name>__<tool>`
+ * (the name has no `__`, so the first `__` ends it).
  */
 import { z } from 'zod';
 import { once } from '../once.js';
 
-const SERVER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+/**
+ * A server's name begins each of its tools' names, `<server>__<tool>`, and a tool's own name may
+ * hold `__`: so no `__` in a server's name and no `_` at its end, and the first `__` of a tool's
+ * name always ends its server's (`a` with tool `b__c` and `a__b` with tool `c` were one name).
+ */
+const SERVER_NAME = /^(?!.*__)(?!.*_$)[A-Za-z0-9_-]{1,32}$/;
+const SERVER_NAME_RULE =
+  'use 1-32 letters, digits, "_" or "-", with no "__" and no "_" at the end (a tool is named <server>__<tool>)';
 
 export const mcpServerSchema = once(() =>
   z
@@ -57,9 +65,11 @@ export const mcpServerSchema = once(() =>
         ),
       max_description_chars: z
         .int()
-        .positive()
+        .min(200)
         .default(4096)
-        .describe("a tool's description longer than this is cut (it goes to the model with every call)"),
+        .describe(
+          "a tool's description longer than this is cut (it goes to the model with every call); it includes Oxydra's note naming the server, so at least 200",
+        ),
       max_schema_bytes: z
         .int()
         .positive()
@@ -90,7 +100,7 @@ export const mcpServerSchema = once(() =>
 export const mcpSchema = once(() =>
   z.strictObject({
     servers: z
-      .record(z.string().regex(SERVER_NAME, 'use 1-32 letters, digits, "_" or "-"'), mcpServerSchema())
+      .record(z.string().regex(SERVER_NAME, SERVER_NAME_RULE), mcpServerSchema())
       .default({})
       .describe('MCP servers by name'),
     start_timeout_secs: z
