@@ -89,7 +89,7 @@ export const taintSchema = once(() =>
     tools: z
       .record(z.string().min(1), action())
       .default({})
-      .describe('more tools by name, e.g. an MCP tool that posts: { github_create_issue = "ask" }'),
+      .describe('more tools by name, e.g. an MCP tool that posts: { github__create_issue = "ask" }'),
     recall: z
       .enum(TAINT_RECALL)
       .default('taint')
