@@ -81,8 +81,13 @@ describe.concurrent('scheduler end to end', () => {
     );
     const gateway = await startGateway(context, env);
     expect(gateway.logs().find((line) => line.msg.startsWith('listening on'))).toMatchObject({
-      scheduler: 'on (0 active schedules)',
+      scheduler: 'on',
     });
+    // The count in a line of its own, after the "listening" one (which nothing waits on).
+    await pollUntil(
+      () => gateway.logs().some((line) => line.msg === 'scheduler on: 0 active schedules'),
+      'the scheduler line',
+    );
     const { client, inbox, ack } = await helloClient(gateway.wsUrl, {}, generatedToken(env));
     client.send('send_turn', {
       session_id: ack.session.session_id,

@@ -48,6 +48,10 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
   file = gatewayLogFile(workspace, (message) => log('warn', message));
   const { bind, logFormat: _, ...configFlags } = flags;
   const web = webDashboardRoot();
+  // Listened for before the server listens: a supervisor may stop the gateway the moment its port
+  // answers or it reads the "listening" line, and a SIGTERM before the handler would kill it
+  // without a clean shutdown (or the line). One during the start stops it once it is up.
+  const signalled = untilSignalled();
   const daemon = await startWorkspaceGateway({
     workspace,
     flags: configFlags,
@@ -55,36 +59,40 @@ export async function runGateway(flags: GatewayFlags): Promise<number> {
     ...(web ? { webRoot: web.path } : {}),
     channels: true,
     log,
+    // Written as soon as the server accepts connections, before its record lets `oxydra status`
+    // find it and before the scheduler's count (a later line): nothing sees the gateway first.
+    listening: ({ gateway, kernel, token, channels }) => {
+      const agent = kernel.describe();
+      for (const { channel, botName, senders } of channels?.started ?? [])
+        log('info', `${channel}: answering as ${botName}`, { allowed_sender_ids: senders });
+      log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
+        workspace,
+        provider: agent.providerName,
+        model: agent.model.id,
+        sandbox: kernel.sandbox.summary,
+        ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
+        dashboard: web?.built ? `${gateway.url}/` : web ? 'not built (run npm run build)' : 'not installed',
+        ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
+        ...(channels ? { channels: channelsField(channels.serving) } : {}),
+        scheduler: kernel.config.scheduler.enabled ? 'on' : 'off',
+        ...(Object.keys(kernel.config.a2a.remotes).length > 0
+          ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
+          : {}),
+      });
+    },
   });
   secrets = daemon.secrets;
+  const { kernel } = daemon;
   // Its scheduler's results, for schedules that name a chat, into the channels' outbox.
-  const stopChats = daemon.kernel.config.scheduler.enabled
-    ? await deliverScheduleResultsToChats(daemon.kernel, (line) => log('warn', line))
+  const stopChats = kernel.config.scheduler.enabled
+    ? await deliverScheduleResultsToChats(kernel, (line) => log('warn', line))
     : undefined;
   try {
-    // Listened for before the "listening" line: a supervisor may stop the gateway the moment it
-    // reads that line, and a SIGTERM before the handler would kill it without a clean shutdown.
-    const signalled = untilSignalled();
-    const { gateway, kernel, token, channels } = daemon;
-    const agent = kernel.describe();
-    for (const { channel, botName, senders } of channels?.started ?? [])
-      log('info', `${channel}: answering as ${botName}`, { allowed_sender_ids: senders });
-    log('info', `listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws)`, {
-      workspace,
-      provider: agent.providerName,
-      model: agent.model.id,
-      sandbox: kernel.sandbox.summary,
-      ...(token.source === 'env' ? { token_from: `$${token.variable}` } : { token_file: token.file }),
-      dashboard: web?.built ? `${gateway.url}/` : web ? 'not built (run npm run build)' : 'not installed',
-      ...(kernel.config.a2a.serve ? { a2a_card: `${gateway.url}/.well-known/agent-card.json` } : {}),
-      ...(channels ? { channels: channelsField(channels.serving) } : {}),
-      scheduler: kernel.config.scheduler.enabled
-        ? `on (${(await (await kernel.service('scheduler')).list()).filter((s) => s.enabled && s.nextRunAt !== undefined).length} active schedules)`
-        : 'off',
-      ...(Object.keys(kernel.config.a2a.remotes).length > 0
-        ? { a2a_remotes: Object.keys(kernel.config.a2a.remotes).join(', ') }
-        : {}),
-    });
+    if (kernel.config.scheduler.enabled) {
+      const schedules = await (await kernel.service('scheduler')).list();
+      const active = schedules.filter((s) => s.enabled && s.nextRunAt !== undefined).length;
+      log('info', `scheduler on: ${active} active schedule${active === 1 ? '' : 's'}`);
+    }
     log('debug', 'V8 heap', { heap_growing: heapFlag ?? "V8's default", ...gatewayProcessSizing() });
     await signalled;
     log(

@@ -52,6 +52,12 @@ export interface WorkspaceGatewayOptions extends CliKernelOptions {
    */
   channels?: boolean;
   log: GatewayLogger;
+  /**
+   * Called the moment the server accepts connections, before this gateway's record names its
+   * address (what `oxydra status` reads): `oxydra gateway`'s "listening on" line, so that no one
+   * who finds the gateway by its port or its record can see it before that line is written.
+   */
+  listening?: (started: Pick<WorkspaceGateway, 'gateway' | 'kernel' | 'token' | 'channels'>) => void;
 }
 
 export interface WorkspaceGateway {
@@ -183,6 +189,7 @@ export async function startWorkspaceGateway(options: WorkspaceGatewayOptions): P
       }
       throw error;
     }
+    options.listening?.({ gateway, kernel, token: tokenSource, channels });
     const registration = lease;
     registration.listening(gateway.url);
     const shared = sharedWorkspaceWarning(registration.others);

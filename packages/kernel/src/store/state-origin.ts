@@ -41,7 +41,8 @@ import { isInside, readSmallFile } from '@oxydra/types/fs';
 import Database from 'libsql';
 
 const ORIGIN_SUFFIX = '.origin';
-const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
+/** A folder's origin record, inside it (the checkpoint store's verifier allows it: repository.ts). */
+export const ORIGIN_FILE_IN_FOLDER = 'oxydra-origin';
 /** A folder's record, and a database's from before the id was kept inside it (LEGACY_FILE). */
 const ORIGIN_TAG = 'oxydra-state-origin-v1';
 /** A database's record whose id is also inside the database (below). */

@@ -18,9 +18,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processStartTime, sameProcessAlive } from '@oxydra/sandbox';
 import { UsageError } from '@oxydra/types';
-import { readStoreFile } from './fs-utils.js';
+import { readStoreFile, STORE_FILES } from './fs-utils.js';
 
-const FOLDER = 'active-runs';
+const FOLDER = STORE_FILES.activeRuns;
 const RUN_ID = /^[ru]-[0-9a-f]{8}$/;
 
 /** How often a process touches its runs' marks. */

@@ -5,6 +5,26 @@ import { lstat, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSmallFile } from '@oxydra/types/fs';
 
+/**
+ * The names Oxydra's checkpoint store writes in its git dir beside git's own (and the origin
+ * record, store/state-origin.ts): each writer joins its name from here, and verifyRepository
+ * (repository.ts) allows these and refuses any name Oxydra never writes, so a new file is one
+ * line here, not a name kept twice. Here because every module that writes one loads this one.
+ */
+export const STORE_FILES = {
+  /** The store's lock (store.ts, lock.ts). */
+  lock: 'oxydra.lock',
+  /** The branch's record (refs.ts). */
+  headRecord: 'oxydra-head',
+  /** One mark per running turn, a folder (active-runs.ts). */
+  activeRuns: 'active-runs',
+  /** The capture's stat cache and its clock (stat-cache.ts). */
+  captureCache: 'oxydra-capture-cache.json',
+  captureClock: 'oxydra-capture-clock',
+  /** A restore under way (restore-journal.ts). */
+  restoreJournal: 'restore-journal.json',
+} as const;
+
 export async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
     () => true,

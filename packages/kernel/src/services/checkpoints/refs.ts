@@ -4,8 +4,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { localMac } from '@oxydra/config';
-import { bindStateFolder, stateFolderBound } from '../../store/state-origin.js';
-import { readStoreFile } from './fs-utils.js';
+import { bindStateFolder, ORIGIN_FILE_IN_FOLDER, stateFolderBound } from '../../store/state-origin.js';
+import { readStoreFile, STORE_FILES } from './fs-utils.js';
 import type { Git } from './git.js';
 import { readCheckedObjects } from './objects.js';
 import { CheckpointError, type CheckpointTag, TamperedStoreError } from './types.js';
@@ -22,7 +22,7 @@ export const HEAD_REF = 'refs/heads/checkpoints';
  * origin record (state-origin.ts, under the same key, which no pull can write) then says it is
  * bound: a bound store without its record had it deleted (by a pull), and is refused.
  */
-export const HEAD_RECORD = 'oxydra-head';
+export const HEAD_RECORD = STORE_FILES.headRecord;
 const RECORD_TAG = 'oxydra-checkpoint-head-v1';
 const NONE = 'none';
 
@@ -32,7 +32,7 @@ export function storeMac(
   tag: string,
   parts: readonly (string | Uint8Array)[],
 ): string {
-  const origin = (readStoreFile(join(git.gitDir, 'oxydra-origin')) ?? '').slice(0, 32);
+  const origin = (readStoreFile(join(git.gitDir, ORIGIN_FILE_IN_FOLDER)) ?? '').slice(0, 32);
   return localMac([tag, origin, ...parts], git.keyEnv);
 }
 

@@ -5,8 +5,8 @@
 import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bindStateFolder, stateFolderBound } from '../../store/state-origin.js';
-import { exists, readStoreFile, writeIfDifferent } from './fs-utils.js';
+import { bindStateFolder, ORIGIN_FILE_IN_FOLDER, stateFolderBound } from '../../store/state-origin.js';
+import { exists, readStoreFile, STORE_FILES, writeIfDifferent } from './fs-utils.js';
 import type { Git } from './git.js';
 import { pinFolder } from './no-follow.js';
 import { HEAD_RECORD, HEAD_REF, writeHeadRecord } from './refs.js';
@@ -119,7 +119,7 @@ export async function clearLeftovers(gitDir: string, workspace: string): Promise
 }
 
 /** A restore's journal of its temporary files (restore-journal.ts), and the prefix they have. */
-export const RESTORE_JOURNAL = 'restore-journal.json';
+export const RESTORE_JOURNAL = STORE_FILES.restoreJournal;
 const RESTORE_PREFIX = /^\.oxydra-restore-[0-9a-f]{16}-$/;
 
 /** Removes what a restore killed mid-write left behind (under the store's lock). */
@@ -169,21 +169,21 @@ function parse(text: string): { prefix: string; dirs: string[] } | undefined {
  * (objects.ts, blob-stream.ts), the branch by its record (refs.ts).
  */
 
-/** Oxydra's own names at the top: its files, the lock, run marks, the capture cache and clock. */
-const TOP_LEVEL = new Set([
+/**
+ * The names allowed at the top: the git files Oxydra writes (OWN_FILES and what `git init`
+ * leaves), its origin record, and its own files (the lock, the branch record, run marks, the
+ * capture cache and clock, a restore's journal), named once in STORE_FILES where their writers
+ * take them from.
+ */
+const TOP_LEVEL = new Set<string>([
   'HEAD',
   'config',
   'objects',
   'refs',
   'info',
   '.gitignore',
-  'oxydra-origin',
-  'oxydra.lock',
-  HEAD_RECORD,
-  'active-runs',
-  'oxydra-capture-clock',
-  'oxydra-capture-cache.json',
-  RESTORE_JOURNAL,
+  ORIGIN_FILE_IN_FOLDER,
+  ...Object.values(STORE_FILES),
   // Reflogs only name commits, which must lie on the recorded branch (refs.ts); an index is
   // removed under the lock (clearLeftovers) and read by no call that runs without it.
   'logs',
@@ -191,7 +191,7 @@ const TOP_LEVEL = new Set([
 ]);
 /** Temporaries and locks of a writer working meanwhile (a listing takes no lock). */
 const TEMPORARY = /(\.tmp-[0-9a-z]+|\.\d+\.tmp|\.lock(\.[0-9a-f]{12})?)$|^tmp-index-/;
-const FOLDERS = new Set(['objects', 'refs', 'info', 'active-runs', 'logs']);
+const FOLDERS = new Set(['objects', 'refs', 'info', STORE_FILES.activeRuns, 'logs']);
 
 /**
  * Throws TamperedStoreError naming the first file the git dir must not hold. `alternates` is the

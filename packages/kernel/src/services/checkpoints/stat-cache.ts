@@ -25,12 +25,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { readSmallFile } from '@oxydra/types/fs';
+import { STORE_FILES } from './fs-utils.js';
 import type { ListingCache } from './listing-cache.js';
 import { parseManifest } from './tree-state.js';
 import type { DirListing, GitEntry, TreeState } from './types.js';
 
-const CACHE_FILE = 'oxydra-capture-cache.json';
-const CLOCK_FILE = 'oxydra-capture-clock';
+const CACHE_FILE = STORE_FILES.captureCache;
+const CLOCK_FILE = STORE_FILES.captureClock;
 const FORMAT = 1;
 /**
  * The cache's MAC, under the user's local key with the store's origin id (refs.ts storeMac): a

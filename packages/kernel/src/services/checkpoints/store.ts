@@ -17,6 +17,7 @@ import {
   TRAILER_CHANGED,
   TRAILER_SKIPPED,
 } from './commit-log.js';
+import { STORE_FILES } from './fs-utils.js';
 import { CHECKPOINT_IDENTITY, checkpointGitDir, Git } from './git.js';
 import { acquireLock } from './lock.js';
 import { objectId, readCheckedObjects, writeObject, writeTrees } from './objects.js';
@@ -376,7 +377,7 @@ export class CheckpointStore {
   /** Runs one operation at a time in this process, and holds the cross-process lock meanwhile. */
   private exclusive<T>(operation: () => Promise<T>, { verify = true } = {}): Promise<T> {
     const run = this.queue.then(async () => {
-      const release = await acquireLock(join(this.gitDir, 'oxydra.lock'), this.lockTimeoutMs);
+      const release = await acquireLock(join(this.gitDir, STORE_FILES.lock), this.lockTimeoutMs);
       try {
         await clearLeftovers(this.gitDir, this.workspace);
         if (verify) this.verify();
