@@ -10,6 +10,7 @@
  */
 import type { ModelInfo } from '@oxydra/provider/core';
 import type {
+  AssistantMessage,
   ContentPart,
   Message,
   ProgressEvent,
@@ -42,6 +43,8 @@ export interface DispatchOptions {
    * still knows which calls completed.
    */
   outcomes: (ToolOutcome | undefined)[];
+  /** How many calls the model's answer held, when keepCalls dropped some of them (default: `calls.length`). */
+  answered?: number;
 }
 
 /** Groups of calls run together: consecutive read_only calls share a group, any other call is alone. */
@@ -101,12 +104,41 @@ export async function forEachLimited<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** The result of a call past MAX_CALLS_PER_ANSWER, which is not run. */
-function notRun(index: number, count: number): ToolOutcome {
+/**
+ * At most this many calls of one answer are kept in the conversation: the MAX_CALLS_PER_ANSWER
+ * that run, and a few past them that get the "not run" result. Before, every call of the answer
+ * was kept with a result each: an answer of 400,000 calls stored 400,000 calls and 400,000
+ * results in the session (tens of MB) and sent them all again in the next request. The calls past
+ * this are taken out of the stored assistant message (every provider's API pairs each call it is
+ * sent with its result, so a call kept must have one and a call dropped must not be sent), and the
+ * last kept call's result says how many were dropped.
+ */
+export const MAX_CALLS_KEPT = MAX_CALLS_PER_ANSWER + 8;
+
+/**
+ * Takes the calls past MAX_CALLS_KEPT out of `assistant` (the message stored and sent again) and
+ * returns the calls kept; none dropped: `calls` itself.
+ */
+export function keepCalls(assistant: AssistantMessage, calls: ToolCall[]): ToolCall[] {
+  if (calls.length <= MAX_CALLS_KEPT) return calls;
+  const kept = calls.slice(0, MAX_CALLS_KEPT);
+  assistant.toolCalls = kept;
+  return kept;
+}
+
+/**
+ * The result of a call past MAX_CALLS_PER_ANSWER, which is not run. `answered`: how many calls the
+ * answer held (more than `kept` when keepCalls dropped some; the last kept call says so).
+ */
+function notRun(index: number, kept: number, answered: number): ToolOutcome {
+  const dropped =
+    answered > kept && index === kept - 1
+      ? `; calls ${kept + 1} to ${answered} were not run either and were dropped from the conversation`
+      : '';
   return {
     content:
       `not run: one answer may make at most ${MAX_CALLS_PER_ANSWER} tool calls, and this was call ` +
-      `${index + 1} of ${count}; make the calls you still need in your next answer`,
+      `${index + 1} of ${answered}${dropped}; make the calls you still need in your next answer`,
     isError: true,
     durationMs: 0,
   };
@@ -116,8 +148,9 @@ export async function dispatchToolCalls(
   calls: readonly ToolCall[],
   options: DispatchOptions,
 ): Promise<ToolOutcome[]> {
+  const answered = Math.max(options.answered ?? calls.length, calls.length);
   for (let index = MAX_CALLS_PER_ANSWER; index < calls.length; index += 1) {
-    options.outcomes[index] = notRun(index, calls.length);
+    options.outcomes[index] = notRun(index, calls.length, answered);
   }
   const runnable = calls.length > MAX_CALLS_PER_ANSWER ? calls.slice(0, MAX_CALLS_PER_ANSWER) : calls;
   options.emit(

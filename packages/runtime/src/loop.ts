@@ -32,7 +32,13 @@ import {
 import { RepeatedFailureGuard, RunBudget } from './budgets.js';
 import { DEFAULT_CONTEXT_BUDGET, fitContext, MemoryRecall } from './context-window.js';
 import { type Clock, type Deadline, RunAbort, systemClock } from './deadline.js';
-import { dispatchToolCalls, providerCallProgress, type TurnPosition, toolImages } from './dispatch.js';
+import {
+  dispatchToolCalls,
+  keepCalls,
+  providerCallProgress,
+  type TurnPosition,
+  toolImages,
+} from './dispatch.js';
 import { abortReason, toRunFailure } from './errors.js';
 import { persistUnit } from './persist.js';
 import { providedContext } from './provided-context.js';
@@ -159,7 +165,9 @@ export class AgentLoop {
     while (true) {
       const answer = await this.modelTurn();
       const assistant = answer.response.message;
-      const calls = answer.response.toolCalls;
+      const answered = answer.response.toolCalls.length;
+      // An answer of thousands of calls keeps only the first MAX_CALLS_KEPT, in the message stored and sent again.
+      const calls = keepCalls(assistant, answer.response.toolCalls);
       if (calls.length === 0) {
         await this.persist([assistant]);
         this.moveTo('yielding');
@@ -175,7 +183,7 @@ export class AgentLoop {
         await this.closeCalls(assistant, calls, [], error);
         throw error;
       }
-      await this.runTools(assistant, calls, answer.parseErrors);
+      await this.runTools(assistant, calls, answer.parseErrors, answered);
       await this.deliverSteering();
     }
   }
@@ -263,6 +271,7 @@ export class AgentLoop {
     assistant: AssistantMessage,
     calls: ToolCall[],
     parseErrors: ReadonlyMap<string, string>,
+    answered: number,
   ): Promise<void> {
     const outcomes: (ToolOutcome | undefined)[] = calls.map(() => undefined);
     try {
@@ -277,6 +286,7 @@ export class AgentLoop {
         context: (signal, onProgress) => this.toolContext(signal, onProgress),
         parseErrors,
         outcomes,
+        answered,
       });
     } catch (error) {
       await this.closeCalls(assistant, calls, outcomes, error);

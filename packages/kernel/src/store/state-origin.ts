@@ -387,13 +387,14 @@ function realPathOf(path: string): string {
 /**
  * Sets aside a local memory database that did not come from this user (claimWorkspaceState) before
  * anything reads it, and records a new one as theirs. Every opener of the memory database calls
- * it first; a remote database is the user's own configuration.
+ * it first; a remote database is the user's own configuration. True when it made the file (new,
+ * holding only its id: its opener may migrate it without syncs, deferredMemory's `beforeCreate`).
  */
 export function claimMemory(
   location: ReturnType<typeof memoryLocation>,
   options: { create?: boolean } = {},
-): void {
-  if ('path' in location) claimWorkspaceState(location.path, options);
+): boolean {
+  return 'path' in location && claimWorkspaceState(location.path, options);
 }
 
 // ---- The id inside the database ----

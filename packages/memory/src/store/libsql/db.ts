@@ -92,7 +92,7 @@ async function switchToWal(client: Client) {
 }
 
 /** A connection with the settings SQLite keeps per connection (not in the file). */
-function connectLocal(path: string): Connection {
+function connectLocal(path: string, made = false): Connection {
   // `timeout` is libSQL's busy_timeout, set as the connection opens, so even the first PRAGMA
   // waits for another process instead of failing.
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -101,8 +101,11 @@ function connectLocal(path: string): Connection {
     // Session deletes cascade to events, state and search chunks through foreign keys.
     db.exec('PRAGMA foreign_keys=ON');
     // In WAL mode NORMAL loses no committed transaction when the process dies (only, at
-    // worst, the last ones on power loss) and saves an fsync per commit.
-    db.exec('PRAGMA synchronous=NORMAL');
+    // worst, the last ones on power loss) and saves an fsync per commit. A file the caller's
+    // claim has just made (`made`) holds nothing but its origin id: it is switched to WAL and
+    // migrated at OFF (no fsync), and its opener sets NORMAL once migrated (as kernel.db's,
+    // docs/kernel.md "Round gwstart"); a crash before then leaves a schema to make again.
+    db.exec(`PRAGMA synchronous=${made ? 'OFF' : 'NORMAL'}`);
     // SQLite's default page cache is 2 MB: a search's rerank reads a few hundred vector rows
     // spread over the whole table, which at a few thousand chunks already no longer fits, so
     // every turn's recall went back to the file. A bounded larger cache keeps the hot pages.
@@ -115,12 +118,20 @@ function connectLocal(path: string): Connection {
   }
 }
 
-async function openLocal(path: string): Promise<Client> {
+async function openLocal(path: string, made: boolean): Promise<Client> {
   createPrivateFile(path);
+  // Only the first connection of a just-made file starts at OFF: a reconnect is at NORMAL.
+  let fresh = made;
   // One connection taking turns (see serial-client.ts), its statements prepared once (see
   // store/local/local-client.ts); the connection is opened through the synchronous binding,
   // so neither @libsql/client's pool nor its remote (HTTP and WebSocket) clients are loaded.
-  const client = serialClient(localClient(() => connectLocal(path)));
+  const client = serialClient(
+    localClient(() => {
+      const connection = connectLocal(path, fresh);
+      fresh = false;
+      return connection;
+    }),
+  );
   try {
     // WAL: readers never block the writer and a second process's writes are not lost. SQLite
     // gives the -wal and -shm files the database file's permissions, so they stay 0600 too.
@@ -139,11 +150,13 @@ async function openLocal(path: string): Promise<Client> {
 /**
  * Opens (creating if needed) the memory database. A local file gets its parent folders, mode
  * 0600 when new, WAL, busy_timeout, foreign keys and synchronous=NORMAL; a remote server is
- * configured by its operator. Does not migrate: call `migrate`, or use `openMemory`.
+ * configured by its operator. Does not migrate: call `migrate`, or use `openMemory`. `made`: the
+ * caller's claim has just made the file, which stays at synchronous=OFF until the caller, once
+ * it is migrated, sets NORMAL (`PRAGMA synchronous=NORMAL`).
  */
-export async function openDatabase(location: DatabaseLocation): Promise<Client> {
+export async function openDatabase(location: DatabaseLocation, made = false): Promise<Client> {
   const target = targetOf(location);
-  if (target.kind === 'file') return openLocal(target.path);
+  if (target.kind === 'file') return openLocal(target.path, made);
   const { createClient } = await import('@libsql/client');
   return createClient({
     url: target.url,

@@ -19,8 +19,8 @@ import type {
 export interface DeferredClientOptions {
   /** The database file (a local path: a remote database is the server's to create). */
   path: string;
-  /** Runs right before the file is opened or created (the kernel claims the workspace state there). */
-  beforeCreate?: () => void;
+  /** Runs right before the file is opened or created (the kernel claims the workspace state there); true: it made the file. */
+  beforeCreate?: () => unknown;
 }
 
 /** Opens the real client at the first call that needs it; see the file comment. */
@@ -42,10 +42,12 @@ export class DeferredClient implements Client {
     if (this.#closed) return Promise.reject(new Error('the memory database is closed'));
     this.#opening ??= (async () => {
       const { path, beforeCreate } = this.#options;
-      beforeCreate?.();
-      const client = await openDatabase({ path });
+      const made = beforeCreate?.() === true;
+      const client = await openDatabase({ path }, made);
       try {
         await migrate(client, { label: path });
+        // A file just made was migrated without fsyncs (openDatabase); from here on, as any.
+        if (made) await client.execute('PRAGMA synchronous=NORMAL');
       } catch (error) {
         client.close();
         throw error;
