@@ -166,7 +166,7 @@ describe('adopting a store, and binding one of an earlier Oxydra', () => {
     const aside = readdirSync(dirname(gitDir)).find((name) => name.startsWith('checkpoints.git.untrusted-'))!;
     rmSync(gitDir, { recursive: true });
     renameSync(join(dirname(gitDir), aside), gitDir);
-    expect(adoptWorkspaceState(gitDir)).toBe(true);
+    expect(await adoptWorkspaceState(gitDir)).toBe(true);
     // Before: "oxydra-head not written by Oxydra for you" from every command.
     const store = await CheckpointStore.open(root);
     expect((await store.list()).map((c) => c.message)).toEqual([

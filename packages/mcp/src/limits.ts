@@ -8,7 +8,7 @@
  * Every walk below is iterative (a hostile value may nest deeper than the stack) and stops at
  * the first problem, so its cost is bounded by the cap, not by the value.
  */
-import { disownedText } from '@oxydra/types';
+import { disownedText, mcpDescriptionNote } from '@oxydra/types';
 
 /** How deep a call's arguments may nest; model arguments rarely pass 5. */
 const MAX_ARGUMENT_DEPTH = 32;
@@ -87,10 +87,6 @@ export function schemaProblem(schema: unknown, maxBytes: number, what = 'inputSc
   return undefined;
 }
 
-/** Oxydra's note opening a server tool's description; `cutFrom`: the words' length when cut. */
-const descriptionNote = (server: string, cutFrom?: number): string =>
-  `(from the MCP server "${server}"; its words, not the user's${cutFrom === undefined ? '' : `; cut by Oxydra from ${cutFrom} characters to max_description_chars`}) `;
-
 /**
  * A server tool's description as the model reads it: Oxydra's note naming the server (by its
  * configured name) first, then the server's words made plain (`disownedText`: no controls, no
@@ -101,9 +97,9 @@ const descriptionNote = (server: string, cutFrom?: number): string =>
  */
 export function markedDescription(server: string, said: string, max: number): { text: string; cut: boolean } {
   const words = disownedText(said);
-  const whole = descriptionNote(server);
+  const whole = mcpDescriptionNote(server);
   if (whole.length + words.length <= max) return { text: `${whole}${words}`, cut: false };
-  const note = descriptionNote(server, words.length);
+  const note = mcpDescriptionNote(server, words.length);
   const room = Math.max(0, max - note.length - 1);
   // Never split a surrogate pair.
   const end = /[\uD800-\uDBFF]/.test(words.charAt(room - 1)) ? room - 1 : room;

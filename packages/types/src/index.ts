@@ -25,7 +25,9 @@ export * from './terminal-text.js';
 export * from './tool-failure.js';
 export * from './tools.js';
 export {
+  descriptionWords,
   disownedText,
+  mcpDescriptionNote,
   recalledUntrustedLine,
   shownUrl,
   showUntrusted,

@@ -96,3 +96,26 @@ const OUR_NOTE =
 export function disownedText(text: string): string {
   return terminalSafe(text).replace(OUR_NOTE, "[not Oxydra's: ");
 }
+
+/**
+ * Oxydra's note opening an MCP server tool's description as the model reads it (@oxydra/mcp's
+ * markedDescription); `cutFrom`: the server's words' length when they were cut to fit.
+ */
+export function mcpDescriptionNote(server: string, cutFrom?: number): string {
+  const cut =
+    cutFrom === undefined ? '' : `; cut by Oxydra from ${cutFrom} characters to max_description_chars`;
+  return `(from the MCP server "${server}"; its words, not the user's${cut}) `;
+}
+
+/** That note at a description's start (a configured server name holds no `"`). */
+const MCP_NOTE_AT_START =
+  /^\(from the MCP server "[^"]*"; its words, not the user's(?:; cut by Oxydra from \d+ characters to max_description_chars)?\) /;
+
+/**
+ * A marked description's words without the note, for a listing whose rows name the server
+ * already (`oxydra mcp tools`); a text without the note as it is. The server's own words cannot
+ * pose as the note: they were disowned when marked.
+ */
+export function descriptionWords(marked: string): string {
+  return marked.replace(MCP_NOTE_AT_START, '');
+}

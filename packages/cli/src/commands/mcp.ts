@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '@oxydra/kernel';
 import type { AgentConfig, Tool, ToolResult, ToolSourceHealth } from '@oxydra/types';
-import { UsageError, visibleLine } from '@oxydra/types';
+import { descriptionWords, UsageError, visibleLine } from '@oxydra/types';
 import type { ConfigFlagValues } from '../config-flags.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { markInterrupted } from '../run/interrupted.js';
@@ -167,10 +167,12 @@ export async function runMcpTools(server: string | undefined, options: Flags): P
       for (const { server: name, health: line, tools } of listed) {
         printLines(`${visibleLine(name)}: ${visibleLine(line?.detail ?? 'not started')}\n`);
         const width = Math.max(0, ...tools.map((tool) => tool.name.length));
+        // The model reads each description after a note naming its server; the rows name the
+        // server already, so its words are shown (--json keeps the whole text the model reads).
         for (const tool of tools) {
           // Names and descriptions are the server's own.
           printLines(
-            `  ${visibleLine(tool.name).padEnd(width)}  ${tool.safety.padEnd(14)}  ${firstLine(tool.description)}\n`,
+            `  ${visibleLine(tool.name).padEnd(width)}  ${tool.safety.padEnd(14)}  ${firstLine(descriptionWords(tool.description))}\n`,
           );
         }
       }

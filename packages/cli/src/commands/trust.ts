@@ -92,7 +92,7 @@ async function adoptState(workspace: string): Promise<number> {
   );
   let adopted = 0;
   for (const path of paths) {
-    if (adoptWorkspaceState(path)) {
+    if (await adoptWorkspaceState(path)) {
       process.stdout.write(`adopted ${path}\n`);
       adopted++;
     }

@@ -15,8 +15,6 @@ export type { StateCalls } from '../services/state.js';
 
 import { lstatSync } from 'node:fs';
 import { basename } from 'node:path';
-import { checkpointGitDir } from '../services/checkpoints/git.js';
-import { adoptHeadRecord } from '../services/checkpoints/refs.js';
 import { adoptWorkspaceState as adoptState } from '../store/state-origin.js';
 
 export { kernelDbPath, openKernelDb, WorkspaceIdentity } from '../store/kernel-db.js';
@@ -34,10 +32,17 @@ export { workspaceStatePaths } from '../store/state-paths.js';
  * Records state that exists as this user's own (`oxydra trust --adopt-state`, state-origin.ts).
  * A checkpoint store gets a new origin id, so its branch as it is now is recorded and bound
  * under the user's key with it (refs.ts); else its old record would stop every checkpoint command.
+ * The checkpoint modules are loaded here only: this module is loaded by every gateway start, and
+ * theirs (git objects, node:zlib) by none.
  */
-export function adoptWorkspaceState(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export async function adoptWorkspaceState(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   if (!adoptState(path, env)) return false;
+  const { checkpointGitDir } = await import('../services/checkpoints/git.js');
   if (basename(path) === basename(checkpointGitDir(path)) && lstatSync(path).isDirectory()) {
+    const { adoptHeadRecord } = await import('../services/checkpoints/refs.js');
     adoptHeadRecord(path, env);
   }
   return true;
