@@ -23,7 +23,8 @@ import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
-import { adoptWorkspaceState, claimWorkspaceState, stateStanding } from '../src/store/state-origin.js';
+import { adoptWorkspaceState } from '../src/store/state-adopt.js';
+import { claimWorkspaceState, stateStanding } from '../src/store/state-origin.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 let scratch: TempWorkspace;

@@ -15,7 +15,7 @@ export type { StateCalls } from '../services/state.js';
 
 import { lstatSync } from 'node:fs';
 import { basename } from 'node:path';
-import { adoptWorkspaceState as adoptState } from '../store/state-origin.js';
+import { adoptWorkspaceState as adoptState } from '../store/state-adopt.js';
 
 export { kernelDbPath, openKernelDb, WorkspaceIdentity } from '../store/kernel-db.js';
 export {

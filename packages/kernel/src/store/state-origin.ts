@@ -13,7 +13,7 @@
  * it (below) is the sidecar's: git replaces an ignored file that a pulled commit
  * tracks, leaving the user's sidecar beside the author's database. Anything else is set aside: renamed
  * to `<name>.untrusted-<time>` (never deleted), said on stderr with the way to adopt it back,
- * and a fresh one is made in its place.
+ * and a fresh one is made in its place (state-aside.ts; adopting back: state-adopt.ts).
  *
  * The openers of a state file (kernel-db.ts, assemble/memory.ts, the channel host's
  * openChannelStore) claim it first; the first two ask writeProblem (below) whether it can be
@@ -36,9 +36,10 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
-import { type AgentConfig, ConfigError, UsageError, visibleLine } from '@oxydra/types';
+import { type AgentConfig, ConfigError, visibleLine } from '@oxydra/types';
 import { isInside, readSmallFile } from '@oxydra/types/fs';
 import Database from 'libsql';
+import { setAside } from './state-aside.js';
 
 const ORIGIN_SUFFIX = '.origin';
 /** A folder's origin record, inside it (the checkpoint store's verifier allows it: repository.ts). */
@@ -51,13 +52,6 @@ const BOUND_TAG = 'oxydra-state-origin-v2';
 const FOLDER_BOUND_TAG = 'oxydra-state-folder-bound-v1';
 /** An origin sidecar is one line: 32 hex id, a space, 64 hex MAC. Anything longer is not ours. */
 const ORIGIN_MAX_BYTES = 200;
-
-/** Files that belong with a state file and move aside with it (libSQL's WAL and journal, the audit head): a journal left beside a fresh file would be rolled back into it. */
-const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
-  'kernel.db': ['kernel.db-wal', 'kernel.db-shm', 'kernel.db-journal', 'audit-head.json', 'audit.jsonl'],
-  'memory.db': ['memory.db-wal', 'memory.db-shm', 'memory.db-journal'],
-  'channels.db': ['channels.db-wal', 'channels.db-shm', 'channels.db-journal'],
-};
 
 export type StateStanding = 'missing' | 'ours' | 'foreign';
 
@@ -167,7 +161,7 @@ export function claimWorkspaceState(path: string, options: ClaimOptions = {}): b
     if (why === LEGACY_FILE && id !== undefined) bindLegacy(path, id, env);
     return false;
   }
-  if (standing === 'foreign') setAside(path, why ?? 'unknown origin', options.warn);
+  if (standing === 'foreign') setAside(path, why ?? 'unknown origin', originPath(path, false), options.warn);
   if (options.create === false) return false;
   if (options.folder) {
     createRecordedFolder(path, env);
@@ -237,57 +231,6 @@ function createRecordedFolder(path: string, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/**
- * Records state that exists as this user's own: `oxydra trust --adopt-state`, for state an
- * earlier Oxydra made before sidecars existed, or a set-aside file the user moved back.
- * Refuses a link or another user's file: adopting those would hand them the workspace.
- */
-export function adoptWorkspaceState(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const { standing, why } = stateStanding(path, env);
-  if (standing === 'missing' || standing === 'ours') return false;
-  if (why === 'it is a symbolic link' || why?.startsWith('it belongs to uid')) {
-    throw new UsageError(`cannot adopt ${path}: ${why}`, {
-      hint: 'move it away; Oxydra makes a fresh one',
-    });
-  }
-  if (lstatSync(path).isDirectory()) {
-    recordOrigin(path, true, env);
-  } else {
-    const id = randomBytes(16).toString('hex');
-    writeIdInside(path, id);
-    recordOrigin(path, false, env, basename(path), id);
-  }
-  return true;
-}
-
-function setAside(path: string, why: string, warn?: (message: string) => void): void {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const aside = `${path}.untrusted-${stamp}`;
-  const name = basename(path);
-  const folder = dirname(path);
-  try {
-    renameSync(path, aside);
-  } catch (error) {
-    throw new UsageError(
-      `${path} did not come from you (${why}) and cannot be moved aside: ${(error as Error).message}`,
-      { hint: `move it away yourself (mv ${path} ${aside}); Oxydra then makes a fresh one` },
-    );
-  }
-  for (const companion of COMPANIONS[name] ?? []) {
-    try {
-      renameSync(join(folder, companion), `${join(folder, companion)}.untrusted-${stamp}`);
-    } catch {
-      // not there: nothing to move
-    }
-  }
-  rmSync(originPath(path, false), { force: true });
-  // The path is the folder's, whoever named it (an archive, a repository): controls written out.
-  const say = warn ?? ((message: string) => process.stderr.write(`oxydra: ${visibleLine(message)}\n`));
-  say(
-    `set aside ${path} as ${basename(aside)}: ${why}, so nothing in it (tokens, schedules, budgets, approvals, notes, git config) is used; a fresh one starts. If it is yours, move it back and run \`oxydra trust --adopt-state\``,
-  );
-}
-
 function readOrigin(path: string): [string, string] | undefined {
   const file = readSmallFile(path, { maxBytes: ORIGIN_MAX_BYTES, ownedByMe: true });
   if (!file.ok) return undefined;
@@ -300,7 +243,7 @@ function readOrigin(path: string): [string, string] | undefined {
  * (given the id written inside it) is MAC'd under BOUND_TAG, a folder's under ORIGIN_TAG (given
  * its id: FOLDER_BOUND_TAG).
  */
-function recordOrigin(
+export function recordOrigin(
   path: string,
   folder: boolean,
   env: NodeJS.ProcessEnv,
@@ -477,7 +420,7 @@ function idInside(path: string): InsideId {
  * transaction: a new database is made with it (under a private name: createdWithId), an adopted
  * or upgraded one gets it. The journal mode is left as the file has it (its opener sets WAL).
  */
-function writeIdInside(path: string, id: string, fresh = false): void {
+export function writeIdInside(path: string, id: string, fresh = false): void {
   const problem = companionProblem(path);
   if (problem) throw new Error(`cannot record ${path} as yours: ${problem}`);
   try {

@@ -63,7 +63,7 @@ export class QueryMemo {
   /**
    * The SQL rerank's similarities (the index outgrew the int16 copies) per vector row id: a
    * row is never updated nor its id reused, so its similarity to this query never changes, and
-   * a repeated query asks SQL only for the pool's new entrants (vector-cache.ts, rerankExact).
+   * a repeated query asks SQL only for the pool's new entrants (exact-rerank.ts).
    */
   readonly exact = new Map<number, ExactSimilarity>();
   private readonly selections = new Map<string, Selection>();

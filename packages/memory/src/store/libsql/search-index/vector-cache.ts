@@ -14,10 +14,9 @@
 import type { Client, Row } from '@libsql/client';
 import { isZeroVector } from '../../../store-input.js';
 import { CodeStore, TopK } from './code-scan.js';
-import { codeBytes, vectorBlob } from './codes.js';
+import { codeBytes, num } from './codes.js';
 import {
   BestExact,
-  type ExactSimilarity,
   Int16Vectors,
   QUANTIZED_BUDGET_BYTES,
   type QueryMemo,
@@ -28,9 +27,6 @@ import { hasAllTags, Interner, NONE, type ScopeFilter } from './scope.js';
 
 const NOTE = 0;
 const CONVERSATION = 1;
-function toNumber(value: unknown): number {
-  return typeof value === 'bigint' ? Number(value) : Number(value ?? 0);
-}
 
 function toBytes(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
@@ -160,7 +156,7 @@ export class VectorCache {
     );
     const fresh = this.lastVectorId < 0;
     const mark = marks?.rows[0];
-    const oldestTombstone = toNumber(mark?.oldest ?? 0);
+    const oldestTombstone = num(mark?.oldest ?? 0);
     if (!fresh && oldestTombstone > this.lastTombstone + 1) {
       // Deletions this cache never saw were pruned from the log: start over.
       this.clear();
@@ -168,9 +164,9 @@ export class VectorCache {
       return;
     }
     for (const row of rows?.rows ?? []) this.add(row);
-    for (const row of tombstones?.rows ?? []) this.remove(toNumber(row.vector_id));
-    this.lastVectorId = toNumber(mark?.vectors ?? 0);
-    this.lastTombstone = toNumber(mark?.tombstones ?? 0);
+    for (const row of tombstones?.rows ?? []) this.remove(num(row.vector_id));
+    this.lastVectorId = num(mark?.vectors ?? 0);
+    this.lastTombstone = num(mark?.tombstones ?? 0);
   }
 
   /**
@@ -188,7 +184,7 @@ export class VectorCache {
    * the vector side of a recall). When a pooled row's copy is not in memory (not read yet, or
    * the index outgrew the copies' budget) it returns the pool instead, as search would, for
    * the caller's rerank: the scan, the costly part, is never run twice. Past the budget, a pool
-   * whose every SQL similarity the query's memo kept is reranked here too (rerankExact's result).
+   * whose every SQL similarity the query's memo kept is reranked here too (exact-rerank.ts's result).
    */
   nearest(
     query: Float32Array,
@@ -217,7 +213,7 @@ export class VectorCache {
   }
 
   /**
-   * rerankExact's result for a pool of `slots` whose every SQL similarity `memo` kept; undefined
+   * exact-rerank.ts's result for a pool of `slots` whose every SQL similarity `memo` kept; undefined
    * when one is missing (the caller reads it).
    */
   private rememberedExact(
@@ -301,7 +297,7 @@ export class VectorCache {
       });
       // Slots may have moved while reading: looked up again.
       for (const row of read.rows) {
-        const slot = this.slotOf.get(toNumber(row.id));
+        const slot = this.slotOf.get(num(row.id));
         if (slot !== undefined) copies.set(slot, toBytes(row.vector));
       }
     }
@@ -316,39 +312,9 @@ export class VectorCache {
     return new Map(top.sortedEntries());
   }
 
-  /**
-   * chunk id → exact similarity of `query` with each of `vectorIds` (from search), the best
-   * `limit`: the rerank once the index outgrew the int16 copies. `read` asks SQL for the rows
-   * it is given (libSQL's cosine on the float32 vectors); the query's memo keeps what it
-   * returned by vector row id (never updated nor reused: the same number forever), so a
-   * repeated query reads only the pool's new entrants, and none when the pool is unchanged.
-   * The result is the one a read of the whole pool gave (BestExact). When the memo already has
-   * every pooled row, `nearest` gives this result itself, with no read. A row deleted after the scan is left out when read and
-   * kept when remembered: the same race as a row deleted between the read and the caller.
-   */
-  async rerankExact(
-    query: Float32Array,
-    vectorIds: readonly number[],
-    limit: number,
-    read: (vectorIds: number[]) => Promise<Iterable<readonly [number, ExactSimilarity]>>,
-  ): Promise<Map<number, number>> {
-    const memo = this.memos.find(query);
-    // Copied before the read: while it runs, the memo may start over for another query.
-    const known = new Map<number, ExactSimilarity>();
-    const missing: number[] = [];
-    for (const vectorId of vectorIds) {
-      const similarity = memo?.exact.get(vectorId);
-      if (similarity === undefined) missing.push(vectorId);
-      else known.set(vectorId, similarity);
-    }
-    if (missing.length > 0) {
-      const fresh = new Map(await read(missing));
-      for (const [vectorId, similarity] of fresh) known.set(vectorId, similarity);
-      if (memo?.matches(query)) memo.keepExact(fresh);
-    }
-    const best = new BestExact(limit);
-    for (const [vectorId, similarity] of known) best.push(vectorId, similarity);
-    return best.result();
+  /** The memo of `query`'s earlier scans, if one is kept (the exact rerank reads and adds to it). */
+  memoFound(query: Float32Array): QueryMemo | undefined {
+    return this.memos.find(query);
   }
 
   /** true: every row; undefined: none can match; else a per-row test. */
@@ -373,7 +339,7 @@ export class VectorCache {
   }
 
   private add(row: Row): void {
-    const vectorId = toNumber(row.id);
+    const vectorId = num(row.id);
     if (this.slotOf.has(vectorId)) return;
     const code = toBytes(row.code);
     if (code.length !== this.bytes) return;
@@ -383,7 +349,7 @@ export class VectorCache {
     if (this.rerankCopies !== undefined && slot >= this.rerankCopies.room) this.rerankCopies = undefined;
     this.slotOf.set(vectorId, slot);
     this.vectorIds[slot] = vectorId;
-    this.chunkIds[slot] = toNumber(row.chunk_id);
+    this.chunkIds[slot] = num(row.chunk_id);
     this.codes.set(slot, code);
     if (row.vector === null) this.rerankCopies?.unset(slot);
     else this.rerankCopies?.set(slot, toBytes(row.vector));
@@ -487,19 +453,10 @@ export async function vectorCandidates(
   if (pool.length === 0) return new Map();
   const inMemory = await cache.rerank(query, pool, limit);
   if (inMemory !== undefined) return inMemory;
-  // The index outgrew the int16 copies: libSQL's cosine, for the rows the query's memo lacks.
-  return cache.rerankExact(query, pool, limit, async (vectorIds) => {
-    const exact = await client.execute({
-      sql: `SELECT id, chunk_id, vector_distance_cos(vector, ?) AS distance FROM chunk_vectors
-            WHERE id IN (SELECT value FROM json_each(?))`,
-      args: [vectorBlob(query), JSON.stringify(vectorIds)],
-    });
-    return exact.rows.map(
-      (row) =>
-        [
-          toNumber(row.id),
-          { chunkId: toNumber(row.chunk_id), similarity: 1 - toNumber(row.distance) },
-        ] as const,
-    );
-  });
+  // The index outgrew the int16 copies: libSQL's cosine, for the rows the query's memo lacks
+  // (loaded only then: an index under the copies' budget never reranks in SQL).
+  const { rerankExact, readExact } = await import('./exact-rerank.js');
+  return rerankExact(cache.memoFound(query), query, pool, limit, (vectorIds) =>
+    readExact(client, query, vectorIds),
+  );
 }
