@@ -312,7 +312,7 @@ describe('migrate', () => {
     again.close();
   });
 
-  it('rolls back a failing migration completely, leaving the previous version', async () => {
+  it('applies the pending steps in one transaction: one that fails leaves the file as it was', async () => {
     const client = await openDatabase({ path: tmp.path('broken.db') });
     try {
       const broken: Migration = {
@@ -324,9 +324,16 @@ describe('migrate', () => {
       await expect(migrate(client, { migrations: [first, broken], label: 'b.db' })).rejects.toThrow(
         /^memory database b\.db: migration 2 \(broken\) failed: /,
       );
-      expect(await schemaVersion(client)).toBe(1);
-      const leftover = await client.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'");
+      // Step 1 was pending too: it is rolled back with the failing one (an upgrade is all or nothing).
+      expect(await schemaVersion(client)).toBe(0);
+      const leftover = await client.execute(
+        "SELECT name FROM sqlite_master WHERE name IN ('half_done', 'sessions', 'schema_migrations')",
+      );
       expect(leftover.rows).toHaveLength(0);
+      // From version 1, the failing step alone is rolled back.
+      await migrate(client, { migrations: [first], label: 'b.db' });
+      await expect(migrate(client, { migrations: [first, broken], label: 'b.db' })).rejects.toThrow(/broken/);
+      expect(await schemaVersion(client)).toBe(1);
     } finally {
       client.close();
     }

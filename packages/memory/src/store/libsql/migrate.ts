@@ -1,7 +1,7 @@
 /**
- * Brings a database to the latest schema. Each migration runs in its own write transaction
+ * Brings a database to the latest schema. The pending migrations run in one write transaction
  * (BEGIN IMMEDIATE) that first re-reads the version: when two processes open a fresh file at
- * once, the second waits for the first's lock, sees the step done and skips it.
+ * once, the second waits for the first's lock, sees the steps done and skips them.
  */
 import type { Client, Transaction } from '@libsql/client';
 import { SchemaTooNewError } from '../../errors.js';
@@ -75,37 +75,37 @@ export async function migrate(client: Client, options: MigrateOptions = {}): Pro
   if (from > latest) throw tooNew(from);
   const applied: number[] = [];
   let current = from;
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    const tx = await client.transaction('write');
-    try {
-      await tx.execute(CREATE_MIGRATIONS_TABLE);
-      const version = await readVersion(tx);
-      if (version > latest) throw tooNew(version);
-      if (version < migration.version) {
-        for (const sql of migration.statements) await tx.execute(sql);
-        await tx.execute({
-          sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-          args: [migration.version, migration.name, nowIso()],
-        });
-        applied.push(migration.version);
-        current = migration.version;
-      } else {
-        current = version;
-      }
-      await tx.commit();
-    } catch (error) {
-      throw error instanceof SchemaTooNewError
-        ? error
-        : new Error(
-            `memory database ${label}: migration ${migration.version} (${migration.name}) failed: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-            { cause: error },
-          );
-    } finally {
-      tx.close();
+  // Every pending step in one write transaction: a new file costs one commit (and its syncs), not
+  // one per step, and an upgrade is all or nothing (a failed step leaves the file as it was).
+  const tx = await client.transaction('write');
+  let step: Migration | undefined;
+  try {
+    await tx.execute(CREATE_MIGRATIONS_TABLE);
+    const version = await readVersion(tx);
+    if (version > latest) throw tooNew(version);
+    current = Math.max(current, version);
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      step = migration;
+      for (const sql of migration.statements) await tx.execute(sql);
+      await tx.execute({
+        sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+        args: [migration.version, migration.name, nowIso()],
+      });
+      applied.push(migration.version);
+      current = migration.version;
     }
+    step = undefined;
+    await tx.commit();
+  } catch (error) {
+    if (error instanceof SchemaTooNewError) throw error;
+    const what = step ? `migration ${step.version} (${step.name})` : 'the migrations';
+    throw new Error(
+      `memory database ${label}: ${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  } finally {
+    tx.close();
   }
   return { from, to: current, applied };
 }
