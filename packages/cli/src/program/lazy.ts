@@ -1,19 +1,18 @@
 /** How a declared command runs: its module imported only then, its exit code the process's. */
 import type { Command } from 'commander';
-import { exitCodeOf } from '../run/interrupted.js';
 
 type Runner = (...args: never[]) => Promise<number>;
 
 /** Zod set up for a CLI process; awaited before any module that builds schemas (see zod-mode.ts). */
 export const zodForCli = () => import('../zod-mode.js');
 
-/** Wrap a lazily imported command so its exit code becomes the process's (130 after Ctrl+C: run/interrupted.ts). */
+/** Wrap a lazily imported command so its exit code becomes the process's (130 after Ctrl+C: run/interrupted.ts sets it as the process exits). */
 export function lazy<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M) {
   return async (...args: unknown[]) => {
     await zodForCli();
     const module = await load();
     const run = module[name] as unknown as (...a: unknown[]) => ReturnType<Runner>;
-    process.exitCode = await exitCodeOf(() => run(...args));
+    process.exitCode = await run(...args);
   };
 }
 

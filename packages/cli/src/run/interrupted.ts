@@ -3,31 +3,35 @@
  * that SIGINT ended, so a script can tell an interrupted command apart from a failed one (1)
  * and a done one (0). The rule lives here, once: a command that handles Ctrl+C itself (a run
  * cancels its turn and saves the session, a service stops cleanly) does all of that, calls
- * markInterrupted(), and its exit code becomes 130 after (lazy.ts). A command that does not
+ * markInterrupted(), and the process's exit code becomes 130 as it exits (set in an `exit`
+ * listener added only then, whatever code the command returned). A command that does not
  * handle SIGINT is ended by it, which the shell reports as 130 too. SIGTERM, a supervisor's
  * stop, keeps the command's own code. Ctrl+C read as a key (a terminal in raw mode: a
  * question, the chat prompt, the TUI) sends no signal: where that key ends the command, the
  * code calls markInterrupted() the same way.
  *
- * No listener of its own: one would turn Node's exit on SIGINT off for the commands that have
+ * No SIGINT listener of its own: one would turn Node's exit on SIGINT off for the commands that have
  * none, and keep signal-exit (the TUI's Ink) from ending the process on a SIGINT.
  */
 import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 let interrupted = false;
 
+/** The exit code becomes 130 when the process exits, once, however the command ends. */
+function interrupt(): void {
+  if (interrupted) return;
+  interrupted = true;
+  process.once('exit', () => {
+    process.exitCode = EXIT_INTERRUPTED;
+  });
+}
+
 /** Ctrl+C (SIGINT, or the key) ended this command: its exit code will be 130. */
 export function markInterrupted(): void {
-  interrupted = true;
+  interrupt();
 }
 
 /** For a handler of both signals: SIGINT marks the command interrupted, SIGTERM does not. */
 export function markIfInterrupt(signal: string): void {
-  if (signal === 'SIGINT') interrupted = true;
-}
-
-/** Runs a command and gives its exit code, or 130 when Ctrl+C ended it. */
-export async function exitCodeOf(run: () => Promise<number>): Promise<number> {
-  const code = await run();
-  return interrupted ? EXIT_INTERRUPTED : code;
+  if (signal === 'SIGINT') interrupt();
 }
