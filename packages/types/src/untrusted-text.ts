@@ -82,19 +82,65 @@ export function recalledUntrustedLine(held: string, end: 'message' | 'result'): 
 
 /**
  * The openings of Oxydra's own notes to the model (the untrusted line, the description note,
- * a cut's or a failure's note, anything opening "[Oxydra"), in ASCII or full-width brackets.
+ * a cut's or a failure's note, anything opening "[Oxydra"), in ASCII or full-width brackets,
+ * matched on the text's look-alike fold (lookAlikeFold): any spaces between the words.
  */
 const OUR_NOTE =
-  /[[(\uff08\uff3b]\s{0,8}(?=untrusted content|from the MCP server|cut by oxydra|the tool failed|oxydra\b)/gi;
+  /[[(\uff08\uff3b]\s{0,8}(?=untrusted\s+content|from\s+the\s+mcp\s+server|cut\s+by\s+oxydra|the\s+tool\s+failed|oxydra\b)/gi;
+
+/**
+ * Letters of other scripts drawn like the Latin ones of those notes (Unicode's confusables for
+ * a, c, d, e, f, h, i, l, m, n, o, p, r, s, t, u, x, y and their capitals): a Cyrillic "О" in
+ * "[Оxydra" reads as Oxydra's note to the model, and to a person, as the Latin one does.
+ * Cyrillic, then Greek, then Latin letters outside ASCII, each above the ASCII letter it reads as.
+ */
+const LOOK_ALIKE_FROM = 'аАсСԁеЕһНіІӏӀмМоОрРѕЅтТхХуУүҮкКВαΑεΕΗιΙκΚΜνΝοΟρΡτΤυχΧΥıℓſ';
+const LOOK_ALIKE_TO = 'aAcCdeEhHiIlImMoOpPsStTxXyYyYkKBaAeEHiIkKMvNoOpPtTuxXYils';
+let lookAlikes: Map<string, string> | undefined;
+
+/**
+ * `text` with each look-alike letter as the ASCII one it reads as (LOOK_ALIKE_FROM; and what NFKC
+ * makes of a character, for full-width and mathematical letters: "ｏ", "𝐨"), each whitespace
+ * character as a space, and `at[i]`: where the fold's i-th code unit starts in `text`. One pass,
+ * a code point at a time.
+ */
+function lookAlikeFold(text: string): { folded: string; at: number[] } {
+  let folded = '';
+  const at: number[] = [];
+  let index = 0;
+  lookAlikes ??= new Map([...LOOK_ALIKE_FROM].map((from, i) => [from, LOOK_ALIKE_TO[i]!]));
+  for (const char of text) {
+    let plain = lookAlikes.get(char);
+    if (plain === undefined) {
+      const nfkc = char.charCodeAt(0) < 0x80 ? char : char.normalize('NFKC');
+      plain = /^\s$/.test(nfkc) ? ' ' : nfkc.length === 1 ? nfkc : char;
+    }
+    for (let i = 0; i < plain.length; i++) at.push(index);
+    folded += plain;
+    index += char.length;
+  }
+  at.push(index);
+  return { folded, at };
+}
 
 /**
  * Another party's text made plain where it sits inside one of Oxydra's fields: its terminal
  * controls and invisible format characters removed (`terminalSafe`, line breaks kept), and each
  * look-alike of Oxydra's notes disowned (`[untrusted content from …` becomes `[not Oxydra's:
- * untrusted content from …`), so it cannot pose as a note of ours nor hide what it says.
+ * untrusted content from …`), also when spelt with letters of other scripts drawn alike
+ * (`[Оxydra`, Cyrillic О), so it cannot pose as a note of ours nor hide what it says.
  */
 export function disownedText(text: string): string {
-  return terminalSafe(text).replace(OUR_NOTE, "[not Oxydra's: ");
+  const plain = terminalSafe(text);
+  const { folded, at } = lookAlikeFold(plain);
+  let out = '';
+  let from = 0;
+  for (const match of folded.matchAll(OUR_NOTE)) {
+    const start = at[match.index]!;
+    out += `${plain.slice(from, start)}[not Oxydra's: `;
+    from = at[match.index + match[0].length]!;
+  }
+  return out + plain.slice(from);
 }
 
 /**
