@@ -143,8 +143,6 @@ describe('spending caps', () => {
     await runLongSession(kernel);
     const summaryCalls = () => mock.requests.filter((r) => r.raw.includes(SUMMARY_MARK)).length;
     const embeddings = () => mock.requests.filter((r) => r.path === '/v1/embeddings').length;
-    expect(summaryCalls()).toBeGreaterThan(0);
-    expect(embeddings()).toBeGreaterThan(0);
     const scopes = async () => {
       const shown = await (await kernel.service('budgets')).show();
       return {
@@ -153,10 +151,12 @@ describe('spending caps', () => {
       };
     };
     // Memory indexes a turn and may summarise in the background after its answer, so the last
-    // turn's embedding or summary call may still be under way here: wait until every call the
-    // mock saw is charged, counting the mock's calls afresh at each look.
+    // turn's embedding or summary call may still be under way here, or not yet made (a loaded CI
+    // machine saw no embedding request yet): wait until there are both and every call the mock saw
+    // is charged, counting the mock's calls afresh at each look.
     const { gus, agent, summaries } = await pollUntil(async () => {
       const summaries = summaryCalls();
+      if (summaries === 0 || embeddings() === 0) return false;
       const { gus, agent } = await scopes();
       return (
         gus.today.calls === 4 + summaries + embeddings() &&
