@@ -17,6 +17,7 @@ export async function sectionE(bench, { sessionTurns }) {
       'e',
       bench.workspace('one-session'),
       'stream please',
+      bench.mockPid,
     ),
   };
 }
@@ -51,7 +52,14 @@ export async function sectionG(bench, { sessionTurns }) {
     const dir = mockWorkspace(join(root, 'tool-session'), url, BENCH_TOML, bench.gatewayEnv, bin);
     writeFileSync(join(dir, 'big.txt'), payload);
     return {
-      g_one_session_with_tools: await oneSession(bench, sessionTurns, 'g', dir, 'read the big file'),
+      g_one_session_with_tools: await oneSession(
+        bench,
+        sessionTurns,
+        'g',
+        dir,
+        'read the big file',
+        child.pid,
+      ),
     };
   } finally {
     child.kill('SIGTERM');
@@ -59,8 +67,12 @@ export async function sectionG(bench, { sessionTurns }) {
   }
 }
 
-/** Turn after turn in one stored session: the median latency around turns 10, 100, 220, 1,000. */
-async function oneSession(bench, sessionTurns, section, dir, prompt) {
+/**
+ * Turn after turn in one stored session: the median latency around turns 10, 100, 220, 1,000,
+ * and the CPU per turn there of the gateway and of the mock model (`mockPid`), whose share of a
+ * turn grows with the request it parses, as a real provider's time grows with the context.
+ */
+async function oneSession(bench, sessionTurns, section, dir, prompt, mockPid) {
   const sessionGateway = await startGateway(bench, dir);
   const sessionClient = await connect(sessionGateway.wsUrl);
   // Warm-up in another session first, so turn 10 measures a warm process, not the JIT.
@@ -75,16 +87,19 @@ async function oneSession(bench, sessionTurns, section, dir, prompt) {
   const turnMs = [];
   // The gateway's CPU time (user + system, clock ticks) before each turn and after the last.
   const cpuTicks = [];
+  const mockTicks = [];
   const pid = sessionGateway.child.pid;
   for (let i = 0; i < sessionTurns; i++) {
     const began = performance.now();
     cpuTicks.push(cpuTicksOf(pid));
+    mockTicks.push(cpuTicksOf(mockPid));
     await turn(sessionClient, prompt);
     turnMs.push(performance.now() - began);
     if ((i + 1) % 250 === 0)
       process.stderr.write(`(${section}) ${i + 1}/${sessionTurns} turns in one session\n`);
   }
   cpuTicks.push(cpuTicksOf(pid));
+  mockTicks.push(cpuTicksOf(mockPid));
   sessionClient.socket.close();
   await sessionGateway.stop();
   /** Turns [from, to) of a window of `size` around turn `n` (1-based), inside the run. */
@@ -99,10 +114,12 @@ async function oneSession(bench, sessionTurns, section, dir, prompt) {
     return window[Math.floor(window.length / 2)];
   };
   /** The gateway's CPU ms per turn over the 50 turns around turn `n`: time spent waiting for a core is not in it. */
-  const cpuAt = (n) => {
+  const cpuOf = (ticks) => (n) => {
     const [from, to] = windowAt(n, 50);
-    return ((cpuTicks[to] - cpuTicks[from]) * MS_PER_TICK) / (to - from);
+    return ((ticks[to] - ticks[from]) * MS_PER_TICK) / (to - from);
   };
+  const cpuAt = cpuOf(cpuTicks);
+  const mockCpuAt = cpuOf(mockTicks);
   // --session-turns past 1,000: its last turn too.
   const sessionPoints = [...new Set([10, 100, 220, 1000, Math.max(1000, sessionTurns)])].filter(
     (n) => n <= sessionTurns,
@@ -116,6 +133,7 @@ async function oneSession(bench, sessionTurns, section, dir, prompt) {
     growth_last_over_turn_10: Math.round(growth * 100) / 100,
     gateway_cpu_ms_per_turn_at: Object.fromEntries(sessionPoints.map((n) => [n, round(cpuAt(n))])),
     gateway_cpu_ratio_to_turn_10: Object.fromEntries(sessionPoints.map((n) => [n, ratio(cpuAt, n)])),
+    mock_model_cpu_ms_per_turn_at: Object.fromEntries(sessionPoints.map((n) => [n, round(mockCpuAt(n))])),
     target: 'turn 220 (and 1,000) <= 1.2x turn 10',
     meets_target: growth <= 1.2 && (sessionTurns < 220 || turnAt(220) / turnAt(10) <= 1.2),
   };

@@ -57,6 +57,8 @@ export async function openBench({ checkout, gatewayNodeArgs, chunkCount }) {
     gatewayEnv,
     gatewayNodeArgs,
     children,
+    /** The shared mock model's process id (its CPU per turn is read beside the gateway's). */
+    mockPid: mock.pid,
     /** A trusted workspace in the benchmark's folder whose model is the shared mock. */
     workspace: (name) => mockWorkspace(join(root, name), mockUrl, BENCH_TOML, gatewayEnv, bin),
     close() {
