@@ -113,7 +113,7 @@ async function oneSession(bench, sessionTurns, section, dir, prompt, mockPid) {
     const window = turnMs.slice(from, to).sort((a, b) => a - b);
     return window[Math.floor(window.length / 2)];
   };
-  /** The gateway's CPU ms per turn over the 50 turns around turn `n`: time spent waiting for a core is not in it. */
+  /** A process's CPU ms per turn over the 50 turns around turn `n`, from its `ticks`: time spent waiting for a core is not in it. */
   const cpuOf = (ticks) => (n) => {
     const [from, to] = windowAt(n, 50);
     return ((ticks[to] - ticks[from]) * MS_PER_TICK) / (to - from);

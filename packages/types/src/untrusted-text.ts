@@ -100,9 +100,9 @@ let lookAlikes: Map<string, string> | undefined;
 
 /**
  * `text` with each look-alike letter as the ASCII one it reads as (LOOK_ALIKE_FROM; and what NFKC
- * makes of a character, for full-width and mathematical letters: "ｏ", "𝐨"), each whitespace
- * character as a space, and `at[i]`: where the fold's i-th code unit starts in `text`. One pass,
- * a code point at a time.
+ * makes of a character, for full-width and mathematical letters: "ｏ", "𝐨"), and `at[i]`: where
+ * the fold's i-th code unit starts in `text`. One pass, a code point at a time. (Spaces need no
+ * fold: OUR_NOTE's `\s` matches every whitespace character.)
  */
 function lookAlikeFold(text: string): { folded: string; at: number[] } {
   let folded = '';
@@ -113,7 +113,7 @@ function lookAlikeFold(text: string): { folded: string; at: number[] } {
     let plain = lookAlikes.get(char);
     if (plain === undefined) {
       const nfkc = char.charCodeAt(0) < 0x80 ? char : char.normalize('NFKC');
-      plain = /^\s$/.test(nfkc) ? ' ' : nfkc.length === 1 ? nfkc : char;
+      plain = nfkc.length === 1 ? nfkc : char;
     }
     for (let i = 0; i < plain.length; i++) at.push(index);
     folded += plain;
@@ -132,6 +132,8 @@ function lookAlikeFold(text: string): { folded: string; at: number[] } {
  */
 export function disownedText(text: string): string {
   const plain = terminalSafe(text);
+  // ASCII folds to itself: matched as it is.
+  if (!/[^\0-\x7f]/.test(plain)) return plain.replace(OUR_NOTE, "[not Oxydra's: ");
   const { folded, at } = lookAlikeFold(plain);
   let out = '';
   let from = 0;

@@ -17,8 +17,8 @@ import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 let interrupted = false;
 
-/** The exit code becomes 130 when the process exits, once, however the command ends. */
-function interrupt(): void {
+/** Ctrl+C (SIGINT, or the key) ended this command: its exit code is 130 when the process exits, however it ends. */
+export function markInterrupted(): void {
   if (interrupted) return;
   interrupted = true;
   process.once('exit', () => {
@@ -26,12 +26,7 @@ function interrupt(): void {
   });
 }
 
-/** Ctrl+C (SIGINT, or the key) ended this command: its exit code will be 130. */
-export function markInterrupted(): void {
-  interrupt();
-}
-
 /** For a handler of both signals: SIGINT marks the command interrupted, SIGTERM does not. */
 export function markIfInterrupt(signal: string): void {
-  if (signal === 'SIGINT') interrupt();
+  if (signal === 'SIGINT') markInterrupted();
 }
