@@ -203,6 +203,27 @@ describe('a database replaced under its record (a git pull of a tracked copy)', 
     });
   });
 
+  it('looking inside never writes the database (a journal it would roll back stays as it was)', () => {
+    const path = kernelDbPath(workspace);
+    claimWorkspaceState(path);
+    // The author's database caught mid-transaction: pages already in the file, the journal to
+    // undo them beside it (hot: no process holds it). Opening it read-write rolls it back.
+    const theirs = join(root, 'theirs-hot.db');
+    const author = new Database(theirs);
+    author.exec('PRAGMA cache_size=2; CREATE TABLE planted (token TEXT); BEGIN');
+    const insert = author.prepare('INSERT INTO planted VALUES (?)');
+    for (let i = 0; i < 200; i++) insert.run('x'.repeat(3000));
+    writeFileSync(path, readFileSync(theirs));
+    writeFileSync(`${path}-journal`, readFileSync(`${theirs}-journal`));
+    author.exec('ROLLBACK');
+    author.close();
+    const before = [readFileSync(path), readFileSync(`${path}-journal`)];
+    expect(stateStanding(path).standing).toBe('foreign');
+    // Before: libsql ignores `{ readonly: true }`, so the look rolled the journal back into the
+    // file and deleted it (and, for a file gone since the lstat, made an empty one in its place).
+    expect([readFileSync(path), readFileSync(`${path}-journal`)]).toEqual(before);
+  });
+
   it('a database whose -wal is a link is not opened to look inside', () => {
     const path = kernelDbPath(workspace);
     claimWorkspaceState(path);

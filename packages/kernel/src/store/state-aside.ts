@@ -1,11 +1,63 @@
 /**
  * Setting aside state that did not come from this user (state-origin.ts decides that): moved, not
- * deleted, so the user can look at it and adopt it back (state-adopt.ts). Apart from the claim
- * because a run whose state is its own (nearly every run) never calls it.
+ * deleted, so the user can look at it and adopt it back (state-adopt.ts). And the lock a claim
+ * takes to set aside or make state, so that processes opening one workspace at once do it one at
+ * a time. Apart from the claim because a run whose state is its own (nearly every run) never
+ * calls either.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError, visibleLine } from '@oxydra/types';
+
+/**
+ * A claim holds its lock a few milliseconds (a rename, a small file made and linked); one older
+ * than this was left by a claimer that died, or came with the folder, and is taken over.
+ */
+const STALE_LOCK_MS = 5000;
+/** Between two looks at a lock another claimer holds. */
+const LOCK_POLL_MS = 5;
+
+/**
+ * Runs `work` holding the claim lock of the state at `path`: a folder `<path>.claiming` beside it,
+ * which mkdir either makes or finds there, atomically; removed when `work` is done.
+ */
+export function underClaimLock<T>(path: string, work: () => T): T {
+  const lock = `${path}.claiming`;
+  mkdirSync(dirname(path), { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += LOCK_POLL_MS) {
+    try {
+      mkdirSync(lock, { mode: 0o700 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UsageError(`cannot claim ${path}: ${(error as Error).message}`, {
+          hint: `make ${dirname(path)} writable for you`,
+        });
+      }
+    }
+    if (waited >= STALE_LOCK_MS || lockAgeMs(lock) >= STALE_LOCK_MS) {
+      rmSync(lock, { recursive: true, force: true });
+      waited = 0;
+      continue;
+    }
+    Atomics.wait(pause, 0, 0, LOCK_POLL_MS);
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** How long ago the lock was made (0 when it is gone: let go of meanwhile). */
+function lockAgeMs(lock: string): number {
+  try {
+    return Date.now() - lstatSync(lock).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
 
 /** Files that belong with a state file and move aside with it (libSQL's WAL and journal, the audit head): a journal left beside a fresh file would be rolled back into it. */
 const COMPANIONS: Readonly<Record<string, readonly string[]>> = {

@@ -35,11 +35,12 @@ import {
   rmSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { localMac, temporaryBeside, writePrivateFile } from '@oxydra/config';
 import { type AgentConfig, ConfigError, visibleLine } from '@oxydra/types';
 import { isInside, readSmallFile } from '@oxydra/types/fs';
 import Database from 'libsql';
-import { setAside } from './state-aside.js';
+import { setAside, underClaimLock } from './state-aside.js';
 
 const ORIGIN_SUFFIX = '.origin';
 /** A folder's origin record, inside it (the checkpoint store's verifier allows it: repository.ts). */
@@ -156,12 +157,33 @@ export function bindStateFolder(path: string, env: NodeJS.ProcessEnv = process.e
  */
 export function claimWorkspaceState(path: string, options: ClaimOptions = {}): boolean {
   const env = options.env ?? process.env;
-  const { standing, why, id } = stateStanding(path, env);
-  if (standing === 'ours') {
-    if (why === LEGACY_FILE && id !== undefined) bindLegacy(path, id, env);
-    return false;
-  }
-  if (standing === 'foreign') setAside(path, why ?? 'unknown origin', originPath(path, false), options.warn);
+  const first = stateStanding(path, env);
+  if (first.standing === 'ours') return keep(path, first, env);
+  if (first.standing === 'missing' && options.create === false) return false;
+  // Setting aside and making are one claimer's at a time, each judging again once it holds the
+  // lock: another may have just made the file, or set aside the one judged here and made its own.
+  // Before, three processes opening a new folder at once raced: one wrote its record over the
+  // record of a file another had just made, and a third, checking in between, set that file
+  // aside with the entries already written to it (1 start in 20 of four processes; 1 in 3 of
+  // eight: `state-claim-race.test.ts`).
+  return underClaimLock(path, () => {
+    const verdict = stateStanding(path, env);
+    if (verdict.standing === 'ours') return keep(path, verdict, env);
+    if (verdict.standing === 'foreign') {
+      setAside(path, verdict.why ?? 'unknown origin', originPath(path, false), options.warn);
+    }
+    return make(path, options, env);
+  });
+}
+
+/** State this user made: kept, an earlier Oxydra's record brought up to date. False: not made now. */
+function keep(path: string, { why, id }: { why?: string; id?: string }, env: NodeJS.ProcessEnv): false {
+  if (why === LEGACY_FILE && id !== undefined) bindLegacy(path, id, env);
+  return false;
+}
+
+/** Makes missing state (unless the caller only reads it): true when a database was made now. */
+function make(path: string, options: ClaimOptions, env: NodeJS.ProcessEnv): boolean {
   if (options.create === false) return false;
   if (options.folder) {
     createRecordedFolder(path, env);
@@ -270,14 +292,18 @@ export function recordOrigin(
  */
 export function writeProblem(path: string): string | undefined {
   let target = path;
-  while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
-  try {
-    accessSync(target, constants.W_OK);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const where = target === path ? '' : ` (${target} is where it would be created)`;
-    return code === 'EROFS' ? `on a read-only file system${where}` : `not writable by this user${where}`;
+  for (;;) {
+    while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
+    try {
+      accessSync(target, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Gone since it was found (another opener set it aside this moment): its folder decides.
+      if (code === 'ENOENT' && dirname(target) !== target) continue;
+      const where = target === path ? '' : ` (${target} is where it would be created)`;
+      return code === 'EROFS' ? `on a read-only file system${where}` : `not writable by this user${where}`;
+    }
   }
 }
 
@@ -393,7 +419,10 @@ function idInside(path: string): InsideId {
   if (problem) return { problem };
   let db: InstanceType<typeof Database> | undefined;
   try {
-    db = new Database(path, { readonly: true, timeout: BUSY_TIMEOUT_MS });
+    // Read-only by the URI's mode: libsql's Node binding ignores `{ readonly: true }` and opened
+    // the file read-write, creating an empty one when it had gone since the claim's lstat (another
+    // opener set it aside that moment), which then took the place of the fresh file being made.
+    db = new Database(`${pathToFileURL(path).href}?mode=ro`, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('trusted_schema=OFF');
     const declared = db
       .prepare(`SELECT type, sql FROM sqlite_schema WHERE name = '${TABLE}'`)
