@@ -87,8 +87,9 @@ for (const workspace of Object.values(workspaces)) {
 }
 
 const { url, child: mock } = await startMockProcess(bin, scenario);
-const envOf = (name) => ({
-  ...mockRunEnv(process.env, join(workspaces[name], 'home'), url),
+/** A program's environment, its home in `workspace` (by default its own timed one). */
+const envOf = (name, workspace = workspaces[name]) => ({
+  ...mockRunEnv(process.env, join(workspace, 'home'), url),
   ...(name === 'library-memory-off' ? { OXYDRA__MEMORY__ENABLED: 'false' } : {}),
 });
 const source = existsSync(join(staged, 'package.json'))
@@ -219,7 +220,8 @@ function statementsPerRun(name, program, root) {
   const child = spawnSync(process.execPath, ['--import', PRELOAD, program, String(runs)], {
     cwd: workspace,
     env: {
-      ...mockRunEnv(process.env, join(workspace, 'home'), url),
+      // The memory-off program's statements with memory off (before, they were the default's).
+      ...envOf(name, workspace),
       OXYDRA_BENCH_TRACE: trace,
       OXYDRA_BENCH_ROOT: root,
     },
