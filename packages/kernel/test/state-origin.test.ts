@@ -20,7 +20,7 @@ import {
 import { join } from 'node:path';
 import { type TempWorkspace, tempWorkspace } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../src/services/checkpoints/index.js';
 import { kernelDbPath, openKernelDb } from '../src/store/kernel-db.js';
 import { adoptWorkspaceState } from '../src/store/state-adopt.js';
@@ -222,6 +222,23 @@ describe('a database replaced under its record (a git pull of a tracked copy)', 
     // Before: libsql ignores `{ readonly: true }`, so the look rolled the journal back into the
     // file and deleted it (and, for a file gone since the lstat, made an empty one in its place).
     expect([readFileSync(path), readFileSync(`${path}-journal`)]).toEqual(before);
+  });
+
+  it('a second set-aside in the same second keeps the first', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-30T12:00:00Z'));
+    try {
+      const path = plantKernelDb();
+      claimWorkspaceState(path);
+      replaceContent(path, 'CREATE TABLE second (x TEXT)');
+      claimWorkspaceState(path);
+      const aside = asideOf('kernel.db').sort();
+      // Before: both were kernel.db.untrusted-20261130T120000, the second renamed over the first.
+      expect(aside).toEqual(['kernel.db.untrusted-20261130T120000', 'kernel.db.untrusted-20261130T120000-2']);
+      expect(plantedTableIn(join(workspace, '.oxydra', aside[0]!))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a database whose -wal is a link is not opened to look inside', () => {

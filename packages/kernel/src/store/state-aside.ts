@@ -72,10 +72,10 @@ const COMPANIONS: Readonly<Record<string, readonly string[]>> = {
  * and says so (on stderr unless `warn` is given), with the way to adopt it back.
  */
 export function setAside(path: string, why: string, record: string, warn?: (message: string) => void): void {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const aside = `${path}.untrusted-${stamp}`;
   const name = basename(path);
   const folder = dirname(path);
+  const stamp = freeStamp(folder, [name, ...(COMPANIONS[name] ?? [])]);
+  const aside = `${path}.untrusted-${stamp}`;
   try {
     renameSync(path, aside);
   } catch (error) {
@@ -97,4 +97,28 @@ export function setAside(path: string, why: string, record: string, warn?: (mess
   say(
     `set aside ${path} as ${basename(aside)}: ${why}, so nothing in it (tokens, schedules, budgets, approvals, notes, git config) is used; a fresh one starts. If it is yours, move it back and run \`oxydra trust --adopt-state\``,
   );
+}
+
+/**
+ * The time to name a set-aside by (to the second), with `-2`, `-3`... when that name is taken for
+ * any of `names`: a rename replaces what has the name, so a second set-aside in the same second
+ * had put its file over the first (kept, as every set-aside must be). Callers hold the claim lock,
+ * so nobody takes the name between this look and their rename.
+ */
+function freeStamp(folder: string, names: readonly string[]): string {
+  const second = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  for (let count = 1; ; count += 1) {
+    const stamp = count === 1 ? second : `${second}-${count}`;
+    if (!names.some((name) => present(join(folder, `${name}.untrusted-${stamp}`)))) return stamp;
+  }
+}
+
+/** Whether something (a link included) has this name. */
+function present(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
