@@ -6,6 +6,7 @@
 // statement in code, PostgreSQL's LISTEN/NOTIFY and `pg_*` functions included (comments are
 // ignored; prose such as "may LISTEN and NOTIFY" in a message is not a statement).
 // Store modules: any file under packages/<package>/src/store/.
+// Also fails on a libsql database opened with `{ readonly: true }`, which the binding ignores.
 // Run: node scripts/check-sql-home.mjs [--root DIR]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -21,6 +22,13 @@ const DB_CALL =
   /\b(?:db|client|raw|tx|database|connection|pool|#db|#client|#pool)\.(?:execute|executeMultiple|batch|exec|prepare|transaction|query)\(|\.prepare\(|\.query(?:<[^>()]*>)?\(\s*['"`]\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|SHOW|SET|BEGIN|COMMIT|ROLLBACK|LISTEN|UNLISTEN|NOTIFY|CREATE|DROP|ALTER|TRUNCATE|VACUUM|ANALYZE|LOCK)\b/;
 const STATEMENT =
   /\b(?:SELECT\s+[\s\S]{0,200}?\bFROM\s+\w+|INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\s+\w+|CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(?:TABLE|INDEX)\b|BEGIN\s+(?:IMMEDIATE|EXCLUSIVE|DEFERRED|TRANSACTION)\b|PRAGMA\s+\w|(?:UN)?LISTEN\s+(?:"|\$\{|\*)|NOTIFY\s+(?:"|\$\{)|\bpg_\w+\s*\()/;
+
+/**
+ * A libsql database opened with `{ readonly: true }`, in any source file, store modules included:
+ * the binding ignores the option, so such a look wrote the file it meant to read (rolled back a
+ * hot journal) and made an empty one where it had gone (state-origin.ts opens `?mode=ro`).
+ */
+const READONLY_OPTION = /new\s+Database\([^)]*\breadonly\s*:\s*true/;
 
 /** The code without comments: block comments and lines that are only a line comment. */
 function codeOf(text) {
@@ -59,8 +67,14 @@ export function checkSqlHome(root, notYetMoved = NOT_YET_MOVED) {
     } catch {}
     for (const file of files) {
       const where = relative(root, file).split(sep).join('/');
+      const text = readFileSync(file, 'utf8');
+      if (READONLY_OPTION.test(codeOf(text))) {
+        problems.push(
+          `${where}: libsql's Node binding ignores { readonly: true } (it opens read-write, and creates a missing file): open \`\${pathToFileURL(path).href}?mode=ro\` instead`,
+        );
+      }
       if (isStoreModule(where)) continue;
-      const reason = sqlIn(readFileSync(file, 'utf8'));
+      const reason = sqlIn(text);
       if (!reason) continue;
       seen.add(where);
       if (!notYetMoved.includes(where)) {

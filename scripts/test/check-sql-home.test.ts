@@ -75,6 +75,23 @@ describe('SQL home check', () => {
     expect(result.stderr).toContain('packages/kernel/src/services/sneaky.ts');
   });
 
+  it('fails on a libsql database opened with { readonly: true }, which the binding ignores, in a store module too', () => {
+    treeWithAllowList();
+    write(
+      'packages/kernel/src/store/look.ts',
+      '// not new Database(path, { readonly: true }) here\nconst db = new Database(readOnlyUri(path));\n',
+    );
+    expect(run().status).toBe(0);
+    write(
+      'packages/kernel/src/store/peek.ts',
+      'const db = new Database(path, { readonly: true, timeout: 5000 });\n',
+    );
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('packages/kernel/src/store/peek.ts');
+    expect(result.stderr).toContain('?mode=ro');
+  });
+
   it('fails on an allow-list entry that holds no SQL any more, so the list only shrinks', () => {
     treeWithAllowList();
     const listed = ['packages/memory/src/old.ts', 'packages/memory/src/gone.ts'];
