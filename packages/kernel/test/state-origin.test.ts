@@ -224,6 +224,23 @@ describe('a database replaced under its record (a git pull of a tracked copy)', 
     expect([readFileSync(path), readFileSync(`${path}-journal`)]).toEqual(before);
   });
 
+  it('a claim lock a repository put beside the state is taken over at once, not waited for', () => {
+    const path = kernelDbPath(workspace);
+    // git cannot ship an empty folder: a planted lock holds a file (a claimer's never does).
+    mkdirSync(`${path}.claiming`);
+    writeFileSync(join(`${path}.claiming`, 'planted'), '');
+    const wait = vi.spyOn(Atomics, 'wait');
+    try {
+      claimWorkspaceState(path);
+      // Before: polled for 5 s (each state file of a fresh clone's first command).
+      expect(wait).not.toHaveBeenCalled();
+    } finally {
+      wait.mockRestore();
+    }
+    expect(existsSync(`${path}.claiming`)).toBe(false);
+    expect(stateStanding(path).standing).toBe('ours');
+  });
+
   it('a second set-aside in the same second keeps the first', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-11-30T12:00:00Z'));

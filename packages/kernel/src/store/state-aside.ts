@@ -5,13 +5,13 @@
  * a time. Apart from the claim because a run whose state is its own (nearly every run) never
  * calls either.
  */
-import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError, visibleLine } from '@oxydra/types';
 
 /**
  * A claim holds its lock a few milliseconds (a rename, a small file made and linked); one older
- * than this was left by a claimer that died, or came with the folder, and is taken over.
+ * than this was left by a claimer that died, and is taken over.
  */
 const STALE_LOCK_MS = 5000;
 /** Between two looks at a lock another claimer holds. */
@@ -36,7 +36,7 @@ export function underClaimLock<T>(path: string, work: () => T): T {
         });
       }
     }
-    if (waited >= STALE_LOCK_MS || lockAgeMs(lock) >= STALE_LOCK_MS) {
+    if (waited >= STALE_LOCK_MS || !heldByAClaimer(lock)) {
       rmSync(lock, { recursive: true, force: true });
       waited = 0;
       continue;
@@ -50,12 +50,25 @@ export function underClaimLock<T>(path: string, work: () => T): T {
   }
 }
 
-/** How long ago the lock was made (0 when it is gone: let go of meanwhile). */
-function lockAgeMs(lock: string): number {
+/**
+ * Whether `lock` is one a claimer of this user holds: an empty folder of ours made less than
+ * STALE_LOCK_MS ago. Anything else is taken over at once: what a repository or an archive put
+ * there (git cannot ship an empty folder, so it holds a file) made the first command in a fresh
+ * clone wait STALE_LOCK_MS per state file. Gone meanwhile: its holder let go (judged held, so the
+ * next look tries to make it).
+ */
+function heldByAClaimer(lock: string): boolean {
   try {
-    return Date.now() - lstatSync(lock).mtimeMs;
+    const info = lstatSync(lock);
+    const uid = process.getuid?.();
+    return (
+      info.isDirectory() &&
+      (uid === undefined || info.uid === uid) &&
+      Date.now() - info.mtimeMs < STALE_LOCK_MS &&
+      readdirSync(lock).length === 0
+    );
   } catch {
-    return 0;
+    return true;
   }
 }
 
