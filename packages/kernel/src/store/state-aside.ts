@@ -37,7 +37,13 @@ export function underClaimLock<T>(path: string, work: () => T): T {
       }
     }
     if (waited >= STALE_LOCK_MS || !heldByAClaimer(lock)) {
-      rmSync(lock, { recursive: true, force: true });
+      try {
+        rmSync(lock, { recursive: true, force: true });
+      } catch (error) {
+        throw new UsageError(`cannot take over ${lock}: ${(error as Error).message}`, {
+          hint: `remove it if no Oxydra is opening this workspace: rm -r ${lock}`,
+        });
+      }
       waited = 0;
       continue;
     }
