@@ -74,6 +74,7 @@ function heldByAClaimer(lock: string): boolean {
       readdirSync(lock).length === 0
     );
   } catch {
+    // Gone between two looks (its holder let go), or unreadable: the next mkdir decides.
     return true;
   }
 }
@@ -128,16 +129,9 @@ function freeStamp(folder: string, names: readonly string[]): string {
   const second = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   for (let count = 1; ; count += 1) {
     const stamp = count === 1 ? second : `${second}-${count}`;
-    if (!names.some((name) => present(join(folder, `${name}.untrusted-${stamp}`)))) return stamp;
-  }
-}
-
-/** Whether something (a link included) has this name. */
-function present(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
+    // lstat: a link there (even a dangling one) takes the name too.
+    const taken = (name: string) =>
+      lstatSync(join(folder, `${name}.untrusted-${stamp}`), { throwIfNoEntry: false }) !== undefined;
+    if (!names.some(taken)) return stamp;
   }
 }

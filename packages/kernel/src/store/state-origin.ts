@@ -189,8 +189,7 @@ function make(path: string, options: ClaimOptions, env: NodeJS.ProcessEnv): bool
     createRecordedFolder(path, env);
     return false;
   }
-  // As the state's own opener would make it (the sidecar itself is 0600).
-  mkdirSync(dirname(path), { recursive: true });
+  // Its folder was made by the claim lock (underClaimLock), as the state's own opener makes it.
   return createRecordedDatabase(path, env);
 }
 
