@@ -1,10 +1,12 @@
 /**
  * The real `oxydra gateway` as a child process for end-to-end tests: started in an AgentEnv's
  * workspace with --log-format json, its address read from the "listening" log line, its token
- * from the file it generated under the sandbox's HOME.
+ * from the file it generated under the sandbox's HOME. Started means what a supervisor or
+ * `oxydra status` sees: the line written AND the gateway's record naming that address (the
+ * gateway writes the line first, on purpose: gateway-listening-e2e).
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
 import type { AgentEnv } from './agent-env.js';
@@ -62,6 +64,16 @@ export class GatewayDaemon {
     const listening = daemon.logs().find((line) => line.msg.startsWith('listening on'));
     if (!listening) throw new Error(`the gateway exited (${exitCode}): ${daemon.stderr}${daemon.stdout}`);
     daemon.url = /listening on (\S+)/.exec(listening.msg)![1]!;
+    // The record gets its address just after the line: a test reading it, or running `oxydra
+    // status` or `oxydra dashboard`, the moment the line is out would race the gateway (CI did).
+    const workspace = String(listening.workspace);
+    await pollUntil(
+      () => exitCode !== undefined || recordedUrls(workspace).includes(daemon.url),
+      () => `the gateway's record under ${workspace}/.oxydra/gateways to name ${daemon.url}`,
+      { timeoutMs: 45_000 },
+    );
+    if (exitCode !== undefined)
+      throw new Error(`the gateway exited (${exitCode}): ${daemon.stderr}${daemon.stdout}`);
     return daemon;
   }
 
@@ -84,6 +96,25 @@ export class GatewayDaemon {
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
+}
+
+/** The addresses the gateway records in a workspace name (run/gateway-registry.ts writes them). */
+function recordedUrls(workspace: string): string[] {
+  const dir = join(workspace, '.oxydra', 'gateways');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => /^\d+\.json$/.test(name));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    try {
+      const url = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { url?: unknown }).url;
+      return typeof url === 'string' ? [url] : [];
+    } catch {
+      return []; // removed or being replaced between the listing and the read
+    }
+  });
 }
 
 /** The token a first start generated, where clients on this machine find it. */
