@@ -82,7 +82,7 @@ describe('a key never goes to a server the user did not give it to', () => {
       'say hello',
     ]);
     expect(run.stderr).not.toContain('error');
-    expect(run.status).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('hello from the local model');
     const probed = await env.run(['doctor', '--base-url', env.mock.url, ...EMBED_WITH('openai')]);
     expect(probed.stdout).toMatch(
