@@ -6,7 +6,8 @@
 // statement in code, PostgreSQL's LISTEN/NOTIFY and `pg_*` functions included (comments are
 // ignored; prose such as "may LISTEN and NOTIFY" in a message is not a statement).
 // Store modules: any file under packages/<package>/src/store/.
-// Also fails on a libsql database opened with `{ readonly: true }`, which the binding ignores.
+// Also fails on a libsql database opened with `{ readonly: true }`, which the binding ignores, and
+// on a look at a libsql database's `inTransaction` that does not check `open` first.
 // Run: node scripts/check-sql-home.mjs [--root DIR]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -29,6 +30,14 @@ const STATEMENT =
  * hot journal) and made an empty one where it had gone (state-origin.ts opens `?mode=ro`).
  */
 const READONLY_OPTION = /new\s+Database\([^)]*\breadonly\s*:\s*true/;
+
+/**
+ * A look at `inTransaction` without `<db>.open &&` before it (PostgreSQL's own Database class,
+ * in store-postgres, is not libsql's and is left out): libsql's getter aborts the process on a
+ * closed database (a Rust panic, exit 134), which a commit arriving after close did.
+ */
+const UNCHECKED_IN_TRANSACTION = /(?<!\.open\s*&&\s*[\w.#]*)\.inTransaction\b/;
+const isPostgresPackage = (path) => path.startsWith('packages/store-postgres/');
 
 /** The code without comments: block comments and lines that are only a line comment. */
 function codeOf(text) {
@@ -71,6 +80,11 @@ export function checkSqlHome(root, notYetMoved = NOT_YET_MOVED) {
       if (READONLY_OPTION.test(codeOf(text))) {
         problems.push(
           `${where}: libsql's Node binding ignores { readonly: true } (it opens read-write, and creates a missing file): open \`\${pathToFileURL(path).href}?mode=ro\` instead`,
+        );
+      }
+      if (!isPostgresPackage(where) && UNCHECKED_IN_TRANSACTION.test(codeOf(text))) {
+        problems.push(
+          `${where}: libsql's inTransaction aborts the process on a closed database: look through inTransaction() (kernel-db.ts) or as \`db.open && db.inTransaction\``,
         );
       }
       if (isStoreModule(where)) continue;

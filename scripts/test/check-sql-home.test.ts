@@ -95,6 +95,18 @@ describe('SQL home check', () => {
     expect(said).toContain('?mode=ro');
   });
 
+  it("fails on a look at libsql's inTransaction that does not check open first (it aborts the process on a closed database)", () => {
+    treeWithAllowList();
+    write(
+      'packages/kernel/src/store/guarded.ts',
+      '// not db.inTransaction here\nexport const inTransaction = (db) => db.open && db.inTransaction;\n',
+    );
+    write('packages/store-postgres/src/store/pool.ts', 'if (!this.#db.inTransaction) start();\n');
+    expect(run().status).toBe(0);
+    const said = failsNaming('packages/memory/src/store/late.ts', 'if (this.db.inTransaction) rollback();\n');
+    expect(said).toContain('aborts the process');
+  });
+
   it('fails on an allow-list entry that holds no SQL any more, so the list only shrinks', () => {
     treeWithAllowList();
     const listed = ['packages/memory/src/old.ts', 'packages/memory/src/gone.ts'];

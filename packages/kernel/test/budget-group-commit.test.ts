@@ -43,6 +43,13 @@ describe('grouped settles', () => {
     expect(spendRows(db)).toBeGreaterThan(0);
   });
 
+  it('commits the settles still queued when it closes (the kernel closes the database next)', async () => {
+    const { db, ledger } = await open();
+    ledger.settle(await ledger.reserve([], ['user:ann'], 0), { usd: 0.01, tokens: 5 });
+    await ledger.close();
+    expect(spendRows(db)).toBeGreaterThan(0);
+  });
+
   it('a reservation right after settles (same tick) counts their spend', async () => {
     const { ledger } = await open();
     const cap: Cap = { scope: 'user:bo', key: 'daily_usd', limit: 0.055, source: 'test', origin: 'explicit' };
@@ -132,7 +139,7 @@ describe("caps kept in the ledger's memory", () => {
     expect(await ledger.caps('user:fa')).toEqual({});
     writeUntold(db, 'user:fa', 2);
     expect(await ledger.caps('user:fa')).toEqual({}); // kept while it follows
-    ledger.close();
+    await ledger.close();
     expect(await ledger.caps('user:fa')).toEqual({ daily_usd: 2 });
   });
 

@@ -305,7 +305,9 @@ export async function openBase(options: KernelOptions): Promise<KernelBase> {
     closeHeld: async () => {
       audit.stopTimers();
       await usageLog?.close();
-      spending?.close();
+      await spending
+        ?.close()
+        .catch((error: unknown) => warn(`the last spend could not be recorded: ${(error as Error).message}`));
     },
     ...(history ? { history } : {}),
     summarize: heldSummarizer(config, env),
@@ -454,10 +456,17 @@ class HeldAudit {
 export async function closeBase(base: KernelBase): Promise<void> {
   await base.toolSources?.close();
   await base.closeBrowser?.();
-  // Local models (llama_cpp) hold memory, threads and GPU buffers for the process's life; a
-  // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
-  await releaseLocalModels();
-  await base.closeHeld();
-  base.db.close();
-  await base.memory?.close();
+  // Memory before the rest: its close waits for the indexing still under way, whose embedding
+  // calls may run on a local model (released below) and are charged to the spending ledger, in
+  // the kernel database. Closed after it, the charge's commit came after the database had
+  // closed: lost, and libsql aborted the process reading that database's transaction state.
+  try {
+    await base.memory?.close();
+  } finally {
+    // Local models (llama_cpp) hold memory, threads and GPU buffers for the process's life; a
+    // closed kernel runs no more agents, so they go (nothing happens, nothing loads, without one).
+    await releaseLocalModels();
+    await base.closeHeld();
+    base.db.close();
+  }
 }

@@ -200,11 +200,22 @@ function pragma(db: KernelDb, text: string): unknown {
 }
 
 /**
+ * Whether a transaction is open on `db`; false once it is closed. libsql's own `inTransaction`
+ * (0.5) aborts the whole process on a closed database (a Rust panic: exit 134, no JavaScript
+ * error to catch), so every look goes through here: a write reaching a closed kernel database
+ * then fails at its next statement with the binding's "The database connection is not open".
+ * scripts/check-sql-home.mjs refuses a look that does not.
+ */
+export function inTransaction(db: KernelDb): boolean {
+  return db.open && db.inTransaction;
+}
+
+/**
  * Runs `fn` in a write transaction (BEGIN IMMEDIATE: the lock is taken before the first read),
  * or, inside a caller's transaction, as part of it: then it commits or rolls back with the rest.
  */
 export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
-  if (db.inTransaction) {
+  if (inTransaction(db)) {
     refuseWhileHeldAsync(db);
     return fn();
   }
@@ -214,7 +225,7 @@ export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (inTransaction(db)) db.exec('ROLLBACK');
     throw error;
   }
 }
@@ -224,7 +235,7 @@ export function writeTransaction<T>(db: KernelDb, fn: () => T): T {
  * open on the connection (a group transaction, sync or async: store/libsql/async-view.ts).
  */
 export function atomically<T>(db: KernelDb, fn: () => T): T {
-  return db.inTransaction ? fn() : writeTransaction(db, fn);
+  return inTransaction(db) ? fn() : writeTransaction(db, fn);
 }
 
 /** BEGIN IMMEDIATE: for a transaction its caller ends (async-view.ts). */

@@ -89,9 +89,14 @@ export class SpendingLedger {
     this.#stopFollowing = this.#caps.follow(this.#store);
   }
 
-  /** Stops following the store's cap changes; the ledger then reads caps at every call. */
-  close(): void {
+  /**
+   * Stops following the store's cap changes (the ledger then reads caps at every call) and
+   * commits the settles still queued: the kernel closes its database next, and a commit after
+   * that is lost (rejects when the commit failed).
+   */
+  async close(): Promise<void> {
     this.#stopFollowing();
+    await this.#batch.flush();
   }
 
   now(): number {

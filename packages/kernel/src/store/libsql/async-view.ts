@@ -18,7 +18,7 @@
  * begun that way; reads need no lock (WAL).
  */
 import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
-import { BUSY_TIMEOUT_MS, holdAsync, type KernelDb, storeOn } from '../kernel-db.js';
+import { BUSY_TIMEOUT_MS, holdAsync, inTransaction, type KernelDb, storeOn } from '../kernel-db.js';
 import type { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore, LibsqlSpendStore, LibsqlUsageStore } from './ledgers.js';
 import type { LibsqlScheduleStore } from './schedules.js';
@@ -133,14 +133,14 @@ const BEGIN_WITHOUT_WAITING = `PRAGMA busy_timeout=0; BEGIN IMMEDIATE; PRAGMA bu
 /** BEGIN IMMEDIATE without blocking the thread: tried without a busy timeout, again after pauses. */
 async function beginWithoutBlocking(db: KernelDb): Promise<void> {
   // A transaction open already (not this view's: it takes turns) is left to the caller's error.
-  const open = db.inTransaction;
+  const open = inTransaction(db);
   for (let waited = 0, delay = 1; ; waited += delay, delay = Math.min(delay * 2, 50)) {
     try {
       db.exec(BEGIN_WITHOUT_WAITING);
       return;
     } catch (error) {
       // Stopped before the restoring PRAGMA (or at it, the lock taken: let go of it).
-      if (!open && db.inTransaction) db.exec('ROLLBACK');
+      if (!open && inTransaction(db)) db.exec('ROLLBACK');
       db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
       if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error;
     }
@@ -207,7 +207,7 @@ function asyncView(db: KernelDb): ControlStoreGroup<'async'> {
         return result;
       } catch (error) {
         holdAsync(db, false);
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (inTransaction(db)) db.exec('ROLLBACK');
         throw error;
       }
     });

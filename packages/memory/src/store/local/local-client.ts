@@ -34,6 +34,15 @@ import {
 /** Opens a connection with its per-connection settings applied (busy_timeout, PRAGMAs). */
 export type Connect = () => Connection;
 
+/**
+ * Whether a transaction is open on `db`; false once it is closed. libsql's own `inTransaction`
+ * (0.5) aborts the whole process on a closed database (a Rust panic, exit 134), so every look
+ * goes through here (scripts/check-sql-home.mjs refuses one that does not).
+ */
+function inOpenTransaction(db: Connection): boolean {
+  return db.open && db.inTransaction;
+}
+
 class LocalConnection {
   readonly db: Connection;
   readonly #statements: StatementCache;
@@ -69,7 +78,7 @@ class LocalConnection {
   runAll(stmts: readonly BatchStatement[], inTransaction = true): ResultSet[] {
     return stmts.map((stmt, index) => {
       try {
-        if (inTransaction && !this.db.inTransaction) {
+        if (inTransaction && !inOpenTransaction(this.db)) {
           throw new LibsqlBatchError('The transaction has been rolled back', index, 'TRANSACTION_CLOSED');
         }
         return this.run(stmt);
@@ -98,7 +107,7 @@ class LocalConnection {
 
   /** Rolls back whatever a failed operation left open, so the next caller starts clean. */
   rollbackLeftover(): void {
-    if (this.db.open && this.db.inTransaction) this.run('ROLLBACK');
+    if (inOpenTransaction(this.db)) this.run('ROLLBACK');
   }
 
   close(): void {
@@ -116,7 +125,7 @@ class LocalTransaction implements Transaction {
 
   #open(): LocalConnection {
     const connection = this.#connection;
-    if (connection === undefined || !connection.db.open || !connection.db.inTransaction) {
+    if (connection === undefined || !inOpenTransaction(connection.db)) {
       throw new LibsqlError('The transaction is closed', 'TRANSACTION_CLOSED');
     }
     return connection;
@@ -148,7 +157,7 @@ class LocalTransaction implements Transaction {
   }
   get closed(): boolean {
     const connection = this.#connection;
-    return connection === undefined || !connection.db.open || !connection.db.inTransaction;
+    return connection === undefined || !inOpenTransaction(connection.db);
   }
 }
 
