@@ -7,11 +7,9 @@
  * lost. A real process, with the embedding answer held until the kernel has begun closing.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
-import { tempWorkspace } from '@oxydra/testkit/helpers';
+import { type HoldingRelay, holdingRelay, tempWorkspace } from '@oxydra/testkit/helpers';
 import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelDbPath } from '../src/exports/workspace.js';
@@ -43,47 +41,13 @@ const CHILD = `
 `;
 
 let mock: MockLLM | undefined;
-let relay: Server | undefined;
+let relay: HoldingRelay | undefined;
 const folder = tempWorkspace({ prefix: 'oxydra-close-indexing-' });
 afterEach(async () => {
   relay?.close();
   await mock?.close();
   folder.cleanup();
 });
-
-const bodyOf = async (req: IncomingMessage) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
-
-/**
- * A relay to the mock that holds the embedding request indexing the answer (its text holds the
- * answer; recall's would hold only the prompt) until `release` settles.
- */
-async function holdingRelay(target: string, release: Promise<void>): Promise<string> {
-  const upstream = new URL(target);
-  relay = createServer(async (req, res) => {
-    const body = await bodyOf(req);
-    if (req.url?.endsWith('/embeddings') && body.toString().includes('ORCHID-9.')) await release;
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.end(body);
-  });
-  await new Promise<void>((resolve) => relay!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(relay.address() as AddressInfo).port}/v1`;
-}
 
 describe('a kernel closed while memory indexes its last turn', () => {
   // libSQL only: the abort was libsql's, and the charge is read from kernel.db
@@ -101,7 +65,12 @@ describe('a kernel closed while memory indexes its last turn', () => {
       const release = begunClosing.then(
         () => new Promise<void>((resolve) => setTimeout(resolve, HOLD_AFTER_CLOSING_MS)),
       );
-      const url = await holdingRelay(mock.url, release);
+      // The indexing's embedding request (its text holds the answer; recall's would hold only the
+      // prompt) waits until the kernel has begun closing.
+      relay = await holdingRelay(mock.url, (path, body) =>
+        path.endsWith('/embeddings') && body.includes('ORCHID-9.') ? release : undefined,
+      );
+      const url = relay.url;
       const workspace = folder.dir;
       const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, workspace, url], {
         stdio: ['ignore', 'pipe', 'pipe'],
