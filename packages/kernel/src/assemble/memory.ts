@@ -79,7 +79,13 @@ function assertWritable(location: ReturnType<typeof memoryLocation>): void {
 
 /** The embedder [memory] asks for, with the credentials of its provider entry. */
 async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
-  const { embedding_backend: backend, embedding_provider, embedding_model, model2vec_model } = config.memory;
+  const {
+    embedding_backend: backend,
+    embedding_provider,
+    embedding_model,
+    model2vec_model,
+    embedding_timeout_secs,
+  } = config.memory;
   if (backend === 'openai' || backend === 'gemini') {
     const name = embedding_provider ?? backend;
     const entry = config.providers.registry[name];
@@ -99,6 +105,7 @@ async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise
       ...(entry.base_url ? { baseURL: entry.base_url } : {}),
       ...(credential ? { apiKey: credential.apiKey } : {}),
       ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
+      timeoutMs: embedding_timeout_secs * 1000,
     });
   }
   return createEmbedder({ backend, model2vecModel: model2vec_model });

@@ -28,6 +28,12 @@ export interface EmbedderSettings {
   /** The registry entry's name, for error messages. */
   providerName?: string;
   extraHeaders?: Record<string, string>;
+  /**
+   * openai / gemini: how long each request waits for the server's answer to start. Unset, only
+   * fetch's own 300 s bound applied: an embedding server that took requests and never answered
+   * held a turn's recall, and `oxydra run`'s exit (which waits for indexing), for five minutes.
+   */
+  timeoutMs?: number;
   /** deterministic: vector size (default 256); openai / gemini: shortened output size, if the model supports it. */
   dimensions?: number;
   /** model2vec: a Hugging Face repo id, an https URL of the model folder, or a local folder. */
@@ -61,6 +67,7 @@ export async function createEmbedder(settings: EmbedderSettings): Promise<Embedd
         ...(settings.providerName !== undefined ? { name: settings.providerName } : {}),
         ...(settings.extraHeaders !== undefined ? { extraHeaders: settings.extraHeaders } : {}),
         ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
+        ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
       };
       const embedder =
         settings.backend === 'openai'

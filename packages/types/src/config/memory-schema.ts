@@ -3,7 +3,7 @@
  * server), how text becomes vectors, and how recall weighs vector against full-text relevance.
  */
 import { z } from 'zod';
-import { once } from '../once.js';
+import { once, positiveInt } from '../once.js';
 
 const ratio = once(() => z.number().min(0).max(1));
 
@@ -39,6 +39,12 @@ export const memorySchema = once(() =>
       .optional()
       .describe(
         'embedding model id (default: text-embedding-3-small for openai, gemini-embedding-001 for gemini)',
+      ),
+    embedding_timeout_secs: positiveInt()
+      .max(3600)
+      .default(60)
+      .describe(
+        'openai / gemini backends: how long an embedding request waits for the server to answer (recall and indexing then go on without it, warned)',
       ),
     model2vec_model: z
       .string()

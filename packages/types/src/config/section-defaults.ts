@@ -21,6 +21,7 @@ export const SECTION_DEFAULTS: Omit<AgentConfig, 'persona'> = {
     enabled: true,
     db_path: '.oxydra/memory.db',
     embedding_backend: 'deterministic',
+    embedding_timeout_secs: 60,
     model2vec_model: 'minishlab/potion-base-8M',
     retrieval: { top_k: 8, vector_weight: 0.7, fts_weight: 0.3 },
   },
