@@ -49,7 +49,7 @@ describe('an embedding server that never answers', () => {
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('hello from the local model');
     expect(first.stderr).toMatch(
-      /warning: could not index the conversation for search: openai \(text-embedding-3-small\): the request timed out/,
+      /warning: could not index the conversation for search: openai \(text-embedding-3-small\): the request timed out \(no answer within 1 s: \[memory\] embedding_timeout_secs\)/,
     );
     // The next run has something to recall: its recall's request times out too, and the turn goes on.
     const second = await run('say hello again');

@@ -6,7 +6,7 @@
  *   model2vec: a local static-embedding model, downloaded once (model2vec/).
  * The API and model2vec code loads only when chosen.
  */
-import type { EMBEDDING_BACKENDS, Embedder } from '@oxydra/types';
+import { type EMBEDDING_BACKENDS, type Embedder, ProviderError } from '@oxydra/types';
 import { createDeterministicEmbedder } from './deterministic.js';
 import type { DownloadProgress } from './model2vec/index.js';
 
@@ -69,10 +69,11 @@ export async function createEmbedder(settings: EmbedderSettings): Promise<Embedd
         ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
         ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
       };
-      const embedder =
+      const made =
         settings.backend === 'openai'
           ? provider.createOpenAIEmbedder(options)
           : provider.createGeminiEmbedder(options);
+      const embedder = settings.timeoutMs === undefined ? made : namingTimeout(made, settings.timeoutMs);
       if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
       return embedder;
     }
@@ -85,4 +86,33 @@ export async function createEmbedder(settings: EmbedderSettings): Promise<Embedd
       });
     }
   }
+}
+
+/**
+ * `embedder`, whose requests that ran past `timeoutMs` say how long they waited and which setting
+ * bounds that: the provider's error says only "the request timed out".
+ */
+function namingTimeout(embedder: Embedder, timeoutMs: number): Embedder {
+  const named = (error: unknown) =>
+    error instanceof ProviderError && error.cause instanceof Error && error.cause.name === 'TimeoutError'
+      ? new ProviderError(
+          `${error.message} (no answer within ${timeoutMs / 1000} s: [memory] embedding_timeout_secs)`,
+          {
+            kind: error.kind,
+            provider: error.provider,
+            ...(error.model !== undefined ? { model: error.model } : {}),
+            cause: error.cause,
+          },
+        )
+      : error;
+  return {
+    modelId: embedder.modelId,
+    get dimensions() {
+      return embedder.dimensions;
+    },
+    embed: (texts, options) =>
+      embedder.embed(texts, options).catch((error: unknown) => {
+        throw named(error);
+      }),
+  };
 }
