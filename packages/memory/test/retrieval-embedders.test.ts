@@ -1,6 +1,7 @@
 /** createEmbedder: each backend from its settings, the API ones end to end against the testkit. */
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
-import { tempWorkspace } from '@oxydra/testkit/helpers';
+import { holdingRelay, tempWorkspace } from '@oxydra/testkit/helpers';
+import { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../src/embedders/index.js';
 import { Retriever } from '../src/retrieval/index.js';
@@ -20,6 +21,28 @@ describe('createEmbedder', () => {
   it('deterministic: the offline default, 256 dimensions unless told', async () => {
     expect((await createEmbedder({ backend: 'deterministic' })).modelId).toBe('deterministic-v1-256');
     expect((await createEmbedder({ backend: 'deterministic', dimensions: 64 })).dimensions).toBe(64);
+  });
+
+  it('an API embedder: a request past timeoutMs fails naming the wait and its setting, the provider error kept otherwise', async () => {
+    server = await startMockLLM({ api: 'openai-chat' });
+    const relay = await holdingRelay(server.url, () => new Promise<void>(() => {}));
+    try {
+      const embedder = await createEmbedder({
+        backend: 'openai',
+        baseURL: relay.url,
+        model: 'text-embedding-3-small',
+        timeoutMs: 200,
+      });
+      const failure = await embedder.embed(['a lighthouse']).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ProviderError);
+      expect((failure as ProviderError).message).toBe(
+        'openai (text-embedding-3-small): the request timed out (no answer within 0.2 s: [memory] embedding_timeout_secs)',
+      );
+      expect((failure as ProviderError).kind).toBe('transport');
+      expect((failure as ProviderError).retriable).toBe(true);
+    } finally {
+      relay.close();
+    }
   });
 
   it('openai: the registry entry base URL and key, and a retriever that works with it', async () => {

@@ -101,6 +101,7 @@ function namingTimeout(embedder: Embedder, timeoutMs: number): Embedder {
             kind: error.kind,
             provider: error.provider,
             ...(error.model !== undefined ? { model: error.model } : {}),
+            ...(error.hint !== undefined ? { hint: error.hint } : {}),
             cause: error.cause,
           },
         )
