@@ -6,9 +6,10 @@
  * gateway writes the line first, on purpose: gateway-listening-e2e).
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@oxydra/testkit/helpers';
+import { runningGateways } from '../src/run/gateway-registry.js';
 import type { AgentEnv } from './agent-env.js';
 
 export interface LogLine {
@@ -68,7 +69,7 @@ export class GatewayDaemon {
     // status` or `oxydra dashboard`, the moment the line is out would race the gateway (CI did).
     const workspace = String(listening.workspace);
     await pollUntil(
-      () => exitCode !== undefined || recordedUrls(workspace).includes(daemon.url),
+      () => exitCode !== undefined || runningGateways(workspace).some((record) => record.url === daemon.url),
       () => `the gateway's record under ${workspace}/.oxydra/gateways to name ${daemon.url}`,
       { timeoutMs: 45_000 },
     );
@@ -96,25 +97,6 @@ export class GatewayDaemon {
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
-}
-
-/** The addresses the gateway records in a workspace name (run/gateway-registry.ts writes them). */
-function recordedUrls(workspace: string): string[] {
-  const dir = join(workspace, '.oxydra', 'gateways');
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((name) => /^\d+\.json$/.test(name));
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    try {
-      const url = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { url?: unknown }).url;
-      return typeof url === 'string' ? [url] : [];
-    } catch {
-      return []; // removed or being replaced between the listing and the read
-    }
-  });
 }
 
 /** The token a first start generated, where clients on this machine find it. */
