@@ -1,10 +1,13 @@
-/** createEmbedder: each backend from its settings, the API ones end to end against the testkit. */
+/**
+ * createEmbedder: each backend from its settings, the API ones end to end against the testkit;
+ * and deferredRetriever, the retriever of a model whose size is its first answer's.
+ */
 import { type MockLLM, startMockLLM } from '@oxydra/testkit';
 import { holdingRelay, tempWorkspace } from '@oxydra/testkit/helpers';
 import { ProviderError } from '@oxydra/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../src/embedders/index.js';
-import { Retriever } from '../src/retrieval/index.js';
+import { deferredRetriever, Retriever } from '../src/retrieval/index.js';
 import { type TempDb, tempDb } from './retrieval-helpers.js';
 
 let server: MockLLM | undefined;
@@ -69,13 +72,16 @@ describe('createEmbedder', () => {
     expect(server.requests.every((r) => r.headers.authorization === 'Bearer sk-test')).toBe(true);
   });
 
-  it('openai: a model of unknown size is probed once, so dimensions are right from the start', async () => {
+  it("openai: a model of unknown size asks nothing when made; its size is its first answer's", async () => {
     server = await startMockLLM({ api: 'openai-chat' });
     const embedder = await createEmbedder({
       backend: 'openai',
       baseURL: server.url,
       model: 'nomic-embed-text',
     });
+    expect(embedder.dimensions).toBe(0);
+    expect(server.requests).toHaveLength(0);
+    await embedder.embed(['first']);
     expect(embedder.dimensions).toBe(1536);
     expect(server.requests).toHaveLength(1);
   });
@@ -102,5 +108,61 @@ describe('createEmbedder', () => {
     } finally {
       empty.cleanup();
     }
+  });
+});
+
+// Made at its first use: while the server fails, each call fails with the server's error and the
+// next one asks again; once it answers, the retriever is made once and used from then on.
+describe('deferredRetriever', () => {
+  it('asks nothing until used, fails each call while the server fails, then makes the retriever once', async () => {
+    // The first two embedding requests (the probes) fail as a server without the model does.
+    server = await startMockLLM({
+      api: 'openai-chat',
+      scenario: [{ match: { lastMessageContains: 'dimensions probe' }, fault: { status: 500 }, times: 2 }],
+    });
+    db = await tempDb();
+    const embedder = await createEmbedder({
+      backend: 'openai',
+      baseURL: server.url,
+      model: 'nomic-embed-text',
+    });
+    const embeddings = () => server!.requests.filter((request) => request.path === '/v1/embeddings');
+    let made = 0;
+    const retriever = deferredRetriever(async () => {
+      if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
+      made++;
+      return new Retriever(db!.client, embedder);
+    });
+    expect(embeddings()).toHaveLength(0);
+
+    // Two calls at once share one probe, and its failure.
+    const [search, index] = await Promise.allSettled([
+      retriever.search({ query: 'lighthouse' }),
+      retriever.indexNote({ id: 'note-1', content: 'The lighthouse keeper logs ships.' }),
+    ]);
+    expect(search.status).toBe('rejected');
+    expect(index.status).toBe('rejected');
+    const failure = (search as PromiseRejectedResult).reason;
+    expect(failure).toBeInstanceOf(ProviderError);
+    expect((failure as ProviderError).message).toMatch(/^openai \(nomic-embed-text\): .*HTTP 500/);
+    expect(embeddings()).toHaveLength(1);
+
+    // The next call asks again (the second fault), and the one after that gets the retriever.
+    await expect(retriever.stats()).rejects.toThrow(/HTTP 500/);
+    expect(embeddings()).toHaveLength(2);
+    expect(made).toBe(0);
+    expect(
+      await retriever.indexNote({ id: 'note-1', content: 'The lighthouse keeper logs ships.' }),
+    ).toMatchObject({
+      chunks: 1,
+    });
+    expect(made).toBe(1);
+    expect(embedder.dimensions).toBe(1536);
+    const hits = await retriever.search({ query: 'lighthouse keeper' });
+    expect(hits[0]?.noteId).toBe('note-1');
+    expect((await retriever.stats()).dimensions).toBe(1536);
+    expect(made).toBe(1);
+    // One probe that answered, the note's chunk, the search's query: nothing asked twice.
+    expect(embeddings()).toHaveLength(5);
   });
 });

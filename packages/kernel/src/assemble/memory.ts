@@ -9,9 +9,11 @@ import {
   createEmbedder,
   createMemoryTools,
   deferredMemory,
+  deferredRetriever,
   type MemoryDatabase,
   openMemory,
   Retriever,
+  type RetrieverCalls,
   type RetrieverOptions,
 } from '@oxydra/memory';
 import { resolveCredential } from '@oxydra/provider/core';
@@ -41,7 +43,7 @@ const SUMMARY_STATE_KEY = 'rolling_summary';
 
 export interface WorkspaceMemory {
   db: MemoryDatabase;
-  retriever: Retriever;
+  retriever: RetrieverCalls;
   embedder: Embedder;
   tools: Tool[];
   /**
@@ -145,16 +147,25 @@ export async function openWorkspaceMemory(
     counts: () => opened.counts(),
     close: () => opened.close(),
   };
-  const index = stores.searchIndex
-    ? stores.searchIndex({ id: embedder.modelId, dimensions: embedder.dimensions })
-    : db.client;
   const { top_k: topK, vector_weight: vectorWeight, fts_weight: ftsWeight } = config.memory.retrieval;
-  const retriever = new Retriever(index, embedder, {
-    topK,
-    vectorWeight,
-    ftsWeight,
-    ...(onEmbedUsage ? { onEmbedUsage } : {}),
-  });
+  // The index is opened for the model's vector size: one the model is not known by is learnt
+  // from its first answer, at the first search or indexing (deferredRetriever), not here, so a
+  // failing embedding server fails those (warned, best effort), not every run at its start.
+  const makeRetriever = () =>
+    new Retriever(
+      stores.searchIndex
+        ? stores.searchIndex({ id: embedder.modelId, dimensions: embedder.dimensions })
+        : db.client,
+      embedder,
+      { topK, vectorWeight, ftsWeight, ...(onEmbedUsage ? { onEmbedUsage } : {}) },
+    );
+  const retriever =
+    embedder.dimensions > 0
+      ? makeRetriever()
+      : deferredRetriever(async () => {
+          if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
+          return makeRetriever();
+        });
   // Notes are indexed when saved and dropped from the index when deleted, after each commit.
   db.notes.setChangeHook(async (event) => {
     if (event.type === 'saved') {

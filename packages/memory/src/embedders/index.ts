@@ -47,9 +47,10 @@ export interface EmbedderSettings {
 const DEFAULT_MODEL2VEC_MODEL = 'minishlab/potion-base-8M';
 
 /**
- * The embedder `settings` describe. For an API model whose vector size is not known in
- * advance (a custom model on an OpenAI-compatible server), one short text is embedded to learn
- * it, so `dimensions` is right before the first real use.
+ * The embedder `settings` describe. An API model whose vector size is not known in advance (a
+ * custom model on an OpenAI-compatible server) has `dimensions` 0 until its first answer: the
+ * caller embeds once before opening a search index for it (the kernel's memory does so at the
+ * first search or indexing, not at start).
  */
 export async function createEmbedder(settings: EmbedderSettings): Promise<Embedder> {
   switch (settings.backend) {
@@ -73,9 +74,7 @@ export async function createEmbedder(settings: EmbedderSettings): Promise<Embedd
         settings.backend === 'openai'
           ? provider.createOpenAIEmbedder(options)
           : provider.createGeminiEmbedder(options);
-      const embedder = settings.timeoutMs === undefined ? made : namingTimeout(made, settings.timeoutMs);
-      if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
-      return embedder;
+      return settings.timeoutMs === undefined ? made : namingTimeout(made, settings.timeoutMs);
     }
     case 'model2vec': {
       const { createModel2VecEmbedder } = await import('./model2vec/index.js');

@@ -11,6 +11,7 @@ export {
   conversationTexts,
   type TextChunk,
 } from './chunking.js';
+export { deferredRetriever, type RetrieverCalls } from './deferred-retriever.js';
 export { fuseScores, minMaxNormalise, Retriever, type SourceType } from './retriever.js';
 export type {
   ConversationInput,
