@@ -106,15 +106,21 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
   };
 }
 
+/** Where flatString puts the character it reads, so that the read is not optimised away. */
+// biome-ignore lint/correctness/noUnusedVariables: written so that the read it keeps is not dropped
+let flatRead = 0;
+
 /**
  * A string built from a stream by `+=` is, in V8, a rope: one object per piece (measured: an
- * answer of 100 deltas holds ~5.4 KB, flat ~0.4 KB). Reading one character makes V8 flatten it
+ * answer of 100 deltas holds ~5.4 KB, flat ~0.9 KB). Reading one character makes V8 flatten it
  * into one sequential string and free the pieces. Strings kept for long — assistant messages
  * in a session's history, an answer held by an exited agent's record — go through this once
- * their stream has ended. Only memory changes, never the value.
+ * their stream has ended. Only memory changes, never the value. The character read is kept
+ * (flatRead): on Node 22 and 24 an optimised caller dropped a read whose value nobody used, and
+ * with it the flattening (collect-memory.test.ts, run on each runtime by CI).
  */
 export function flatString(text: string): string {
-  if (text.length > 1) text.charCodeAt(0);
+  if (text.length > 1) flatRead ^= text.charCodeAt(0);
   return text;
 }
 
