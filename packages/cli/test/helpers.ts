@@ -146,7 +146,12 @@ export function endedAfterEach(): {
 
 /** Runs `sql` on the workspace's `.oxydra/kernel.db` directly (a test changing it as an older Oxydra left it); a query's rows. */
 export function onKernelDb(workspace: string, sql: string): unknown[][] {
-  const db = new Database(join(workspace, '.oxydra', 'kernel.db'));
+  return onStateDb(workspace, 'kernel.db', sql);
+}
+
+/** Runs `sql` on a database of the workspace's `.oxydra/` directly; a query's rows (or a RETURNING's). */
+export function onStateDb(workspace: string, file: 'kernel.db' | 'memory.db', sql: string): unknown[][] {
+  const db = new Database(join(workspace, '.oxydra', file));
   try {
     const statement = db.prepare(sql);
     if (statement.reader) return statement.raw(true).all() as unknown[][];

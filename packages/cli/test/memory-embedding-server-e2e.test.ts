@@ -9,6 +9,7 @@ import type { ScenarioStep } from '@oxydra/testkit';
 import { type HoldingRelay, holdingRelay } from '@oxydra/testkit/helpers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentEnv } from './agent-env.js';
+import { onStateDb } from './helpers.js';
 
 let env: AgentEnv | undefined;
 let relay: HoldingRelay | undefined;
@@ -85,5 +86,42 @@ describe('an embedding model of unknown size on a failing server', () => {
     const embedded = env.mock.requests.filter((request) => request.path === '/v1/embeddings');
     expect(embedded.length).toBeGreaterThanOrEqual(2);
     for (const request of embedded) expect(JSON.stringify(request.body)).toContain('dimensions probe');
+  });
+});
+
+describe('an embedding model of unknown size on a server that answers', () => {
+  // Before, every process asked the size again: one more request before each run's first search.
+  it('is asked its size once; a size the server no longer answers with is dropped and asked again', async () => {
+    env = await AgentEnv.start({ type: 'openai', api: 'openai-chat' }, [ANSWER]);
+    const run = localRun(env.mock.url, ['memory.embedding_model=nomic-embed-text']);
+    const probes = () =>
+      env!.mock.requests.filter(
+        (request) =>
+          request.path === '/v1/embeddings' && JSON.stringify(request.body).includes('dimensions probe'),
+      ).length;
+    for (const prompt of ['say hello', 'say hello again', 'and once more']) {
+      const done = await run(prompt);
+      expect(done.status, done.stderr).toBe(0);
+      expect(done.stderr).not.toContain('warning');
+    }
+    expect(probes()).toBe(1);
+    // The server now serves another model under that name: the kept size is wrong.
+    const kept = onStateDb(
+      env.workspace,
+      'memory.db',
+      `UPDATE kernel_state SET value = '{"dimensions":768}' WHERE category = 'memory.embedder_sizes' RETURNING name`,
+    );
+    expect(kept).toHaveLength(1);
+    const wrong = await run('say hello');
+    expect(wrong.status, wrong.stderr).toBe(0);
+    expect(wrong.stderr).toContain(
+      'warning: memory recall failed, going on without it: openai:nomic-embed-text answered with 1536-dimensional vectors, not the 768 its earlier answers had',
+    );
+    expect(probes()).toBe(1);
+    // The next run asks again, and searches and indexes as before.
+    const asked = await run('say hello');
+    expect(asked.status, asked.stderr).toBe(0);
+    expect(asked.stderr).not.toContain('warning');
+    expect(probes()).toBe(2);
   });
 });

@@ -37,6 +37,7 @@ import {
 } from '@oxydra/types';
 import { claimMemory, memoryLocation, WRITE_FIX, writeProblem } from '../store/state-origin.js';
 import type { KernelStores, SpawnSpec } from '../types.js';
+import { keptSize, withKeptSize } from './embedder-size.js';
 import type { HistoryStore, SessionHistories, SessionHistoryOptions } from './session-history.js';
 
 const SUMMARY_STATE_KEY = 'rolling_summary';
@@ -79,8 +80,14 @@ function assertWritable(location: ReturnType<typeof memoryLocation>): void {
   }
 }
 
-/** The embedder [memory] asks for, with the credentials of its provider entry. */
-async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise<Embedder> {
+/**
+ * The embedder [memory] asks for, with the credentials of its provider entry; for an API
+ * backend, `identity` names its server and model (embedder-size.ts keeps a size per identity).
+ */
+async function embedderFor(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ embedder: Embedder; identity?: string }> {
   const {
     embedding_backend: backend,
     embedding_provider,
@@ -100,7 +107,7 @@ async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise
     }
     // The same rule as chat: a custom base_url gets only the key the user set for that entry.
     const credential = resolveCredential(entry, env);
-    return createEmbedder({
+    const embedder = await createEmbedder({
       backend,
       providerName: name,
       ...(embedding_model ? { model: embedding_model } : {}),
@@ -109,8 +116,9 @@ async function embedderFor(config: AgentConfig, env: NodeJS.ProcessEnv): Promise
       ...(Object.keys(entry.extra_headers).length > 0 ? { extraHeaders: entry.extra_headers } : {}),
       timeoutMs: embedding_timeout_secs * 1000,
     });
+    return { embedder, identity: `${entry.base_url ?? backend}\n${embedder.modelId}` };
   }
-  return createEmbedder({ backend, model2vecModel: model2vec_model });
+  return { embedder: await createEmbedder({ backend, model2vecModel: model2vec_model }) };
 }
 
 export async function openWorkspaceMemory(
@@ -129,11 +137,18 @@ export async function openWorkspaceMemory(
   // host's session store (PostgreSQL), whose readiness the probe asks of it.
   const deferred = 'path' in location && !stores.sessions && !existsSync(location.path);
   if (!deferred) claimMemory(location);
-  const embedder = await embedderFor(config, env);
+  const made = await embedderFor(config, env);
   const opened =
     deferred && 'path' in location
       ? deferredMemory({ path: location.path, beforeCreate: () => claimMemory(location) })
       : await openMemory(location);
+  // A model of unknown size: the size an earlier process learnt, if one did (a new database keeps none).
+  const kept =
+    made.identity !== undefined && made.embedder.dimensions === 0
+      ? keptSize(() => opened.state, made.identity)
+      : undefined;
+  const size = kept && !deferred ? await kept.load() : undefined;
+  const embedder = kept && size ? withKeptSize(made.embedder, size, kept) : made.embedder;
   // A host's own stores (KernelOptions.stores) replace the file's.
   const db: MemoryDatabase = {
     client: opened.client,
@@ -163,7 +178,10 @@ export async function openWorkspaceMemory(
     embedder.dimensions > 0
       ? makeRetriever()
       : deferredRetriever(async () => {
-          if (embedder.dimensions === 0) await embedder.embed(['dimensions probe']);
+          if (embedder.dimensions === 0) {
+            await embedder.embed(['dimensions probe']);
+            await kept?.save(embedder.dimensions);
+          }
           return makeRetriever();
         });
   // Notes are indexed when saved and dropped from the index when deleted, after each commit.
