@@ -5,7 +5,7 @@ export * from './host-patterns.js';
 export * from './import-module.js';
 export type * from './interfaces.js';
 export * from './messages.js';
-export { FRESH_MS, FreshLooks } from './once.js';
+export { FRESH_MS, FreshLooks, keptOnSuccess } from './once.js';
 export * from './provider.js';
 export * from './secret-folders.js';
 export {

@@ -18,6 +18,32 @@ export function once<T>(build: () => T): () => T {
 }
 
 /**
+ * A value loaded at its first use and kept once loaded; a load that fails fails the calls waiting
+ * for it, and the next call loads again (a store's module, a retriever whose model answers later).
+ * `kept()` is the value when loaded, so a hot path need not await.
+ */
+export function keptOnSuccess<T>(load: () => Promise<T>): { get(): Promise<T>; kept(): T | undefined } {
+  let value: T | undefined;
+  let loading: Promise<T> | undefined;
+  return {
+    get() {
+      loading ??= load().then(
+        (made) => {
+          value = made;
+          return made;
+        },
+        (error: unknown) => {
+          loading = undefined;
+          throw error;
+        },
+      );
+      return loading;
+    },
+    kept: () => value,
+  };
+}
+
+/**
  * What an assembly learns from files another process may change (the active persona, the skill
  * folders) is looked at most once a second, per key: a look (a few stats) per spawn was on every
  * turn's path, and a change made elsewhere (the CLI while a gateway runs) shows a second later.

@@ -6,6 +6,7 @@
  * first search or indexing asks, and while the server fails each of them fails alone (recall and
  * indexing are best effort: the run warns and goes on, as it does for a model of known size).
  */
+import { keptOnSuccess } from '@oxydra/types';
 import type { Retriever } from './retriever.js';
 
 /** The calls hosts make of a retriever: a Retriever, or one made at its first use. */
@@ -26,22 +27,8 @@ export type RetrieverCalls = Pick<
  * `make` fails the calls waiting for it, and the next call tries again.
  */
 export function deferredRetriever(make: () => Promise<Retriever>): RetrieverCalls {
-  let made: Retriever | undefined;
-  let making: Promise<Retriever> | undefined;
-  const ready = (): Promise<Retriever> => {
-    if (made) return Promise.resolve(made);
-    making ??= make().then(
-      (retriever) => {
-        made = retriever;
-        return retriever;
-      },
-      (error: unknown) => {
-        making = undefined;
-        throw error;
-      },
-    );
-    return making;
-  };
+  const retriever = keptOnSuccess(make);
+  const ready = () => retriever.get();
   return {
     search: async (query) => (await ready()).search(query),
     indexNote: async (note) => (await ready()).indexNote(note),

@@ -17,7 +17,7 @@
  * up to the database's busy timeout. A write call outside a transaction runs in one of its own,
  * begun that way; reads need no lock (WAL).
  */
-import type { ControlStoreGroup, ControlStores } from '@oxydra/types';
+import { type ControlStoreGroup, type ControlStores, keptOnSuccess } from '@oxydra/types';
 import { BUSY_TIMEOUT_MS, holdAsync, inTransaction, type KernelDb, storeOn } from '../kernel-db.js';
 import type { LibsqlApprovalStore } from './approvals.js';
 import { LibsqlAuditStore, LibsqlSpendStore, LibsqlUsageStore } from './ledgers.js';
@@ -90,21 +90,7 @@ function asyncStore<S extends object>(store: S, turns: Turns, writes: Turns): As
  * loads take their turns in the order they were made.
  */
 function lazyAsyncStore<S extends object>(load: () => Promise<S>, turns: Turns, writes: Turns): Asynced<S> {
-  let store: S | undefined;
-  let loading: Promise<S> | undefined;
-  const loaded = (): Promise<S> => {
-    loading ??= load().then(
-      (made) => {
-        store = made;
-        return made;
-      },
-      (error: unknown) => {
-        loading = undefined;
-        throw error;
-      },
-    );
-    return loading;
-  };
+  const loaded = keptOnSuccess(load);
   const view = new Proxy({} as S, {
     get(_target, key) {
       // Not a thenable: an awaited view is the view.
@@ -113,7 +99,8 @@ function lazyAsyncStore<S extends object>(load: () => Promise<S>, turns: Turns, 
       return (...args: unknown[]) => {
         const call = (target: S) =>
           run(() => (Reflect.get(target, key, target) as (...a: unknown[]) => unknown).apply(target, args));
-        return store ? call(store) : loaded().then(call);
+        const store = loaded.kept();
+        return store ? call(store) : loaded.get().then(call);
       };
     },
   });
